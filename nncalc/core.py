@@ -1,0 +1,241 @@
+"""The forward pass of a dense layer, A = act(X·W + b), in plain numpy.
+
+No I/O and no CLI here: ``from nncalc import forward`` works in a notebook.
+
+Rows are multiplied in fixed blocks of :func:`block_rows` rows.  BLAS picks different
+kernels for different matrix sizes, so ``x[:3] @ w`` need not equal ``(x @ w)[:3]`` to
+the last bit; computing every input in the same row blocks makes a row's result
+independent of how the rows arrived (whole file, stream chunks or a batch of files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+from .errors import ShapeError
+from .shapes import Labels, Layout, Plan, plan
+
+Array = NDArray[np.floating]
+Activation = Callable[[Array], Array]  # works in place and returns its argument
+
+
+def relu(z: Array) -> Array:
+    """max(0, z) in place, with +0.0 for -0.0 (numpy's SIMD maximum keeps the sign of a
+    zero, and a "-0.0" in ReLU's output would puzzle every reader)."""
+    np.maximum(z, 0.0, out=z)
+    return np.add(z, 0.0, out=z)
+
+
+def linear(z: Array) -> Array:
+    """The identity, for a layer whose output is Z itself."""
+    return z
+
+
+ACTIVATIONS: dict[str, Activation] = {"relu": relu, "linear": linear}
+
+
+def block_rows(n: int, p: int) -> int:
+    """Rows per matmul block: a power of two, about 32 MiB of inputs+outputs at most."""
+    rows = 4096
+    while rows > 1 and rows * (n + p) * 8 > 32 * 2**20:
+        rows //= 2
+    return rows
+
+
+@dataclass(frozen=True)
+class Pass:
+    """Every stage of one layer's forward pass.
+
+    Attributes
+    ----------
+    z : ndarray, shape (m, p) or (p,)
+        The affine part, X·W + b.
+    a : ndarray, same shape as ``z``
+        The activation applied to ``z``.
+    """
+
+    z: Array
+    a: Array
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One dense layer, weights already in nncalc's n×p (inputs × neurons) layout.
+
+    A network is a sequence of layers (see :func:`forward_chain`); streaming code calls
+    :meth:`apply` chunk by chunk.
+    """
+
+    w: Array  # (n, p)
+    b: Array  # (p,)
+    activation: str = "relu"
+
+    def __post_init__(self) -> None:
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"unknown activation {self.activation!r}; known: {', '.join(ACTIVATIONS)}"
+            )
+        if self.w.ndim != 2 or self.b.shape != (self.w.shape[1],):
+            raise ShapeError(f"Layer wants W n×p and b (p,), got {self.w.shape} and {self.b.shape}")
+
+    @property
+    def n(self) -> int:
+        return int(self.w.shape[0])
+
+    @property
+    def p(self) -> int:
+        return int(self.w.shape[1])
+
+    def apply(self, x: Array, out: Array | None = None, *, keep_z: bool = False) -> Pass:
+        """Forward rows ``x`` (m×n); with ``keep_z=False`` Z is computed in ``out`` and
+        overwritten by A, so a stream holds one buffer per chunk."""
+        m = x.shape[0]
+        if out is None:
+            out = np.empty((m, self.p), dtype=np.result_type(x.dtype, self.w.dtype))
+        step = block_rows(self.n, self.p)
+        for start in range(0, m, step):
+            np.matmul(x[start : start + step], self.w, out=out[start : start + step])
+        out += self.b
+        z = out.copy() if keep_z else out
+        return Pass(z, ACTIVATIONS[self.activation](out))
+
+
+def _float_dtype(dtype: DTypeLike | None, *arrays: np.ndarray | None) -> np.dtype:
+    if dtype is not None:
+        return np.dtype(dtype)
+    dt = np.result_type(*(a for a in arrays if a is not None))
+    return dt if np.issubdtype(dt, np.floating) else np.dtype(np.float64)
+
+
+def prepare(
+    x_shape: tuple[int, ...],
+    w: ArrayLike,
+    b: ArrayLike | None = None,
+    activation: str = "relu",
+    *,
+    layout: Layout = "in-out",
+    labels: Labels = Labels(),
+    dtype: DTypeLike | None = None,
+) -> tuple[Layer, Plan]:
+    """Check W and b against inputs of shape ``x_shape`` and build the :class:`Layer`.
+
+    Only X's shape is needed, so a stream can be checked before its rows arrive.
+
+    Raises
+    ------
+    ShapeError
+        With every problem the shapes have, in learner's words (see :mod:`.shapes`).
+    """
+    w_arr = np.asarray(w)
+    b_arr = None if b is None else np.asarray(b)
+    pl = plan(x_shape, w_arr.shape, None if b_arr is None else b_arr.shape, layout, labels)
+    if not pl.ok or pl.n is None or pl.p is None:
+        raise ShapeError(pl.message())
+    dt = _float_dtype(dtype, w_arr, b_arr)
+    w2 = w_arr.astype(dt).reshape(-1, 1) if w_arr.ndim < 2 else w_arr.astype(dt)
+    if pl.transpose_w:
+        w2 = w2.T
+    w2 = np.ascontiguousarray(w2.reshape(pl.n, pl.p))
+    if b_arr is None:
+        b2 = np.zeros(pl.p, dtype=dt)
+    else:
+        b2 = np.broadcast_to(b_arr.astype(dt).reshape(-1), (pl.p,)).copy()
+    return Layer(w2, b2, activation), pl
+
+
+def forward(
+    x: ArrayLike,
+    w: ArrayLike,
+    b: ArrayLike | None = None,
+    activation: str = "relu",
+    *,
+    layout: Layout = "in-out",
+    labels: Labels = Labels(),
+    dtype: DTypeLike | None = None,
+) -> Pass:
+    """One dense layer's forward pass, every stage kept.
+
+    Parameters
+    ----------
+    x : array_like, shape (m, n), or (n,) for a single sample
+        Inputs: one row per sample, one column per feature.
+    w : array_like, shape (n, p)
+        Weights: one column per neuron.  A single neuron may be a vector, one row or
+        one column of n values; ``layout="out-in"`` takes W as p×n (PyTorch).
+    b : array_like, shape (p,), a 1×p/p×1 vector or a scalar, optional
+        Biases, one per neuron, broadcast over the samples.  Default 0.
+    activation : {"relu", "linear"}
+    layout : {"in-out", "out-in"}
+    labels : Labels
+        Names used in error messages (file names, from the CLI).
+    dtype : dtype, optional
+        Computation type; default float64 unless every operand is float32.
+
+    Returns
+    -------
+    Pass
+        ``z`` and ``a``, shape (m, p), or (p,) when x was a single sample.
+
+    Raises
+    ------
+    ShapeError
+        When the shapes do not fit; the message says which dimension and why.
+
+    Examples
+    --------
+    >>> r = forward([0.9, 0.5, 0.7], [0.8, -0.4, 0.0], 1)
+    >>> r.z, r.a
+    (array([1.52]), array([1.52]))
+    """
+    x_arr = np.asarray(x)
+    dt = _float_dtype(dtype, x_arr, np.asarray(w), None if b is None else np.asarray(b))
+    layer, pl = prepare(x_arr.shape, w, b, activation, layout=layout, labels=labels, dtype=dt)
+    x2 = np.ascontiguousarray(x_arr.astype(dt, copy=False).reshape(-1, layer.n))
+    res = layer.apply(x2, keep_z=True)
+    if pl.single_sample:
+        return Pass(res.z[0], res.a[0])
+    return res
+
+
+def stream(blocks: Iterable[np.ndarray], layer: Layer, rows: int = 1 << 16) -> Iterator[Array]:
+    """Forward a stream of row blocks, yielding A in blocks of about ``rows`` rows.
+
+    Rows are regrouped so that every :meth:`Layer.apply` call starts on a multiple of
+    :func:`block_rows`: the output is then bit-identical to forwarding the whole input
+    at once, however the input was chunked.
+    """
+    step = block_rows(layer.n, layer.p)
+    target = max(step, rows // step * step)
+    pending: list[np.ndarray] = []
+    have = 0
+    for blk in blocks:
+        pending.append(blk)
+        have += len(blk)
+        if have < target:
+            continue
+        x = np.concatenate(pending) if len(pending) > 1 else pending[0]
+        cut = have // step * step
+        yield layer.apply(np.ascontiguousarray(x[:cut], dtype=layer.w.dtype)).a
+        pending, have = ([x[cut:]], have - cut) if cut < have else ([], 0)
+    if have:
+        x = np.concatenate(pending) if len(pending) > 1 else pending[0]
+        yield layer.apply(np.ascontiguousarray(x, dtype=layer.w.dtype)).a
+
+
+def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> list[Pass]:
+    """Run rows ``x`` (m×n) through layers in order; one :class:`Pass` per layer."""
+    out: list[Pass] = []
+    cur: Array = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    for layer in layers:
+        if cur.shape[1] != layer.n:
+            raise ShapeError(
+                f"layer {len(out) + 1} expects {layer.n} inputs but receives {cur.shape[1]}"
+            )
+        res = layer.apply(np.ascontiguousarray(cur, dtype=layer.w.dtype), keep_z=True)
+        out.append(res)
+        cur = res.a
+    return out

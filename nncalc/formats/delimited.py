@@ -1,0 +1,252 @@
+"""CSV, TSV and friends, read as a stream of row blocks.
+
+Two parsers, one behaviour.  Every chunk is first offered to pyarrow's multithreaded
+CSV parser when it is plainly formatted (no quotes, comments or decimal commas) and
+large enough to pay for the import; whatever it refuses is parsed again by the line
+parser below, which accepts the real-world variants and produces the precise
+``LINE:COL`` error.  Both parse floats correctly rounded, so the numbers are the same
+whichever parser read them.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from nncalc.errors import InputError
+
+from . import Format, Peekable, ReadOptions, RowReader
+
+CHUNK_BYTES = 8 << 20
+FAST_MIN_BYTES = 1 << 20
+NONFINITE_HINT = "a finite number; --allow-nonfinite lets nan/inf through"
+
+
+def _decode(raw: bytes, source: str, line: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(
+            "not UTF-8 text (is this a binary file?)",
+            source=source,
+            line=line,
+            col=e.start + 1,
+            expected="CSV text encoded as UTF-8",
+        ) from None
+
+
+def detect_delimiter(line: str, decimal: str = ".") -> str | None:
+    """The delimiter of a first line: tab, then semicolon, then comma; None = spaces."""
+    if "\t" in line:
+        return "\t"
+    if ";" in line:
+        return ";"
+    if "," in line and decimal != ",":
+        return ","
+    if len(line.split()) > 1:
+        return None
+    return ","
+
+
+def _count(k: int) -> str:
+    return "1 value" if k == 1 else f"{k} values"
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.strip().strip('"'))
+    except ValueError:
+        return False
+    return "_" not in cell
+
+
+class DelimitedReader(RowReader):
+    def __init__(self, src: Peekable, source: str, options: ReadOptions, fmt: Format) -> None:
+        self.src = src
+        self.source = source
+        self.options = options
+        self.format = fmt
+        self.header = None
+        self.ncols: int | None = None
+        self.lineno = 0  # physical lines consumed so far
+        self._first: tuple[int, str] | None = None
+        self._preamble()
+
+    # -- the first line decides delimiter and header ---------------------------------
+    def _preamble(self) -> None:
+        while True:
+            raw = self.src.readline()
+            if not raw:
+                return
+            self.lineno += 1
+            text = _decode(raw, self.source, self.lineno)
+            if self.lineno == 1:
+                text = text.removeprefix("\ufeff")
+            text = text.rstrip("\r\n")
+            if text.strip() and not text.lstrip().startswith("#"):
+                break
+        d = self.options.delimiter
+        self.delimiter = d if d is not None else detect_delimiter(text, self.options.decimal)
+        if d == "" or (d is not None and d.isspace() and d != "\t"):
+            self.delimiter = None
+        if self.options.decimal == "," and self.delimiter == ",":
+            raise InputError(
+                "the decimal comma cannot also be the delimiter",
+                source=self.source,
+                expected="--delimiter ';' or tab with --decimal ','",
+            )
+        fields = self._split(text)
+        header = self.options.header
+        if header is None:
+            header = not any(_is_number(f) for f in fields)
+        if header:
+            self.header = [f.strip().strip('"') for f in fields]
+            self.ncols = len(fields)
+        else:
+            self._first = (self.lineno, text)
+
+    # -- line parser --------------------------------------------------------------------
+    def _split(self, line: str) -> list[str]:
+        d = self.delimiter
+        if '"' in line:
+            if d is None:
+                fields = [f.strip('"') for f in line.split()]
+            else:
+                fields = next(csv.reader([line], delimiter=d, skipinitialspace=True))
+        else:
+            fields = line.split() if d is None else line.split(d)
+        if d is not None and len(fields) > 1 and not fields[-1].strip():
+            fields.pop()  # a trailing delimiter, as spreadsheets write it
+        return fields
+
+    def _col(self, line: str, index: int) -> int:
+        """1-based character column where field ``index`` starts (for messages)."""
+        if self.delimiter is None:
+            pos = 0
+            for _ in range(index + 1):
+                while pos < len(line) and line[pos].isspace():
+                    pos += 1
+                start = pos
+                while pos < len(line) and not line[pos].isspace():
+                    pos += 1
+            return start + 1
+        pos = 0
+        for _ in range(index):
+            nxt = line.find(self.delimiter, pos)
+            if nxt < 0:
+                break
+            pos = nxt + len(self.delimiter)
+        while pos < len(line) and line[pos] == " ":
+            pos += 1
+        return pos + 1
+
+    def _parse_line(self, line: str, lineno: int) -> list[float]:
+        fields = self._split(line)
+        if self.ncols is None:
+            self.ncols = len(fields)
+        elif len(fields) != self.ncols:
+            raise InputError(
+                f"row has {_count(len(fields))} but the first row has {self.ncols}",
+                source=self.source,
+                line=lineno,
+                expected=f"{self.ncols} values on every row",
+            )
+        decimal = self.options.decimal
+        values = []
+        for i, cell in enumerate(fields):
+            c = cell.strip().strip('"')
+            if decimal != ".":
+                c = c.replace(decimal, ".")
+            try:
+                if "_" in c:
+                    raise ValueError
+                v = float(c)
+            except ValueError:
+                hint = "a number"
+                if lineno == self._first_data_line() and self.options.header is None:
+                    hint = "a number; use --header if the first row is a header"
+                shown = cell.strip() or "an empty cell"
+                raise InputError(
+                    f"{shown!r} is not a number" if cell.strip() else f"{shown} is not a number",
+                    source=self.source,
+                    line=lineno,
+                    col=self._col(line, i),
+                    expected=hint,
+                ) from None
+            if not self.options.allow_nonfinite and not math.isfinite(v):
+                raise InputError(
+                    f"{cell.strip()!r} is not a finite number",
+                    source=self.source,
+                    line=lineno,
+                    col=self._col(line, i),
+                    expected=NONFINITE_HINT,
+                )
+            values.append(v)
+        return values
+
+    def _first_data_line(self) -> int | None:
+        return self._first[0] if self._first else None
+
+    def _parse_lines(self, data: bytes, first_line: int) -> np.ndarray:
+        rows: list[list[float]] = []
+        for k, raw in enumerate(data.split(b"\n")):
+            lineno = first_line + k
+            if not raw.strip():
+                continue
+            text = _decode(raw, self.source, lineno).rstrip("\r")
+            if text.lstrip().startswith("#"):
+                continue
+            rows.append(self._parse_line(text, lineno))
+        return np.array(rows, dtype=np.float64).reshape(len(rows), self.ncols or 0)
+
+    # -- fast path ------------------------------------------------------------------------
+    def _fast_ok(self, data: bytes) -> bool:
+        return (
+            len(data) >= FAST_MIN_BYTES
+            and self.ncols is not None
+            and self.delimiter is not None
+            and len(self.delimiter) == 1
+            and self.options.decimal == "."
+            and b'"' not in data
+            and b"#" not in data
+            and b"_" not in data
+        )
+
+    def _parse_fast(self, data: bytes) -> np.ndarray | None:
+        from . import fastcsv
+
+        arr = fastcsv.parse(data, self.delimiter or ",", self.ncols or 0)
+        if arr is None or (not self.options.allow_nonfinite and not np.isfinite(arr).all()):
+            return None
+        return arr
+
+    # -- the stream -----------------------------------------------------------------------
+    def blocks(self) -> Iterator[np.ndarray]:
+        produced = 0
+        if self._first is not None:
+            lineno, text = self._first
+            first = np.array([self._parse_line(text, lineno)], dtype=np.float64)
+            produced += 1
+            yield first
+        while True:
+            data = self.src.read(CHUNK_BYTES)
+            if not data:
+                break
+            if not data.endswith(b"\n"):
+                data += self.src.readline()
+            start = self.lineno + 1
+            self.lineno += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+            block = self._parse_fast(data) if self._fast_ok(data) else None
+            if block is None:
+                block = self._parse_lines(data, start)
+            if len(block):
+                produced += len(block)
+                yield block
+        if not produced:
+            what = "only a header" if self.header else "no numbers"
+            raise InputError(
+                f"{what} (empty input)", source=self.source, expected="at least one row of numbers"
+            )

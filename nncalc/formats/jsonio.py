@@ -1,0 +1,287 @@
+"""JSON (a number, a list, a list of lists, or an object of parameters), NDJSON and NPZ."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+
+from nncalc.errors import InputError
+
+from . import Format, Matrix, Peekable, ReadOptions, RowReader
+
+MAX_JSON_BYTES = 256 << 20
+NDJSON_BLOCK_ROWS = 65536
+PARAM_KEYS = {
+    "x": ("inputs", "x", "X"),
+    "w": ("weights", "w", "W"),
+    "b": ("biases", "b", "bias", "B"),
+}
+METADATA_KEYS = ("meta", "init", "seed", "layout", "recipe")
+
+
+def loads(data: bytes, source: str) -> Any:
+    if len(data) > MAX_JSON_BYTES:
+        raise InputError(
+            f"JSON input of {len(data) >> 20} MiB is too large to load at once",
+            source=source,
+            expected=f"at most {MAX_JSON_BYTES >> 20} MiB; CSV or NDJSON stream",
+        )
+    if not data.strip():
+        raise InputError(
+            "no numbers found (empty input)",
+            source=source,
+            expected="a number, a list or a list of lists",
+        )
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as e:
+        msg = str(e.msg) if hasattr(e, "msg") else str(e)
+        if "recursion" in msg.lower() or "depth" in msg.lower():
+            raise InputError(
+                "JSON nested too deeply", source=source, expected="a list of lists at most"
+            ) from None
+        raise InputError(
+            f"invalid JSON: {msg}",
+            source=source,
+            line=e.lineno,
+            col=e.colno,
+            expected="a number, a list or a list of lists",
+        ) from None
+
+
+def _number(v: Any, where: str, source: str, allow_nonfinite: bool, line: int | None) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        if v is None and allow_nonfinite:
+            return math.nan
+        what = "null (a missing value)" if v is None else f"{orjson.dumps(v).decode()[:40]}"
+        expected = "a number" + ("" if v is not None else "; --allow-nonfinite reads null as nan")
+        raise InputError(
+            f"{where} is {what}, not a number", source=source, line=line, expected=expected
+        )
+    try:
+        return float(v)
+    except OverflowError:
+        raise InputError(
+            f"{where} is {v}, too large for a float",
+            source=source,
+            line=line,
+            expected="a number within ±1.8e308",
+        ) from None
+
+
+def to_array(
+    obj: Any, source: str, allow_nonfinite: bool = False, line: int | None = None, prefix: str = ""
+) -> np.ndarray:
+    """A number, list or list of lists as a float64 array, or an error naming the element."""
+    if isinstance(obj, dict):
+        raise InputError(
+            f"holds an object with keys {', '.join(map(str, obj))}",
+            source=source,
+            line=line,
+            expected="a matrix; give a file of inputs, weights and biases with --params",
+        )
+    if not isinstance(obj, list):
+        return np.array(_number(obj, prefix or "the value", source, allow_nonfinite, line))
+    if not obj:
+        raise InputError(
+            f"{prefix or 'the list'} is empty",
+            source=source,
+            line=line,
+            expected="at least one number",
+        )
+    if all(isinstance(r, list) for r in obj):
+        width = len(obj[0])
+        rows = []
+        for i, r in enumerate(obj):
+            if len(r) != width:
+                raise InputError(
+                    f"row {prefix}[{i}] has {len(r)} values but row [0] has {width}",
+                    source=source,
+                    line=line,
+                    expected=f"{width} values in every row",
+                )
+            if width == 0:
+                raise InputError(
+                    f"row {prefix}[{i}] is empty",
+                    source=source,
+                    line=line,
+                    expected="at least one number per row",
+                )
+            rows.append(
+                [
+                    _number(v, f"element {prefix}[{i}][{j}]", source, allow_nonfinite, line)
+                    if isinstance(v, list) is False
+                    else _too_deep(source, line)
+                    for j, v in enumerate(r)
+                ]
+            )
+        return np.array(rows, dtype=np.float64)
+    if any(isinstance(r, list) for r in obj):
+        raise InputError(
+            "mixes numbers and lists",
+            source=source,
+            line=line,
+            expected="a list of numbers or a list of equal-length lists",
+        )
+    return np.array(
+        [
+            _number(v, f"element {prefix}[{j}]", source, allow_nonfinite, line)
+            for j, v in enumerate(obj)
+        ],
+        dtype=np.float64,
+    )
+
+
+def _too_deep(source: str, line: int | None) -> float:
+    raise InputError(
+        "nests lists three deep",
+        source=source,
+        line=line,
+        expected="a matrix: a list of lists of numbers",
+    )
+
+
+def _check_finite(arr: np.ndarray, source: str, allow: bool) -> np.ndarray:
+    if not allow and not np.isfinite(arr).all():
+        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise InputError(
+            f"element {list(idx)} is {arr[idx]}, not a finite number",
+            source=source,
+            expected="a finite number",
+        )
+    return arr
+
+
+def read_json(data: bytes, source: str, options: ReadOptions) -> np.ndarray:
+    return to_array(loads(data, source), source, options.allow_nonfinite)
+
+
+def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
+    try:
+        with np.load(io.BytesIO(src.read()), allow_pickle=False) as z:
+            return {k: np.asarray(z[k]) for k in z.files}
+    except Exception as e:  # numpy raises many kinds for a corrupt archive
+        raise InputError(
+            f"not a readable .npz archive ({e})",
+            source=source,
+            expected="a file written by numpy.savez",
+        ) from None
+
+
+def read_params(
+    fp: Any, source: str, options: ReadOptions = ReadOptions()
+) -> dict[str, np.ndarray]:
+    """Inputs/weights/biases from one JSON object or .npz; keys found → arrays."""
+    from . import format_from_name, sniff
+
+    src = Peekable(fp)
+    fmt = options.format or format_from_name(source) or sniff(src.head)
+    if fmt is Format.NPZ:
+        raw = read_npz(src, source)
+    else:
+        obj = loads(src.read(), source)
+        if not isinstance(obj, dict):
+            raise InputError(
+                "is not a JSON object",
+                source=source,
+                expected='{"weights": [[...]], "biases": [...]}',
+            )
+        raw = obj
+    out: dict[str, np.ndarray] = {}
+    for key, value in raw.items():
+        role = next((r for r, names in PARAM_KEYS.items() if key in names), None)
+        if role is None:
+            if key in METADATA_KEYS:
+                continue
+            raise InputError(
+                f"unknown key {key!r}", source=source, expected="inputs, weights, biases"
+            )
+        arr = (
+            value
+            if isinstance(value, np.ndarray)
+            else to_array(value, source, options.allow_nonfinite, prefix=key)
+        )
+        out[role] = _check_finite(arr.astype(np.float64), source, options.allow_nonfinite)
+    if not out:
+        raise InputError(
+            "holds none of inputs, weights, biases",
+            source=source,
+            expected='keys "inputs", "weights", "biases"',
+        )
+    return out
+
+
+class WholeReader(RowReader):
+    """A matrix that was read whole (JSON, NPZ), served as one block."""
+
+    def __init__(self, matrix: Matrix) -> None:
+        self.matrix = matrix
+        self.source = matrix.source
+        self.format = matrix.format
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        yield self.matrix.values
+
+    def read_all(self) -> Matrix:
+        return self.matrix
+
+
+class NdjsonReader(RowReader):
+    """One JSON array (a row) per line; rows stream in blocks."""
+
+    def __init__(self, src: Peekable, source: str, options: ReadOptions) -> None:
+        self.src, self.source, self.options = src, source, options
+        self.format = Format.NDJSON
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        rows: list[np.ndarray] = []
+        width: int | None = None
+        lineno = 0
+        produced = 0
+        while True:
+            raw = self.src.readline()
+            if not raw:
+                break
+            lineno += 1
+            if not raw.strip():
+                continue
+            row = np.atleast_1d(
+                to_array(
+                    loads(raw, self.source), self.source, self.options.allow_nonfinite, line=lineno
+                )
+            )
+            if row.ndim != 1:
+                raise InputError(
+                    "holds a matrix on one line",
+                    source=self.source,
+                    line=lineno,
+                    expected="one row (a list of numbers) per line",
+                )
+            if width is None:
+                width = row.size
+            elif row.size != width:
+                raise InputError(
+                    f"row has {row.size} values but the first row has {width}",
+                    source=self.source,
+                    line=lineno,
+                    expected=f"{width} values on every line",
+                )
+            rows.append(row)
+            if len(rows) >= NDJSON_BLOCK_ROWS:
+                produced += len(rows)
+                yield np.stack(rows)
+                rows = []
+        if rows:
+            produced += len(rows)
+            yield np.stack(rows)
+        if not produced:
+            raise InputError(
+                "no numbers found (empty input)",
+                source=self.source,
+                expected="one JSON list of numbers per line",
+            )

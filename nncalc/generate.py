@@ -1,0 +1,185 @@
+"""Seeded random parameters that replay a learner's notebook bit for bit.
+
+The promise: with ``--seed S`` and recipe ``randn``, nncalc's W and b are exactly
+``np.random.seed(S); W = np.random.randn(n, p); b = np.random.randn(p)``.  Every recipe
+draws from that legacy stream (a ``RandomState`` seeded with S), W first, then b, and
+:func:`numpy_line` prints the one line of numpy that gives the same arrays.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+Draw = Callable[[np.random.RandomState, int, int], np.ndarray]
+
+MAX_SEED = 2**32 - 1  # what np.random.seed accepts
+MAX_ELEMENTS = 2**31
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How W (n×p) and b (p,) are drawn, as code and as the numpy line that matches it."""
+
+    name: str
+    about: str
+    w_code: str  # format fields: {n}, {p}
+    b_code: str
+    draw_w: Draw
+    draw_b: Draw
+
+
+def _zeros_b(rs: np.random.RandomState, n: int, p: int) -> np.ndarray:
+    return np.zeros(p)
+
+
+RECIPES: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        Recipe(
+            "randn",
+            "W and b standard normal (the course notebook)",
+            "np.random.randn({n}, {p})",
+            "np.random.randn({p})",
+            lambda rs, n, p: rs.randn(n, p),
+            lambda rs, n, p: rs.randn(p),
+        ),
+        Recipe(
+            "nnfs",
+            "W = 0.01·randn, b = 0 (the book's Layer_Dense)",
+            "0.01 * np.random.randn({n}, {p})",
+            "np.zeros({p})",
+            lambda rs, n, p: 0.01 * rs.randn(n, p),
+            _zeros_b,
+        ),
+        Recipe(
+            "he",
+            "W normal with std √(2/n), b = 0",
+            "np.random.randn({n}, {p}) * np.sqrt(2 / {n})",
+            "np.zeros({p})",
+            lambda rs, n, p: rs.randn(n, p) * np.sqrt(2 / n),
+            _zeros_b,
+        ),
+        Recipe(
+            "xavier",
+            "W uniform on ±√(6/(n+p)), b = 0 (Keras' default)",
+            "np.random.uniform(-np.sqrt(6 / ({n} + {p})), np.sqrt(6 / ({n} + {p})), ({n}, {p}))",
+            "np.zeros({p})",
+            lambda rs, n, p: rs.uniform(-np.sqrt(6 / (n + p)), np.sqrt(6 / (n + p)), (n, p)),
+            _zeros_b,
+        ),
+        Recipe(
+            "torch",
+            "W and b uniform on ±1/√n (nn.Linear's default)",
+            "np.random.uniform(-1 / np.sqrt({n}), 1 / np.sqrt({n}), ({n}, {p}))",
+            "np.random.uniform(-1 / np.sqrt({n}), 1 / np.sqrt({n}), {p})",
+            lambda rs, n, p: rs.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), (n, p)),
+            lambda rs, n, p: rs.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), p),
+        ),
+        Recipe(
+            "uniform",
+            "W and b uniform on [-1, 1)",
+            "np.random.uniform(-1, 1, ({n}, {p}))",
+            "np.random.uniform(-1, 1, {p})",
+            lambda rs, n, p: rs.uniform(-1, 1, (n, p)),
+            lambda rs, n, p: rs.uniform(-1, 1, p),
+        ),
+        Recipe(
+            "zeros",
+            "W and b all zero",
+            "np.zeros(({n}, {p}))",
+            "np.zeros({p})",
+            lambda rs, n, p: np.zeros((n, p)),
+            _zeros_b,
+        ),
+    )
+}
+
+
+def fresh_seed() -> int:
+    """A seed for a run that did not ask for one; shown so the run can be replayed."""
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+def check_seed(seed: int) -> int:
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"seed {seed} is out of range: numpy takes 0 to {MAX_SEED}")
+    return seed
+
+
+def check_size(shape: tuple[int, ...]) -> None:
+    """Refuse shapes that are empty, absurd, or would not fit in memory."""
+    if any(d <= 0 for d in shape):
+        raise ValueError(f"sizes must be positive, got {'×'.join(map(str, shape))}")
+    count = 1
+    for d in shape:
+        count *= d
+    need = count * 8
+    if count > MAX_ELEMENTS or need > _available_memory():
+        raise MemoryError(
+            f"a {'×'.join(map(str, shape))} matrix needs {need / 2**30:.1f} GiB, "
+            f"more than this machine has free ({_available_memory() / 2**30:.1f} GiB)"
+        )
+
+
+def _available_memory() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 2**34
+
+
+def make_params(
+    n: int, p: int, seed: int, recipe: str = "randn", *, want_w: bool = True, want_b: bool = True
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Draw W (n×p) and/or b (p,) from ``np.random.seed(seed)``'s stream, W first."""
+    r = RECIPES[recipe]
+    check_seed(seed)
+    check_size((n, p))
+    rs = np.random.RandomState(seed)
+    w = r.draw_w(rs, n, p) if want_w else None
+    b = r.draw_b(rs, n, p) if want_b else None
+    return w, b
+
+
+def numpy_line(
+    n: int, p: int, seed: int, recipe: str = "randn", *, want_w: bool = True, want_b: bool = True
+) -> str:
+    """The notebook line that reproduces :func:`make_params` exactly."""
+    r = RECIPES[recipe]
+    parts = [f"np.random.seed({seed})"]
+    if want_w:
+        parts.append("W = " + r.w_code.format(n=n, p=p))
+    if want_b:
+        parts.append("b = " + r.b_code.format(n=n, p=p))
+    return "; ".join(parts)
+
+
+def random_matrix(
+    shape: tuple[int, ...], seed: int, scale: float = 1.0, uniform: bool = False
+) -> np.ndarray:
+    """``np.random.randn(*shape)`` (or uniform on [-1, 1)) times ``scale``, seeded."""
+    check_seed(seed)
+    check_size(shape)
+    rs = np.random.RandomState(seed)
+    a = rs.uniform(-1, 1, shape) if uniform else rs.randn(*shape)
+    return a if scale == 1 else scale * a
+
+
+def random_line(
+    shape: tuple[int, ...], seed: int, scale: float = 1.0, uniform: bool = False
+) -> str:
+    dims = ", ".join(map(str, shape))
+    call = (
+        f"np.random.uniform(-1, 1, ({dims}{',' if len(shape) == 1 else ''}))"
+        if uniform
+        else f"np.random.randn({dims})"
+    )
+    return f"np.random.seed({seed}); " + (call if scale == 1 else f"{scale!r} * {call}")

@@ -1,0 +1,216 @@
+"""Where X, W and b come from: files, stdin, a parameters file, or a seeded draw.
+
+Shared by every command that computes a layer (forward, shapes, explain), so they read
+their operands exactly alike.  No CLI framework here: problems are NncalcErrors.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+import numpy as np
+
+from . import generate
+from .errors import InputError, UsageError
+from .formats import Matrix, ReadOptions, RowReader, open_rows, read_matrix
+from .formats.jsonio import read_params
+from .shapes import Labels, Layout, plan
+
+
+def display_name(name: str) -> str:
+    return "stdin" if name == "-" else name
+
+
+def open_source(name: str, stack: ExitStack) -> BinaryIO:
+    """A binary stream for a path or ``-``; a terminal on stdin is refused, not waited on."""
+    if name == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError(
+                "stdin is a terminal: pipe numbers in (cat x.csv | nncalc forward - ...) "
+                "or name a file"
+            )
+        return sys.stdin.buffer
+    try:
+        return stack.enter_context(open(name, "rb"))
+    except FileNotFoundError:
+        raise InputError("no such file", source=name, expected="an existing file") from None
+    except IsADirectoryError:
+        raise InputError("is a directory", source=name, expected="a file") from None
+    except PermissionError:
+        raise InputError("permission denied", source=name, expected="a readable file") from None
+    except OSError as e:
+        raise InputError(f"cannot open: {e.strerror}", source=name) from None
+
+
+@dataclass
+class Generated:
+    """How missing parameters were drawn, so the run can be replayed."""
+
+    recipe: str
+    seed: int
+    made_w: bool
+    made_b: bool
+    line: str
+    fresh: bool = False  # the seed was drawn, not given: it must be shown
+
+    def caption(self) -> str:
+        return f"init {self.recipe}, seed {self.seed}: {self.line}"
+
+
+@dataclass
+class Request:
+    """What the user named; any of it may be missing (then stdin, params or a draw)."""
+
+    inputs: str | None = None
+    weights: str | None = None
+    biases: str | None = None
+    params: str | None = None
+    neurons: int | None = None
+    seed: int | None = None
+    init: str = "randn"
+    layout: Layout = "in-out"
+    read: ReadOptions = field(default_factory=ReadOptions)
+
+
+@dataclass
+class Params:
+    """W and b (as given, or drawn), and where each came from."""
+
+    w: np.ndarray
+    b: np.ndarray | None
+    labels: Labels
+    generated: Generated | None = None
+    w_header: list[str] | None = None
+    details: list[str] = field(default_factory=list)
+
+
+def _check_stdin_once(req: Request) -> None:
+    dashes = [n for n in (req.inputs, req.weights, req.biases, req.params) if n == "-"]
+    if len(dashes) > 1:
+        raise UsageError("only one operand can come from stdin ('-')")
+
+
+def read_named(name: str, options: ReadOptions, stack: ExitStack) -> Matrix:
+    return read_matrix(open_source(name, stack), display_name(name), options)
+
+
+def load_params_file(req: Request, stack: ExitStack) -> dict[str, np.ndarray]:
+    if req.params is None:
+        return {}
+    return read_params(open_source(req.params, stack), display_name(req.params), req.read)
+
+
+def resolve_params(
+    req: Request,
+    x_shape: tuple[int, ...],
+    x_label: str,
+    from_file: dict[str, np.ndarray],
+    stack: ExitStack,
+) -> Params:
+    """Read or draw W and b for inputs of ``x_shape``, inferring p where it can."""
+    details: list[str] = []
+    w_header = None
+    w: np.ndarray | None = from_file.get("w")
+    b: np.ndarray | None = from_file.get("b")
+    w_label = b_label = display_name(req.params) if req.params else None
+    if req.weights is not None:
+        m = read_named(req.weights, req.read, stack)
+        w, w_header, w_label = m.values, m.header, m.source
+        details.append(m.detected())
+    if req.biases is not None:
+        m = read_named(req.biases, req.read, stack)
+        b, b_label = m.values, m.source
+        details.append(m.detected())
+    labels = Labels(x_label, w_label or "W", b_label or "b")
+    generated = None
+    if w is None or b is None:
+        n = x_shape[-1] if x_shape else 1
+        p = req.neurons
+        if w is not None:
+            pl = plan(x_shape, w.shape, None, req.layout, labels)
+            if not pl.ok:  # nothing sensible to draw; the caller's check explains W
+                return Params(w, b, labels, None, w_header, details)
+            p = pl.p
+        elif p is None and b is not None and b.size > 1:
+            p = int(b.size)
+        if p is None:
+            raise UsageError(
+                "cannot tell how many neurons to generate: add --neurons P "
+                "(or give weights with -w)"
+            )
+        if p <= 0:
+            raise UsageError(f"--neurons must be positive, got {p}")
+        seed = generate.fresh_seed() if req.seed is None else req.seed
+        if req.init not in generate.RECIPES:
+            raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
+        try:
+            gw, gb = generate.make_params(n, p, seed, req.init, want_w=w is None, want_b=b is None)
+        except ValueError as e:
+            raise UsageError(str(e)) from None
+        except MemoryError as e:
+            raise UsageError(str(e)) from None
+        line = generate.numpy_line(n, p, seed, req.init, want_w=w is None, want_b=b is None)
+        generated = Generated(req.init, seed, w is None, b is None, line, req.seed is None)
+        if w is None:
+            w, labels = gw, Labels(labels.x, f"W ({req.init}, seed {seed})", labels.b)
+        if b is None:
+            b, labels = gb, Labels(labels.x, labels.w, f"b ({req.init}, seed {seed})")
+    assert w is not None
+    return Params(w, b, labels, generated, w_header, details)
+
+
+def input_reader(req: Request, stack: ExitStack) -> RowReader:
+    name = req.inputs
+    if name is None:
+        raise UsageError("no inputs: name a file, or '-' to read stdin")
+    return open_rows(open_source(name, stack), display_name(name), req.read)
+
+
+@dataclass
+class Loaded:
+    """Everything a whole-matrix command needs: X as read, W and b as resolved."""
+
+    x: Matrix
+    params: Params
+
+
+def load_all(req: Request, stack: ExitStack) -> Loaded:
+    """Read X whole, then W and b (or draw them); for tables, shapes and explain."""
+    _check_stdin_once(req)
+    from_file = load_params_file(req, stack)
+    if req.inputs is None and "x" in from_file:
+        x = Matrix(from_file["x"], display_name(req.params or "params"), _params_format(req))
+    else:
+        x = input_reader(req, stack).read_all()
+    params = resolve_params(req, x.values.shape, x.source, from_file, stack)
+    params.details.insert(0, x.detected())
+    return Loaded(x, params)
+
+
+def _params_format(req: Request):  # noqa: ANN202 - a Format, imported lazily
+    from .formats import Format, format_from_name
+
+    return format_from_name(req.params or "") or Format.JSON
+
+
+def stream_inputs(
+    req: Request, stack: ExitStack
+) -> tuple[RowReader, Iterator[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
+    """Start streaming X: its reader, the remaining blocks, and the first block."""
+    _check_stdin_once(req)
+    from_file = load_params_file(req, stack)
+    if req.inputs is None and "x" in from_file:
+        from .formats.jsonio import WholeReader
+
+        reader: RowReader = WholeReader(
+            Matrix(from_file["x"], display_name(req.params or "params"), _params_format(req))
+        )
+    else:
+        reader = input_reader(req, stack)
+    blocks = iter(reader.blocks())
+    first = next(blocks)
+    return reader, blocks, first, from_file

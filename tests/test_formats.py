@@ -1,0 +1,193 @@
+"""Readers and writers: real-world CSV, JSON, NDJSON, positions in errors, exact round trips."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from nncalc.errors import InputError
+from nncalc.formats import Format, ReadOptions, read_matrix, sniff
+from nncalc.formats import delimited as delimited_mod
+from nncalc.formats import fastcsv
+from nncalc.formats.jsonio import read_params
+from nncalc.formats.write import Writer
+from tests.strategies import any_finite, matrices
+
+GRID = [[1.0, 2.0, 3.0], [4.0, -5.5, 6e-3]]
+
+
+def read(data: bytes, name: str = "-", **opts: object) -> np.ndarray:
+    return read_matrix(io.BytesIO(data), name, ReadOptions(**opts)).values  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"1,2,3\n4,-5.5,6e-3\n",
+        b"1,2,3\r\n4,-5.5,6e-3\r\n",
+        b"\xef\xbb\xbf1,2,3\n4,-5.5,6e-3\n",
+        b"\n# a comment\n1,2,3\n\n4,-5.5,6e-3\n\n\n",
+        b"1,2,3,\n4,-5.5,6e-3,\n",
+        b' "1", "2" ,"3"\n"4",-5.5,  6E-3 \n',
+        b"1\t2\t3\n4\t-5.5\t0.006\n",
+        b"1;2;3\n4;-5.5;0.006\n",
+        b"1 2 3\n 4   -5.5  0.006\n",
+        b"x1,x2,x3\n1,2,3\n4,-5.5,6e-3\n",
+        b"+1,2.,3\n4,-5.5,.006\n",
+    ],
+)
+def test_real_world_csv(data: bytes) -> None:
+    assert read(data).tolist() == GRID
+
+
+def test_header_is_detected_and_kept() -> None:
+    m = read_matrix(io.BytesIO(b"a,b\n1,2\n"), "x.csv")
+    assert m.header == ["a", "b"] and m.values.tolist() == [[1.0, 2.0]]
+    assert "header a, b" in m.detected()
+
+
+def test_header_forced_either_way() -> None:
+    assert read(b"1,2\n3,4\n", header=True).tolist() == [[3.0, 4.0]]
+    with pytest.raises(InputError, match="'a' is not a number"):
+        read(b"a,b\n1,2\n", header=False)
+
+
+def test_decimal_comma() -> None:
+    assert read(b"1,5;2\n3;4,25\n", decimal=",").tolist() == [[1.5, 2.0], [3.0, 4.25]]
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "what"),
+    [
+        (b"1,2\n3,x\n", "x.csv:2:3:", "'x' is not a number"),
+        (b"1,2\n3\n", "x.csv:2:", "row has 1 value but the first row has 2"),
+        (b"1,2\n3,nan\n", "x.csv:2:3:", "'nan' is not a finite number"),
+        (b"1,2,3\n4,,6\n", "x.csv:2:3:", "an empty cell is not a number"),
+        (b"1,2\n\xff\xfe,1\n", "x.csv:2:1:", "not UTF-8"),
+        (b"", "x.csv:", "empty input"),
+        (b"a,b\n", "x.csv:", "only a header"),
+        (b"\x00\x01garbage", "x.csv:", "binary"),
+        (b"1,1_000\n", "x.csv:1:3:", "not a number"),
+    ],
+)
+def test_csv_errors_name_the_spot(data: bytes, where: str, what: str) -> None:
+    with pytest.raises(InputError) as e:
+        read(data, "x.csv")
+    assert str(e.value).startswith(where), str(e.value)
+    assert what in str(e.value)
+
+
+def test_nonfinite_allowed_on_request() -> None:
+    a = read(b"nan,inf\n-inf,1\n", allow_nonfinite=True)
+    assert np.isnan(a[0, 0]) and a[0, 1] == np.inf and a[1, 0] == -np.inf
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"1.5", 1.5),
+        (b"[1, 2]", [1.0, 2.0]),
+        (b"[[1, 2], [3, 4]]", [[1.0, 2.0], [3.0, 4.0]]),
+        (b"  [[1e3]] ", [[1000.0]]),
+    ],
+)
+def test_json_shapes(data: bytes, expected: object) -> None:
+    assert read(data, "x.json").tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"[[1, 2], [3]]", "row [1] has 1 values"),
+        (b"[[1, 2], [3, \"a\"]]", 'element [1][1] is "a", not a number'),
+        (b"[1, null]", "null"),
+        (b"[[[1]]]", "three deep"),
+        (b"[" * 3000 + b"]" * 3000, "nested too deeply"),
+        (b"[1, 2", "x.json:1:"),
+        (b'{"a": 1}', "--params"),
+        (b"[true]", "not a number"),
+        (b"[]", "empty"),
+        (b"[1e999]", "x.json:1:2: invalid JSON: number is infinity"),
+    ],
+)
+def test_json_errors(data: bytes, what: str) -> None:
+    with pytest.raises(InputError) as e:
+        read(data, "x.json")
+    assert what in str(e.value)
+
+
+def test_ndjson_streams_rows() -> None:
+    assert read(b"[1,2]\n\n[3,4]\n").tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(InputError, match=r"-:2: row has 1 values"):
+        read(b"[1,2]\n[3]\n", format=Format.NDJSON)
+
+
+def test_sniffing() -> None:
+    assert sniff(b"[[1,2]]") is Format.JSON
+    assert sniff(b"[1,2]\n[3,4]\n") is Format.NDJSON
+    assert sniff(b"1,2\n") is Format.CSV
+    assert sniff(b'{"weights": 1}') is Format.JSON
+
+
+def test_params_object() -> None:
+    p = read_params(io.BytesIO(b'{"inputs": [[1,2]], "weights": [[1],[2]], "biases": [0.5],'
+                               b' "seed": 3}'), "net.json")
+    assert set(p) == {"x", "w", "b"}
+    with pytest.raises(InputError, match="unknown key 'weight'"):
+        read_params(io.BytesIO(b'{"weight": [1]}'), "net.json")
+    with pytest.raises(InputError, match="none of inputs"):
+        read_params(io.BytesIO(b"{}"), "net.json")
+
+
+@given(matrices())
+def test_csv_round_trip_is_bit_exact(a: np.ndarray) -> None:
+    text = Writer(Format.CSV).dumps(a)
+    assert read(text).tobytes() == a.tobytes()
+
+
+@given(matrices())
+def test_json_and_ndjson_round_trips_are_bit_exact(a: np.ndarray) -> None:
+    for fmt in (Format.JSON, Format.NDJSON, Format.TSV):
+        back = read(Writer(fmt).dumps(a), format=fmt)
+        assert back.tobytes() == a.tobytes(), fmt
+
+
+@given(matrices(any_finite))
+def test_fast_parser_reads_what_we_write_exactly(a: np.ndarray) -> None:
+    text = Writer(Format.CSV).dumps(a) * 3
+    parsed = fastcsv.parse(text, ",", a.shape[1])
+    assert parsed is not None
+    assert parsed.tobytes() == np.concatenate([a, a, a]).tobytes()
+
+
+def test_big_input_takes_the_fast_path_and_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((40_000, 5)) * 10.0 ** rng.integers(-300, 300, (40_000, 5))
+    text = Writer(Format.CSV).dumps(a)
+    assert len(text) > delimited_mod.FAST_MIN_BYTES
+    fast = read(text)
+    monkeypatch.setattr(delimited_mod, "FAST_MIN_BYTES", 1 << 62)
+    slow = read(text)
+    assert fast.tobytes() == slow.tobytes() == a.tobytes()
+
+
+def test_fast_path_falls_back_for_a_precise_error() -> None:
+    rows = b"1.5,2.5\n" * 200_000 + b"3,oops\n"
+    with pytest.raises(InputError, match=r"^-:200001:3: 'oops' is not a number"):
+        read(rows)
+
+
+def test_writer_spells_nonfinite() -> None:
+    a = np.array([[np.nan, np.inf, -np.inf, 1e-7]])
+    assert Writer(Format.CSV).dumps(a) == b"nan,inf,-inf,1e-7\n"
+    assert Writer(Format.JSON).dumps(a) == b"[\n[null,null,null,1e-7]\n]\n"
+
+
+def test_writer_header_and_single_row() -> None:
+    assert Writer(Format.CSV, header=["a1", "a2"]).dumps(np.array([[1.0, 2.0]])) == (
+        b"a1,a2\n1.0,2.0\n"
+    )
+    assert Writer(Format.JSON, one_row=True).dumps(np.array([0.0, 0.03])) == b"[0.0,0.03]\n"

@@ -7,7 +7,8 @@ renderables; the CLI decides where they are printed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -17,7 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from .core import Layer, Pass
 from .explain import Term
+from .formats import Matrix
+from .shapes import Labels as ShapeLabels
 from .shapes import Plan, describe_b, describe_w, describe_x, dims
 
 MAX_ROWS = 12
@@ -28,8 +32,13 @@ STAGES = ("shapes", "x", "w", "b", "z", "a")
 def make_console(
     file: IO[str] | None = None, *, stderr: bool = False, width: int | None = None
 ) -> Console:
-    """A console that follows NO_COLOR / FORCE_COLOR / TERM=dumb and the TTY check."""
-    return Console(file=file, stderr=stderr, width=width, highlight=False, soft_wrap=False)
+    """A console for tables: styled only on a terminal (or with FORCE_COLOR); NO_COLOR and
+    TERM=dumb mean no escape codes at all, not merely no colours."""
+    plain = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") in ("dumb", "unknown")
+    return Console(
+        file=file, stderr=stderr, width=width, highlight=False, soft_wrap=False,
+        color_system=None if plain else "auto",
+    )  # fmt: skip
 
 
 def num(v: float, precision: int = 4) -> str:
@@ -157,6 +166,13 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
     return t
 
 
+def shape_report(pl: Plan, labels: ShapeLabels) -> list[RenderableType]:
+    """``nncalc shapes``: where each operand came from, the table, the verdict."""
+    sources = Text(f"X: {labels.x}   W: {labels.w}   b: {labels.b}", style="dim")
+    title = "Shapes" if pl.m is None else f"Shapes: m={pl.m}, n={pl.n}, p={pl.p or '?'}"
+    return [sources, shape_table(pl, title=title), verdict(pl)]
+
+
 def verdict(pl: Plan) -> Text:
     if pl.ok:
         return Text(f"✓ X·W + b is defined: m={pl.m}, n={pl.n}, p={pl.p}", style="green")
@@ -199,15 +215,61 @@ def progress(enabled: bool) -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
-        console=Console(stderr=True),
+        console=make_console(stderr=True),
         disable=not enabled,
         transient=True,
     )
 
 
+def forward_tables(
+    x: Matrix,
+    layer: Layer,
+    pl: Plan,
+    res: Pass,
+    labels: ShapeLabels,
+    stages: Sequence[str],
+    precision: int = 4,
+    w_note: str | None = None,
+    b_note: str | None = None,
+) -> list[RenderableType]:
+    """One table per requested stage (shapes, x, w, b, z, a), each titled with its
+    symbol, meaning and shape."""
+    n, p = layer.n, layer.p
+    relu = layer.activation == "relu"
+    z = res.z[0] if pl.single_sample else res.z
+    a = res.a[0] if pl.single_sample else res.a
+    out = dims(pl.out_shape)
+    made_zero = z <= 0
+    tables: dict[str, Callable[[], RenderableType]] = {
+        "shapes": lambda: shape_table(pl, layer.activation, f"Shapes: m={pl.m}, n={n}, p={p}"),
+        "x": lambda: matrix_table(
+            x.values, f"X  inputs ({dims(x.values.shape)}) — {labels.x}", precision=precision,
+            labels=Labels2D(cols=x.header), row_word="s", col_word="x",
+        ),
+        "w": lambda: matrix_table(
+            layer.w, f"W  weights ({n}×{p}) — {labels.w}", caption=w_note,
+            precision=precision, row_word="x", col_word="n",
+        ),
+        "b": lambda: matrix_table(
+            layer.b, f"b  biases ({p},) — {labels.b}", caption=b_note, precision=precision,
+            col_word="n",
+        ),
+        "z": lambda: matrix_table(
+            z, f"Z = X·W + b ({out})", precision=precision, row_word="s", col_word="n"
+        ),
+        "a": lambda: matrix_table(
+            a, f"A = {'ReLU' if relu else 'linear'}(Z) ({out})", precision=precision,
+            dim_mask=made_zero if relu else None, row_word="s", col_word="n",
+            caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
+        ),
+    }  # fmt: skip
+    return [tables[s]() for s in stages]
+
+
 def batch_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
     t = Table(title="Batch", title_justify="left", header_style="bold")
-    for col in ("file", "shape", "time", "status"):
+    t.add_column("file", overflow="fold")
+    for col in ("shape", "time", "status"):
         t.add_column(col)
     for r in rows:
         t.add_row(*r[:3], Text(r[3], style="green" if r[3] == "ok" else "red"))

@@ -193,15 +193,16 @@ def plan(
         else:
             w_desc = _describe(wl, w_shape, describe_w(w_shape, layout))
             needs = "rows" if layout == "in-out" else "columns"
-            hint = None
+            hints = []
             if outs == n:
                 flip = "out-in" if layout == "in-out" else "in-out"
-                hint = f"{wl} looks transposed: try --layout {flip}"
-            elif len(x_shape) == 2 and ins == m:
-                hint = (
+                hints.append(f"{wl} looks transposed: try --layout {flip}")
+            if len(x_shape) == 2 and ins == m:
+                hints.append(
                     f"{xl} looks transposed: its {m} rows match {wl}'s {ins} inputs; "
                     "put one sample per row"
                 )
+            hint = "; or ".join(hints) or None
             problems.append(
                 Problem(
                     f"{x_desc} but {w_desc}: {wl} needs {n} {needs}, one per feature",
@@ -233,8 +234,8 @@ def plan(
             w_desc = f"{wl} has {_plural(p, 'neuron')}"
             problems.append(
                 Problem(
-                    f"{bl} has {describe_b(b_shape)} but {w_desc}: {bl} needs {p} values, "
-                    "one per neuron",
+                    f"{bl} has {describe_b(b_shape)} but {w_desc}: {bl} needs "
+                    f"{_plural(p, 'value')}, one per neuron",
                     hint,
                     {
                         "b": tuple(i for i, d in enumerate(b_shape) if d != 1) or (0,),

@@ -12,26 +12,38 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
 settings.register_profile(
-    "default", deadline=None, max_examples=60,
+    "default",
+    deadline=None,
+    max_examples=60,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-def run_nncalc(*args: str, stdin: bytes | None = None, env: dict[str, str] | None = None,
-               cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+def run_nncalc(
+    *args: str,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[bytes]:
     """nncalc as a user runs it: a real process, real pipes, real exit codes."""
     full_env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NNCALC_DEBUG")}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "nncalc", *args],
         input=stdin if stdin is not None else b"",
-        capture_output=True, cwd=cwd, env=full_env, timeout=timeout, check=False,
+        capture_output=True,
+        cwd=cwd,
+        env=full_env,
+        timeout=timeout,
+        check=False,
     )
 
 
-def assert_one_error_line(proc: subprocess.CompletedProcess[bytes], code: int = 1,
-                          contains: str = "") -> str:
+def assert_one_error_line(
+    proc: subprocess.CompletedProcess[bytes], code: int = 1, contains: str = ""
+) -> str:
     err = proc.stderr.decode()
     assert proc.returncode == code, (proc.returncode, err)
     assert "Traceback" not in err

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given
 
 from nncalc.errors import InputError
-from nncalc.formats import Format, ReadOptions, read_matrix, sniff
+from nncalc.formats import Format, ReadOptions, fastcsv, read_matrix, sniff
 from nncalc.formats import delimited as delimited_mod
-from nncalc.formats import fastcsv
 from nncalc.formats.jsonio import read_params
 from nncalc.formats.write import Writer
 from tests.strategies import any_finite, matrices
@@ -102,7 +101,7 @@ def test_json_shapes(data: bytes, expected: object) -> None:
     ("data", "what"),
     [
         (b"[[1, 2], [3]]", "row [1] has 1 values"),
-        (b"[[1, 2], [3, \"a\"]]", 'element [1][1] is "a", not a number'),
+        (b'[[1, 2], [3, "a"]]', 'element [1][1] is "a", not a number'),
         (b"[1, null]", "null"),
         (b"[[[1]]]", "three deep"),
         (b"[" * 3000 + b"]" * 3000, "nested too deeply"),
@@ -133,8 +132,10 @@ def test_sniffing() -> None:
 
 
 def test_params_object() -> None:
-    p = read_params(io.BytesIO(b'{"inputs": [[1,2]], "weights": [[1],[2]], "biases": [0.5],'
-                               b' "seed": 3}'), "net.json")
+    p = read_params(
+        io.BytesIO(b'{"inputs": [[1,2]], "weights": [[1],[2]], "biases": [0.5], "seed": 3}'),
+        "net.json",
+    )
     assert set(p) == {"x", "w", "b"}
     with pytest.raises(InputError, match="unknown key 'weight'"):
         read_params(io.BytesIO(b'{"weight": [1]}'), "net.json")

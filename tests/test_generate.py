@@ -42,10 +42,16 @@ def test_only_b_drawn_starts_the_stream_at_b() -> None:
     assert generate.numpy_line(3, 2, 5, want_w=False) == "np.random.seed(5); b = np.random.randn(2)"
 
 
-@given(st.integers(1, 5), st.one_of(st.none(), st.integers(1, 5)), st.integers(0, 1000),
-       st.sampled_from([1.0, 0.01, 3.0]), st.booleans())
-def test_random_matrix_equals_its_line(r: int, c: int | None, seed: int, scale: float,
-                                       uniform: bool) -> None:
+@given(
+    st.integers(1, 5),
+    st.one_of(st.none(), st.integers(1, 5)),
+    st.integers(0, 1000),
+    st.sampled_from([1.0, 0.01, 3.0]),
+    st.booleans(),
+)
+def test_random_matrix_equals_its_line(
+    r: int, c: int | None, seed: int, scale: float, uniform: bool
+) -> None:
     shape = (r,) if c is None else (r, c)
     a = generate.random_matrix(shape, seed, scale, uniform)
     seed_call, expr = generate.random_line(shape, seed, scale, uniform).split("; ", 1)

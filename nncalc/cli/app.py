@@ -1,0 +1,100 @@
+"""The Typer app, its error boundary and the console-script entry."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from nncalc import __version__
+from nncalc.errors import ExitStatus, NncalcError
+from nncalc.sink import PipeClosed, silence_stdout
+
+app = typer.Typer(
+    name="nncalc",
+    help="A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+_state = {"debug": False}
+
+
+def guarded(fn: F) -> F:
+    """Run a command; nncalc's errors become one stderr line and an exit code.
+
+    Errors are caught here, once, so a traceback always means a bug (``--debug`` or
+    NNCALC_DEBUG=1 shows it).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except NncalcError as e:
+            if _state["debug"]:
+                raise
+            error(str(e))
+            raise typer.Exit(int(e.exit_status)) from None
+        except PipeClosed:
+            silence_stdout()
+            raise typer.Exit(int(ExitStatus.OK)) from None
+        except KeyboardInterrupt:
+            if _state["debug"]:
+                raise
+            error("interrupted")
+            raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def error(message: str) -> None:
+    """The one line every failure prints."""
+    sys.stderr.write(f"nncalc: error: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+
+
+def note(message: str) -> None:
+    sys.stderr.write(f"nncalc: {message}\n")
+    sys.stderr.flush()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", envvar="NNCALC_DEBUG", help="Show tracebacks (for bug reports)."),
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.
+
+    Try it: nncalc demo
+    """
+    _state["debug"] = debug
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry: like ``app()``, but a usage mistake is one stderr line too."""
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(args=argv, prog_name="nncalc", standalone_mode=False)
+    except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
+        error(f"{e.format_message()} (see nncalc --help)")
+        code = getattr(e, "exit_code", int(ExitStatus.USAGE))
+    except typer.Abort:
+        code = int(ExitStatus.DATA)
+    sys.exit(code if isinstance(code, int) else 0)

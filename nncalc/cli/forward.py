@@ -1,0 +1,307 @@
+"""``nncalc forward``: one input (tables or streamed data) or many (batch mode)."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from itertools import chain
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+
+from nncalc.core import Layer, Pass, prepare, stream
+from nncalc.errors import ExitStatus, NncalcError, ShapeError, UsageError
+from nncalc.formats import Format
+from nncalc.operands import Params, Request, load_all, resolve_params, stream_inputs
+from nncalc.shapes import Plan
+from nncalc.sink import Sink, output_mode
+
+from .app import app, error, guarded, note
+from .options import (
+    AllowNonfinite,
+    Biases,
+    Decimal,
+    Delimiter,
+    DType,
+    DTypeOpt,
+    Force,
+    Header,
+    Init,
+    InputFormat,
+    LayoutOpt,
+    Neurons,
+    OutFmt,
+    OutFormat,
+    Output,
+    ParamsOpt,
+    Precision,
+    Seed,
+    Verbose,
+    Weights,
+    check_seed,
+    layout_of,
+    print_items,
+    read_options,
+    stages_of,
+    stderr_is_tty,
+    stdin_default,
+    stdout_is_tty,
+)
+
+
+@dataclass(frozen=True)
+class Job:
+    """How to run the layer, whatever the inputs: one record instead of ten arguments."""
+
+    req: Request
+    activation: str = "relu"
+    dtype: str = "float64"
+    verbose: bool = False
+    force: bool = False
+    save_params: str | None = None
+    show_recipe: bool = False
+
+    def protect(self) -> tuple[str, ...]:
+        """Files an output must never overwrite (without --force): every input."""
+        r = self.req
+        return tuple(n for n in (r.inputs, r.weights, r.biases, r.params) if n)
+
+    def layer(self, x_shape: tuple[int, ...], params: Params) -> tuple[Layer, Plan]:
+        return prepare(
+            x_shape, params.w, params.b, self.activation, layout=self.req.layout,
+            labels=params.labels, dtype=self.dtype,
+        )  # fmt: skip
+
+
+@app.command()
+@guarded
+def forward(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Inputs X, m×n (samples × features): CSV/TSV/JSON/NDJSON files, or '-' for "
+            "stdin. Several files need --out-dir.",
+            show_default=False,
+        ),
+    ] = None,
+    weights: Weights = None,
+    biases: Biases = None,
+    params: ParamsOpt = None,
+    layout: LayoutOpt = "in-out",
+    neurons: Neurons = None,
+    seed: Seed = None,
+    init: Init = "randn",
+    save_params: Annotated[
+        str | None,
+        typer.Option(
+            "--save-params",
+            help="Write the W and b used to this JSON or .npz file.",
+            show_default=False,
+        ),
+    ] = None,
+    show_recipe: Annotated[
+        bool, typer.Option("--show-recipe", help="Print the numpy line that draws W/b.")
+    ] = False,
+    fmt: OutFmt = None,
+    output: Output = None,
+    out_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--out-dir",
+            help="Batch mode: one output file per input, same stem.",
+            show_default=False,
+        ),
+    ] = None,
+    force: Force = False,
+    show: Annotated[
+        str,
+        typer.Option("--show", help="Tables to draw, comma-separated: shapes,x,w,b,z,a or all."),
+    ] = "all",
+    precision: Precision = 4,
+    activation: Annotated[
+        str, typer.Option("--activation", help="relu, or linear (A = Z).")
+    ] = "relu",
+    dtype: DTypeOpt = DType.float64,
+    input_format: InputFormat = None,
+    delimiter: Delimiter = None,
+    header: Header = None,
+    decimal: Decimal = ".",
+    allow_nonfinite: AllowNonfinite = False,
+    verbose: Verbose = False,
+) -> None:
+    """Compute A = ReLU(X·W + b) and show every step.
+
+    On a terminal it draws a table per stage; piped (or with --format) it writes only A,
+    every value exact (its shortest round-trip form). Without -w/-b, W and b are drawn
+    from --seed.
+
+    Example: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv
+    -b samples/batch/biases.csv
+    """
+    check_seed(seed)
+    if activation not in ("relu", "linear"):
+        raise UsageError(f"--activation must be relu or linear, got {activation!r}")
+    names = stdin_default(inputs, params)
+    req = Request(
+        None, weights, biases, params, neurons, seed, init, layout_of(layout),
+        read_options(input_format, delimiter, header, decimal, allow_nonfinite),
+    )  # fmt: skip
+    job = Job(req, activation, dtype.value, verbose, force, save_params, show_recipe)
+    if out_dir is not None or len(names) > 1:
+        if out_dir is None:
+            raise UsageError(f"{len(names)} inputs need --out-dir DIR (one output file each)")
+        if output is not None:
+            raise UsageError("--output and --out-dir cannot be combined")
+        if fmt is OutFormat.table:
+            raise UsageError("--out-dir writes data files: pick --format csv, tsv, json or ndjson")
+        run_batch(job, names, Path(out_dir), Format(fmt.value) if fmt else Format.CSV)
+        return
+    job = replace(job, req=replace(req, inputs=names[0] if names else None))
+    mode = output_mode(fmt.value if fmt else None, stdout_is_tty(), output)
+    if mode == "table":
+        run_tables(job, stages_of(show), precision, output)
+    else:
+        run_stream(job, Format(mode), output)
+
+
+def report(job: Job, details: list[str], params: Params) -> None:
+    """Detections with --verbose; how W/b were drawn when asked, or when the seed was
+    fresh (else the run could never be replayed)."""
+    if job.verbose:
+        for d in details:
+            note(d)
+    gen = params.generated
+    if gen and (job.show_recipe or job.verbose or gen.fresh):
+        note(gen.caption())
+
+
+def save_params(job: Job, layer: Layer, params: Params) -> None:
+    """Write the W (n×p) and b actually used, so ``--params`` replays the run exactly."""
+    if job.save_params is None:
+        return
+    import orjson
+
+    meta = {}
+    if params.generated:
+        meta = {"init": params.generated.recipe, "seed": params.generated.seed}
+    if job.save_params.lower().endswith(".npz"):
+        buf = io.BytesIO()
+        np.savez(buf, weights=layer.w, biases=layer.b)
+        data = buf.getvalue()
+    else:
+        data = orjson.dumps(
+            {"weights": layer.w, "biases": layer.b, **meta},
+            option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
+        )
+    with Sink(job.save_params, protect=job.protect(), force=job.force) as sink:
+        sink.write(data)
+
+
+def out_header(reader_header: list[str] | None, params: Params, p: int) -> list[str] | None:
+    """A CSV header only when the input had one: W's column names, else a1..ap."""
+    if not reader_header:
+        return None
+    if params.w_header and len(params.w_header) == p:
+        return params.w_header
+    return [f"a{j + 1}" for j in range(p)]
+
+
+def run_stream(job: Job, fmt: Format, output: str | None) -> tuple[int, int]:
+    """Stream X through the layer: rows are read, computed and written chunk by chunk,
+    so memory stays bounded and output starts before the input ends.  Returns (m, p)."""
+    from nncalc.formats.write import Writer
+
+    rows_seen = 0
+
+    def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        nonlocal rows_seen
+        for b in blocks:
+            rows_seen += len(b)
+            yield b
+
+    with ExitStack() as stack:
+        reader, blocks, first, from_file = stream_inputs(job.req, stack)
+        single = first.ndim < 2
+        x_shape = first.shape if single else (len(first), first.shape[1])
+        params = resolve_params(job.req, x_shape, reader.source, from_file, stack)
+        try:
+            layer, _ = job.layer(x_shape, params)
+        except ShapeError:
+            if single:
+                raise
+            # Only the first rows are in hand; count the rest so the message (and its
+            # hint about a transposed X) speaks of the real number of samples.
+            m = len(first) + sum(len(b) for b in blocks)
+            job.layer((m, first.shape[1]), params)
+            raise
+        report(job, [reader.detected(), *params.details], params)
+        save_params(job, layer, params)
+        writer = Writer(fmt, header=out_header(reader.header, params, layer.p), one_row=single)
+        rows = counted(chain([np.atleast_2d(first)], blocks))
+        with Sink(output, protect=job.protect(), force=job.force) as sink:
+            for data in writer.encode(stream(rows, layer)):
+                sink.write(data)
+    return rows_seen, layer.p
+
+
+def run_tables(job: Job, stages: list[str], precision: int, output: str | None) -> None:
+    from nncalc import render
+
+    with ExitStack() as stack:
+        loaded = load_all(job.req, stack)
+    x = loaded.x.values
+    params = loaded.params
+    layer, pl = job.layer(x.shape, params)
+    res: Pass = layer.apply(
+        np.ascontiguousarray(x.reshape(-1, layer.n), dtype=layer.w.dtype), keep_z=True
+    )
+    report(job, params.details, params)
+    save_params(job, layer, params)
+    gen = params.generated
+    w_note = gen.caption() if gen and gen.made_w else None
+    b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
+    if w_note is None and pl.transpose_w:
+        w_note = f"given as {'×'.join(map(str, params.w.shape))}, transposed to n×p"
+    items = render.forward_tables(
+        loaded.x, layer, pl, res, params.labels, stages, precision, w_note, b_note
+    )
+    print_items(items, output, job.force, job.protect())
+
+
+def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
+    """Many inputs, one process: a bad file is reported and the others still run."""
+    from nncalc import render
+
+    if "-" in names:
+        raise UsageError("batch mode reads files, not stdin ('-')")
+    targets: dict[Path, str] = {}
+    for name in names:
+        target = out_dir / f"{Path(name).stem}.{fmt.value}"
+        if target in targets:
+            raise UsageError(f"{targets[target]} and {name} would both write {target}")
+        targets[target] = name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows: list[tuple[str, str, str, str]] = []
+    failed = 0
+    with render.progress(enabled=stderr_is_tty()) as progress:
+        task = progress.add_task("forward", total=len(names))
+        for target, name in targets.items():
+            started = time.perf_counter()
+            one = replace(job, req=replace(job.req, inputs=name))
+            try:
+                m, p = run_stream(one, fmt, str(target))
+                shape, status = f"{m}×{p}", "ok"
+            except NncalcError as e:
+                failed += 1
+                shape, status = "—", str(e)
+                error(str(e))
+            rows.append((name, shape, f"{time.perf_counter() - started:.3f}s", status))
+            progress.advance(task)
+    render.make_console(stderr=True).print(render.batch_table(rows))
+    if failed:
+        raise typer.Exit(int(ExitStatus.DATA))

@@ -1,0 +1,259 @@
+"""Options shared by several commands (declared once) and the helpers that read them."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from nncalc import generate
+from nncalc.errors import UsageError
+from nncalc.formats import Format, ReadOptions
+from nncalc.shapes import LAYOUTS, Layout
+from nncalc.sink import Sink
+
+
+class OutFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    ndjson = "ndjson"
+
+
+class InFormat(str, Enum):
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    ndjson = "ndjson"
+    npz = "npz"
+
+
+class DType(str, Enum):
+    float64 = "float64"
+    float32 = "float32"
+
+
+# -- options shared by several commands, declared once --------------------------------
+Weights = Annotated[
+    str | None,
+    typer.Option(
+        "--weights",
+        "-w",
+        help="W, n×p (inputs × neurons); '-' reads stdin. Drawn if omitted.",
+        show_default=False,
+    ),
+]
+Biases = Annotated[
+    str | None,
+    typer.Option(
+        "--biases",
+        "-b",
+        help="b, one value per neuron (or one number for all). Drawn if omitted.",
+        show_default=False,
+    ),
+]
+ParamsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--params",
+        help="One JSON/NPZ file holding inputs, weights and/or biases.",
+        show_default=False,
+    ),
+]
+LayoutOpt = Annotated[
+    str,
+    typer.Option(
+        "--layout", help="W as n×p ('in-out') or p×n ('out-in', PyTorch's nn.Linear.weight)."
+    ),
+]
+Neurons = Annotated[
+    int | None,
+    typer.Option(
+        "--neurons", "-p", help="Neurons to generate when W is not given.", show_default=False
+    ),
+]
+Seed = Annotated[
+    int | None,
+    typer.Option(
+        "--seed",
+        help="Seed for generated W/b: np.random.seed(SEED). Fresh and shown if omitted.",
+        show_default=False,
+    ),
+]
+Init = Annotated[
+    str,
+    typer.Option("--init", help=f"How generated W and b are drawn: {', '.join(generate.RECIPES)}."),
+]
+OutFmt = Annotated[
+    OutFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output: table (default on a terminal), csv (default when piped), tsv, json, ndjson.",
+        show_default=False,
+    ),
+]
+ShapesFmt = Annotated[
+    OutFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (default on a terminal) or json (default when piped).",
+        show_default=False,
+    ),
+]
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (atomically) instead of stdout.",
+        show_default=False,
+    ),
+]
+Force = Annotated[bool, typer.Option("--force", help="Allow -o to overwrite an input file.")]
+Precision = Annotated[
+    int, typer.Option("--precision", min=1, max=17, help="Significant digits shown in tables.")
+]
+InputFormat = Annotated[
+    InFormat | None,
+    typer.Option(
+        "--input-format",
+        help="Read inputs as this format instead of detecting it.",
+        show_default=False,
+    ),
+]
+Delimiter = Annotated[
+    str | None,
+    typer.Option(
+        "--delimiter",
+        "-d",
+        help="CSV delimiter: ',', ';', 'tab', 'space'. Detected if omitted.",
+        show_default=False,
+    ),
+]
+Header = Annotated[
+    bool | None,
+    typer.Option(
+        "--header/--no-header",
+        help="First CSV row is a header. Detected if omitted.",
+        show_default=False,
+    ),
+]
+Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in CSV: '.' or ','.")]
+AllowNonfinite = Annotated[
+    bool, typer.Option("--allow-nonfinite", help="Accept nan/inf cells (refused by default).")
+]
+DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Computation precision.")]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Say on stderr what was detected (format, delimiter, header)."
+    ),
+]
+
+DELIMITERS = {
+    "tab": "\t",
+    "\\t": "\t",
+    "comma": ",",
+    "semicolon": ";",
+    "space": " ",
+    "whitespace": " ",
+}
+
+
+def read_options(
+    input_format: InFormat | None,
+    delimiter: str | None,
+    header: bool | None,
+    decimal: str,
+    allow_nonfinite: bool,
+) -> ReadOptions:
+    if decimal not in (".", ","):
+        raise UsageError(f"--decimal must be '.' or ',', got {decimal!r}")
+    if delimiter is not None:
+        delimiter = DELIMITERS.get(delimiter.lower(), delimiter)
+        if delimiter == " ":
+            delimiter = ""
+        elif len(delimiter) != 1:
+            raise UsageError(f"--delimiter must be one character or tab/space, got {delimiter!r}")
+    fmt = Format(input_format.value) if input_format else None
+    return ReadOptions(fmt, delimiter, header, decimal, allow_nonfinite)
+
+
+def layout_of(value: str) -> Layout:
+    if value not in LAYOUTS:
+        raise UsageError(f"--layout must be one of {', '.join(LAYOUTS)}, got {value!r}")
+    return value  # type: ignore[return-value]
+
+
+def check_seed(seed: int | None) -> None:
+    if seed is not None and not 0 <= seed <= generate.MAX_SEED:
+        raise UsageError(f"--seed must be from 0 to {generate.MAX_SEED}, got {seed}")
+
+
+def stdin_default(inputs: list[str] | None, params: str | None) -> list[str]:
+    """No inputs named: read stdin if something is piped in, else explain what to do."""
+    if inputs:
+        return inputs
+    if params is not None:
+        return []
+    if sys.stdin is not None and not sys.stdin.isatty():
+        return ["-"]
+    raise UsageError(
+        "no inputs: name a file, or pipe numbers in and use '-' "
+        "(try: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv"
+        " -b samples/batch/biases.csv)"
+    )
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout is not None and sys.stdout.isatty()
+
+
+def stderr_is_tty() -> bool:
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
+def stages_of(show: str) -> list[str]:
+    from nncalc.render import STAGES
+
+    picked = [s.strip().lower() for s in show.split(",") if s.strip()]
+    if picked in (["all"], []):
+        return list(STAGES)
+    unknown = [s for s in picked if s not in STAGES]
+    if unknown:
+        raise UsageError(f"--show takes {', '.join(STAGES)} or all; got {', '.join(unknown)}")
+    return picked
+
+
+def print_items(
+    items: list[Any],
+    output: str | None,
+    force: bool,
+    protect: tuple[str, ...] = (),
+    *,
+    soft_wrap: bool = False,
+) -> None:
+    """Draw renderables on stdout, or into a file (atomically) as plain text.
+
+    ``soft_wrap`` keeps long lines whole (equations) instead of wrapping at the width.
+    """
+    from nncalc import render
+
+    if output in (None, "-"):
+        console = render.make_console()
+        for item in items:
+            console.print(item, soft_wrap=soft_wrap)
+        return
+    import io
+
+    buf = io.StringIO()
+    console = render.make_console(buf, width=120)
+    for item in items:
+        console.print(item, soft_wrap=soft_wrap)
+    with Sink(output, protect=protect, force=force) as sink:
+        sink.write(buf.getvalue().encode())

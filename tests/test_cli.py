@@ -457,3 +457,19 @@ def test_batch_outputs_equal_single_runs(tmp_path: Path) -> None:
 def test_several_inputs_need_out_dir() -> None:
     r = invoke("forward", SAMPLES / "batch/inputs.csv", SAMPLES / "layer/inputs.csv", "-p", "2")
     assert r.exit_code == 2 and "need --out-dir" in r.stderr
+
+
+def test_unreadable_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As root every file is readable, so make open() refuse the way it would for a user.
+    from nncalc import operands
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(operands, "open", refuse, raising=False)
+    r = invoke("forward", SAMPLES / "batch/inputs.csv", "-p", "2")
+    assert r.exit_code == 1
+    assert (
+        r.stderr == f"nncalc: error: {SAMPLES}/batch/inputs.csv: permission denied "
+        "(expected a readable file)\n"
+    )

@@ -40,7 +40,7 @@ class InputError(NncalcError):
         col: int | None = None,
         expected: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = " ".join(message.split())  # one line, whatever the data held
         self.source = source
         self.line = line
         self.col = col

@@ -8,13 +8,16 @@ draws from that legacy stream (a ``RandomState`` seeded with S), W first, then b
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-Draw = Callable[[np.random.RandomState, int, int], np.ndarray]
+if TYPE_CHECKING:  # numpy.random costs ~7 ms to import: only when something is drawn
+    from numpy.random import RandomState
+
+Draw = Callable[["RandomState", int, int], np.ndarray]
 
 MAX_SEED = 2**32 - 1  # what np.random.seed accepts
 MAX_ELEMENTS = 2**31
@@ -32,7 +35,7 @@ class Recipe:
     draw_b: Draw
 
 
-def _zeros_b(rs: np.random.RandomState, n: int, p: int) -> np.ndarray:
+def _zeros_b(rs: RandomState, n: int, p: int) -> np.ndarray:
     return np.zeros(p)
 
 
@@ -101,6 +104,8 @@ RECIPES: dict[str, Recipe] = {
 
 def fresh_seed() -> int:
     """A seed for a run that did not ask for one; shown so the run can be replayed."""
+    import secrets
+
     return secrets.randbelow(MAX_SEED + 1)
 
 

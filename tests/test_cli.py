@@ -262,7 +262,7 @@ def test_random_matches_numpy() -> None:
         (["0", "3"], "positive"),
         (["3", "--seed", "-1"], "--seed must be"),
         (["100000", "100000"], "GiB"),
-        (["x"], "integer"),
+        (["x"], "not a valid int"),
     ],
 )
 def test_random_bad_sizes(args: list[str], what: str) -> None:

@@ -1,7 +1,5 @@
 """The Typer app, its error boundary and the console-script entry."""
 
-from __future__ import annotations
-
 import functools
 import sys
 from collections.abc import Callable

@@ -1,7 +1,5 @@
 """``nncalc forward``: one input (tables or streamed data) or many (batch mode)."""
 
-from __future__ import annotations
-
 import io
 import time
 from collections.abc import Iterator

@@ -1,7 +1,5 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
-from __future__ import annotations
-
 import sys
 from contextlib import ExitStack
 from typing import Annotated, Any

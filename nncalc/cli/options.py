@@ -1,7 +1,5 @@
 """Options shared by several commands (declared once) and the helpers that read them."""
 
-from __future__ import annotations
-
 import sys
 from enum import Enum
 from typing import Annotated, Any

@@ -1,7 +1,5 @@
 """``nncalc random``: a seeded matrix, to build pipelines and fixtures from nothing."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -182,7 +182,8 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
         arrays = read_npz(src, name)
         if len(arrays) != 1:
             raise InputError(
-                f"holds {len(arrays)} arrays ({', '.join(arrays)}); a matrix file holds one",
+                f"holds {len(arrays)} arrays ({', '.join(map(repr, arrays))}); "
+                "a matrix file holds one",
                 source=name,
                 expected="--params for a file of parameters",
             )

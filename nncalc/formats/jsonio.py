@@ -80,7 +80,7 @@ def to_array(
     """A number, list or list of lists as a float64 array, or an error naming the element."""
     if isinstance(obj, dict):
         raise InputError(
-            f"holds an object with keys {', '.join(map(str, obj))}",
+            f"holds an object with keys {', '.join(map(repr, obj))}",
             source=source,
             line=line,
             expected="a matrix; give a file of inputs, weights and biases with --params",

@@ -19,7 +19,6 @@ from nncalc.operands import Params, Request, load_all, resolve_params, stream_in
 from nncalc.shapes import Plan
 from nncalc.sink import Sink, output_mode
 
-from .app import app, error, guarded, note
 from .options import (
     AllowNonfinite,
     Biases,
@@ -50,6 +49,7 @@ from .options import (
     stdin_default,
     stdout_is_tty,
 )
+from .root import app, error, guarded, note
 
 
 @dataclass(frozen=True)

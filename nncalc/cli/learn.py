@@ -15,7 +15,6 @@ from nncalc.formats import Format, Matrix
 from nncalc.operands import Loaded, Request, load_all
 from nncalc.shapes import Labels, Plan, plan
 
-from .app import app, guarded
 from .options import (
     AllowNonfinite,
     Biases,
@@ -39,6 +38,7 @@ from .options import (
     stdin_default,
     stdout_is_tty,
 )
+from .root import app, guarded
 
 InputArg = Annotated[
     str | None, typer.Argument(help="Inputs X (a file, or '-' for stdin).", show_default=False)

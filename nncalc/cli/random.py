@@ -10,8 +10,8 @@ from nncalc.formats import Format
 from nncalc.shapes import dims
 from nncalc.sink import Sink, output_mode
 
-from .app import app, guarded, note
 from .options import OutFmt, Output, Precision, Seed, check_seed, print_items, stdout_is_tty
+from .root import app, guarded, note
 
 
 @app.command()

@@ -1,6 +1,7 @@
-"""The Typer app, its error boundary and the console-script entry."""
+"""The root Typer app, its error boundary and the console-script entry."""
 
 import functools
+import importlib
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -85,8 +86,22 @@ def root(
     _state["debug"] = debug
 
 
+COMMANDS = {"forward": "forward", "demo": "learn", "shapes": "learn", "explain": "learn",
+            "random": "random"}  # fmt: skip
+
+
+def load_commands(argv: list[str] | None) -> None:
+    """Register the command named in ``argv`` (every command when there is none, for
+    the top-level help or a misspelt name)."""
+    name = next((a for a in argv or () if not a.startswith("-")), None)
+    modules = {COMMANDS[name]} if name in COMMANDS else set(COMMANDS.values())
+    for module in sorted(modules):
+        importlib.import_module(f"{__package__}.{module}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry: like ``app()``, but a usage mistake is one stderr line too."""
+    load_commands(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="nncalc", standalone_mode=False)

@@ -82,8 +82,8 @@ def write_params(n: int, p: int) -> tuple[Path, Path]:
     DATA.mkdir(exist_ok=True)
     rng = np.random.default_rng(1)
     w, b = DATA / f"w_{n}x{p}.csv", DATA / f"b_{p}.csv"
-    np.savetxt(w, rng.standard_normal((n, p)), delimiter=",", fmt="%r")
-    np.savetxt(b, rng.standard_normal((1, p)), delimiter=",", fmt="%r")
+    np.savetxt(w, rng.standard_normal((n, p)), delimiter=",", fmt="%.17g")
+    np.savetxt(b, rng.standard_normal((1, p)), delimiter=",", fmt="%.17g")
     return w, b
 
 

@@ -37,6 +37,13 @@ def linear(z: Array) -> Array:
 
 ACTIVATIONS: dict[str, Activation] = {"relu": relu, "linear": linear}
 
+# Inside a Layer, z = x·w + b with b free of -0.0 (see Layer), so z never holds -0.0
+# and ReLU is a single pass; ``out=None`` returns a new array (A beside a kept Z).
+_LAYER_ACTIVATIONS: dict[str, Callable[[Array, Array | None], Array]] = {
+    "relu": lambda z, out: np.maximum(z, 0.0, out=out),
+    "linear": lambda z, out: z if out is z else z.copy(),
+}
+
 
 def block_rows(n: int, p: int) -> int:
     """Rows per matmul block: a power of two, about 32 MiB of inputs+outputs at most."""
@@ -75,6 +82,8 @@ class Layer:
     activation: str = "relu"
 
     def __post_init__(self) -> None:
+        # +0.0 for -0.0: then x·w + b can never be -0.0, which keeps ReLU one pass
+        object.__setattr__(self, "b", np.add(self.b, 0.0, dtype=self.b.dtype))
         if self.activation not in ACTIVATIONS:
             raise ValueError(
                 f"unknown activation {self.activation!r}; known: {', '.join(ACTIVATIONS)}"
@@ -95,13 +104,15 @@ class Layer:
         overwritten by A, so a stream holds one buffer per chunk."""
         m = x.shape[0]
         if out is None:
-            out = np.empty((m, self.p), dtype=np.result_type(x.dtype, self.w.dtype))
+            out = np.empty((m, self.p), dtype=self.w.dtype)
         step = block_rows(self.n, self.p)
         for start in range(0, m, step):
-            np.matmul(x[start : start + step], self.w, out=out[start : start + step])
+            # C order whatever x's layout: BLAS takes another path for transposed inputs
+            part = np.ascontiguousarray(x[start : start + step], dtype=self.w.dtype)
+            np.matmul(part, self.w, out=out[start : start + step])
         out += self.b
-        z = out.copy() if keep_z else out
-        return Pass(z, ACTIVATIONS[self.activation](out))
+        act = _LAYER_ACTIVATIONS[self.activation]
+        return Pass(out, act(out, None)) if keep_z else Pass(out, act(out, out))
 
 
 def _float_dtype(dtype: DTypeLike | None, *arrays: np.ndarray | None) -> np.dtype:
@@ -194,36 +205,37 @@ def forward(
     x_arr = np.asarray(x)
     dt = _float_dtype(dtype, x_arr, np.asarray(w), None if b is None else np.asarray(b))
     layer, pl = prepare(x_arr.shape, w, b, activation, layout=layout, labels=labels, dtype=dt)
-    x2 = np.ascontiguousarray(x_arr.astype(dt, copy=False).reshape(-1, layer.n))
-    res = layer.apply(x2, keep_z=True)
+    res = layer.apply(x_arr.reshape(-1, layer.n), keep_z=True)
     if pl.single_sample:
         return Pass(res.z[0], res.a[0])
     return res
 
 
-def stream(blocks: Iterable[np.ndarray], layer: Layer, rows: int = 1 << 16) -> Iterator[Array]:
-    """Forward a stream of row blocks, yielding A in blocks of about ``rows`` rows.
+def stream(blocks: Iterable[np.ndarray], layer: Layer) -> Iterator[Array]:
+    """Forward a stream of row blocks (m_i×n), yielding A block by block.
 
-    Rows are regrouped so that every :meth:`Layer.apply` call starts on a multiple of
-    :func:`block_rows`: the output is then bit-identical to forwarding the whole input
-    at once, however the input was chunked.
+    Every :meth:`Layer.apply` call starts on a multiple of :func:`block_rows` counted
+    from the first row, so the output is bit-identical to forwarding the whole input at
+    once, however it was chunked.  Rows are copied only to bridge two blocks.
     """
     step = block_rows(layer.n, layer.p)
-    target = max(step, rows // step * step)
-    pending: list[np.ndarray] = []
-    have = 0
+    carry: np.ndarray | None = None  # fewer than `step` rows, waiting for the next block
     for blk in blocks:
-        pending.append(blk)
-        have += len(blk)
-        if have < target:
-            continue
-        x = np.concatenate(pending) if len(pending) > 1 else pending[0]
-        cut = have // step * step
-        yield layer.apply(np.ascontiguousarray(x[:cut], dtype=layer.w.dtype)).a
-        pending, have = ([x[cut:]], have - cut) if cut < have else ([], 0)
-    if have:
-        x = np.concatenate(pending) if len(pending) > 1 else pending[0]
-        yield layer.apply(np.ascontiguousarray(x, dtype=layer.w.dtype)).a
+        if carry is not None:
+            head = np.concatenate([carry, blk[: step - len(carry)]])
+            blk = blk[step - len(carry) :]
+            if len(head) < step:
+                carry = head
+                continue
+            carry = None
+            yield layer.apply(head).a
+        cut = len(blk) // step * step
+        if cut:
+            yield layer.apply(blk[:cut]).a
+        if cut < len(blk):
+            carry = blk[cut:]
+    if carry is not None:
+        yield layer.apply(carry).a
 
 
 def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> list[Pass]:

@@ -7,9 +7,9 @@ their operands exactly alike.  No CLI framework here: problems are NncalcErrors.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import BinaryIO
 
 import numpy as np
@@ -94,8 +94,9 @@ def _check_stdin_once(req: Request) -> None:
         raise UsageError("only one operand can come from stdin ('-')")
 
 
-def read_named(name: str, options: ReadOptions, stack: ExitStack) -> Matrix:
-    return read_matrix(open_source(name, stack), display_name(name), options)
+def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> Matrix:
+    """W or b from its own file; a saved parameters file works too (its entry for role)."""
+    return read_matrix(open_source(name, stack), display_name(name), replace(options, role=role))
 
 
 def load_params_file(req: Request, stack: ExitStack) -> dict[str, np.ndarray]:
@@ -118,11 +119,11 @@ def resolve_params(
     b: np.ndarray | None = from_file.get("b")
     w_label = b_label = display_name(req.params) if req.params else None
     if req.weights is not None:
-        m = read_named(req.weights, req.read, stack)
+        m = read_named(req.weights, req.read, stack, "w")
         w, w_header, w_label = m.values, m.header, m.source
         details.append(m.detected())
     if req.biases is not None:
-        m = read_named(req.biases, req.read, stack)
+        m = read_named(req.biases, req.read, stack, "b")
         b, b_label = m.values, m.source
         details.append(m.detected())
     labels = Labels(x_label, w_label or "W", b_label or "b")
@@ -163,11 +164,15 @@ def resolve_params(
     return Params(w, b, labels, generated, w_header, details)
 
 
-def input_reader(req: Request, stack: ExitStack) -> RowReader:
+def input_reader(
+    req: Request, stack: ExitStack, on_read: Callable[[int], object] | None = None
+) -> RowReader:
     name = req.inputs
     if name is None:
         raise UsageError("no inputs: name a file, or '-' to read stdin")
-    return open_rows(open_source(name, stack), display_name(name), req.read)
+    fp = open_source(name, stack)
+    return open_rows(fp if on_read is None else Counted(fp, on_read), display_name(name),
+                     req.read)  # fmt: skip
 
 
 @dataclass
@@ -197,10 +202,30 @@ def _params_format(req: Request):  # noqa: ANN202 - a Format, imported lazily
     return format_from_name(req.params or "") or Format.JSON
 
 
+class Counted:
+    """A binary stream that reports every read's size, to drive a progress bar."""
+
+    def __init__(self, fp: BinaryIO, report: Callable[[int], object]) -> None:
+        self.fp, self.report = fp, report
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.fp.read(n)
+        self.report(len(data))
+        return data
+
+    def readline(self) -> bytes:
+        data = self.fp.readline()
+        self.report(len(data))
+        return data
+
+
 def stream_inputs(
-    req: Request, stack: ExitStack
+    req: Request, stack: ExitStack, on_read: Callable[[int], object] | None = None
 ) -> tuple[RowReader, Iterator[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
-    """Start streaming X: its reader, the remaining blocks, and the first block."""
+    """Start streaming X: its reader, the remaining blocks, and the first block.
+
+    ``on_read`` hears the size of every read from the input file (a progress bar).
+    """
     _check_stdin_once(req)
     from_file = load_params_file(req, stack)
     if req.inputs is None and "x" in from_file:
@@ -210,7 +235,7 @@ def stream_inputs(
             Matrix(from_file["x"], display_name(req.params or "params"), _params_format(req))
         )
     else:
-        reader = input_reader(req, stack)
+        reader = input_reader(req, stack, on_read)
     blocks = iter(reader.blocks())
     first = next(blocks)
     return reader, blocks, first, from_file

@@ -14,7 +14,15 @@ from typing import IO
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -208,17 +216,14 @@ def explanation(title: str, terms: Sequence[Term], precision: int = 4, more: int
     return Group(*lines)
 
 
-def progress(enabled: bool) -> Progress:
-    """A progress bar on stderr, drawn only when stderr is a terminal."""
+def progress(enabled: bool, bytes_: bool = False) -> Progress:
+    """A progress bar on stderr, drawn only when stderr is a terminal; counts items, or
+    bytes read (with a transfer speed) for one large input."""
+    counter = [DownloadColumn(), TransferSpeedColumn()] if bytes_ else [MofNCompleteColumn()]
     return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=make_console(stderr=True),
-        disable=not enabled,
-        transient=True,
-    )
+        TextColumn("{task.description}"), BarColumn(), *counter, TimeRemainingColumn(),
+        console=make_console(stderr=True), disable=not enabled, transient=True,
+    )  # fmt: skip
 
 
 def forward_tables(

@@ -473,3 +473,34 @@ def test_unreadable_file(monkeypatch: pytest.MonkeyPatch) -> None:
         r.stderr == f"nncalc: error: {SAMPLES}/batch/inputs.csv: permission denied "
         "(expected a readable file)\n"
     )
+
+
+@pytest.mark.parametrize("ext", ["json", "npz"])
+def test_saved_params_feed_w_and_b(tmp_path: Path, ext: str) -> None:
+    saved = tmp_path / f"p.{ext}"
+    x = SAMPLES / "batch/inputs.csv"
+    first = invoke("forward", x, "-p", "2", "--seed", "4", "--save-params", saved)
+    again = invoke("forward", x, "-w", saved, "-b", saved)
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == first.stdout
+
+
+def test_progress_bar_for_a_large_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nncalc.cli import forward as forward_cmd
+
+    seen: list[int] = []
+    monkeypatch.setattr(forward_cmd, "stderr_is_tty", lambda: True)
+    monkeypatch.setattr(forward_cmd, "PROGRESS_MIN_BYTES", 0)
+    real = forward_cmd.input_progress
+
+    def spy(name, stack):  # type: ignore[no-untyped-def]
+        report = real(name, stack)
+        assert report is not None
+        return lambda k: (seen.append(k), report(k))
+
+    monkeypatch.setattr(forward_cmd, "input_progress", spy)
+    args, _ = operands("batch", "file")
+    r = invoke("forward", *args)
+    assert r.exit_code == 0, r.stderr
+    np.testing.assert_allclose(parse_csv(r.stdout), ALL["batch"]["a"], atol=1e-12)
+    assert sum(seen) == (SAMPLES / "batch/inputs.csv").stat().st_size

@@ -192,3 +192,18 @@ def test_writer_header_and_single_row() -> None:
         b"a1,a2\n1.0,2.0\n"
     )
     assert Writer(Format.JSON, one_row=True).dumps(np.array([0.0, 0.03])) == b"[0.0,0.03]\n"
+
+
+def test_huge_json_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nncalc.formats import jsonio
+
+    monkeypatch.setattr(jsonio, "MAX_JSON_BYTES", 1 << 10)
+    with pytest.raises(InputError, match="too large to load at once"):
+        read(b"[" + b"1," * 1000 + b"1]", "x.json")
+
+
+def test_role_picks_an_entry_of_a_parameters_file() -> None:
+    data = b'{"weights": [[1, 2]], "biases": [3, 4]}'
+    assert read(data, "p.json", role="b").tolist() == [3.0, 4.0]
+    with pytest.raises(InputError, match="has no inputs"):
+        read(data, "p.json", role="x")

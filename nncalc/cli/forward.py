@@ -1,8 +1,9 @@
 """``nncalc forward``: one input (tables or streamed data) or many (batch mode)."""
 
 import io
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -209,7 +210,27 @@ def out_header(reader_header: list[str] | None, params: Params, p: int) -> list[
     return [f"a{j + 1}" for j in range(p)]
 
 
-def run_stream(job: Job, fmt: Format, output: str | None) -> tuple[int, int]:
+PROGRESS_MIN_BYTES = 64 << 20
+
+
+def input_progress(name: str | None, stack: ExitStack) -> Callable[[int], object] | None:
+    """A byte-count progress bar for a large input file when stderr is a terminal."""
+    if name in (None, "-") or not stderr_is_tty():
+        return None
+    try:
+        size = os.stat(name).st_size
+    except OSError:
+        return None
+    if size < PROGRESS_MIN_BYTES:
+        return None
+    from nncalc import render
+
+    bar = stack.enter_context(render.progress(enabled=True, bytes_=True))
+    task = bar.add_task(Path(name).name, total=size)
+    return lambda k: bar.advance(task, k)
+
+
+def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True) -> tuple[int, int]:
     """Stream X through the layer: rows are read, computed and written chunk by chunk,
     so memory stays bounded and output starts before the input ends.  Returns (m, p)."""
     from nncalc.formats.write import Writer
@@ -223,7 +244,8 @@ def run_stream(job: Job, fmt: Format, output: str | None) -> tuple[int, int]:
             yield b
 
     with ExitStack() as stack:
-        reader, blocks, first, from_file = stream_inputs(job.req, stack)
+        on_read = input_progress(job.req.inputs, stack) if progress else None
+        reader, blocks, first, from_file = stream_inputs(job.req, stack, on_read)
         single = first.ndim < 2
         x_shape = first.shape if single else (len(first), first.shape[1])
         params = resolve_params(job.req, x_shape, reader.source, from_file, stack)
@@ -292,7 +314,7 @@ def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
             started = time.perf_counter()
             one = replace(job, req=replace(job.req, inputs=name))
             try:
-                m, p = run_stream(one, fmt, str(target))
+                m, p = run_stream(one, fmt, str(target), progress=False)
                 shape, status = f"{m}×{p}", "ok"
             except NncalcError as e:
                 failed += 1

@@ -46,6 +46,9 @@ class ReadOptions:
     header: bool | None = None
     decimal: str = "."
     allow_nonfinite: bool = False
+    # "x", "w" or "b": which entry to take from a file of named parameters (a JSON
+    # object or an .npz written by --save-params), so -w/-b accept such files too
+    role: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,10 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
 
     if fmt is Format.NPZ:
         arrays = read_npz(src, name)
+        if options.role and len(arrays) > 1:
+            from .jsonio import pick_role
+
+            return Matrix(pick_role(arrays, options.role, name), name, fmt)
         if len(arrays) != 1:
             raise InputError(
                 f"holds {len(arrays)} arrays ({', '.join(map(repr, arrays))}); "

@@ -36,9 +36,11 @@ def parse(data: bytes, delimiter: str, ncols: int) -> np.ndarray | None:
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
-    out = np.empty((table.num_rows, ncols), dtype=np.float64)
+    # one contiguous row per column, returned transposed (m×ncols, Fortran order): each
+    # column is copied in one sweep; the layer copies to C order block by block
+    out = np.empty((ncols, table.num_rows), dtype=np.float64)
     for i, col in enumerate(table.columns):
         if col.null_count:
             return None
-        out[:, i] = col.to_numpy()
-    return out
+        out[i] = col.to_numpy()
+    return out.T

@@ -158,7 +158,21 @@ def _check_finite(arr: np.ndarray, source: str, allow: bool) -> np.ndarray:
 
 
 def read_json(data: bytes, source: str, options: ReadOptions) -> np.ndarray:
-    return to_array(loads(data, source), source, options.allow_nonfinite)
+    obj = loads(data, source)
+    if isinstance(obj, dict) and options.role:
+        obj = pick_role(obj, options.role, source)
+    return to_array(obj, source, options.allow_nonfinite)
+
+
+def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
+    """The entry of a parameters file that plays ``role`` (x, w or b), by any alias."""
+    for key in PARAM_KEYS[role]:
+        if key in mapping:
+            return mapping[key]
+    raise InputError(
+        f"has no {PARAM_KEYS[role][0]}", source=source,
+        expected=f"a key {' or '.join(map(repr, PARAM_KEYS[role]))}",
+    )  # fmt: skip
 
 
 def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:

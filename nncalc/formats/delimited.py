@@ -224,24 +224,28 @@ class DelimitedReader(RowReader):
         return arr
 
     # -- the stream -----------------------------------------------------------------------
+    def _read_chunk(self) -> tuple[bytes, int] | None:
+        """The next chunk of whole lines and the number of its first line."""
+        data = self.src.read(CHUNK_BYTES)
+        if not data:
+            return None
+        if not data.endswith(b"\n"):
+            data += self.src.readline()
+        start = self.lineno + 1
+        self.lineno += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        return data, start
+
+    def _parse_chunk(self, data: bytes, start: int) -> np.ndarray:
+        block = self._parse_fast(data) if self._fast_ok(data) else None
+        return self._parse_lines(data, start) if block is None else block
+
     def blocks(self) -> Iterator[np.ndarray]:
         produced = 0
         if self._first is not None:
             lineno, text = self._first
-            first = np.array([self._parse_line(text, lineno)], dtype=np.float64)
             produced += 1
-            yield first
-        while True:
-            data = self.src.read(CHUNK_BYTES)
-            if not data:
-                break
-            if not data.endswith(b"\n"):
-                data += self.src.readline()
-            start = self.lineno + 1
-            self.lineno += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-            block = self._parse_fast(data) if self._fast_ok(data) else None
-            if block is None:
-                block = self._parse_lines(data, start)
+            yield np.array([self._parse_line(text, lineno)], dtype=np.float64)
+        for block in self._parsed_chunks():
             if len(block):
                 produced += len(block)
                 yield block
@@ -250,3 +254,29 @@ class DelimitedReader(RowReader):
             raise InputError(
                 f"{what} (empty input)", source=self.source, expected="at least one row of numbers"
             )
+
+    def _parsed_chunks(self) -> Iterator[np.ndarray]:
+        """Parsed chunks in order.  From the second chunk on (a large input), chunk k+1 is
+        parsed in a worker thread while the caller computes and writes chunk k; the
+        parser releases the GIL.  Reading stays on this thread, so no thread is ever
+        left blocked on a file when the process ends (Ctrl-C, a closed pipe)."""
+        chunk = self._read_chunk()
+        if chunk is None:
+            return
+        following = self._read_chunk()
+        if following is None:
+            yield self._parse_chunk(*chunk)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="nncalc-parse")
+        try:
+            pending = pool.submit(self._parse_chunk, *chunk)
+            while following is not None:
+                ahead = pool.submit(self._parse_chunk, *following)
+                yield pending.result()
+                pending = ahead
+                following = self._read_chunk()
+            yield pending.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)

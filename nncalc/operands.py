@@ -16,7 +16,15 @@ import numpy as np
 
 from . import generate
 from .errors import InputError, UsageError
-from .formats import Matrix, ReadOptions, RowReader, open_rows, read_matrix
+from .formats import (
+    Format,
+    Matrix,
+    ReadOptions,
+    RowReader,
+    format_from_name,
+    open_rows,
+    read_matrix,
+)
 from .formats.jsonio import read_params
 from .shapes import Labels, Layout, plan
 
@@ -112,7 +120,7 @@ def resolve_params(
     from_file: dict[str, np.ndarray],
     stack: ExitStack,
 ) -> Params:
-    """Read or draw W and b for inputs of ``x_shape``, inferring p where it can."""
+    """Read W and b (files win over a parameters file), then draw whichever is missing."""
     details: list[str] = []
     w_header = None
     w: np.ndarray | None = from_file.get("w")
@@ -129,39 +137,68 @@ def resolve_params(
     labels = Labels(x_label, w_label or "W", b_label or "b")
     generated = None
     if w is None or b is None:
-        n = x_shape[-1] if x_shape else 1
-        p = req.neurons
-        if w is not None:
-            pl = plan(x_shape, w.shape, None, req.layout, labels)
-            if not pl.ok:  # nothing sensible to draw; the caller's check explains W
-                return Params(w, b, labels, None, w_header, details)
-            p = pl.p
-        elif p is None and b is not None and b.size > 1:
-            p = int(b.size)
-        if p is None:
-            raise UsageError(
-                "cannot tell how many neurons to generate: add --neurons P "
-                "(or give weights with -w)"
-            )
-        if p <= 0:
-            raise UsageError(f"--neurons must be positive, got {p}")
-        seed = generate.fresh_seed() if req.seed is None else req.seed
-        if req.init not in generate.RECIPES:
-            raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
-        try:
-            gw, gb = generate.make_params(n, p, seed, req.init, want_w=w is None, want_b=b is None)
-        except ValueError as e:
-            raise UsageError(str(e)) from None
-        except MemoryError as e:
-            raise UsageError(str(e)) from None
-        line = generate.numpy_line(n, p, seed, req.init, want_w=w is None, want_b=b is None)
-        generated = Generated(req.init, seed, w is None, b is None, line, req.seed is None)
-        if w is None:
-            w, labels = gw, Labels(labels.x, f"W ({req.init}, seed {seed})", labels.b)
-        if b is None:
-            b, labels = gb, Labels(labels.x, labels.w, f"b ({req.init}, seed {seed})")
-    assert w is not None
+        w, b, labels, generated = _draw_missing(req, x_shape, w, b, labels)
+    assert w is not None  # drawn when not given
     return Params(w, b, labels, generated, w_header, details)
+
+
+def _neurons(
+    req: Request,
+    x_shape: tuple[int, ...],
+    w: np.ndarray | None,
+    b: np.ndarray | None,
+    labels: Labels,
+) -> int | None:
+    """p for drawing: from W when given (then --neurons must agree), else --neurons,
+    else the number of biases; None when W does not fit X (the shape check explains)."""
+    if w is not None:
+        pl = plan(x_shape, w.shape, None, req.layout, labels)
+        if not pl.ok or pl.p is None:
+            return None
+        if req.neurons is not None and req.neurons != pl.p:
+            raise UsageError(
+                f"--neurons {req.neurons} but {labels.w} has {pl.p} neurons; "
+                "drop --neurons or change the weights"
+            )
+        return pl.p
+    if req.neurons is not None:
+        if req.neurons <= 0:
+            raise UsageError(f"--neurons must be positive, got {req.neurons}")
+        return req.neurons
+    if b is not None and b.size > 1:
+        return int(b.size)
+    raise UsageError(
+        "cannot tell how many neurons to generate: add --neurons P (or give weights with -w)"
+    )  # fmt: skip
+
+
+def _draw_missing(
+    req: Request,
+    x_shape: tuple[int, ...],
+    w: np.ndarray | None,
+    b: np.ndarray | None,
+    labels: Labels,
+) -> tuple[np.ndarray | None, np.ndarray | None, Labels, Generated | None]:
+    """Draw whichever of W, b is missing from ``req.seed`` (fresh if none), ``req.init``."""
+    p = _neurons(req, x_shape, w, b, labels)
+    if p is None:
+        return w, b, labels, None
+    if req.init not in generate.RECIPES:
+        raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
+    n = x_shape[-1] if x_shape else 1
+    seed = generate.fresh_seed() if req.seed is None else req.seed
+    want_w, want_b = w is None, b is None
+    try:
+        new_w, new_b = generate.make_params(n, p, seed, req.init, want_w=want_w, want_b=want_b)
+    except (ValueError, MemoryError) as e:
+        raise UsageError(str(e)) from None
+    line = generate.numpy_line(n, p, seed, req.init, want_w=want_w, want_b=want_b)
+    drawn = f"({req.init}, seed {seed})"
+    if want_w:
+        w, labels = new_w, Labels(labels.x, f"W {drawn}", labels.b)
+    if want_b:
+        b, labels = new_b, Labels(labels.x, labels.w, f"b {drawn}")
+    return w, b, labels, Generated(req.init, seed, want_w, want_b, line, req.seed is None)
 
 
 def input_reader(
@@ -196,9 +233,7 @@ def load_all(req: Request, stack: ExitStack) -> Loaded:
     return Loaded(x, params)
 
 
-def _params_format(req: Request):  # noqa: ANN202 - a Format, imported lazily
-    from .formats import Format, format_from_name
-
+def _params_format(req: Request) -> Format:
     return format_from_name(req.params or "") or Format.JSON
 
 

@@ -504,3 +504,17 @@ def test_progress_bar_for_a_large_input(monkeypatch: pytest.MonkeyPatch) -> None
     assert r.exit_code == 0, r.stderr
     np.testing.assert_allclose(parse_csv(r.stdout), ALL["batch"]["a"], atol=1e-12)
     assert sum(seen) == (SAMPLES / "batch/inputs.csv").stat().st_size
+
+
+def test_neurons_must_agree_with_given_weights() -> None:
+    r = invoke(
+        "forward",
+        SAMPLES / "batch/inputs.csv",
+        "-w",
+        SAMPLES / "batch/weights.csv",
+        "--neurons",
+        "3",
+        "--seed",
+        "1",
+    )
+    assert r.exit_code == 2 and "--neurons 3 but" in r.stderr and "has 2 neurons" in r.stderr

@@ -224,18 +224,20 @@ class DelimitedReader(RowReader):
         return arr
 
     # -- the stream -----------------------------------------------------------------------
-    def _read_chunk(self) -> tuple[bytes, int] | None:
-        """The next chunk of whole lines and the number of its first line."""
+    def _read_chunk(self) -> bytes | None:
+        """The next chunk of whole lines."""
         data = self.src.read(CHUNK_BYTES)
         if not data:
             return None
         if not data.endswith(b"\n"):
             data += self.src.readline()
+        return data
+
+    def _parse_chunk(self, data: bytes) -> np.ndarray:
+        """Chunks must be parsed in order: line numbers are counted here (in the parse
+        thread for large inputs, off the reading and writing thread)."""
         start = self.lineno + 1
         self.lineno += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        return data, start
-
-    def _parse_chunk(self, data: bytes, start: int) -> np.ndarray:
         block = self._parse_fast(data) if self._fast_ok(data) else None
         return self._parse_lines(data, start) if block is None else block
 
@@ -265,15 +267,15 @@ class DelimitedReader(RowReader):
             return
         following = self._read_chunk()
         if following is None:
-            yield self._parse_chunk(*chunk)
+            yield self._parse_chunk(chunk)
             return
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(1, thread_name_prefix="nncalc-parse")
         try:
-            pending = pool.submit(self._parse_chunk, *chunk)
+            pending = pool.submit(self._parse_chunk, chunk)
             while following is not None:
-                ahead = pool.submit(self._parse_chunk, *following)
+                ahead = pool.submit(self._parse_chunk, following)
                 yield pending.result()
                 pending = ahead
                 following = self._read_chunk()

@@ -296,31 +296,13 @@ def test_shapes_hints_for_the_three_common_mistakes(
 ) -> None:
     for name, text in (("inputs.csv", x), ("weights.csv", w), ("biases.csv", b)):
         (tmp_path / name).write_text(text)
-    r = invoke(
-        "shapes",
-        tmp_path / "inputs.csv",
-        "-w",
-        tmp_path / "weights.csv",
-        "-b",
-        tmp_path / "biases.csv",
-        "-f",
-        "table",
-    )
+    operands = [tmp_path / "inputs.csv", "-w", tmp_path / "weights.csv",
+                "-b", tmp_path / "biases.csv"]  # fmt: skip
+    r = invoke("shapes", *operands, "-f", "table")
     assert r.exit_code == 1
     text = " ".join(r.stdout.split())
     assert "X·W + b is not defined" in text and hint in text and "undefined" in text
-    j = json.loads(
-        invoke(
-            "shapes",
-            tmp_path / "inputs.csv",
-            "-w",
-            tmp_path / "weights.csv",
-            "-b",
-            tmp_path / "biases.csv",
-            "-f",
-            "json",
-        ).stdout
-    )
+    j = json.loads(invoke("shapes", *operands, "-f", "json").stdout)
     assert not j["ok"] and hint in " ".join(str(p["hint"]) for p in j["problems"])
 
 

@@ -201,35 +201,26 @@ def test_output_file_written_atomically_and_force(tmp_path: Path) -> None:
     assert x.read_text() == "0.0,0.0\n"
 
 
+def _with_terminal_stdin(*args: str) -> subprocess.CompletedProcess[bytes]:
+    """nncalc with a pseudo-terminal on stdin, as when a user types it with no pipe."""
+    main, secondary = pty.openpty()
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "nncalc", *args],
+            cwd=ROOT,
+            stdin=secondary,
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    finally:
+        os.close(main)
+        os.close(secondary)
+
+
 def test_terminal_on_stdin_fails_at_once() -> None:
-    main, secondary = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "nncalc", "forward", *WB],
-            cwd=ROOT,
-            stdin=secondary,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    finally:
-        os.close(main)
-        os.close(secondary)
-    assert_one_error_line(proc, 2, "no inputs")
-    main, secondary = pty.openpty()
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "nncalc", "forward", "-", *WB],
-            cwd=ROOT,
-            stdin=secondary,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    finally:
-        os.close(main)
-        os.close(secondary)
-    assert_one_error_line(proc, 2, "stdin is a terminal")
+    assert_one_error_line(_with_terminal_stdin("forward", *WB), 2, "no inputs")
+    assert_one_error_line(_with_terminal_stdin("forward", "-", *WB), 2, "stdin is a terminal")
 
 
 def _on_a_terminal(env: dict[str, str]) -> bytes:

@@ -41,10 +41,8 @@ from .options import (
     Seed,
     Verbose,
     Weights,
-    check_seed,
-    layout_of,
+    make_request,
     print_items,
-    read_options,
     stages_of,
     stderr_is_tty,
     stdin_default,
@@ -142,13 +140,12 @@ def forward(
     Example: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv
     -b samples/batch/biases.csv
     """
-    check_seed(seed)
     if activation not in ("relu", "linear"):
         raise UsageError(f"--activation must be relu or linear, got {activation!r}")
     names = stdin_default(inputs, params)
-    req = Request(
-        None, weights, biases, params, neurons, seed, init, layout_of(layout),
-        read_options(input_format, delimiter, header, decimal, allow_nonfinite),
+    req = make_request(
+        weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
+        decimal, allow_nonfinite,
     )  # fmt: skip
     job = Job(req, activation, dtype.value, verbose, force, save_params, show_recipe)
     if out_dir is not None or len(names) > 1:

@@ -30,10 +30,8 @@ from .options import (
     Seed,
     ShapesFmt,
     Weights,
-    check_seed,
-    layout_of,
+    make_request,
     print_items,
-    read_options,
     stages_of,
     stdin_default,
     stdout_is_tty,
@@ -100,10 +98,9 @@ def shapes(
     Example: nncalc shapes samples/batch/inputs.csv -w samples/batch/weights.csv
     -b samples/batch/biases.csv
     """
-    check_seed(seed)
-    req = Request(
-        None, weights, biases, params, neurons, seed, init, layout_of(layout),
-        read_options(input_format, delimiter, header, decimal, allow_nonfinite),
+    req = make_request(
+        weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
+        decimal, allow_nonfinite,
     )  # fmt: skip
     loaded = _load(inputs, req)
     pr = loaded.params
@@ -180,10 +177,9 @@ def explain(
     """
     from nncalc import render
 
-    check_seed(seed)
-    req = Request(
-        None, weights, biases, params, neurons, seed, init, layout_of(layout),
-        read_options(input_format, delimiter, header, decimal, allow_nonfinite),
+    req = make_request(
+        weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
+        decimal, allow_nonfinite,
     )  # fmt: skip
     loaded = _load(inputs, req)
     x = loaded.x.values

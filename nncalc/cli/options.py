@@ -9,6 +9,7 @@ import typer
 from nncalc import generate
 from nncalc.errors import UsageError
 from nncalc.formats import Format, ReadOptions
+from nncalc.operands import Request
 from nncalc.shapes import LAYOUTS, Layout
 from nncalc.sink import Sink
 
@@ -180,6 +181,26 @@ def read_options(
             raise UsageError(f"--delimiter must be one character or tab/space, got {delimiter!r}")
     fmt = Format(input_format.value) if input_format else None
     return ReadOptions(fmt, delimiter, header, decimal, allow_nonfinite)
+
+
+def make_request(
+    weights: str | None,
+    biases: str | None,
+    params: str | None,
+    layout: str,
+    neurons: int | None,
+    seed: int | None,
+    init: str,
+    input_format: InFormat | None,
+    delimiter: str | None,
+    header: bool | None,
+    decimal: str,
+    allow_nonfinite: bool,
+) -> Request:
+    """The operands every computing command takes, checked (inputs are set later)."""
+    check_seed(seed)
+    read = read_options(input_format, delimiter, header, decimal, allow_nonfinite)
+    return Request(None, weights, biases, params, neurons, seed, init, layout_of(layout), read)
 
 
 def layout_of(value: str) -> Layout:

@@ -164,21 +164,40 @@ def test_fast_parser_reads_what_we_write_exactly(a: np.ndarray) -> None:
     assert parsed.tobytes() == np.concatenate([a, a, a]).tobytes()
 
 
-def test_big_input_takes_the_fast_path_and_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Chunks of 256 KiB, all offered to the fast parser; returns its call log."""
+    calls: list[int] = []
+    real = fastcsv.parse
+
+    def spy(data: bytes, delimiter: str, ncols: int) -> np.ndarray | None:
+        calls.append(len(data))
+        return real(data, delimiter, ncols)
+
+    monkeypatch.setattr(delimited_mod, "CHUNK_BYTES", 1 << 18)
+    monkeypatch.setattr(delimited_mod, "FAST_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(fastcsv, "parse", spy)
+    return calls
+
+
+def test_big_input_fast_path_matches_line_parser(
+    small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = np.random.default_rng(3)
     a = rng.standard_normal((40_000, 5)) * 10.0 ** rng.integers(-300, 300, (40_000, 5))
     text = Writer(Format.CSV).dumps(a)
-    assert len(text) > delimited_mod.FAST_MIN_BYTES
     fast = read(text)
+    assert len(small_chunks) > 3  # several chunks, parsed ahead in the worker thread
     monkeypatch.setattr(delimited_mod, "FAST_MIN_BYTES", 1 << 62)
     slow = read(text)
     assert fast.tobytes() == slow.tobytes() == a.tobytes()
 
 
-def test_fast_path_falls_back_for_a_precise_error() -> None:
-    rows = b"1.5,2.5\n" * 200_000 + b"3,oops\n"
+def test_fast_path_falls_back_for_a_precise_error(small_chunks: list[int]) -> None:
+    rows = b"1.5,2.5\n" * 200_000 + b"3,oops\n" + b"1,2\n" * 1000
     with pytest.raises(InputError, match=r"^-:200001:3: 'oops' is not a number"):
         read(rows)
+    assert small_chunks
 
 
 def test_writer_spells_nonfinite() -> None:

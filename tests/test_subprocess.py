@@ -272,3 +272,29 @@ def test_readme_pipeline_from_nothing() -> None:
     np.random.seed(42)
     w, b = np.random.randn(3, 2), np.random.randn(2)
     assert parse(proc.stdout).tobytes() == forward(x, w, b).a.tobytes()
+
+
+def test_large_input_streams_bit_identical_to_the_api(tmp_path: Path) -> None:
+    # ~19 MB: several 8 MiB chunks, so the parse worker, polars and the BLAS cap all run
+    from nncalc.formats import Format
+    from nncalc.formats.write import Writer
+
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((120_000, 8)) * 10.0 ** rng.integers(-5, 5, (120_000, 8))
+    w, b = rng.standard_normal((8, 3)), rng.standard_normal(3)
+    (tmp_path / "x.csv").write_bytes(Writer(Format.CSV).dumps(x))
+    (tmp_path / "w.csv").write_bytes(Writer(Format.CSV).dumps(w))
+    (tmp_path / "b.csv").write_bytes(Writer(Format.CSV).dumps(b[None, :]))
+    proc = run_nncalc(
+        "forward",
+        str(tmp_path / "x.csv"),
+        "-w",
+        str(tmp_path / "w.csv"),
+        "-b",
+        str(tmp_path / "b.csv"),
+        "-o",
+        str(tmp_path / "a.csv"),
+    )
+    assert proc.returncode == 0, proc.stderr
+    expected = Writer(Format.CSV).dumps(forward(x, w, b).a)
+    assert (tmp_path / "a.csv").read_bytes() == expected

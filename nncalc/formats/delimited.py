@@ -1,8 +1,8 @@
 """CSV, TSV and friends, read as a stream of row blocks.
 
-Two parsers, one behaviour.  Every chunk is first offered to pyarrow's multithreaded
-CSV parser when it is plainly formatted (no quotes, comments or decimal commas) and
-large enough to pay for the import; whatever it refuses is parsed again by the line
+Two parsers, one behaviour.  Every chunk is first offered to polars' CSV parser
+(:mod:`.fastcsv`) when it is plainly formatted (no quotes, comments or decimal commas)
+and large enough to pay for the import; whatever it refuses is parsed again by the line
 parser below, which accepts the real-world variants and produces the precise
 ``LINE:COL`` error.  Both parse floats correctly rounded, so the numbers are the same
 whichever parser read them.
@@ -21,7 +21,7 @@ from nncalc.errors import InputError
 from . import Format, Peekable, ReadOptions, RowReader
 
 CHUNK_BYTES = 8 << 20
-FAST_MIN_BYTES = 1 << 20
+FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
 NONFINITE_HINT = "a finite number; --allow-nonfinite lets nan/inf through"
 
 

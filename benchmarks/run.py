@@ -108,13 +108,6 @@ def bench_startup(repeat: int) -> list[str]:
     d = ROOT / "samples/batch"
     args = [str(d / "inputs.csv"), "-w", str(d / "weights.csv"), "-b", str(d / "biases.csv")]
     small = PEERS / "numpy_small.py"
-    small.write_text(
-        "import sys\nimport numpy as np\n"
-        "x = np.loadtxt(sys.argv[1], delimiter=',', ndmin=2)\n"
-        "w = np.loadtxt(sys.argv[2], delimiter=',', ndmin=2)\n"
-        "b = np.loadtxt(sys.argv[3], delimiter=',', ndmin=1)\n"
-        "np.savetxt(sys.stdout, np.maximum(x @ w + b, 0), delimiter=',')\n"
-    )
     base, _ = median_of(repeat, lambda: run([PY, "-c", "import numpy"]))
     script, _ = median_of(repeat, lambda: run([PY, str(small), args[0], args[2], args[4]]))
     ours, _ = median_of(repeat, lambda: run([*NNCALC, "forward", *args]))

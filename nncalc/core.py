@@ -20,7 +20,6 @@ from .errors import ShapeError
 from .shapes import Labels, Layout, Plan, plan
 
 Array = NDArray[np.floating]
-Activation = Callable[[Array], Array]  # works in place and returns its argument
 
 
 def relu(z: Array) -> Array:
@@ -30,16 +29,10 @@ def relu(z: Array) -> Array:
     return np.add(z, 0.0, out=z)
 
 
-def linear(z: Array) -> Array:
-    """The identity, for a layer whose output is Z itself."""
-    return z
-
-
-ACTIVATIONS: dict[str, Activation] = {"relu": relu, "linear": linear}
-
-# Inside a Layer, z = x·w + b with b free of -0.0 (see Layer), so z never holds -0.0
-# and ReLU is a single pass; ``out=None`` returns a new array (A beside a kept Z).
-_LAYER_ACTIVATIONS: dict[str, Callable[[Array, Array | None], Array]] = {
+# name → f(z, out) for the z = x·w + b of a Layer: into ``out`` (in place when it is z),
+# or a new array when out is None (A beside a kept Z).  A Layer stores b with -0.0 made
+# +0.0, so its z never holds -0.0 and ReLU needs one pass, not relu()'s two.
+ACTIVATIONS: dict[str, Callable[[Array, Array | None], Array]] = {
     "relu": lambda z, out: np.maximum(z, 0.0, out=out),
     "linear": lambda z, out: z if out is z else z.copy(),
 }
@@ -111,7 +104,7 @@ class Layer:
             part = np.ascontiguousarray(x[start : start + step], dtype=self.w.dtype)
             np.matmul(part, self.w, out=out[start : start + step])
         out += self.b
-        act = _LAYER_ACTIVATIONS[self.activation]
+        act = ACTIVATIONS[self.activation]
         return Pass(out, act(out, None)) if keep_z else Pass(out, act(out, out))
 
 
@@ -247,7 +240,7 @@ def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> li
             raise ShapeError(
                 f"layer {len(out) + 1} expects {layer.n} inputs but receives {cur.shape[1]}"
             )
-        res = layer.apply(np.ascontiguousarray(cur, dtype=layer.w.dtype), keep_z=True)
+        res = layer.apply(cur, keep_z=True)
         out.append(res)
         cur = res.a
     return out

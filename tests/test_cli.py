@@ -500,3 +500,11 @@ def test_neurons_must_agree_with_given_weights() -> None:
         "1",
     )
     assert r.exit_code == 2 and "--neurons 3 but" in r.stderr and "has 2 neurons" in r.stderr
+
+
+def test_linear_activation_gives_z() -> None:
+    args, _ = operands("batch", "file")
+    r = invoke("forward", *args, "--activation", "linear")
+    np.testing.assert_allclose(parse_csv(r.stdout), ALL["batch"]["z"], atol=1e-12)
+    r = invoke("forward", *args, "--activation", "tanh")
+    assert r.exit_code == 2 and "--activation must be relu or linear" in r.stderr

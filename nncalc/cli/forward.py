@@ -13,7 +13,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from nncalc.core import Layer, Pass, prepare, stream
+from nncalc.core import ACTIVATIONS, Layer, Pass, prepare, stream
 from nncalc.errors import ExitStatus, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
 from nncalc.operands import Params, Request, load_all, resolve_params, stream_inputs
@@ -140,8 +140,8 @@ def forward(
     Example: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv
     -b samples/batch/biases.csv
     """
-    if activation not in ("relu", "linear"):
-        raise UsageError(f"--activation must be relu or linear, got {activation!r}")
+    if activation not in ACTIVATIONS:
+        raise UsageError(f"--activation must be {' or '.join(ACTIVATIONS)}, got {activation!r}")
     names = stdin_default(inputs, params)
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,

@@ -226,3 +226,18 @@ def test_role_picks_an_entry_of_a_parameters_file() -> None:
     assert read(data, "p.json", role="b").tolist() == [3.0, 4.0]
     with pytest.raises(InputError, match="has no inputs"):
         read(data, "p.json", role="x")
+
+
+def test_npz_values_are_checked() -> None:
+    def npz(**arrays: np.ndarray) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        return buf.getvalue()
+
+    assert read(npz(w=np.array([[1, 2]])), "w.npz").tolist() == [[1.0, 2.0]]
+    with pytest.raises(InputError, match="holds complex128 values"):
+        read(npz(w=np.array([1j])), "w.npz")
+    with pytest.raises(InputError, match="not a finite number"):
+        read(npz(w=np.array([np.nan])), "w.npz")
+    with pytest.raises(InputError, match="holds 2 arrays"):
+        read(npz(a=np.ones(1), b=np.ones(1)), "w.npz")

@@ -97,8 +97,8 @@ def format_from_name(name: str) -> Format | None:
 
 
 def sniff(head: bytes) -> Format:
-    """Guess a format from the first bytes: JSON starts with ``[``, ``{`` or is one
-    number-free token; NDJSON is several lines each starting with ``[``."""
+    """Guess a format from the first bytes: ``{`` or ``[`` is JSON, unless the first two
+    lines each hold one flat list (NDJSON); ``PK`` is a zip (npz); anything else CSV."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] == b"{":
         return Format.JSON
@@ -179,24 +179,24 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = ReadOptions()) -> 
 
 
 def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> Matrix:
-    from .jsonio import read_json, read_npz
+    from .jsonio import checked_array, pick_role, read_json, read_npz
 
     if fmt is Format.NPZ:
         arrays = read_npz(src, name)
         if options.role and len(arrays) > 1:
-            from .jsonio import pick_role
-
-            return Matrix(pick_role(arrays, options.role, name), name, fmt)
-        if len(arrays) != 1:
+            arr = pick_role(arrays, options.role, name)
+        elif len(arrays) == 1:
+            arr = next(iter(arrays.values()))
+        else:
             raise InputError(
                 f"holds {len(arrays)} arrays ({', '.join(map(repr, arrays))}); "
                 "a matrix file holds one",
                 source=name,
                 expected="--params for a file of parameters",
             )
-        return Matrix(next(iter(arrays.values())), name, fmt)
+        return Matrix(checked_array(arr, name, options.allow_nonfinite), name, fmt)
     check_binary(src, name)
-    return Matrix(read_json(src.read(), name, options), name, Format.JSON)
+    return Matrix(read_json(src, name, options), name, Format.JSON)
 
 
 def read_matrix(fp: BinaryIO, name: str, options: ReadOptions = ReadOptions()) -> Matrix:

@@ -27,7 +27,7 @@ METADATA_KEYS = ("meta", "init", "seed", "layout", "recipe")
 def loads(data: bytes, source: str) -> Any:
     if len(data) > MAX_JSON_BYTES:
         raise InputError(
-            f"JSON input of {len(data) >> 20} MiB is too large to load at once",
+            f"JSON input of more than {MAX_JSON_BYTES >> 20} MiB is too large to load at once",
             source=source,
             expected=f"at most {MAX_JSON_BYTES >> 20} MiB; CSV or NDJSON stream",
         )
@@ -146,8 +146,12 @@ def _too_deep(source: str, line: int | None) -> float:
     )
 
 
-def _check_finite(arr: np.ndarray, source: str, allow: bool) -> np.ndarray:
-    if not allow and not np.isfinite(arr).all():
+def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -> np.ndarray:
+    """An array from a binary file (npz) as float64, refusing what is not a number."""
+    if arr.dtype.kind not in "iuf":
+        raise InputError(f"holds {arr.dtype} values", source=source, expected="real numbers")
+    arr = arr.astype(np.float64)
+    if not allow_nonfinite and not np.isfinite(arr).all():
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise InputError(
             f"element {list(idx)} is {arr[idx]}, not a finite number",
@@ -157,8 +161,13 @@ def _check_finite(arr: np.ndarray, source: str, allow: bool) -> np.ndarray:
     return arr
 
 
-def read_json(data: bytes, source: str, options: ReadOptions) -> np.ndarray:
-    obj = loads(data, source)
+def read_bounded(src: Peekable) -> bytes:
+    """The whole of a JSON input, but never more than the limit (+1 byte to tell)."""
+    return src.read(MAX_JSON_BYTES + 1)
+
+
+def read_json(src: Peekable, source: str, options: ReadOptions) -> np.ndarray:
+    obj = loads(read_bounded(src), source)
     if isinstance(obj, dict) and options.role:
         obj = pick_role(obj, options.role, source)
     return to_array(obj, source, options.allow_nonfinite)
@@ -198,7 +207,7 @@ def read_params(
     if fmt is Format.NPZ:
         raw = read_npz(src, source)
     else:
-        obj = loads(src.read(), source)
+        obj = loads(read_bounded(src), source)
         if not isinstance(obj, dict):
             raise InputError(
                 "is not a JSON object",
@@ -215,12 +224,10 @@ def read_params(
             raise InputError(
                 f"unknown key {key!r}", source=source, expected="inputs, weights, biases"
             )
-        arr = (
-            value
-            if isinstance(value, np.ndarray)
-            else to_array(value, source, options.allow_nonfinite, prefix=key)
-        )
-        out[role] = _check_finite(arr.astype(np.float64), source, options.allow_nonfinite)
+        if isinstance(value, np.ndarray):
+            out[role] = checked_array(value, source, options.allow_nonfinite)
+        else:
+            out[role] = to_array(value, source, options.allow_nonfinite, prefix=key)
     if not out:
         raise InputError(
             "holds none of inputs, weights, biases",

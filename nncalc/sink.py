@@ -84,6 +84,13 @@ class Sink:
             self._fp.write(data)
         except BrokenPipeError:
             raise PipeClosed from None
+        except OSError as e:  # a full disk, a vanished mount: say so, keep no half file
+            raise self._failed(e) from None
+
+    def _failed(self, e: OSError) -> InputError:
+        where = "stdout" if self.path is None else str(self.path)
+        return InputError(f"cannot write: {e.strerror or e}", source=where,
+                          expected="room on the disk and a writable target")  # fmt: skip
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -96,9 +103,16 @@ class Sink:
                     self._fp.flush()
                 except BrokenPipeError:
                     raise PipeClosed from None
+                except OSError as e:
+                    raise self._failed(e) from None
             return
         try:
-            self._fp.close()
+            try:
+                self._fp.close()  # flushes: a full disk can show up only now
+            except OSError as e:
+                if kind is None:
+                    raise self._failed(e) from None
+                return
             if kind is None:
                 assert self._tmp is not None
                 if self.path.exists():

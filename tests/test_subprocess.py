@@ -298,3 +298,21 @@ def test_large_input_streams_bit_identical_to_the_api(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     expected = Writer(Format.CSV).dumps(forward(x, w, b).a)
     assert (tmp_path / "a.csv").read_bytes() == expected
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_full_disk_is_one_line() -> None:
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nncalc", "forward", "samples/batch/inputs.csv", *WB],
+            cwd=ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and "Traceback" not in err
+    assert (
+        err == "nncalc: error: stdout: cannot write: No space left on device "
+        "(expected room on the disk and a writable target)\n"
+    )

@@ -508,3 +508,35 @@ def test_linear_activation_gives_z() -> None:
     np.testing.assert_allclose(parse_csv(r.stdout), ALL["batch"]["z"], atol=1e-12)
     r = invoke("forward", *args, "--activation", "tanh")
     assert r.exit_code == 2 and "--activation must be relu or linear" in r.stderr
+
+
+def test_batch_draws_one_layer_for_every_input(tmp_path: Path) -> None:
+    for k in range(2):
+        (tmp_path / f"x{k}.csv").write_text("-0.9,-0.4,-0.7\n0.5,0.5,0.5\n")
+    r = invoke(
+        "forward",
+        tmp_path / "x0.csv",
+        tmp_path / "x1.csv",
+        "-p",
+        "3",
+        "--out-dir",
+        tmp_path / "out",
+    )
+    assert r.exit_code == 0, r.stderr
+    assert "drawn for every input" in r.stderr
+    assert (tmp_path / "out/x0.csv").read_text() == (tmp_path / "out/x1.csv").read_text()
+
+
+def test_batch_output_folder_that_cannot_be_made(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    r = invoke(
+        "forward",
+        SAMPLES / "batch/inputs.csv",
+        "-p",
+        "2",
+        "--seed",
+        "1",
+        "--out-dir",
+        tmp_path / "file" / "out",
+    )
+    assert r.exit_code == 1 and "cannot create the output folder" in r.stderr

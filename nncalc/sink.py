@@ -29,7 +29,10 @@ def output_mode(requested: str | None, stdout_is_tty: bool, output: str | None =
         from .formats import Format, format_from_name
 
         fmt = format_from_name(output)
-        return fmt.value if fmt and fmt is not Format.NPZ else Format.CSV.value
+        if fmt is Format.NPZ:
+            raise UsageError(f"results are text, not .npz ({output}): name a .csv, .tsv, .json "
+                             "or .ndjson file, or pass --format")  # fmt: skip
+        return fmt.value if fmt else Format.CSV.value
     return "table" if stdout_is_tty else "csv"
 
 

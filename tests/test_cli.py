@@ -540,3 +540,13 @@ def test_batch_output_folder_that_cannot_be_made(tmp_path: Path) -> None:
         tmp_path / "file" / "out",
     )
     assert r.exit_code == 1 and "cannot create the output folder" in r.stderr
+
+
+def test_output_format_from_the_file_name(tmp_path: Path) -> None:
+    args, _ = operands("batch", "file")
+    assert invoke("forward", *args, "-o", tmp_path / "a.json").exit_code == 0
+    assert json.loads((tmp_path / "a.json").read_text())[2] == pytest.approx([0.42, 0.59])
+    assert invoke("forward", *args, "-o", tmp_path / "a.txt").exit_code == 0
+    assert (tmp_path / "a.txt").read_text().startswith("0.0,0.0\n")
+    r = invoke("forward", *args, "-o", tmp_path / "a.npz")
+    assert r.exit_code == 2 and "not .npz" in r.stderr and not (tmp_path / "a.npz").exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -46,8 +47,7 @@ def block_rows(n: int, p: int) -> int:
     return rows
 
 
-@dataclass(frozen=True)
-class Pass:
+class Pass(NamedTuple):
     """Every stage of one layer's forward pass.
 
     Attributes

@@ -7,7 +7,7 @@ shown as ``z`` is the one :func:`nncalc.core.forward` computed, not a re-summati
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,8 +15,7 @@ from .core import Layer, Pass
 from .errors import UsageError
 
 
-@dataclass(frozen=True)
-class Term:
+class Term(NamedTuple):
     """z[sample, neuron] = Σ xs[k]·ws[k] + b, then the activation."""
 
     sample: int | None  # None for a single-sample input (z has no sample axis)

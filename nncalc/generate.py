@@ -9,8 +9,7 @@ draws from that legacy stream (a ``RandomState`` seeded with S), W first, then b
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -23,8 +22,7 @@ MAX_SEED = 2**32 - 1  # what np.random.seed accepts
 MAX_ELEMENTS = 2**31
 
 
-@dataclass(frozen=True)
-class Recipe:
+class Recipe(NamedTuple):
     """How W (n×p) and b (p,) are drawn, as code and as the numpy line that matches it."""
 
     name: str

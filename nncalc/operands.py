@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -54,8 +53,7 @@ def open_source(name: str, stack: ExitStack) -> BinaryIO:
         raise InputError(f"cannot open: {e.strerror}", source=name) from None
 
 
-@dataclass
-class Generated:
+class Generated(NamedTuple):
     """How missing parameters were drawn, so the run can be replayed."""
 
     recipe: str
@@ -69,8 +67,7 @@ class Generated:
         return f"init {self.recipe}, seed {self.seed}: {self.line}"
 
 
-@dataclass
-class Request:
+class Request(NamedTuple):
     """What the user named; any of it may be missing (then stdin, params or a draw)."""
 
     inputs: str | None = None
@@ -81,11 +78,10 @@ class Request:
     seed: int | None = None
     init: str = "randn"
     layout: Layout = "in-out"
-    read: ReadOptions = field(default_factory=ReadOptions)
+    read: ReadOptions = ReadOptions()
 
 
-@dataclass
-class Params:
+class Params(NamedTuple):
     """W and b (as given, or drawn), and where each came from."""
 
     w: np.ndarray
@@ -93,7 +89,7 @@ class Params:
     labels: Labels
     generated: Generated | None = None
     w_header: list[str] | None = None
-    details: list[str] = field(default_factory=list)
+    details: list[str] = []  # noqa: RUF012 - always passed; the default is never mutated
 
 
 def _check_stdin_once(req: Request) -> None:
@@ -104,7 +100,7 @@ def _check_stdin_once(req: Request) -> None:
 
 def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> Matrix:
     """W or b from its own file; a saved parameters file works too (its entry for role)."""
-    return read_matrix(open_source(name, stack), display_name(name), replace(options, role=role))
+    return read_matrix(open_source(name, stack), display_name(name), options._replace(role=role))
 
 
 def load_params_file(req: Request, stack: ExitStack) -> dict[str, np.ndarray]:
@@ -212,8 +208,7 @@ def input_reader(
                      req.read)  # fmt: skip
 
 
-@dataclass
-class Loaded:
+class Loaded(NamedTuple):
     """Everything a whole-matrix command needs: X as read, W and b as resolved."""
 
     x: Matrix

@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -70,8 +69,7 @@ def _pick(k: int, limit: int) -> list[int | None]:
     return [*range(head), None, *range(k - tail, k)]
 
 
-@dataclass(frozen=True)
-class Labels2D:
+class Labels2D(NamedTuple):
     rows: Sequence[str] | None = None
     cols: Sequence[str] | None = None
 

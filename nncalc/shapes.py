@@ -7,16 +7,14 @@ sentences when it refuses.  Words follow the course: samples, features, neurons.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Layout = Literal["in-out", "out-in"]
 Shape = tuple[int, ...]
 LAYOUTS: tuple[Layout, ...] = ("in-out", "out-in")
 
 
-@dataclass(frozen=True)
-class Labels:
+class Labels(NamedTuple):
     """What to call each operand in messages: a file name, or the math symbol."""
 
     x: str = "X"
@@ -24,8 +22,7 @@ class Labels:
     b: str = "b"
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One reason the layer cannot be computed.
 
     ``marks`` maps an operand (``"x"``, ``"w"``, ``"b"``) to the axes of its *given*
@@ -34,14 +31,13 @@ class Problem:
 
     message: str
     hint: str | None = None
-    marks: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    marks: dict[str, tuple[int, ...]] = {}  # noqa: RUF012 - shared, never mutated
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """The layer a set of shapes describes: sizes, how to read W, and any problems."""
 
     x_shape: Shape

@@ -5,10 +5,9 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 import numpy as np
 import typer
@@ -52,8 +51,7 @@ from .options import (
 from .root import app, error, guarded, note
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """How to run the layer, whatever the inputs: one record instead of ten arguments."""
 
     req: Request
@@ -158,7 +156,7 @@ def forward(
             raise UsageError("--out-dir writes data files: pick --format csv, tsv, json or ndjson")
         run_batch(job, names, Path(out_dir), Format(fmt.value) if fmt else Format.CSV)
         return
-    job = replace(job, req=replace(req, inputs=names[0] if names else None))
+    job = job._replace(req=req._replace(inputs=names[0] if names else None))
     mode = output_mode(fmt.value if fmt else None, stdout_is_tty(), output)
     if mode == "table":
         run_tables(job, stages_of(show), precision, output)
@@ -329,14 +327,14 @@ def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
         # one draw for the whole batch: every input meets the same layer
         seed = generate.fresh_seed()
         note(f"seed {seed} drawn for every input (--seed {seed} replays the batch)")
-        job = replace(job, req=replace(req, seed=seed))
+        job = job._replace(req=req._replace(seed=seed))
     rows: list[tuple[str, str, str, str]] = []
     failed = 0
     with render.progress(enabled=stderr_is_tty()) as progress:
         task = progress.add_task("forward", total=len(names))
         for target, name in targets.items():
             started = time.perf_counter()
-            one = replace(job, req=replace(job.req, inputs=name))
+            one = job._replace(req=job.req._replace(inputs=name))
             try:
                 m, p = run_stream(one, fmt, str(target), progress=False)
                 shape, status = f"{m}×{p}", "ok"

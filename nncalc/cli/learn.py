@@ -46,9 +46,8 @@ InputArg = Annotated[
 def _load(inputs: str | None, req: Request) -> Loaded:
     """Read X, W and b exactly as ``forward`` does (files, stdin, params or a draw)."""
     names = stdin_default([inputs] if inputs else None, req.params)
-    req.inputs = names[0] if names else None
     with ExitStack() as stack:
-        return load_all(req, stack)
+        return load_all(req._replace(inputs=names[0] if names else None), stack)
 
 
 @app.command()

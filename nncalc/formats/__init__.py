@@ -8,10 +8,9 @@ Writers return bytes; only the CLI writes to streams.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import PurePath
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -37,8 +36,7 @@ EXTENSIONS = {
 }
 
 
-@dataclass(frozen=True)
-class ReadOptions:
+class ReadOptions(NamedTuple):
     """How to read a matrix; ``None`` means detect it."""
 
     format: Format | None = None
@@ -51,8 +49,10 @@ class ReadOptions:
     role: str | None = None
 
 
-@dataclass(frozen=True)
-class Matrix:
+DEFAULTS = ReadOptions()
+
+
+class Matrix(NamedTuple):
     """Numbers read from one source, plus what was detected while reading them."""
 
     values: np.ndarray
@@ -156,7 +156,7 @@ def check_binary(src: Peekable, name: str) -> None:
         )
 
 
-def open_rows(fp: BinaryIO, name: str, options: ReadOptions = ReadOptions()) -> RowReader:
+def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowReader:
     """Start reading a matrix whose rows can stream (CSV/TSV/NDJSON).
 
     JSON and NPZ are read whole and served as one block, so callers need one path.
@@ -170,7 +170,7 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = ReadOptions()) -> 
         check_binary(src, name)
         opts = options
         if fmt is Format.TSV and options.delimiter is None:
-            opts = replace(options, delimiter="\t")
+            opts = options._replace(delimiter="\t")
         return DelimitedReader(src, name, opts, fmt)
     if fmt is Format.NDJSON:
         check_binary(src, name)
@@ -199,7 +199,7 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
     return Matrix(read_json(src, name, options), name, Format.JSON)
 
 
-def read_matrix(fp: BinaryIO, name: str, options: ReadOptions = ReadOptions()) -> Matrix:
+def read_matrix(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> Matrix:
     """Read a whole matrix (or vector, or number) from ``fp``; ``name`` is for messages."""
     return open_rows(fp, name, options).read_all()
 

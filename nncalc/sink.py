@@ -79,7 +79,7 @@ class Sink:
             self._fp = os.fdopen(fd, "wb")
         return self
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         if not data:
             return
         assert self._fp is not None

@@ -156,3 +156,17 @@ def test_layer_rejects_bad_parts() -> None:
 def test_scalar_bias_broadcasts_to_every_neuron(w: np.ndarray) -> None:
     x = np.ones((4, 3))
     assert np.array_equal(forward(x, w, 0.25).z, forward(x, w, [0.25, 0.25]).z)
+
+
+@pytest.mark.parametrize(("n", "p"), [(1, 1), (3, 2), (8, 3), (32, 16), (100, 7), (128, 128)])
+def test_blas_thread_cap_does_not_change_results(n: int, p: int) -> None:
+    # Large inputs switch OpenBLAS to one thread mid-stream (cli.forward.share_cores);
+    # chunk invariance needs that to leave every bit as it was.
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(n * 1000 + p)
+    x, w, b = rng.standard_normal((9000, n)), rng.standard_normal((n, p)), rng.standard_normal(p)
+    layer, _ = prepare(x.shape, w, b)
+    threaded = layer.apply(x).a.copy()
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert layer.apply(x).a.tobytes() == threaded.tobytes()

@@ -24,7 +24,7 @@ from .formats import (
     open_rows,
     read_matrix,
 )
-from .formats.jsonio import read_params
+from .formats.jsonio import WholeReader, read_params
 from .shapes import Labels, Layout, plan
 
 
@@ -217,15 +217,24 @@ class Loaded(NamedTuple):
 
 def load_all(req: Request, stack: ExitStack) -> Loaded:
     """Read X whole, then W and b (or draw them); for tables, shapes and explain."""
-    _check_stdin_once(req)
-    from_file = load_params_file(req, stack)
-    if req.inputs is None and "x" in from_file:
-        x = Matrix(from_file["x"], display_name(req.params or "params"), _params_format(req))
-    else:
-        x = input_reader(req, stack).read_all()
+    reader, from_file = _inputs(req, stack)
+    x = reader.read_all()
     params = resolve_params(req, x.values.shape, x.source, from_file, stack)
     params.details.insert(0, x.detected())
     return Loaded(x, params)
+
+
+def _inputs(
+    req: Request, stack: ExitStack, on_read: Callable[[int], object] | None = None
+) -> tuple[RowReader, dict[str, np.ndarray]]:
+    """X's reader (a file, stdin, or the inputs of a parameters file) and that file's
+    entries, read once for both X and W/b."""
+    _check_stdin_once(req)
+    from_file = load_params_file(req, stack)
+    if req.inputs is None and "x" in from_file:
+        name = display_name(req.params or "params")
+        return WholeReader(Matrix(from_file["x"], name, _params_format(req))), from_file
+    return input_reader(req, stack, on_read), from_file
 
 
 def _params_format(req: Request) -> Format:
@@ -256,16 +265,7 @@ def stream_inputs(
 
     ``on_read`` hears the size of every read from the input file (a progress bar).
     """
-    _check_stdin_once(req)
-    from_file = load_params_file(req, stack)
-    if req.inputs is None and "x" in from_file:
-        from .formats.jsonio import WholeReader
-
-        reader: RowReader = WholeReader(
-            Matrix(from_file["x"], display_name(req.params or "params"), _params_format(req))
-        )
-    else:
-        reader = input_reader(req, stack, on_read)
+    reader, from_file = _inputs(req, stack, on_read)
     blocks = iter(reader.blocks())
     first = next(blocks)
     return reader, blocks, first, from_file

@@ -141,13 +141,13 @@ def test_chain_of_layers_starts_with_one() -> None:
     passes = forward_chain(ex["x"], [first, second])
     assert np.array_equal(passes[0].a, forward(ex["x"], ex["w"], ex["b"]).a)
     np.testing.assert_allclose(passes[1].a[:, 0], passes[0].a.sum(axis=1))
-    with pytest.raises(ShapeError, match="layer 2 expects 3 inputs but receives 2"):
+    with pytest.raises(ShapeError, match=r"layer 2: W2 is 3×1, so it wants 3 values per sample"):
         forward_chain(ex["x"], [first, Layer(np.ones((3, 1)), np.zeros(1))])
 
 
 def test_layer_rejects_bad_parts() -> None:
     with pytest.raises(ValueError, match="unknown activation"):
-        Layer(np.ones((2, 2)), np.zeros(2), "tanh")
+        Layer(np.ones((2, 2)), np.zeros(2), "swish")
     with pytest.raises(ShapeError):
         Layer(np.ones((2, 2)), np.zeros(3))
 

@@ -12,8 +12,8 @@ from typing import Annotated, NamedTuple
 import numpy as np
 import typer
 
-from nncalc import generate
-from nncalc.core import ACTIVATIONS, Layer, Pass, prepare, stream
+from nncalc import core, generate
+from nncalc.core import Layer, Pass, prepare, stream
 from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
 from nncalc.operands import Params, Request, load_all, resolve_params, stream_inputs
@@ -139,8 +139,10 @@ def forward(
     Example: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv
     -b samples/batch/biases.csv
     """
-    if activation not in ACTIVATIONS:
-        raise UsageError(f"--activation must be {' or '.join(ACTIVATIONS)}, got {activation!r}")
+    try:
+        core.activation(activation)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     names = stdin_default(inputs, params)
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,

@@ -1,6 +1,4 @@
-"""The forward pass of a dense layer, A = act(X·W + b), in plain numpy.
-
-No I/O and no CLI here: ``from nncalc import forward`` works in a notebook.
+"""One dense layer, A = act(X·W + b), in plain numpy.
 
 Rows are multiplied in fixed blocks of :func:`block_rows` rows.  BLAS picks different
 kernels for different matrix sizes, so ``x[:3] @ w`` need not equal ``(x @ w)[:3]`` to
@@ -10,15 +8,17 @@ independent of how the rows arrived (whole file, stream chunks or a batch of fil
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from .errors import ShapeError
-from .shapes import Labels, Layout, Plan, plan
+from nncalc.errors import ShapeError
+from nncalc.shapes import Labels, Layout, Plan, plan
+
+from .activations import Activation, activation
 
 Array = NDArray[np.floating]
 
@@ -28,15 +28,6 @@ def relu(z: Array) -> Array:
     zero, and a "-0.0" in ReLU's output would puzzle every reader)."""
     np.maximum(z, 0.0, out=z)
     return np.add(z, 0.0, out=z)
-
-
-# name → f(z, out) for the z = x·w + b of a Layer: into ``out`` (in place when it is z),
-# or a new array when out is None (A beside a kept Z).  A Layer stores b with -0.0 made
-# +0.0, so its z never holds -0.0 and ReLU needs one pass, not relu()'s two.
-ACTIVATIONS: dict[str, Callable[[Array, Array | None], Array]] = {
-    "relu": lambda z, out: np.maximum(z, 0.0, out=out),
-    "linear": lambda z, out: z if out is z else z.copy(),
-}
 
 
 def block_rows(n: int, p: int) -> int:
@@ -62,27 +53,51 @@ class Pass(NamedTuple):
     a: Array
 
 
-@dataclass(frozen=True)
-class Layer:
-    """One dense layer, weights already in nncalc's n×p (inputs × neurons) layout.
+def _float(a: ArrayLike, dtype: DTypeLike | None = None) -> Array:
+    arr = np.asarray(a)
+    if dtype is not None:
+        return arr.astype(dtype, copy=False)
+    return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
-    A network is a sequence of layers (see :func:`forward_chain`); streaming code calls
-    :meth:`apply` chunk by chunk.
+
+@dataclass(frozen=True, eq=False)
+class Layer:
+    """One dense layer: weights W (n×p, inputs × neurons), biases b (p,), an activation.
+
+    Lists are fine; b defaults to zeros; a 1-D W is one neuron's n weights.  A layer is
+    callable on one sample (n,) or on rows (m×n).
+
+    >>> Layer([[1.0, -1.0], [2.0, 0.5]], [0.0, 0.5])([1.0, 1.0])
+    array([3., 0.])
     """
 
     w: Array  # (n, p)
-    b: Array  # (p,)
-    activation: str = "relu"
+    b: Array | None = None  # (p,)
+    activation: str | Activation = "relu"
+    name: str | None = None
 
     def __post_init__(self) -> None:
+        w = _float(self.w)
+        if w.ndim == 1:
+            w = w.reshape(-1, 1)
+        if w.ndim != 2 or 0 in w.shape:
+            raise ShapeError(f"a layer's W is a non-empty n×p matrix, got shape {w.shape}")
+        p = w.shape[1]
+        b = np.zeros(p, dtype=w.dtype) if self.b is None else _float(self.b, w.dtype)
+        if b.size == 1 and p != 1:
+            b = np.full(p, b.reshape(-1)[0], dtype=w.dtype)
+        if b.size != p or (b.ndim == 2 and 1 not in b.shape) or b.ndim > 2:
+            raise ShapeError(f"a layer with {p} neurons wants b of shape ({p},), got {b.shape}")
+        act = activation(self.activation)
+        object.__setattr__(self, "w", np.ascontiguousarray(w))
         # +0.0 for -0.0: then x·w + b can never be -0.0, which keeps ReLU one pass
-        object.__setattr__(self, "b", np.add(self.b, 0.0, dtype=self.b.dtype))
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {self.activation!r}; known: {', '.join(ACTIVATIONS)}"
-            )
-        if self.w.ndim != 2 or self.b.shape != (self.w.shape[1],):
-            raise ShapeError(f"Layer wants W n×p and b (p,), got {self.w.shape} and {self.b.shape}")
+        object.__setattr__(self, "b", np.add(b.reshape(p), 0.0, dtype=w.dtype))
+        object.__setattr__(self, "activation", act.spec)
+        object.__setattr__(self, "_act", act)
+
+    @property
+    def act(self) -> Activation:
+        return self._act  # type: ignore[attr-defined,no-any-return]
 
     @property
     def n(self) -> int:
@@ -92,19 +107,48 @@ class Layer:
     def p(self) -> int:
         return int(self.w.shape[1])
 
-    def apply(self, x: Array, out: Array | None = None, *, keep_z: bool = False) -> Pass:
-        """Forward rows ``x`` (m×n); with ``keep_z=False`` Z is computed in ``out`` and
-        overwritten by A, so a stream holds one buffer per chunk."""
-        m = x.shape[0]
+    @property
+    def bias(self) -> Array:
+        assert self.b is not None  # always set by __post_init__
+        return self.b
+
+    @property
+    def step(self) -> int:
+        return block_rows(self.n, self.p)
+
+    def astype(self, dtype: DTypeLike) -> Layer:
+        """The same layer computing in ``dtype`` (float32 or float64)."""
+        if self.w.dtype == np.dtype(dtype):
+            return self
+        return Layer(self.w.astype(dtype), self.bias.astype(dtype), self.act, self.name)
+
+    def __call__(self, x: ArrayLike) -> Array:
+        return self.apply(x).a
+
+    def apply(self, x: ArrayLike, out: Array | None = None, *, keep_z: bool = False) -> Pass:
+        """Forward rows ``x`` (m×n), or one sample (n,); with ``keep_z=False`` Z is
+        computed in ``out`` and overwritten by A, so a stream holds one buffer per chunk."""
+        xa = np.asarray(x)
+        if xa.ndim < 2:
+            if xa.size != self.n:
+                raise ShapeError(f"one sample of {xa.size} features, but W is {self.n}×{self.p}")
+            res = self.apply(xa.reshape(1, self.n), keep_z=keep_z)
+            return Pass(res.z[0], res.a[0])
+        if xa.shape[1] != self.n:
+            raise ShapeError(
+                f"X is {xa.shape[0]}×{xa.shape[1]} but W is {self.n}×{self.p}: "
+                f"W needs {xa.shape[1]} rows, one per feature"
+            )
+        m = xa.shape[0]
         if out is None:
             out = np.empty((m, self.p), dtype=self.w.dtype)
-        step = block_rows(self.n, self.p)
+        step = self.step
         for start in range(0, m, step):
             # C order whatever x's layout: BLAS takes another path for transposed inputs
-            part = np.ascontiguousarray(x[start : start + step], dtype=self.w.dtype)
+            part = np.ascontiguousarray(xa[start : start + step], dtype=self.w.dtype)
             np.matmul(part, self.w, out=out[start : start + step])
-        out += self.b
-        act = ACTIVATIONS[self.activation]
+        out += self.bias
+        act = self.act
         return Pass(out, act(out, None)) if keep_z else Pass(out, act(out, out))
 
 
@@ -119,7 +163,7 @@ def prepare(
     x_shape: tuple[int, ...],
     w: ArrayLike,
     b: ArrayLike | None = None,
-    activation: str = "relu",
+    activation: str | Activation = "relu",
     *,
     layout: Layout = "in-out",
     labels: Labels = Labels(),
@@ -132,30 +176,43 @@ def prepare(
     Raises
     ------
     ShapeError
-        With every problem the shapes have, in learner's words (see :mod:`.shapes`).
+        With every problem the shapes have, in learner's words (see :mod:`nncalc.shapes`).
     """
     w_arr = np.asarray(w)
     b_arr = None if b is None else np.asarray(b)
     pl = plan(x_shape, w_arr.shape, None if b_arr is None else b_arr.shape, layout, labels)
     if not pl.ok or pl.n is None or pl.p is None:
         raise ShapeError(pl.message())
-    dt = _float_dtype(dtype, w_arr, b_arr)
-    w2 = w_arr.astype(dt).reshape(-1, 1) if w_arr.ndim < 2 else w_arr.astype(dt)
+    return layer_of(pl, w_arr, b_arr, activation, dtype), pl
+
+
+def layer_of(
+    pl: Plan,
+    w: np.ndarray,
+    b: np.ndarray | None,
+    activation: str | Activation = "relu",
+    dtype: DTypeLike | None = None,
+    name: str | None = None,
+) -> Layer:
+    """The :class:`Layer` that a fitting :class:`Plan` describes (W turned to n×p)."""
+    assert pl.n is not None and pl.p is not None
+    dt = _float_dtype(dtype, w, b)
+    w2 = w.astype(dt).reshape(-1, 1) if w.ndim < 2 else w.astype(dt)
     if pl.transpose_w:
         w2 = w2.T
     w2 = np.ascontiguousarray(w2.reshape(pl.n, pl.p))
-    if b_arr is None:
+    if b is None:
         b2 = np.zeros(pl.p, dtype=dt)
     else:
-        b2 = np.broadcast_to(b_arr.astype(dt).reshape(-1), (pl.p,)).copy()
-    return Layer(w2, b2, activation), pl
+        b2 = np.broadcast_to(b.astype(dt).reshape(-1), (pl.p,)).copy()
+    return Layer(w2, b2, activation, name)
 
 
 def forward(
     x: ArrayLike,
     w: ArrayLike,
     b: ArrayLike | None = None,
-    activation: str = "relu",
+    activation: str | Activation = "relu",
     *,
     layout: Layout = "in-out",
     labels: Labels = Labels(),
@@ -172,7 +229,8 @@ def forward(
         one column of n values; ``layout="out-in"`` takes W as p×n (PyTorch).
     b : array_like, shape (p,), a 1×p/p×1 vector or a scalar, optional
         Biases, one per neuron, broadcast over the samples.  Default 0.
-    activation : {"relu", "linear"}
+    activation : str
+        relu, linear, sigmoid, tanh, leaky_relu (or ``leaky_relu:0.2``), softmax.
     layout : {"in-out", "out-in"}
     labels : Labels
         Names used in error messages (file names, from the CLI).
@@ -204,14 +262,10 @@ def forward(
     return res
 
 
-def stream(blocks: Iterable[np.ndarray], layer: Layer) -> Iterator[Array]:
-    """Forward a stream of row blocks (m_i×n), yielding A block by block.
-
-    Every :meth:`Layer.apply` call starts on a multiple of :func:`block_rows` counted
-    from the first row, so the output is bit-identical to forwarding the whole input at
-    once, however it was chunked.  Rows are copied only to bridge two blocks.
-    """
-    step = block_rows(layer.n, layer.p)
+def regroup(blocks: Iterable[np.ndarray], step: int) -> Iterator[np.ndarray]:
+    """Row blocks regrouped so every block but the last starts on a multiple of ``step``
+    counted from the first row and holds a multiple of ``step`` rows.  Rows are copied
+    only to bridge two blocks."""
     carry: np.ndarray | None = None  # fewer than `step` rows, waiting for the next block
     for blk in blocks:
         if carry is not None:
@@ -221,26 +275,22 @@ def stream(blocks: Iterable[np.ndarray], layer: Layer) -> Iterator[Array]:
                 carry = head
                 continue
             carry = None
-            yield layer.apply(head).a
+            yield head
         cut = len(blk) // step * step
         if cut:
-            yield layer.apply(blk[:cut]).a
+            yield blk[:cut]
         if cut < len(blk):
             carry = blk[cut:]
     if carry is not None:
-        yield layer.apply(carry).a
+        yield carry
 
 
-def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> list[Pass]:
-    """Run rows ``x`` (m×n) through layers in order; one :class:`Pass` per layer."""
-    out: list[Pass] = []
-    cur: Array = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    for layer in layers:
-        if cur.shape[1] != layer.n:
-            raise ShapeError(
-                f"layer {len(out) + 1} expects {layer.n} inputs but receives {cur.shape[1]}"
-            )
-        res = layer.apply(cur, keep_z=True)
-        out.append(res)
-        cur = res.a
-    return out
+def stream(blocks: Iterable[np.ndarray], layer: Layer) -> Iterator[Array]:
+    """Forward a stream of row blocks (m_i×n), yielding A block by block.
+
+    Every :meth:`Layer.apply` call starts on a multiple of :func:`block_rows` counted
+    from the first row, so the output is bit-identical to forwarding the whole input at
+    once, however it was chunked.
+    """
+    for blk in regroup(blocks, layer.step):
+        yield layer.apply(blk).a

@@ -1,0 +1,134 @@
+"""A dense network: layers applied in order, each layer's A the next one's X.
+
+>>> net = Network([Layer([[1.0, -1.0]], [0.0, 0.0]), Layer([[1.0], [1.0]], [0.5], "linear")])
+>>> net([[2.0]])
+array([[2.5]])
+>>> [(r.z.shape, r.a.shape) for r in net.forward([[2.0], [3.0]])]
+[((2, 2), (2, 2)), ((2, 1), (2, 1))]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import overload
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+from nncalc.errors import ShapeError
+
+from .layer import Array, Layer, Pass, regroup
+
+
+def _dims(rows: str, cols: int) -> str:
+    return f"{rows}×{cols}"
+
+
+def chain_problem(k: int, layer: Layer, incoming: int, name: str | None = None) -> str:
+    """Why layer ``k`` (1-based) cannot take the previous layer's ``incoming`` outputs."""
+    w = name or f"W{k}"
+    text = (
+        f"layer {k}: {w} is {layer.n}×{layer.p}, so it wants {layer.n} values per sample, "
+        f"but layer {k - 1} gives {incoming} (A{k - 1} is m×{incoming})"
+    )
+    if layer.p == incoming:
+        text += f": is {w} transposed?"
+    return text
+
+
+class Network:
+    """Layers in order.  ``net(x)`` is the output; ``net.forward(x)`` keeps every layer's
+    Z and A; ``net.stream(blocks)`` forwards a stream bit-identically to a whole run.
+
+    Every layer multiplies its input in fixed row blocks from the first row (see
+    :func:`nncalc.core.layer.block_rows`); a stream is regrouped at multiples of the
+    largest block, a multiple of every layer's, so no row's result depends on chunking.
+    """
+
+    def __init__(self, layers: Iterable[Layer]) -> None:
+        self.layers: tuple[Layer, ...] = tuple(layers)
+        if not self.layers:
+            raise ShapeError("a network needs at least one layer")
+        for k in range(1, len(self.layers)):
+            prev, cur = self.layers[k - 1], self.layers[k]
+            if cur.n != prev.p:
+                raise ShapeError(chain_problem(k + 1, cur, prev.p, cur.name))
+        dtypes = {layer.w.dtype for layer in self.layers}
+        if len(dtypes) > 1:
+            self.layers = tuple(layer.astype(np.float64) for layer in self.layers)
+
+    def __repr__(self) -> str:
+        sizes = "→".join([str(self.n), *(str(layer.p) for layer in self.layers)])
+        acts = ", ".join(layer.act.spec for layer in self.layers)
+        return f"Network({sizes}; {acts})"
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers)
+
+    @overload
+    def __getitem__(self, k: int) -> Layer: ...
+    @overload
+    def __getitem__(self, k: slice) -> Network: ...
+    def __getitem__(self, k: int | slice) -> Layer | Network:
+        if isinstance(k, slice):
+            return Network(self.layers[k])
+        return self.layers[k]
+
+    @property
+    def n(self) -> int:
+        """Inputs per sample."""
+        return self.layers[0].n
+
+    @property
+    def p(self) -> int:
+        """Outputs per sample (the last layer's neurons)."""
+        return self.layers[-1].p
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.layers[0].w.dtype
+
+    @property
+    def step(self) -> int:
+        """Rows per stream group: the largest layer block (all are powers of two)."""
+        return max(layer.step for layer in self.layers)
+
+    def astype(self, dtype: DTypeLike) -> Network:
+        return Network(layer.astype(dtype) for layer in self.layers)
+
+    def __call__(self, x: ArrayLike, upto: int | None = None) -> Array:
+        """The output for rows ``x`` (m×n) or one sample (n,); ``upto=K`` stops after
+        layer K (1-based), like slicing ``model[:K]``."""
+        cur = np.asarray(x)
+        for layer in self.layers[:upto]:
+            cur = layer.apply(cur).a
+        return cur
+
+    def forward(self, x: ArrayLike) -> list[Pass]:
+        """Every layer's Z and A, in order."""
+        out: list[Pass] = []
+        cur: ArrayLike = x
+        for layer in self.layers:
+            res = layer.apply(cur, keep_z=True)
+            out.append(res)
+            cur = res.a
+        return out
+
+    trace = forward
+
+    def stream(self, blocks: Iterable[np.ndarray], upto: int | None = None) -> Iterator[Array]:
+        """Forward row blocks (m_i×n) as they arrive, yielding the output block by block."""
+        for group in regroup(blocks, self.step):
+            yield self(group, upto)
+
+
+def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> list[Pass]:
+    """Run rows ``x`` (m×n) through layers in order; one :class:`Pass` per layer."""
+    net = Network(layers)
+    cur = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    if cur.shape[1] != net.n:
+        raise ShapeError(f"layer 1 expects {net.n} inputs but receives {cur.shape[1]}")
+    return net.forward(cur)

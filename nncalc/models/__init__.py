@@ -1,0 +1,113 @@
+"""Networks in and out of files: nncalc's JSON model file, npz, safetensors, ONNX.
+
+One registry by extension; each format lives in its own module and imports its library
+only when such a file is used.  Readers return a :class:`Model` (the network and what
+was found in the file); writers return bytes, which the CLI writes through a Sink so a
+failed run leaves no half-written file.  No reader ever unpickles.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Sequence
+from pathlib import PurePath
+from typing import NamedTuple
+
+from nncalc.core import Network
+from nncalc.errors import InputError, UsageError
+
+# extension → format name → module (in this package) with read(path, options) -> Model
+# and write(net, meta) -> bytes
+FORMATS = {".json": "json", ".npz": "npz", ".safetensors": "safetensors", ".onnx": "onnx"}
+MODULES = {"json": "jsonmodel", "npz": "npzmodel", "safetensors": "safetensors_io",
+           "onnx": "onnx_io"}  # fmt: skip
+PICKLES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".joblib")
+
+
+class LoadOptions(NamedTuple):
+    """What the command line adds to a model file: its format when the name does not
+    say it, activations for formats that hold none, which layers (by name) and in what
+    order, and the computation dtype."""
+
+    format: str | None = None
+    activations: tuple[str, ...] | None = None
+    layer_order: tuple[str, ...] | None = None
+    dtype: str | None = None
+
+
+class Model(NamedTuple):
+    """A network read from a file, with the names its layers had there."""
+
+    network: Network
+    source: str
+    format: str
+    names: tuple[str, ...] = ()
+    details: tuple[str, ...] = ()  # what was detected, for --verbose
+
+
+def format_of(path: str, forced: str | None = None) -> str:
+    """The model format for ``path``: forced, else its extension; pickles are refused."""
+    suffix = PurePath(path).suffix.lower()
+    if suffix in PICKLES and forced is None:
+        raise InputError(
+            f"{suffix} files are Python pickles, which can run code when loaded: nncalc "
+            "never loads them",
+            source=path,
+            expected="safetensors: safetensors.torch.save_file(model.state_dict(), "
+            "'model.safetensors')",
+        )
+    fmt = forced or FORMATS.get(suffix)
+    if fmt not in MODULES:
+        known = ", ".join(FORMATS)
+        raise UsageError(
+            f"cannot tell the model format of {path}: name a {known} file or pass --model-format"
+            if forced is None
+            else f"unknown model format {forced!r}; known: {', '.join(MODULES)}"
+        )
+    return fmt
+
+
+def read_model(path: str, options: LoadOptions | None = None) -> Model:
+    """The network in a model file (format from the extension, or ``options.format``)."""
+    options = options or LoadOptions()
+    fmt = format_of(path, options.format)
+    module = importlib.import_module(f"{__name__}.{MODULES[fmt]}")
+    model: Model = module.read(path, options)
+    if options.dtype is not None:
+        model = model._replace(network=model.network.astype(options.dtype))
+    return model
+
+
+def write_model(net: Network, path: str, meta: dict[str, str] | None = None) -> bytes:
+    """``net`` encoded in the format ``path``'s extension names."""
+    fmt = FORMATS.get(PurePath(path).suffix.lower())
+    if fmt is None:
+        raise UsageError(
+            f"cannot tell which model format to write for {path}: name a {', '.join(FORMATS)} file"
+        )
+    module = importlib.import_module(f"{__name__}.{MODULES[fmt]}")
+    data: bytes = module.write(net, meta or {})
+    return data
+
+
+def pick_activations(
+    count: int, given: Sequence[str] | None, stored: Sequence[str | None], source: str
+) -> list[str]:
+    """Activations for ``count`` layers: the command line's (one for all, or one each)
+    win over what the file stored; a layer with neither is a usage error."""
+    if given:
+        if len(given) == 1:
+            return list(given) * count
+        if len(given) != count:
+            raise UsageError(
+                f"--activation lists {len(given)} activations but {source} has {count} "
+                "layers: give one for every layer or one per layer"
+            )
+        return list(given)
+    missing = [k + 1 for k, a in enumerate(stored) if a is None]
+    if missing:
+        raise UsageError(
+            f"{source} does not say which activation layer {missing[0]} uses: pass "
+            "--activation (one name, or one per layer: --activation relu,softmax)"
+        )
+    return [a for a in stored if a is not None]

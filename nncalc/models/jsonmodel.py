@@ -1,0 +1,153 @@
+"""nncalc's own model file: a JSON list of layers, each with inline numbers or paths.
+
+    {"layers": [
+      {"weights": "w1.csv", "biases": "b1.csv", "activation": "relu"},
+      {"weights": [[0.1, 0.2], [0.3, 0.4]], "activation": "softmax", "layout": "in-out"}
+    ]}
+
+Paths are relative to the model file's folder (not the working directory) and may name
+any matrix format nncalc reads.  ``biases`` defaults to zeros, ``activation`` to relu,
+``layout`` to in-out (``out-in`` for PyTorch's p×n weights).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from nncalc.core import Layer, Network, activation
+from nncalc.errors import InputError, ShapeError
+from nncalc.formats import read_matrix
+from nncalc.formats.jsonio import loads, to_array
+
+from . import LoadOptions, Model, pick_activations
+
+LAYER_KEYS = {"weights", "biases", "activation", "layout", "name"}
+
+
+def read(path: str, options: LoadOptions) -> Model:
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", source=path, expected="an existing model file") from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", source=path) from None
+    return parse(loads(data, path), path, Path(path).parent, options)
+
+
+def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOptions()) -> Model:
+    """A model from a parsed JSON object; paths inside are taken relative to ``folder``."""
+    if not isinstance(obj, dict) or "layers" not in obj:
+        raise InputError(
+            'has no "layers"' if isinstance(obj, dict) else "is not a JSON object",
+            source=source,
+            expected='a model: {"layers": [{"weights": ..., "biases": ..., "activation": ...}]}',
+        )
+    specs = obj["layers"]
+    if not isinstance(specs, list) or not specs:
+        raise InputError(
+            '"layers" is not a non-empty list', source=source, expected="one object per layer"
+        )
+    raw: list[tuple[np.ndarray, np.ndarray | None, str | None, str]] = []
+    for k, spec in enumerate(specs, 1):
+        where = f"layer {k}"
+        if not isinstance(spec, dict):
+            raise InputError(
+                f"{where} is not an object",
+                source=source,
+                expected='{"weights": ..., "biases": ..., "activation": ...}',
+            )
+        unknown = sorted(set(spec) - LAYER_KEYS)
+        if unknown:
+            raise InputError(
+                f"{where}: unknown key {unknown[0]!r}",
+                source=source,
+                expected=", ".join(sorted(LAYER_KEYS)),
+            )
+        if "weights" not in spec:
+            raise InputError(
+                f'{where} has no "weights"',
+                source=source,
+                expected="inline numbers or a path to a matrix file",
+            )
+        w = _matrix(spec["weights"], source, folder, where, "weights", "w")
+        b = (
+            None
+            if spec.get("biases") is None
+            else _matrix(spec["biases"], source, folder, where, "biases", "b")
+        )
+        act = spec.get("activation", "relu")
+        if not isinstance(act, str):
+            raise InputError(
+                f'{where}: "activation" is not a name',
+                source=source,
+                expected="relu, linear, sigmoid, tanh, leaky_relu, softmax",
+            )
+        try:
+            activation(act)
+        except ValueError as e:
+            raise InputError(f'{where}: "activation": {e}', source=source) from None
+        layout = spec.get("layout", "in-out")
+        if layout not in ("in-out", "out-in"):
+            raise InputError(
+                f'{where}: "layout" is {layout!r}',
+                source=source,
+                expected='"in-out" (n×p) or "out-in" (p×n, PyTorch)',
+            )
+        if w.ndim == 2 and layout == "out-in":
+            w = w.T
+        raw.append((w, b, act, str(spec.get("name") or f"layer{k}")))
+    acts = pick_activations(len(raw), options.activations, [r[2] for r in raw], source)
+    layers = []
+    for k, ((w, b, _, name), act) in enumerate(zip(raw, acts, strict=True), 1):
+        try:
+            layers.append(Layer(w, b, act, name))
+        except ShapeError as e:
+            raise InputError(f"layer {k}: {e}", source=source) from None
+    try:
+        net = Network(layers)
+    except ShapeError as e:
+        raise InputError(str(e), source=source) from None
+    return Model(net, source, "json", tuple(r[3] for r in raw))
+
+
+def _matrix(value: Any, source: str, folder: Path, where: str, key: str, role: str) -> np.ndarray:
+    if isinstance(value, str):
+        target = folder / value
+        try:
+            with open(target, "rb") as fp:
+                return read_matrix(fp, str(target)).values
+        except FileNotFoundError:
+            raise InputError(
+                f'{where}: "{key}" names {value}, which does not exist',
+                source=source,
+                expected=f"a path relative to {folder or '.'}",
+            ) from None
+        except IsADirectoryError:
+            raise InputError(f'{where}: "{key}" names a folder, {value}', source=source) from None
+    try:
+        return to_array(value, source, prefix=key)
+    except InputError as e:
+        raise InputError(f"{where}: {e.message}", source=source, expected=e.expected) from None
+
+
+def document(net: Network, meta: dict[str, str] | None = None) -> dict[str, Any]:
+    """The JSON model of ``net``: every layer's W (n×p), b and activation inline."""
+    doc: dict[str, Any] = {
+        "layers": [
+            {"weights": layer.w, "biases": layer.bias, "activation": layer.act.spec}
+            for layer in net
+        ]
+    }
+    if meta:
+        doc["meta"] = meta
+    return doc
+
+
+def write(net: Network, meta: dict[str, str]) -> bytes:
+    return orjson.dumps(
+        document(net, meta), option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+    )

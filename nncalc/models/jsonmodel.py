@@ -51,7 +51,7 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
         raise InputError(
             '"layers" is not a non-empty list', source=source, expected="one object per layer"
         )
-    raw: list[tuple[np.ndarray, np.ndarray | None, str | None, str]] = []
+    raw: list[tuple[np.ndarray, np.ndarray | None, str | None, str | None]] = []
     for k, spec in enumerate(specs, 1):
         where = f"layer {k}"
         if not isinstance(spec, dict):
@@ -99,7 +99,7 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
             )
         if w.ndim == 2 and layout == "out-in":
             w = w.T
-        raw.append((w, b, act, str(spec.get("name") or f"layer{k}")))
+        raw.append((w, b, act, str(spec["name"]) if spec.get("name") else None))
     acts = pick_activations(len(raw), options.activations, [r[2] for r in raw], source)
     layers = []
     for k, ((w, b, _, name), act) in enumerate(zip(raw, acts, strict=True), 1):
@@ -111,7 +111,7 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
         net = Network(layers)
     except ShapeError as e:
         raise InputError(str(e), source=source) from None
-    return Model(net, source, "json", tuple(r[3] for r in raw))
+    return Model(net, source, "json", tuple(r[3] or f"layer{k}" for k, r in enumerate(raw, 1)))
 
 
 def _matrix(value: Any, source: str, folder: Path, where: str, key: str, role: str) -> np.ndarray:

@@ -160,8 +160,8 @@ def test_scalar_bias_broadcasts_to_every_neuron(w: np.ndarray) -> None:
 
 @pytest.mark.parametrize(("n", "p"), [(1, 1), (3, 2), (8, 3), (32, 16), (100, 7), (128, 128)])
 def test_blas_thread_cap_does_not_change_results(n: int, p: int) -> None:
-    # Large inputs switch OpenBLAS to one thread mid-stream (cli.forward.share_cores);
-    # chunk invariance needs that to leave every bit as it was.
+    # For these shapes one BLAS thread and two agree; for others (5×700, 700×3) they do
+    # not, which is why engines.local fixes the count per network, never per input.
     from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(n * 1000 + p)

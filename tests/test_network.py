@@ -316,3 +316,24 @@ def test_read_matrix_of_a_network_output_round_trips(second_layer: tuple[Path, P
     back = read_matrix(io.BytesIO(r.stdout.encode()), "out").values
     net = Network([Layer(W1, B1), Layer(W2, B2, "sigmoid")])
     assert np.array_equal(back, net(X))
+
+
+def test_cli_stream_equals_whole_and_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nncalc.formats import delimited
+
+    rs = np.random.RandomState(3)
+    big = tmp_path / "big.csv"
+    np.savetxt(big, rs.randn(9000, 5), delimiter=",")
+    (tmp_path / "m.json").write_text(json.dumps({"layers": [
+        {"weights": rs.randn(5, 700).tolist(), "biases": rs.randn(700).tolist()},
+        {"weights": rs.randn(700, 3).tolist(), "activation": "softmax"},
+    ]}))  # fmt: skip
+    args = ["forward", big, "--model", tmp_path / "m.json"]
+    whole = invoke(*args).stdout
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 1 << 15)  # ~180 chunks, parsed ahead
+    streamed = invoke(*args).stdout
+    batch = invoke(*args, big, "--out-dir", tmp_path / "out")
+    assert batch.exit_code == 2  # the same input twice would write one file twice
+    invoke("forward", big, "--model", tmp_path / "m.json", "--out-dir", tmp_path / "out")
+    assert whole == streamed == (tmp_path / "out" / "big.csv").read_text()
+    assert len(whole.splitlines()) == 9000

@@ -386,7 +386,9 @@ def run_tables(
         x = loaded.x.values
         ops = gather(job.req, x.shape, loaded.x.source, loaded.from_file, stack)
     net, plans = job.network(x.shape, ops)
-    trace = net.forward(x.reshape(-1, net.n))
+    from nncalc.engines import local
+
+    trace = local.trace(net, x.reshape(-1, net.n))
     report(job, [loaded.x.detected(), *ops.details], ops.generated)
     save_params(job, net, ops)
     gen = ops.generated

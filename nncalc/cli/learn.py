@@ -226,7 +226,9 @@ def explain(
     net, plans = ops.network(x.shape)
     x2 = np.ascontiguousarray(x.reshape(-1, net.n), dtype=np.float64)
     k = pick_layer(layer, len(net))
-    trace = net.forward(x2)
+    from nncalc.engines import local
+
+    trace = local.trace(net, x2)
     inputs_k = x2 if k == 1 else trace[k - 2].a
     lay, res = net[k - 1], trace[k - 1]
     i = pick_index(sample, x2.shape[0], "sample", "--sample")

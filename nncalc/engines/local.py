@@ -12,32 +12,59 @@ from contextlib import ExitStack
 
 import numpy as np
 
-from nncalc.core import Array, Network
+from nncalc.core import Array, Network, Pass, regroup
 
-SMALL_LAYER = 128 * 128  # n·p below which one BLAS thread computes a chunk as fast as two
+SMALL_NETWORK = 128 * 128  # Σ n·p below which one BLAS thread computes a block as fast as two
+# OpenBLAS runs a matmul of fewer than m·n·p = 262,144 multiply-adds on one thread whatever
+# its setting; well below that, capping threads cannot change a bit, so tiny runs skip it
+# (and the ~7 ms threadpoolctl costs to import and apply).
+SERIAL_WORK = 1 << 16
 
 
-def share_cores(
-    blocks: Iterable[np.ndarray], network: Network, stack: ExitStack
-) -> Iterator[np.ndarray]:
-    """Pass blocks through; from the third on (a large input, whose CSV chunks are then
-    parsed in a second thread) keep BLAS to one thread for small networks: OpenBLAS
-    threads spin between tiny matmuls and starve the parser (1M×32: 2.4 s with the cap,
-    3.5-4.1 s without)."""
-    work = sum(layer.n * layer.p for layer in network)
-    for i, block in enumerate(blocks):
-        if i == 2 and work <= SMALL_LAYER:
+def blas_cap(network: Network) -> int | None:
+    """The BLAS thread count every matmul of ``network`` runs with: one for small networks
+    (OpenBLAS threads spin between tiny matmuls and starve the CSV parser thread: 1M×32
+    took 2.4 s capped, 3.5-4.1 s not), the library's default (None) for large ones.
+
+    It depends on the network alone, never on the input: OpenBLAS gives different last
+    bits with one thread and with two for some shapes (5×700, 700×3), so a thread count
+    chosen per input would make a row's result depend on how the input arrived."""
+    return 1 if sum(layer.n * layer.p for layer in network) <= SMALL_NETWORK else None
+
+
+class Threads:
+    """Applies :func:`blas_cap` before the first matmul big enough for BLAS to thread."""
+
+    def __init__(self, network: Network, stack: ExitStack, upto: int | None = None) -> None:
+        self.cap = blas_cap(network)
+        self.stack = stack
+        self.work = max(layer.n * layer.p for layer in network.layers[:upto])
+
+    def before(self, rows: int) -> None:
+        if self.cap is not None and rows * self.work >= SERIAL_WORK:
             from threadpoolctl import threadpool_limits
 
-            stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
-        yield block
+            self.stack.enter_context(threadpool_limits(limits=self.cap, user_api="blas"))
+            self.cap = None  # applied: it holds until the stack closes
 
 
 def run(
     blocks: Iterable[np.ndarray], network: Network, stack: ExitStack, upto: int | None = None
 ) -> Iterator[Array]:
-    """The network's output (or layer ``upto``'s), block by block."""
-    return network.stream(share_cores(blocks, network, stack), upto)
+    """The network's output (or layer ``upto``'s), block by block, bit-identical to a
+    whole run however the blocks were cut."""
+    threads = Threads(network, stack, upto)
+    for group in regroup(blocks, network.step):
+        threads.before(len(group))
+        yield network(group, upto)
+
+
+def trace(network: Network, x: np.ndarray) -> list[Pass]:
+    """Every layer's Z and A for rows ``x`` (tables, explain), with the threads a stream
+    of the same rows would use, so the numbers shown are the numbers written."""
+    with ExitStack() as stack:
+        Threads(network, stack).before(len(x))
+        return network.forward(x)
 
 
 def argmax(blocks: Iterable[Array]) -> Iterator[np.ndarray]:

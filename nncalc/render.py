@@ -281,3 +281,18 @@ def batch_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
 
 def group(items: Sequence[RenderableType]) -> Group:
     return Group(*items)
+
+
+def tables_html(items: Sequence[RenderableType], width: int = 110) -> str:
+    """The renderables as one HTML ``<pre>`` with inline styles: the same text and the
+    same emphasis (bold titles, dimmed ReLU zeros) as the terminal, for a report file."""
+    import io
+
+    console = Console(
+        file=io.StringIO(), record=True, width=width, color_system="truecolor",
+        force_terminal=True, no_color=False, highlight=False, soft_wrap=False,
+    )  # fmt: skip
+    for item in items:
+        console.print(item)
+        console.print()
+    return console.export_html(inline_styles=True, code_format='<pre class="tables">{code}</pre>')

@@ -33,7 +33,7 @@ table.chain th, table.chain td { text-align: left; padding: .25rem .9rem .25rem 
 table.chain th { font-family: sans-serif; }
 figure { margin: 0; overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; }
-pre.tables { font-size: .85rem; line-height: 1.25; overflow-x: auto; }
+pre.tables { font-size: .85rem; line-height: 1.15; overflow-x: auto; }
 footer { margin-top: 2.5rem; color: #6b7380; font-size: .85rem; }
 @media print {
   body { margin: 0; max-width: none; }
@@ -101,7 +101,7 @@ def report_html(
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f'<pre class="command"><code>{escape(command_line)}</code></pre>',
-        "<h2>Shapes</h2>",
+        "<h2>Shape chain</h2>",
         shape_chain(net, m),
         f"<h2>{escape(caption)}</h2>",
         f"<figure>{svg}</figure>",

@@ -139,7 +139,7 @@ def _columns(net: Network, g: Geometry) -> list[Column]:
     return cols
 
 
-CANDIDATES = (0.72, 0.3, 0.5, 0.82, 0.62, 0.4, 0.2, 0.9)
+CANDIDATES = (0.28, 0.72, 0.5, 0.4, 0.62, 0.18, 0.84)
 
 
 def _place(

@@ -221,12 +221,13 @@ def cli() -> CliRunner:
 
 MODEL = str(SAMPLES / "batch/model.json")
 INPUTS = str(SAMPLES / "batch/inputs.csv")
+WB = ["-w", str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv")]
 
 
 @pytest.mark.parametrize("ext", ["svg", "png", "html"])
 def test_draw_writes_each_kind(cli: CliRunner, tmp_path: Path, ext: str) -> None:
     out = tmp_path / f"net.{ext}"
-    res = cli.invoke(app, ["draw", INPUTS, "--model", MODEL, "--sample", "1", "-o", str(out)])
+    res = cli.invoke(app, ["draw", INPUTS, *WB, "--sample", "1", "-o", str(out)])
     assert res.exit_code == 0, res.output
     data = out.read_bytes()
     if ext == "svg":
@@ -237,10 +238,35 @@ def test_draw_writes_each_kind(cli: CliRunner, tmp_path: Path, ext: str) -> None
         assert data.startswith(b"<!DOCTYPE html>") and b"z 0.06" in data
 
 
-def test_draw_to_a_pipe_writes_svg() -> None:
-    proc = run_nncalc("draw", "--model", MODEL)
+@pytest.mark.parametrize(
+    "operands",
+    [
+        [INPUTS, "--model", MODEL],
+        [INPUTS, *WB],
+        ["-", *WB],
+        ["--model", MODEL],
+        WB,
+    ],
+)
+def test_every_operand_form_draws_the_same_network(operands: list[str]) -> None:
+    stdin = (SAMPLES / "batch/inputs.csv").read_bytes() if "-" in operands else None
+    proc = run_nncalc("draw", *operands, stdin=stdin)
     assert proc.returncode == 0, proc.stderr
-    assert len(nodes(proc.stdout.decode())) == 5
+    svg = proc.stdout.decode()
+    assert len(nodes(svg)) == 5
+    with_x = operands[0] in (INPUTS, "-")
+    assert ("z -0.06" in svg) is with_x  # X given: sample 0 is drawn by default
+
+
+def test_a_drawn_network_is_the_one_forward_runs() -> None:
+    args = ["--neurons", "4,3", "--seed", "7", "--activation", "relu,softmax"]
+    proc = run_nncalc("draw", INPUTS, *args, "--sample", "2", "--precision", "17")
+    assert proc.returncode == 0, proc.stderr
+    out = run_nncalc("forward", INPUTS, *args, "--format", "csv")
+    last = out.stdout.decode().splitlines()[2].split(",")
+    svg = proc.stdout.decode()
+    for v in last:
+        assert f">a {float(v):.17g}<" in svg
 
 
 @pytest.mark.parametrize(
@@ -249,19 +275,48 @@ def test_draw_to_a_pipe_writes_svg() -> None:
         (["--model", MODEL, "-o", "net.jpg"], 2, "name a .svg, .png or .html file"),
         (["--model", MODEL, "--sample", "0", "-o", "n.svg"], 2, "--sample needs inputs X"),
         ([INPUTS, "--model", MODEL, "--sample", "3", "-o", "n.svg"], 2, "out of range"),
-        (["--model", str(SAMPLES / "batch/network.json"), "-o", "n.svg"], 1, "layers"),
+        (["--neurons", "3", "-o", "n.svg"], 2, "without inputs X"),
+        (["-w", WB[1], "-o", "n.svg"], 2, "without inputs X"),
         (["--model", "missing.json", "-o", "n.svg"], 1, "no such file"),
-        (["../x4.csv", "--model", MODEL, "-o", "n.svg"], 1, "3"),
     ],
 )
 def test_draw_refuses_in_one_line_and_writes_nothing(
     tmp_path: Path, args: list[str], code: int, says: str
 ) -> None:
+    proc = run_nncalc("draw", *args, cwd=tmp_path)
+    assert_one_error_line(proc, code, says)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "operands",
+    [
+        ["../x4.csv", *WB],
+        [INPUTS, *WB, *WB],
+        [INPUTS, "--model", str(SAMPLES / "batch/network.json")],
+        [INPUTS, "--model", MODEL, *WB],
+        [INPUTS, "-w", WB[1], "-w", WB[1], "-b", WB[3]],
+        [INPUTS, *WB, "--activation", "relu,softmax"],
+    ],
+)
+def test_draw_refuses_what_forward_refuses_in_the_same_words(
+    tmp_path: Path, operands: list[str]
+) -> None:
     (tmp_path / "x4.csv").write_text("1,2,3,4\n")
     (tmp_path / "out").mkdir()
-    proc = run_nncalc("draw", *args, cwd=tmp_path / "out")
-    assert_one_error_line(proc, code, says)
+    fwd = run_nncalc("forward", *operands, cwd=tmp_path / "out")
+    drew = run_nncalc("draw", *operands, "-o", "n.svg", cwd=tmp_path / "out")
+    line = assert_one_error_line(drew, fwd.returncode)
+    assert line == assert_one_error_line(fwd, fwd.returncode)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_draw_never_overwrites_an_input(tmp_path: Path) -> None:
+    x = tmp_path / "x.svg"
+    x.write_text("0.5,0.5,0.5\n")
+    proc = run_nncalc("draw", str(x), *WB, "--input-format", "csv", "-o", str(x))
+    assert_one_error_line(proc, 2, "is also an input")
+    assert x.read_text() == "0.5,0.5,0.5\n"
 
 
 # ---------------------------------------------------------------- as a person sees it

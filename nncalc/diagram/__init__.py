@@ -42,14 +42,19 @@ def picture(
     x: np.ndarray | None = None,
     sample: int | None = None,
     command_line: str = "",
+    *,
+    precision: int = 3,
 ) -> bytes:
     """The network drawn as ``kind`` (svg, png or html), with row ``sample`` of ``x``'s
     numbers in the nodes when both are given."""
     if kind == "html":
         from .report import report_html
 
-        return report_html(command_line, net, x, sample=sample, title="nncalc draw")
-    svg = draw(net, None if x is None or sample is None else sample_of(net, x, sample))
+        return report_html(
+            command_line, net, x, sample=sample, title="nncalc draw", precision=precision
+        )
+    picked = None if x is None or sample is None else sample_of(net, x, sample)
+    svg = draw(net, picked, precision=precision)
     if kind == "png":
         from .png import svg_to_png
 

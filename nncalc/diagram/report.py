@@ -77,6 +77,7 @@ def report_html(
     *,
     sample: int | None = 0,
     title: str = "nncalc forward",
+    precision: int = 3,
 ) -> bytes:
     """The report as UTF-8 bytes, the same for the same run (no dates, no paths of ours).
 
@@ -91,7 +92,7 @@ def report_html(
         m = int(xa.shape[0])
         if sample is not None and 0 <= sample < m:
             picked = sample_of(net, xa, sample)
-    svg = draw(net, picked)
+    svg = draw(net, picked, precision=precision)
     caption = "The network" + (f", with sample s{picked.row}'s numbers" if picked else "")
     parts = [
         "<!DOCTYPE html>",

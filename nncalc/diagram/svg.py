@@ -182,7 +182,7 @@ def draw(
     cols = _columns(net, g)
     r = g.radius
     body_bottom = max(c.y[-1] for c in cols) + g.ry
-    drawn = cols[-1].x + g.left
+    drawn = cols[-1].x + g.radius + 84  # room for the last column's bias labels
     width = max(drawn, 660.0)
     if width > drawn:  # centre a small network over the legend
         shift = (width - drawn) / 2

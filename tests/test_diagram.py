@@ -381,3 +381,42 @@ def test_report_as_chromium_shows_it(tmp_path: Path) -> None:
         report_html("nncalc forward", BATCH, BATCH_X, render.tables_html(_tables()), sample=1)
     )
     looks_drawn(screenshot(page, 1200, 1600), (1200, 1600))
+
+
+# ---------------------------------------------------------------- forward --report
+
+
+def test_forward_report_holds_the_run(tmp_path: Path) -> None:
+    page = tmp_path / "run.html"
+    args = [INPUTS, *WB, "--format", "table", "--report", str(page)]
+    proc = run_nncalc("forward", *args)
+    assert proc.returncode == 0, proc.stderr
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+    for line in proc.stdout.decode().splitlines():  # the terminal's tables, word for word
+        assert line.rstrip() in text, line
+    assert "nncalc forward " + " ".join(args) in text
+    assert text.count("A = ReLU(Z)") == 1 and "Shape chain" in text
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--report", "run.txt"], "name a .html file"),
+        (["--format", "csv", "--report", "run.html"], "--report holds the tables"),
+        (["--format", "table", "--report", INPUTS], "name a .html file"),
+        (["--out-dir", "o", "--report", "run.html"], "not with --out-dir"),
+    ],
+)
+def test_forward_report_refusals(tmp_path: Path, extra: list[str], says: str) -> None:
+    proc = run_nncalc("forward", INPUTS, *WB, *extra, cwd=tmp_path)
+    assert_one_error_line(proc, 2, says)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forward_report_never_overwrites_an_input(tmp_path: Path) -> None:
+    x = tmp_path / "x.html"
+    x.write_bytes((SAMPLES / "batch/inputs.csv").read_bytes())
+    proc = run_nncalc("forward", str(x), *WB, "--input-format", "csv", "--format", "table",
+                      "--report", str(x))  # fmt: skip
+    assert_one_error_line(proc, 2, "is also an input")
+    assert x.read_bytes() == (SAMPLES / "batch/inputs.csv").read_bytes()

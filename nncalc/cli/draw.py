@@ -137,3 +137,31 @@ def draw(
     data = picture(net, kind, x, row, command, precision=precision)
     with Sink(output, protect=req._replace(inputs=inputs).names, force=force) as sink:
         sink.write(data)
+
+
+def check_report(path: str | None, mode: str) -> None:
+    """``forward --report``: an .html name, and a run that draws tables (the report holds
+    them; a streamed run never has X whole)."""
+    if path is None:
+        return
+    if not path.lower().endswith((".html", ".htm")):
+        raise UsageError(f"--report writes one HTML file: name a .html file, not {path}")
+    if mode != "table":
+        raise UsageError(
+            "--report holds the tables: run on a terminal or add --format table "
+            "(data output streams and is not kept)"
+        )
+
+
+def write_report(
+    path: str, net: Network, x: np.ndarray, items: list[object], protect: tuple[str, ...],
+    force: bool,
+) -> None:  # fmt: skip
+    """The tables just drawn, the picture and the command line, as one HTML file."""
+    from nncalc import render
+    from nncalc.diagram.report import report_html
+
+    command = shlex.join(["nncalc", *sys.argv[1:]])
+    page = report_html(command, net, x.reshape(-1, net.n), render.tables_html(items))  # type: ignore[arg-type]
+    with Sink(path, protect=protect, force=force) as sink:
+        sink.write(page)

@@ -17,7 +17,8 @@ import numpy as np
 from nncalc.core import Network
 from nncalc.errors import UsageError
 
-from .svg import Sample, draw, sample_of
+from .layout import Sample, sample_of
+from .svg import draw
 
 __all__ = ["KINDS", "Sample", "draw", "picture", "picture_kind", "sample_of"]
 

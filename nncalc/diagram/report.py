@@ -15,7 +15,8 @@ import numpy as np
 from nncalc import __version__
 from nncalc.core import Network
 
-from .svg import draw, sample_of
+from .layout import sample_of
+from .svg import draw
 
 STYLE = """
 :root { color-scheme: light; }

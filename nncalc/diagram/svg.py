@@ -164,7 +164,7 @@ def draw(
     for c, col in enumerate(cols):
         here: Layer | None = net[c - 1] if c else None
         if here is None:
-            head, sub, foot = "inputs", f"x · n = {col.size}", ""
+            head, sub, foot = "inputs x", f"n = {col.size}", ""
         else:
             head = f"layer {c}"
             if here.name and here.name != f"layer{c}":  # a name of its own, from a model file

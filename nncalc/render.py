@@ -429,3 +429,18 @@ def class_table(names: Sequence[str], layer: int) -> Group:
     for i, name in enumerate(names):
         t.add_row(f"s{i}", name)
     return Group(Text(f"argmax of A{layer}: each sample's class", style="bold"), t)
+
+
+def tables_html(items: Sequence[RenderableType], width: int = 110) -> str:
+    """The renderables as one HTML ``<pre>`` with inline styles: the same text and the
+    same emphasis (bold titles, dimmed ReLU zeros) as the terminal, for a report file."""
+    import io
+
+    console = Console(
+        file=io.StringIO(), record=True, width=width, color_system="truecolor",
+        force_terminal=True, no_color=False, highlight=False, soft_wrap=False,
+    )  # fmt: skip
+    for item in items:
+        console.print(item)
+        console.print()
+    return console.export_html(inline_styles=True, code_format='<pre class="tables">{code}</pre>')

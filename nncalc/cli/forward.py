@@ -170,6 +170,14 @@ def forward(
         ),
     ] = None,
     precision: Precision = 4,
+    report_file: Annotated[
+        str | None,
+        typer.Option(
+            "--report",
+            help="Also write the run as one HTML file: command, shapes, picture, tables.",
+            show_default=False,
+        ),
+    ] = None,
     activation: ActivationOpt = None,
     model_format: ModelFormat = None,
     layer_order: LayerOrder = None,
@@ -201,6 +209,8 @@ def forward(
     job = Job(req, dtype.value, verbose, force, save_params, show_recipe, save_model, upto,
               argmax or names_of_classes is not None, names_of_classes)  # fmt: skip
     if out_dir is not None or len(names) > 1:
+        if report_file is not None:
+            raise UsageError("--report writes one run's page: not with --out-dir")
         if out_dir is None:
             raise UsageError(f"{len(names)} inputs need --out-dir DIR (one output file each)")
         if output is not None:
@@ -211,8 +221,12 @@ def forward(
         return
     job = job._replace(req=req._replace(inputs=names[0] if names else None))
     mode = output_mode(fmt.value if fmt else None, stdout_is_tty(), output)
+    if report_file is not None:
+        from .draw import check_report
+
+        check_report(report_file, mode)
     if mode == "table":
-        run_tables(job, stages_of(show), layer_list(layers), precision, output)
+        run_tables(job, stages_of(show), layer_list(layers), precision, output, report_file)
     else:
         run_stream(job, Format(mode), output)
 
@@ -377,7 +391,12 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
 
 
 def run_tables(
-    job: Job, stages: list[str], layers: list[int] | None, precision: int, output: str | None
+    job: Job,
+    stages: list[str],
+    layers: list[int] | None,
+    precision: int,
+    output: str | None,
+    report_file: str | None = None,
 ) -> None:
     from nncalc import render
 
@@ -414,6 +433,10 @@ def run_tables(
         picked = np.argmax(np.atleast_2d(out), axis=1)
         names = [job.classes[i] if job.classes else str(i) for i in picked]
         items.append(render.class_table(names, job.upto or len(net)))
+    if report_file is not None:
+        from .draw import write_report
+
+        write_report(report_file, net, x, items, job.protect(), job.force)
     print_items(items, output, job.force, job.protect())
 
 

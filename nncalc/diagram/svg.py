@@ -1,0 +1,330 @@
+"""A network drawn as an SVG string: inputs on the left, each layer's neurons to the right,
+one line per weight.
+
+Plain strings, no drawing library: the picture is a pure function of the network (and of
+one sample's numbers), so the same input always gives the same bytes.  Fonts are generic
+families and nothing is referenced from outside, so the file opens anywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+from nncalc.core import Layer, Network
+
+from .layout import KEEP, LABEL_LIMIT, Geometry, Sample, columns, geometry, place
+
+POSITIVE = "#1f6fb4"  # blue
+NEGATIVE = "#d1495b"  # red; blue/red stays apart for the common colour blindnesses
+ZERO = "#9a9a9a"
+INK = "#1d2530"
+MUTED = "#6b7380"
+NODE_FILL = "#ffffff"
+INPUT_FILL = "#f1f6fb"
+DEAD_FILL = "#e4e4e4"
+# generic families only: every renderer maps them to a font it has (CairoSVG reads only
+# the first name of a list, so a list would not help it)
+FONT = "sans-serif"
+MONO = "monospace"
+
+
+def num(v: float, precision: int = 3) -> str:
+    """A value as the tables write it: ``precision`` significant digits, signs kept."""
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    if v == 0:
+        return "0"
+    return f"{v:.{precision}g}"
+
+
+def _attr(**kv: object) -> str:
+    return "".join(f" {k.rstrip('_').replace('_', '-')}={quoteattr(str(v))}" for k, v in kv.items())
+
+
+def _text(x: float, y: float, body: str, **kv: object) -> str:
+    return f"<text{_attr(x=_f(x), y=_f(y), **kv)}>{escape(body)}</text>"
+
+
+def _halo(x: float, y: float, body: str, **kv: object) -> str:
+    """Text on a white outline, so it stays readable where it crosses an edge (two
+    elements, not paint-order, which CairoSVG ignores)."""
+    under = {k: v for k, v in kv.items() if k not in ("fill", "class_")}
+    return _text(
+        x,
+        y,
+        body,
+        **under,
+        fill="#ffffff",
+        stroke="#ffffff",
+        stroke_width=3.5,
+        stroke_linejoin="round",
+        aria_hidden="true",
+    ) + _text(x, y, body, **kv)
+
+
+def _f(v: float) -> str:
+    """Coordinates with two decimals at most: short, and the same bytes everywhere."""
+    s = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if s == "-0" else s
+
+
+def draw(
+    net: Network,
+    sample: Sample | None = None,
+    *,
+    title: str | None = None,
+    precision: int = 3,
+) -> str:
+    """The SVG document for ``net``; with ``sample``, its numbers written in the nodes.
+
+    Every node drawn is an ``<ellipse class="node">`` with ``data-layer`` (0 for the
+    inputs) and ``data-index``; an elided column has one ``class="more"`` marker whose
+    ``data-hidden`` says how many nodes it stands for.
+    """
+    g = geometry(net, sample)
+    cols = columns(net, g)
+    r = g.radius
+    body_bottom = max(c.y[-1] for c in cols) + g.ry
+    drawn = cols[-1].x + g.radius + 84  # room for the last column's bias labels
+    width = max(drawn, 660.0)
+    if width > drawn:  # centre a small network over the legend
+        shift = (width - drawn) / 2
+        cols = [col._replace(x=col.x + shift) for col in cols]
+    legend_y = body_bottom + 74
+    legend, legend_h = _legend(24, legend_y, sample is not None and _any_relu(net), width - 48)
+    height = legend_y + legend_h + 16
+
+    out: list[str] = []
+    add = out.append
+    add(
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
+        f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="{FONT}" font-size="13" '
+        f'fill="{INK}" role="img">'
+    )
+    sizes = "→".join(str(c.size) for c in cols)
+    heading = title or f"Network {sizes}"
+    if sample is not None:
+        heading += f" — sample s{sample.row}"
+    add(f"<title>{escape(heading)}</title>")
+    add(f'<rect width="{_f(width)}" height="{_f(height)}" fill="#ffffff"/>')
+    add(_text(24, 30, heading, font_size=17, font_weight="bold"))
+
+    # edges first, so nodes sit on top of them
+    for k, layer in enumerate(net, start=1):
+        src, dst = cols[k - 1], cols[k]
+        w = layer.w
+        scale = float(np.max(np.abs(w))) if w.size else 0.0
+        labelled = layer.n <= LABEL_LIMIT and layer.p <= LABEL_LIMIT
+        drawn_edges = sum(i is not None for i in src.ids) * sum(j is not None for j in dst.ids)
+        opacity = "0.8" if drawn_edges <= 36 else "0.55"
+        add(f'<g class="edges" data-layer="{k}" fill="none" stroke-opacity="{opacity}">')
+        labels: list[str] = []
+        taken: list[tuple[float, ...]] = []
+        for i, y1 in zip(src.ids, src.y, strict=True):
+            if i is None:
+                continue
+            for j, y2 in zip(dst.ids, dst.y, strict=True):
+                if j is None:
+                    continue
+                v = float(w[i, j])
+                colour = POSITIVE if v > 0 else NEGATIVE if v < 0 else ZERO
+                mag = abs(v) / scale if scale and math.isfinite(scale) else 0.0
+                stroke = 0.6 + 4.4 * (mag if math.isfinite(mag) else 1.0)
+                dash = ' stroke-dasharray="3 3"' if v == 0 else ""
+                add(
+                    f'<line x1="{_f(src.x + r)}" y1="{_f(y1)}" x2="{_f(dst.x - r)}" '
+                    f'y2="{_f(y2)}" stroke="{colour}" stroke-width="{_f(stroke)}"{dash}>'
+                    f"<title>w[{i},{j}] = {num(v, 6)}</title></line>"
+                )
+                if labelled:
+                    text = num(v, precision)
+                    lx, ly = place(src.x + r, y1, dst.x - r, y2, text, taken)
+                    labels.append(
+                        _halo(
+                            lx,
+                            ly + 4,
+                            text,
+                            class_="weight",
+                            fill=colour,
+                            text_anchor="middle",
+                            font_size=11,
+                            font_weight="bold",
+                        )
+                    )
+        out.extend(labels)
+        add("</g>")
+
+    # columns: captions, nodes, biases, values
+    for c, col in enumerate(cols):
+        here: Layer | None = net[c - 1] if c else None
+        if here is None:
+            head, sub, foot = "inputs x", f"n = {col.size}", ""
+        else:
+            head = f"layer {c}"
+            if here.name and here.name != f"layer{c}":  # a name of its own, from a model file
+                head += f" · {here.name}"
+            sub = f"(n, p) = ({here.n}, {here.p})"
+            foot = here.act.label
+        add(_text(col.x, g.top - 40, head, text_anchor="middle", font_weight="bold"))
+        add(_text(col.x, g.top - 22, sub, text_anchor="middle", fill=MUTED, font_size=12))
+        if foot:
+            assert here is not None
+            add(
+                _text(
+                    col.x,
+                    body_bottom + 30,
+                    foot,
+                    text_anchor="middle",
+                    font_weight="bold",
+                    font_size=14,
+                    class_="activation",
+                )
+            )
+            formula = "a = " + here.act.formula.replace("{slope}", num(here.act.param or 0))
+            add(
+                _text(
+                    col.x, body_bottom + 48, formula, text_anchor="middle", fill=MUTED, font_size=12
+                )
+            )
+        for i, y in zip(col.ids, col.y, strict=True):
+            if i is None:
+                hidden = col.size - 2 * KEEP
+                add(
+                    f'<g class="more" data-layer="{c}" data-hidden="{hidden}">'
+                    + _text(col.x, y - 4, "⋮", text_anchor="middle", font_size=22, fill=MUTED)
+                    + _text(
+                        col.x,
+                        y + 16,
+                        f"{hidden} more",
+                        text_anchor="middle",
+                        font_size=12,
+                        fill=MUTED,
+                    )
+                    + "</g>"
+                )
+                continue
+            add(_node(col.x, y, g, c, i, here, sample, precision))
+    add(legend)
+    add("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _any_relu(net: Network) -> bool:
+    return any(layer.act.name == "relu" for layer in net)
+
+
+def _node(
+    x: float,
+    y: float,
+    g: Geometry,
+    c: int,
+    i: int,
+    layer: Layer | None,
+    sample: Sample | None,
+    precision: int,
+) -> str:
+    parts: list[str] = [f'<g data-layer="{c}" data-index="{i}">']
+    fill, ink = (INPUT_FILL, INK) if c == 0 else (NODE_FILL, INK)
+    dead = False
+    values: list[str] = []
+    if sample is not None:
+        if c == 0:
+            values = [num(float(sample.x[i]), precision)]
+        else:
+            z, a = float(sample.z[c - 1][i]), float(sample.a[c - 1][i])
+            assert layer is not None
+            dead = layer.act.name == "relu" and z <= 0
+            values = [f"z {num(z, precision)}", f"a {num(a, precision)}"]
+    if dead:
+        fill, ink = DEAD_FILL, MUTED
+    cls = "node dead" if dead else "node"
+    r = g.radius
+    parts.append(
+        f'<ellipse class="{cls}" cx="{_f(x)}" cy="{_f(y)}" rx="{_f(r)}" ry="{_f(g.ry)}" '
+        f'fill="{fill}" stroke="{MUTED if dead else INK}" stroke-width="1.5"/>'
+    )
+    if not values:
+        name = f"x{i}" if c == 0 else f"n{i}"
+        parts.append(_text(x, y + 4.5, name, text_anchor="middle", fill=ink))
+    elif len(values) == 1:
+        parts.append(
+            _text(
+                x,
+                y + 4.5,
+                values[0],
+                text_anchor="middle",
+                fill=ink,
+                font_family=MONO,
+                font_size=12,
+            )
+        )
+    else:
+        parts.append(
+            _text(
+                x, y - 3, values[0], text_anchor="middle", fill=ink, font_family=MONO, font_size=11
+            )
+        )
+        parts.append(
+            _text(
+                x,
+                y + 12,
+                values[1],
+                text_anchor="middle",
+                fill=ink,
+                font_family=MONO,
+                font_size=11,
+                font_weight="bold",
+            )
+        )
+    if layer is not None:
+        b = float(layer.bias[i])
+        parts.append(
+            _halo(
+                x + r - 4,
+                y - g.ry - 4,
+                f"b {num(b, precision)}",
+                class_="bias",
+                fill=MUTED,
+                font_size=11,
+                font_family=MONO,
+            )
+        )
+    elif c == 0 and sample is not None:
+        parts.append(_text(x - r - 6, y + 4, f"x{i}", text_anchor="end", fill=MUTED, font_size=11))
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _legend(x: float, y: float, dead: bool, room: float) -> tuple[str, float]:
+    """The key to colours, widths and marks, wrapped to ``room``; and its height."""
+    items: Sequence[tuple[str, str]] = [
+        (f'<line x1="0" y1="0" x2="34" y2="0" stroke="{POSITIVE}" stroke-width="3"/>',
+         "positive weight"),
+        (f'<line x1="0" y1="0" x2="34" y2="0" stroke="{NEGATIVE}" stroke-width="3"/>',
+         "negative weight"),
+        (f'<line x1="0" y1="-3" x2="34" y2="-3" stroke="{MUTED}" stroke-width="0.8"/>'
+         f'<line x1="0" y1="4" x2="34" y2="4" stroke="{MUTED}" stroke-width="4.6"/>',
+         "line width ∝ |weight| (within its layer)"),
+        (f'<text x="0" y="4" font-size="11" font-family="{MONO}" fill="{MUTED}">b 0.5</text>',
+         "the neuron's bias"),
+    ]  # fmt: skip
+    if dead:
+        items = [*items, (f'<circle cx="17" cy="0" r="9" fill="{DEAD_FILL}" stroke="{MUTED}"/>',
+                          "greyed: ReLU made it 0 for this sample (z ≤ 0)")]  # fmt: skip
+    parts = [f'<g class="legend" transform="translate({_f(x)},{_f(y)})" font-size="12">']
+    cx = cy = 0.0
+    for mark, words in items:
+        wide = 42 + 6.8 * len(words) + 28  # a generous estimate of the text's width
+        if cx and cx + wide > room:
+            cx, cy = 0.0, cy + 26
+        parts.append(f'<g transform="translate({_f(cx)},{_f(cy)})">{mark}')
+        parts.append(_text(42, 4, words, fill=INK) + "</g>")
+        cx += wide
+    parts.append("</g>")
+    return "".join(parts), cy + 14

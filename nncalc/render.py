@@ -429,3 +429,33 @@ def class_table(names: Sequence[str], layer: int) -> Group:
     for i, name in enumerate(names):
         t.add_row(f"s{i}", name)
     return Group(Text(f"argmax of A{layer}: each sample's class", style="bold"), t)
+
+
+def model_summary(info: dict) -> Group:  # type: ignore[type-arg]
+    """A network at a glance (``nncalc inspect``), from :func:`nncalc.models.summary.summary`:
+    one row per layer, then the input and output widths and the totals."""
+    t = Table(
+        title=f"{info['source']} ({info['format']})", title_justify="left", header_style="bold"
+    )
+    for col, just in (("#", "right"), ("name", "left"), ("W (n×p)", "right"),
+                      ("b", "right"), ("activation", "left"), ("params", "right"),
+                      ("dtype", "left")):  # fmt: skip
+        t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for r in info["layers"]:
+        n, p = r["weights"]
+        bias = f"{r['biases']}" + (" (zeros)" if r["zero_biases"] else "")
+        t.add_row(str(r["index"]), r["name"], f"{n}×{p}", bias, r["activation"],
+                  f"{r['params']:,}", r["dtype"])  # fmt: skip
+    foot = Text(
+        f"inputs {info['inputs']} → outputs {info['outputs']}; "
+        f"{info['params']:,} parameters, {_size(info['bytes'])}"
+    )
+    return Group(t, foot)
+
+
+def _size(nbytes: int) -> str:
+    if nbytes < 1024:
+        return f"{nbytes} bytes"
+    if nbytes < 1024**2:
+        return f"{nbytes / 1024:.1f} KiB ({nbytes:,} bytes)"
+    return f"{nbytes / 1024**2:.1f} MiB ({nbytes:,} bytes)"

@@ -87,7 +87,7 @@ def root(
 
 
 COMMANDS = {"forward": "forward", "demo": "learn", "shapes": "learn", "explain": "learn",
-            "random": "random"}  # fmt: skip
+            "random": "random", "inspect": "inspect"}  # fmt: skip
 
 
 def load_commands(argv: list[str] | None) -> None:

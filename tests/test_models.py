@@ -304,8 +304,8 @@ def test_safetensors_pytorch_naming_is_the_numpy_expression_with_w_transposed(
     model = read_model(str(path), LoadOptions(activations=("relu", "relu", "softmax")))
     assert model.names == ("0", "2", "4")
     x = RNG.standard_normal((50, 5))
-    want = numpy_forward(x, [sd[f"{k}.weight"].T for k in (0, 2, 4)],
-                         [sd[f"{k}.bias"] for k in (0, 2, 4)], ["relu", "relu", "softmax"])  # fmt: skip
+    ws = [sd[f"{k}.weight"].T for k in (0, 2, 4)]
+    want = numpy_forward(x, ws, [sd[f"{k}.bias"] for k in (0, 2, 4)], ["relu", "relu", "softmax"])
     np.testing.assert_allclose(model.network(x), want, rtol=1e-13, atol=1e-15)
 
 

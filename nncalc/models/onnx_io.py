@@ -115,9 +115,9 @@ def _step(chain: _Chain, node: Any) -> None:
         if op == "Softmax" and attrs.get("axis", -1) not in (-1, 1):
             raise chain.fail(node, f"is over axis {attrs['axis']}", "softmax over the last axis")
         if op == "LeakyRelu":
-            alpha = np.float32(attrs.get("alpha", 0.01))
+            a32 = np.float32(attrs.get("alpha", 0.01))
             # float32 runs as onnxruntime does; float64 with the float32 alpha it stores
-            act = f"leaky_relu:{str(alpha) if dtype == np.float32 else repr(float(alpha))}"
+            act = f"leaky_relu:{str(a32) if dtype == np.float32 else repr(float(a32))}"
         if op == "PRelu":
             slope = chain.weight(node, rest[0], "slope") if rest else np.array([])
             if slope.size != 1:

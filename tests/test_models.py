@@ -552,3 +552,19 @@ def test_onnx_initializer_claiming_more_than_it_holds_is_refused(tmp_path: Path)
     )  # fmt: skip
     with pytest.raises(InputError, match="claims shape"):
         read_model(save(tmp_path, "m.onnx", model.SerializeToString()))
+
+
+def test_float16_state_dict_reads_as_float32(tmp_path: Path) -> None:
+    w = RNG.standard_normal((2, 3)).astype(np.float16)
+    stn.save_file({"0.weight": w}, str(tmp_path / "h.safetensors"))
+    net = read_model(str(tmp_path / "h.safetensors"), LoadOptions(activations=("linear",))).network
+    assert net.dtype == np.float32
+    np.testing.assert_array_equal(net[0].w, w.T.astype(np.float32))
+
+
+def test_nonfinite_weights_are_refused(tmp_path: Path) -> None:
+    w = np.ones((2, 3))
+    w[1, 2] = np.nan
+    np.savez(tmp_path / "nan.npz", W1=w)
+    with pytest.raises(InputError, match=r"W1 element \[1, 2\] is nan"):
+        read_model(str(tmp_path / "nan.npz"), LoadOptions(activations=("relu",)))

@@ -40,10 +40,13 @@ def read_bytes(path: str) -> bytes:
 
 def numbers(arr: np.ndarray, source: str, what: str) -> np.ndarray:
     """``arr`` as float32 or float64 (float32 stays float32: a float32 model runs in
-    float32), refusing what is not a finite real number."""
+    float32; float16 widens to float32 exactly), refusing what is not a finite real
+    number."""
     if arr.dtype.kind not in "fiu":
         raise InputError(f"{what} holds {arr.dtype} values", source=source, expected="real numbers")
-    if arr.dtype != np.float32:
+    if arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    elif arr.dtype != np.float32:
         arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         idx = [int(i) for i in np.argwhere(~np.isfinite(arr))[0]]

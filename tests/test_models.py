@@ -568,3 +568,45 @@ def test_nonfinite_weights_are_refused(tmp_path: Path) -> None:
     np.savez(tmp_path / "nan.npz", W1=w)
     with pytest.raises(InputError, match=r"W1 element \[1, 2\] is nan"):
         read_model(str(tmp_path / "nan.npz"), LoadOptions(activations=("relu",)))
+
+
+def test_onnx_dropout_training_mode_input(tmp_path: Path) -> None:
+    n, p = 3, 2
+    for training, ok in ((False, True), (True, False)):
+        nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["z"]),
+                 helper.make_node("Dropout", ["z", "", "t"], ["y"], name="drop")]  # fmt: skip
+        model = helper.make_model(
+            helper.make_graph(
+                nodes, "g",
+                [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", n])],
+                [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", p])],
+                [numpy_helper.from_array(np.ones((n, p), np.float32), "W"),
+                 numpy_helper.from_array(np.ones(p, np.float32), "b"),
+                 numpy_helper.from_array(np.array(training), "t")],
+            ),
+            opset_imports=[helper.make_opsetid("", 17)],
+        )  # fmt: skip
+        path = save(tmp_path, f"d{training}.onnx", model.SerializeToString())
+        if ok:
+            assert read_model(path).network.p == p
+        else:
+            with pytest.raises(InputError, match="'drop' \\(Dropout\\): may run in training"):
+                read_model(path)
+
+
+def test_onnx_unused_int_initializer_does_not_hide_the_refused_node(tmp_path: Path) -> None:
+    nodes = [helper.make_node("Gemm", ["x", "W", "b"], ["z"]),
+             helper.make_node("Reshape", ["z", "shape"], ["y"], name="reshape1")]  # fmt: skip
+    model = helper.make_model(
+        helper.make_graph(
+            nodes, "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            [numpy_helper.from_array(np.ones((3, 2), np.float32), "W"),
+             numpy_helper.from_array(np.ones(2, np.float32), "b"),
+             numpy_helper.from_array(np.array([-1, 2], np.int64), "shape")],
+        ),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )  # fmt: skip
+    with pytest.raises(InputError, match="'reshape1' \\(Reshape\\)"):
+        read_model(save(tmp_path, "r.onnx", model.SerializeToString()))

@@ -35,7 +35,7 @@ SUPPORTED = ("Gemm", "MatMul", "Add", *ACTS, *NOOPS)
 class _Chain:
     """The layers found so far and the name of the value the chain has reached."""
 
-    def __init__(self, source: str, inits: dict[str, np.ndarray], start: str) -> None:
+    def __init__(self, source: str, inits: dict[str, Any], start: str) -> None:
         self.source = source
         self.inits = inits
         self.cur = start
@@ -49,11 +49,16 @@ class _Chain:
         return InputError(f"node {name!r} ({node.op_type}): {why}", source=self.source,
                           expected=expected)  # fmt: skip
 
-    def weight(self, node: Any, name: str, what: str) -> np.ndarray:
+    def tensor(self, node: Any, name: str, what: str) -> np.ndarray:
+        """An initializer the node uses, converted only now: one a refused node would
+        have used (a Reshape's int64 shape) is never the error."""
         if name not in self.inits:
             raise self.fail(node, f"its {what} {name!r} is not an initializer",
                             "weights stored in the model (initializers)")  # fmt: skip
-        return self.inits[name]
+        return _array(self.inits[name], self.source)
+
+    def weight(self, node: Any, name: str, what: str) -> np.ndarray:
+        return numbers(self.tensor(node, name, what), self.source, f"initializer {name!r}")
 
     def data_input(self, node: Any) -> list[str]:
         """The node's other inputs, after checking its first one is the chain's value."""
@@ -132,8 +137,8 @@ def _step(chain: _Chain, node: Any) -> None:
         if op == "Flatten" and attrs.get("axis", 1) not in (1, -1):
             raise chain.fail(node, f"flattens at axis {attrs['axis']}", "axis 1 (a no-op)")
         if op == "Dropout" and len(node.input) > 2 and node.input[2]:
-            training = chain.inits.get(node.input[2])
-            if training is None or bool(training.reshape(-1)[0]):
+            training = chain.tensor(node, node.input[2], "training_mode")
+            if training.reshape(-1)[:1].any():
                 raise chain.fail(node, "may run in training mode", "inference (training_mode off)")
     chain.cur = node.output[0]
 
@@ -161,9 +166,7 @@ def read(path: str, options: LoadOptions) -> Model:
                          expected="a file written by onnx.save") from None  # fmt: skip
     graph = model.graph
     _load_external(model, path)
-    inits: dict[str, np.ndarray] = {}
-    for t in graph.initializer:
-        inits[t.name] = numbers(_array(t, path), path, f"initializer {t.name!r}")
+    inits = {t.name: t for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
     if len(inputs) != 1 or len(graph.output) != 1:
         raise InputError(
@@ -194,22 +197,20 @@ def _array(t: Any, source: str) -> np.ndarray:
     import onnx.numpy_helper
 
     count = int(np.prod(list(t.dims), dtype=np.int64))
-    dtypes = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.FLOAT16: 2}
+    dtypes = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.FLOAT16: 2,
+              onnx.TensorProto.BOOL: 1}  # fmt: skip
     if t.data_type not in dtypes:
         name = onnx.TensorProto.DataType.Name(t.data_type)
         raise InputError(f"initializer {t.name!r} is {name}", source=source,
                          expected="float, double or float16 weights")  # fmt: skip
     if t.HasField("raw_data"):
-        have = len(t.raw_data) // dtypes[t.data_type]
+        have, want, unit = len(t.raw_data), count * dtypes[t.data_type], "bytes"
     else:
-        have = (
-            len(t.double_data)
-            if t.data_type == onnx.TensorProto.DOUBLE
-            else len(t.float_data if t.data_type == onnx.TensorProto.FLOAT else t.int32_data)
-        )
-    if have != count:
+        typed = {onnx.TensorProto.DOUBLE: t.double_data, onnx.TensorProto.FLOAT: t.float_data}
+        have, want, unit = len(typed.get(t.data_type, t.int32_data)), count, "values"
+    if have != want:
         raise InputError(
-            f"initializer {t.name!r} claims shape {list(t.dims)} ({count} values) but holds {have}",
+            f"initializer {t.name!r} claims shape {list(t.dims)} ({want} {unit}) but holds {have}",
             source=source,
         )
     try:

@@ -105,6 +105,12 @@ ONE_OP = {
         {},
     ),
     "gemm_no_c": ([helper.make_node("Gemm", ["x", "W"], ["y"])], {}),
+    "gemm_c_row": ([helper.make_node("Gemm", ["x", "W", "brow"], ["y"])], {}),
+    "gemm_c_scalar": ([helper.make_node("Gemm", ["x", "Wt", "c1"], ["y"], transB=1)], {}),
+    "gemm_then_add": (
+        [helper.make_node("Gemm", ["x", "W"], ["z"]), helper.make_node("Add", ["z", "b"], ["y"])],
+        {},
+    ),
     "matmul_add": (
         [helper.make_node("MatMul", ["x", "W"], ["z"]), helper.make_node("Add", ["z", "b"], ["y"])],
         {},
@@ -132,7 +138,8 @@ ACT_NODES = {
 
 def _params(n: int, p: int) -> dict[str, np.ndarray]:
     w = RNG.standard_normal((n, p))
-    return {"W": w, "Wt": w.T.copy(), "b": RNG.standard_normal(p)}
+    b = RNG.standard_normal(p)
+    return {"W": w, "Wt": w.T.copy(), "b": b, "brow": b.reshape(1, p), "c1": b[:1]}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -216,6 +223,8 @@ def test_onnx_float32_runs_in_float32_unless_float64(tmp_path: Path) -> None:
          "BatchNormalization"),
         (helper.make_node("Softmax", ["z"], ["y"], axis=0, name="sm0"), "Softmax"),
         (helper.make_node("Flatten", ["z"], ["y"], axis=0, name="fl0"), "Flatten"),
+        (helper.make_node("Gemm", ["z", "W"], ["y"], transA=1, name="tA"), "Gemm"),
+        (helper.make_node("Add", ["z", "z"], ["y"], name="skip"), "Add"),
     ],
 )  # fmt: skip
 def test_onnx_unsupported_node_is_named(tmp_path: Path, node: object, op: str) -> None:

@@ -444,3 +444,33 @@ def tables_html(items: Sequence[RenderableType], width: int = 110) -> str:
         console.print(item)
         console.print()
     return console.export_html(inline_styles=True, code_format='<pre class="tables">{code}</pre>')
+
+
+def model_summary(info: dict) -> Group:  # type: ignore[type-arg]
+    """A network at a glance (``nncalc inspect``), from :func:`nncalc.models.summary.summary`:
+    one row per layer, then the input and output widths and the totals."""
+    t = Table(
+        title=f"{info['source']} ({info['format']})", title_justify="left", header_style="bold"
+    )
+    for col, just in (("#", "right"), ("name", "left"), ("W (n×p)", "right"),
+                      ("b", "right"), ("activation", "left"), ("params", "right"),
+                      ("dtype", "left")):  # fmt: skip
+        t.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+    for r in info["layers"]:
+        n, p = r["weights"]
+        bias = f"{r['biases']}" + (" (zeros)" if r["zero_biases"] else "")
+        t.add_row(str(r["index"]), r["name"], f"{n}×{p}", bias, r["activation"],
+                  f"{r['params']:,}", r["dtype"])  # fmt: skip
+    foot = Text(
+        f"inputs {info['inputs']} → outputs {info['outputs']}; "
+        f"{info['params']:,} parameters, {_size(info['bytes'])}"
+    )
+    return Group(t, foot)
+
+
+def _size(nbytes: int) -> str:
+    if nbytes < 1024:
+        return f"{nbytes} bytes"
+    if nbytes < 1024**2:
+        return f"{nbytes / 1024:.1f} KiB ({nbytes:,} bytes)"
+    return f"{nbytes / 1024**2:.1f} MiB ({nbytes:,} bytes)"

@@ -87,7 +87,7 @@ def root(
 
 
 COMMANDS = {"forward": "forward", "demo": "learn", "shapes": "learn", "explain": "learn",
-            "random": "random", "draw": "draw"}  # fmt: skip
+            "random": "random", "draw": "draw", "inspect": "inspect"}  # fmt: skip
 
 
 def load_commands(argv: list[str] | None) -> None:

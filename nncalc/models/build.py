@@ -1,0 +1,107 @@
+"""What every model reader shares: reading the file, checking arrays, naming and ordering
+layers, and turning them into a Network with the activations the file or the command
+line gives."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from nncalc.core import Layer, Network
+from nncalc.errors import InputError, ShapeError, UsageError
+
+from . import LoadOptions, Model, pick_activations
+
+
+class RawLayer(NamedTuple):
+    """One layer as found in a file: W already n×p, b or None (zeros), the activation
+    the file stored (None when it stores none)."""
+
+    name: str
+    w: np.ndarray
+    b: np.ndarray | None
+    activation: str | None
+
+
+def read_bytes(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", source=path, expected="an existing model file") from None
+    except IsADirectoryError:
+        raise InputError("is a folder", source=path, expected="a model file") from None
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", source=path) from None
+
+
+def numbers(arr: np.ndarray, source: str, what: str) -> np.ndarray:
+    """``arr`` as float32 or float64 (float32 stays float32: a float32 model runs in
+    float32; float16 widens to float32 exactly), refusing what is not a finite real
+    number."""
+    if arr.dtype.kind not in "fiu":
+        raise InputError(f"{what} holds {arr.dtype} values", source=source, expected="real numbers")
+    if arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    elif arr.dtype != np.float32:
+        arr = arr.astype(np.float64)
+    if not np.isfinite(arr).all():
+        idx = [int(i) for i in np.argwhere(~np.isfinite(arr))[0]]
+        raise InputError(
+            f"{what} element {idx} is {arr[tuple(idx)]}, not a finite number",
+            source=source,
+            expected="finite weights and biases",
+        )
+    return arr
+
+
+def natural_key(name: str) -> list[tuple[int, int | str]]:
+    """Sort key putting ``fc2`` before ``fc10`` and ``encoder.2`` before ``encoder.10``."""
+    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", name) if t]
+
+
+def pick_order(names: Sequence[str], order: Sequence[str] | None, source: str) -> list[str]:
+    """The layer names to use, in order: ``--layer-order`` picks and orders them; without
+    it every layer is used in natural order of its name."""
+    if not order:
+        return sorted(names, key=natural_key)
+    missing = [o for o in order if o not in names]
+    if missing:
+        raise UsageError(
+            f"--layer-order names {missing[0]!r}, which is not a layer of {source}; "
+            f"its layers: {', '.join(sorted(names, key=natural_key))}"
+        )
+    if len(set(order)) != len(order):
+        raise UsageError("--layer-order names a layer twice")
+    return list(order)
+
+
+def assemble(
+    raw: Sequence[RawLayer],
+    source: str,
+    fmt: str,
+    options: LoadOptions,
+    details: Sequence[str] = (),
+) -> Model:
+    """A Model from raw layers; a layer that does not fit the one before is an error that
+    says which and how."""
+    if not raw:
+        raise InputError("holds no layers", source=source, expected="at least one dense layer")
+    acts = pick_activations(len(raw), options.activations, [r.activation for r in raw], source)
+    layers = []
+    for k, (r, act) in enumerate(zip(raw, acts, strict=True), 1):
+        try:
+            layers.append(Layer(r.w, r.b, act, r.name))
+        except ShapeError as e:
+            raise InputError(f"layer {k} ({r.name}): {e}", source=source) from None
+        except ValueError as e:  # an activation name from the file that nncalc does not know
+            raise InputError(f"layer {k} ({r.name}): {e}", source=source) from None
+    try:
+        net = Network(layers)
+    except ShapeError as e:
+        hint = " (pass --layer-order to order the layers)" if fmt == "safetensors" else ""
+        raise InputError(f"{e}{hint}", source=source) from None
+    return Model(net, source, fmt, tuple(r.name for r in raw), tuple(details))

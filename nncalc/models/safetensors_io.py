@@ -1,0 +1,181 @@
+"""A network as safetensors: a PyTorch (or Keras/Flax) state dict of dense layers.
+
+Read: keys ``PREFIX.weight`` (PyTorch's out×in, p×n: transposed for you) or
+``PREFIX.kernel`` (Keras/Flax in×out, n×p: kept), and ``PREFIX.bias`` (zeros when
+missing).  Layers are taken in natural order of their prefix (``fc2`` before ``fc10``)
+or as ``--layer-order`` names them.  Activations come from ``--activation`` or from the
+``activations`` entry of the file's metadata (comma-separated; nncalc writes it).
+
+Write: ``nn.Sequential`` naming, Linear layers at 0, 2, 4, … so ``load_state_dict`` into
+``Sequential(Linear, ReLU, Linear, …)`` works.
+
+The 8-byte header length and the JSON header are checked against the file's size
+before the ``safetensors`` package (numpy API, never torch) reads any tensor.
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Any
+
+import numpy as np
+import orjson
+
+from nncalc.core import Network
+from nncalc.errors import InputError
+
+from . import LoadOptions, Model
+from .build import RawLayer, assemble, numbers, pick_order, read_bytes
+
+# safetensors dtype → bytes per element (the ones numpy can hold)
+DTYPES = {"F64": 8, "F32": 4, "F16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
+          "U64": 8, "U32": 4, "U16": 2, "U8": 1}  # fmt: skip
+MAX_HEADER = 100 * 2**20  # the safetensors package's own limit
+EXPECTED = "a safetensors file of Linear layers (PREFIX.weight, PREFIX.bias)"
+SUFFIXES = ("weight", "kernel", "bias")
+
+
+def read(path: str, options: LoadOptions) -> Model:
+    data = read_bytes(path)
+    header = check_header(data, path)
+    meta = header.pop("__metadata__", None) or {}
+    groups: dict[str, dict[str, str]] = {}
+    for key in header:
+        prefix, _, suffix = key.rpartition(".")
+        groups.setdefault(prefix, {})[suffix] = key
+    picked = pick_order(list(groups), options.layer_order, path)
+    for prefix in picked:
+        odd = sorted(set(groups[prefix]) - set(SUFFIXES))
+        if odd:
+            key = groups[prefix][odd[0]]
+            raise InputError(
+                f"tensor {key!r} is not a dense layer's weight, kernel or bias",
+                source=path,
+                expected=f"{EXPECTED}, or --layer-order to pick the dense layers",
+            )
+        if "weight" not in groups[prefix] and "kernel" not in groups[prefix]:
+            raise InputError(
+                f"layer {prefix or '(unnamed)'} has a bias but no weight", source=path,
+                expected=EXPECTED,
+            )  # fmt: skip
+    import safetensors.numpy
+
+    try:
+        tensors = safetensors.numpy.load(data)
+    except Exception as e:  # the package raises its own SafetensorError for bad files
+        raise InputError(f"is not a readable safetensors file ({e})", source=path) from None
+    stored = _activations(meta, len(picked), path)
+    raw = []
+    kinds = set()
+    for k, prefix in enumerate(picked):
+        keys = groups[prefix]
+        name = prefix or "(unnamed)"
+        if "kernel" in keys:
+            w = numbers(tensors[keys["kernel"]], path, keys["kernel"])
+            kinds.add("kernel (in×out, kept)")
+        else:
+            w = numbers(tensors[keys["weight"]], path, keys["weight"])
+            kinds.add("weight (out×in, transposed)")
+            w = np.ascontiguousarray(w.T) if w.ndim == 2 else w
+        if w.ndim != 2:
+            raise InputError(
+                f"{name}'s weight has shape {w.shape}", source=path, expected="a 2-D matrix"
+            )
+        b = numbers(tensors[keys["bias"]], path, keys["bias"]) if "bias" in keys else None
+        raw.append(RawLayer(name, w, b, None if stored is None else stored[k]))
+    details = [
+        f"safetensors: {len(raw)} layers {', '.join(picked)}; " + ", ".join(sorted(kinds)),
+        "activations from " + ("the metadata" if stored else "--activation"),
+    ]
+    return assemble(raw, path, "safetensors", options, details)
+
+
+def check_header(data: bytes, source: str) -> dict[str, Any]:
+    """The JSON header, every tensor's dtype, shape and offsets checked against the bytes
+    that follow it (so nothing is allocated for a size the file does not hold)."""
+    if len(data) < 8:
+        raise InputError("is too short for a safetensors file", source=source, expected=EXPECTED)
+    (size,) = struct.unpack("<Q", data[:8])
+    if size > MAX_HEADER or size > len(data) - 8:
+        raise InputError(
+            f"is truncated or not safetensors: its header claims {size} bytes but the file "
+            f"holds {len(data) - 8} after the length",
+            source=source,
+            expected=EXPECTED,
+        )
+    try:
+        header = orjson.loads(data[8 : 8 + size])
+    except orjson.JSONDecodeError:
+        raise InputError(
+            "has a header that is not JSON", source=source, expected=EXPECTED
+        ) from None
+    if not isinstance(header, dict):
+        raise InputError("has a header that is not an object", source=source, expected=EXPECTED)
+    body = len(data) - 8 - size
+    spans = []
+    for key, info in header.items():
+        if key == "__metadata__":
+            if info is not None and not (
+                isinstance(info, dict) and all(isinstance(v, str) for v in info.values())
+            ):
+                raise InputError("has metadata that is not text", source=source)
+            continue
+        try:
+            dtype, shape, (start, stop) = info["dtype"], info["shape"], info["data_offsets"]
+            ok = isinstance(start, int) and isinstance(stop, int) and 0 <= start <= stop
+            ok = (
+                ok and isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape)
+            )
+        except (TypeError, KeyError, ValueError):
+            ok = False
+        if not ok:
+            raise InputError(f"tensor {key!r} has a malformed entry", source=source)
+        if dtype not in DTYPES:
+            raise InputError(
+                f"tensor {key!r} is {dtype}", source=source,
+                expected="F64, F32 or F16 (save with model.float() for bfloat16)",
+            )  # fmt: skip
+        need = int(np.prod(shape, dtype=np.int64)) * DTYPES[dtype]
+        if stop - start != need:
+            raise InputError(
+                f"tensor {key!r} is {dtype} {shape} ({need} bytes) but its offsets span "
+                f"{stop - start}",
+                source=source,
+            )
+        if stop > body:
+            raise InputError(
+                f"is truncated: tensor {key!r} ends at byte {stop} of the data, which holds {body}",
+                source=source,
+            )
+        spans.append((start, stop))
+    spans.sort()
+    for (_, a_stop), (b_start, _) in zip(spans, spans[1:]):  # noqa: B905
+        if b_start < a_stop:
+            raise InputError("has tensors whose bytes overlap", source=source, expected=EXPECTED)
+    return header
+
+
+def _activations(meta: dict[str, str], count: int, source: str) -> list[str | None] | None:
+    text = meta.get("activations")
+    if text is None:
+        return None
+    acts = [a.strip() for a in text.split(",")]
+    if len(acts) != count:
+        raise InputError(
+            f"its metadata names {len(acts)} activations for {count} layers",
+            source=source,
+            expected="one per layer, or --activation",
+        )
+    return list(acts)
+
+
+def write(net: Network, meta: dict[str, str]) -> bytes:
+    import safetensors.numpy
+
+    tensors = {}
+    for k, layer in enumerate(net):
+        tensors[f"{2 * k}.weight"] = np.ascontiguousarray(layer.w.T)
+        tensors[f"{2 * k}.bias"] = layer.bias
+    metadata = {"format": "pt", **meta, "activations": ",".join(a.act.spec for a in net)}
+    data: bytes = safetensors.numpy.save(tensors, metadata=metadata)
+    return data

@@ -120,9 +120,19 @@ def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> 
 
 
 def params_is_model(req: Request) -> bool:
-    """A --params file that holds a whole network (``{"layers": …}``, as --save-params
-    writes for one): read as a model file, not as W and b."""
-    if req.params is None or req.params == "-" or not req.params.lower().endswith(".json"):
+    """A --params file that holds a whole network (``{"layers": …}`` or an npz of W1, b1,
+    …, as --save-params writes for one): read as a model file, not as W and b."""
+    if req.params is None or req.params == "-":
+        return False
+    if req.params.lower().endswith(".npz"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(req.params) as z:
+                return "W1.npy" in z.namelist()
+        except (OSError, zipfile.BadZipFile):
+            return False  # the params reader says what is wrong with it
+    if not req.params.lower().endswith(".json"):
         return False
     try:
         with open(req.params, "rb") as f:
@@ -372,7 +382,8 @@ def gather(
     model = model or _model(req)
     if model is None and params_is_model(req):
         assert req.params is not None
-        opts = req.model_options._replace(format="json", activations=req.activations or None)
+        fmt = "npz" if req.params.lower().endswith(".npz") else "json"
+        opts = req.model_options._replace(format=fmt, activations=req.activations or None)
         model = read_model(req.params, opts)
     if model is not None:
         return _from_model(model, x_label)

@@ -29,6 +29,7 @@ from sklearn.neural_network import MLPClassifier
 from nncalc.core import Layer, Network
 from nncalc.errors import InputError, UsageError
 from nncalc.models import LoadOptions, read_model, write_model
+from tests.conftest import run_nncalc
 
 RNG = np.random.default_rng(20261128)
 ACTS = ["linear", "relu", "leaky_relu", "leaky_relu:0.2", "sigmoid", "tanh", "softmax"]
@@ -213,6 +214,14 @@ def test_onnx_float32_runs_in_float32_unless_float64(tmp_path: Path) -> None:
     path = save(tmp_path, "m.onnx", data)
     assert read_model(path).network.dtype == np.float32
     assert read_model(path, LoadOptions(dtype="float64")).network.dtype == np.float64
+    # and so through the command line: float32 text (0.1f32 is 0.1, not 0.10000000149…)
+    x = tmp_path / "x.csv"
+    x.write_text("0.1,0.2,0.3\n")
+    out32 = run_nncalc("forward", str(x), "--model", path).stdout.decode()
+    out64 = run_nncalc("forward", str(x), "--model", path, "--dtype", "float64").stdout.decode()
+    want = np.float32(0.1) + np.float32(0.2) + np.float32(0.3)
+    assert [float(v) for v in out32.split(",")] == [float(want)] * p
+    assert out32 != out64
 
 
 @pytest.mark.parametrize(

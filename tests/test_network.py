@@ -337,3 +337,17 @@ def test_cli_stream_equals_whole_and_batch(tmp_path: Path, monkeypatch: pytest.M
     invoke("forward", big, "--model", tmp_path / "m.json", "--out-dir", tmp_path / "out")
     assert whole == streamed == (tmp_path / "out" / "big.csv").read_text()
     assert len(whole.splitlines()) == 9000
+
+
+def test_save_params_npz_replays_a_network(tmp_path: Path) -> None:
+    p = tmp_path / "p.npz"
+    a = invoke("forward", S / "inputs.csv", "--neurons", "4,3", "--seed", "5", "--save-params", p)
+    b = invoke("forward", S / "inputs.csv", "--params", p)
+    assert a.exit_code == 0 and b.exit_code == 0, (a.stderr, b.stderr)
+    assert a.stdout == b.stdout
+
+
+def test_layer_order_is_for_state_dicts(tmp_path: Path) -> None:
+    r = invoke("forward", S / "inputs.csv", "--model", SAMPLES / "network/net.json",
+               "--layer-order", "a,b")  # fmt: skip
+    assert r.exit_code == 2 and "--layer-order picks the layers of a state dict" in r.stderr

@@ -26,7 +26,6 @@ from .options import (
     Biases,
     Decimal,
     Delimiter,
-    DType,
     DTypeOpt,
     Force,
     Header,
@@ -59,7 +58,7 @@ class Job(NamedTuple):
     """How to run the network, whatever the inputs: one record instead of ten arguments."""
 
     req: Request
-    dtype: str = "float64"
+    dtype: str | None = None  # None: a model file's own dtype, else float64
     verbose: bool = False
     force: bool = False
     save_params: str | None = None
@@ -181,7 +180,7 @@ def forward(
     activation: ActivationOpt = None,
     model_format: ModelFormat = None,
     layer_order: LayerOrder = None,
-    dtype: DTypeOpt = DType.float64,
+    dtype: DTypeOpt = None,
     input_format: InputFormat = None,
     delimiter: Delimiter = None,
     header: Header = None,
@@ -206,8 +205,10 @@ def forward(
         layer_order=layer_order, activation=activation,
     )  # fmt: skip
     names_of_classes = class_names(classes)
-    job = Job(req, dtype.value, verbose, force, save_params, show_recipe, save_model, upto,
-              argmax or names_of_classes is not None, names_of_classes)  # fmt: skip
+    job = Job(
+        req, dtype.value if dtype else None, verbose, force, save_params, show_recipe,
+        save_model, upto, argmax or names_of_classes is not None, names_of_classes,
+    )  # fmt: skip
     if out_dir is not None or len(names) > 1:
         if report_file is not None:
             raise UsageError("--report writes one run's page: not with --out-dir")

@@ -185,7 +185,15 @@ Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in CSV: '.
 AllowNonfinite = Annotated[
     bool, typer.Option("--allow-nonfinite", help="Accept nan/inf cells (refused by default).")
 ]
-DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Computation precision.")]
+DTypeOpt = Annotated[
+    DType | None,
+    typer.Option(
+        "--dtype",
+        help="Computation precision (default float64, or a model file's own, e.g. a float32 "
+        "ONNX model).",
+        show_default=False,
+    ),
+]
 Verbose = Annotated[
     bool,
     typer.Option(

@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 
 from nncalc.core import Layer, Network, activation
-from nncalc.errors import InputError, ShapeError
+from nncalc.errors import InputError, ShapeError, UsageError
 from nncalc.formats import read_matrix
 from nncalc.formats.jsonio import loads, to_array
 
@@ -45,6 +45,11 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
             'has no "layers"' if isinstance(obj, dict) else "is not a JSON object",
             source=source,
             expected='a model: {"layers": [{"weights": ..., "biases": ..., "activation": ...}]}',
+        )
+    if options.layer_order:
+        raise UsageError(
+            "--layer-order picks the layers of a state dict (safetensors); a JSON model "
+            "lists its layers in the order they run"
         )
     specs = obj["layers"]
     if not isinstance(specs, list) or not specs:

@@ -61,11 +61,12 @@ class Job(NamedTuple):
     force: bool = False
     save_params: str | None = None
     show_recipe: bool = False
+    batch: tuple[str, ...] = ()  # every input of a batch, protected while any one runs
 
     def protect(self) -> tuple[str, ...]:
         """Files an output must never overwrite (without --force): every input."""
         r = self.req
-        return tuple(n for n in (r.inputs, r.weights, r.biases, r.params) if n)
+        return tuple(n for n in (r.inputs, r.weights, r.biases, r.params, *self.batch) if n)
 
     def layer(self, x_shape: tuple[int, ...], params: Params) -> tuple[Layer, Plan]:
         return prepare(
@@ -277,10 +278,38 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
         save_params(job, layer, params)
         writer = Writer(fmt, header=out_header(reader.header, params, layer.p), one_row=single)
         rows = share_cores(counted(chain([np.atleast_2d(first)], blocks)), layer, stack)
-        with Sink(output, protect=job.protect(), force=job.force) as sink:
-            for data in writer.encode(stream(rows, layer)):
+        results = stream(rows, layer)
+        if not job.req.read.allow_nonfinite:
+            results = finite(results, layer, reader.source)
+        with (
+            Sink(output, protect=job.protect(), force=job.force) as sink,
+            np.errstate(all="ignore"),
+        ):
+            for data in writer.encode(results):
                 sink.write(data)
     return rows_seen, layer.p
+
+
+def finite(blocks: Iterator[np.ndarray], layer: Layer, source: str) -> Iterator[np.ndarray]:
+    """Pass A through, refusing the first inf/nan: from finite X, W and b (the readers
+    refuse others) it can only come from Z overflowing the dtype."""
+    row = 0
+    for a in blocks:
+        if not np.isfinite(a).all():
+            check_finite(a, layer, source, row)
+        row += len(a)
+        yield a
+
+
+def check_finite(z: np.ndarray, layer: Layer, source: str, row: int = 0) -> None:
+    bad = np.argwhere(~np.isfinite(np.atleast_2d(z)))
+    if len(bad):
+        i, j = (int(k) for k in bad[0])
+        raise InputError(
+            f"Z overflows {layer.w.dtype} at sample {row + i}, neuron {j}", source=source,
+            expected="values whose products and sums stay finite; --allow-nonfinite writes "
+            "inf/nan",
+        )  # fmt: skip
 
 
 def run_tables(job: Job, stages: list[str], precision: int, output: str | None) -> None:
@@ -291,7 +320,10 @@ def run_tables(job: Job, stages: list[str], precision: int, output: str | None) 
     x = loaded.x.values
     params = loaded.params
     layer, pl = job.layer(x.shape, params)
-    res: Pass = layer.apply(x.reshape(-1, layer.n), keep_z=True)
+    with np.errstate(all="ignore"):
+        res: Pass = layer.apply(x.reshape(-1, layer.n), keep_z=True)
+    if not job.req.read.allow_nonfinite and res.z is not None:
+        check_finite(res.z, layer, loaded.x.source)
     report(job, params.details, params)
     save_params(job, layer, params)
     gen = params.generated
@@ -336,7 +368,9 @@ def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
             started = time.perf_counter()
             one = job._replace(req=job.req._replace(inputs=name))
             try:
-                m, p = run_stream(one, fmt, str(target), progress=False)
+                m, p = run_stream(
+                    one._replace(batch=tuple(names)), fmt, str(target), progress=False
+                )
                 shape, status = f"{m}×{p}", "ok"
             except NncalcError as e:
                 failed += 1

@@ -1,6 +1,5 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
-import sys
 from contextlib import ExitStack
 from typing import Annotated, Any
 
@@ -109,8 +108,10 @@ def shapes(
     if mode == "json":
         import orjson
 
-        sys.stdout.buffer.write(orjson.dumps(plan_json(pl), option=orjson.OPT_APPEND_NEWLINE))
-        sys.stdout.flush()
+        from nncalc.sink import Sink
+
+        with Sink() as sink:
+            sink.write(orjson.dumps(plan_json(pl), option=orjson.OPT_APPEND_NEWLINE))
     else:
         from nncalc import render
 

@@ -150,6 +150,11 @@ def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -
     """An array from a binary file (npz) as float64, refusing what is not a number."""
     if arr.dtype.kind not in "iuf":
         raise InputError(f"holds {arr.dtype} values", source=source, expected="real numbers")
+    if arr.ndim > 2:
+        raise InputError(
+            f"holds a {arr.ndim}-D array ({'×'.join(map(str, arr.shape))})", source=source,
+            expected="a number, a vector or a matrix (reshape it to samples × features)",
+        )  # fmt: skip
     arr = arr.astype(np.float64)
     if not allow_nonfinite and not np.isfinite(arr).all():
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
@@ -271,10 +276,13 @@ class NdjsonReader(RowReader):
             lineno += 1
             if not raw.strip():
                 continue
+            try:
+                obj = loads(raw, self.source)
+            except InputError as e:  # orjson counts lines within the one line it saw
+                e.line = lineno
+                raise
             row = np.atleast_1d(
-                to_array(
-                    loads(raw, self.source), self.source, self.options.allow_nonfinite, line=lineno
-                )
+                to_array(obj, self.source, self.options.allow_nonfinite, line=lineno)
             )
             if row.ndim != 1:
                 raise InputError(

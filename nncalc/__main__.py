@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:
@@ -36,6 +38,20 @@ def _sane_environment() -> None:
             del os.environ[var]
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Delay SIGINT/SIGTERM/SIGHUP (delivered, and raised, on leaving the block)."""
+    sigs = {getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)}
+    held = hasattr(signal, "pthread_sigmask")
+    if held:
+        signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, sigs)
+
+
 def _stop(e: KeyboardInterrupt) -> int:
     from .errors import interrupt_status
 
@@ -56,14 +72,29 @@ def main(argv: list[str] | None = None) -> None:
         from .sink import guard_std_streams
 
         guard_std_streams()
-        from .cli.root import main as run
+        with _signals_held():
+            # a KeyboardInterrupt inside a C extension's import (numpy) can leave it half
+            # made and crash the interpreter's shutdown: hold signals until imports end
+            from .cli.root import load_commands
+            from .cli.root import main as run
 
-        run(argv)
+            load_commands(sys.argv[1:] if argv is None else argv)
+        try:
+            run(argv)
+        finally:
+            _ignore_signals()
     except KeyboardInterrupt as e:  # also SIGTERM/SIGHUP, raised as Interrupted
-        code = _stop(e)
-        for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)):
-            signal.signal(sig, signal.SIG_DFL)  # a second signal now ends us quietly
-        sys.exit(code)
+        _ignore_signals()
+        sys.exit(_stop(e))
+
+
+def _ignore_signals() -> None:
+    """The work is done (or being abandoned): a signal now could only turn a clean exit
+    into a traceback from the interpreter's shutdown."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            signal.signal(sig, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,321 @@
+"""Hostile input and hostile environments (issue 13): every README promise holds.
+
+Each broken case of the issue is a test here, through a real process wherever the process
+matters: signals, closed descriptors, /dev/full, pipes without a reader, FIFOs, env vars.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from nncalc import forward
+from nncalc.examples import BATCH
+from tests.conftest import ROOT, SAMPLES, assert_one_error_line, run_nncalc
+
+W = str(SAMPLES / "batch/weights.csv")
+B = str(SAMPLES / "batch/biases.csv")
+X = str(SAMPLES / "batch/inputs.csv")
+WB = ["-w", W, "-b", B]
+TABLE_COMMANDS = [
+    ["forward", X, *WB, "-f", "table"],
+    ["shapes", X, *WB, "-f", "table"],
+    ["explain", X, *WB],
+    ["demo"],
+    ["--help"],
+    ["forward", "--help"],
+]
+
+
+def env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NNCALC_DEBUG")}
+    return {**base, **extra}
+
+
+def popen(args: list[str], **kw: Any) -> subprocess.Popen[bytes]:
+    kw.setdefault("stdin", subprocess.DEVNULL)
+    kw.setdefault("stdout", subprocess.PIPE)
+    kw.setdefault("stderr", subprocess.PIPE)
+    kw.setdefault("env", env())
+    kw.setdefault("cwd", ROOT)
+    return subprocess.Popen([sys.executable, "-m", "nncalc", *args], **kw)
+
+
+def run(args: list[str], **kw: Any) -> subprocess.CompletedProcess[bytes]:
+    p = popen(args, **kw)
+    out, err = p.communicate(timeout=60)
+    return subprocess.CompletedProcess(p.args, p.returncode, out or b"", err or b"")
+
+
+def a_of(x: np.ndarray) -> bytes:
+    return (
+        "".join(
+            ",".join(repr(float(v)) for v in r) + "\n" for r in forward(x, BATCH["w"], BATCH["b"]).a
+        )
+    ).encode()
+
+
+# -- data lost or clobbered ---------------------------------------------------------------
+def test_stdin_redirected_from_the_target_is_refused(tmp_path: Path) -> None:
+    x = tmp_path / "x.csv"
+    x.write_bytes(Path(X).read_bytes())
+    with open(x, "rb") as fin:
+        proc = run(["forward", "-", *WB, "-o", str(x)], stdin=fin)
+    assert_one_error_line(proc, 2, "is also stdin")
+    assert x.read_bytes() == Path(X).read_bytes()
+
+
+def test_batch_save_params_naming_another_input_is_refused(tmp_path: Path) -> None:
+    for name in ("x.csv", "y.csv"):
+        (tmp_path / name).write_bytes(Path(X).read_bytes())
+    proc = run(["forward", "x.csv", "y.csv", *WB, "--out-dir", "out", "--save-params", "y.csv"],
+               cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr
+    assert b"is also an input (y.csv)" in proc.stderr
+    assert (tmp_path / "y.csv").read_bytes() == Path(X).read_bytes()
+
+
+def test_batch_input_linked_into_out_dir_is_read_before_anything_replaces_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d2").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "d1/b.csv").write_bytes(Path(X).read_bytes())
+    other = b"1,2,3\n4,5,6\n"
+    (tmp_path / "out/b.csv").write_bytes(other)
+    os.symlink("../out/b.csv", tmp_path / "d2/c.csv")
+    proc = subprocess.run(
+        [sys.executable, "-m", "nncalc", "forward", "d1/b.csv", "d2/c.csv", *WB, "--out-dir",
+         "out"], cwd=tmp_path, capture_output=True, env=env(), check=False,
+    )  # fmt: skip
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr
+    assert b"is also an input (d2/c.csv)" in proc.stderr
+    assert (tmp_path / "out/b.csv").read_bytes() == other  # not clobbered
+    assert (tmp_path / "out/c.csv").read_bytes() == a_of(np.array([[1.0, 2, 3], [4, 5, 6]]))
+
+
+def test_output_onto_a_fifo_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "a.fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    proc = run(["forward", X, *WB, "-o", str(fifo)])
+    reader.join(10)
+    assert proc.returncode == 0, proc.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got == [a_of(np.array(BATCH["x"]))]
+    assert sorted(os.listdir(tmp_path)) == ["a.fifo"]
+
+
+def test_output_onto_dev_null_keeps_the_device() -> None:
+    before = os.stat("/dev/null")
+    proc = run(["forward", X, *WB, "-o", "/dev/null"])
+    assert proc.returncode == 0 and proc.stderr == b""
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+
+
+def test_output_through_a_symlink_replaces_the_target_not_the_link(tmp_path: Path) -> None:
+    (tmp_path / "real.csv").write_bytes(b"old\n")
+    os.symlink("real.csv", tmp_path / "link.csv")
+    proc = run(["forward", X, *WB, "-o", str(tmp_path / "link.csv")])
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "link.csv").is_symlink()
+    assert (tmp_path / "real.csv").read_bytes() == a_of(np.array(BATCH["x"]))
+
+
+def _big_rows() -> bytes:
+    return b"0.5,-1.25,2\n" * 800_000  # ~9.6 MB: more than one 8 MiB chunk
+
+
+@pytest.mark.parametrize(("sig", "code", "word"), [(signal.SIGTERM, 143, "terminated"),
+                                                   (signal.SIGHUP, 129, "hung up")])  # fmt: skip
+def test_sigterm_and_sighup_mid_stream_remove_the_temporary_file(
+    tmp_path: Path, sig: int, code: int, word: str
+) -> None:
+    out = tmp_path / "a.csv"
+    out.write_bytes(b"keep me\n")
+    p = popen(["forward", "-", *WB, "-o", str(out)], stdin=subprocess.PIPE)
+    assert p.stdin is not None
+    p.stdin.write(_big_rows())
+    p.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
+        assert time.monotonic() < deadline and p.poll() is None
+        time.sleep(0.02)
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=30)
+    p.stdin.close()
+    assert p.returncode == code, err
+    assert err.decode().splitlines() == [f"nncalc: error: {word} ({signal.Signals(sig).name})"]
+    assert sorted(os.listdir(tmp_path)) == ["a.csv"]
+    assert out.read_bytes() == b"keep me\n"
+
+
+# -- tracebacks ---------------------------------------------------------------------------
+def _caught(pid: int) -> int:
+    """The process's caught-signals mask (Linux /proc), 0 if it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return int(line.split()[1], 16)
+    except OSError:
+        pass
+    return 0
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.06, 0.1])
+def test_ctrl_c_while_importing_is_one_line(delay: float) -> None:
+    """From the moment nncalc's entry runs (its SIGTERM handler is in place), a Ctrl-C
+    is one line and 130 (or the run already finished), never a traceback."""
+    p = popen(["forward", X, *WB])
+    while not _caught(p.pid) & (1 << (signal.SIGTERM - 1)) and p.poll() is None:
+        time.sleep(0.001)
+    time.sleep(delay)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert b"Traceback" not in err, err.decode()
+    if p.returncode == 0:
+        assert err == b""
+    else:
+        assert p.returncode == 130 and err == b"nncalc: error: interrupted\n", (p.returncode, err)
+
+
+@pytest.mark.parametrize("args", [["forward", X, *WB], ["random", "3", "2", "--seed", "1"],
+                                  ["shapes", X, *WB], ["forward", X, *WB, "-f", "table"],
+                                  ["demo"]])  # fmt: skip
+def test_closed_stdout_is_one_line(args: list[str]) -> None:
+    p = popen(args, stdout=None, preexec_fn=lambda: os.close(1))  # noqa: PLW1509
+    _, err = p.communicate(timeout=60)
+    proc = subprocess.CompletedProcess(args, p.returncode, b"", err)
+    assert_one_error_line(proc, 1, "stdout: is closed")
+
+
+@pytest.mark.parametrize("args", TABLE_COMMANDS + [["random", "3", "2", "--seed", "1"]])
+def test_full_device_is_one_line(args: list[str]) -> None:
+    with open("/dev/full", "wb") as full:
+        proc = run(args, stdout=full)
+    assert_one_error_line(proc, 1, "stdout: cannot write: No space left on device")
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize("args", TABLE_COMMANDS)
+def test_narrow_encodings_fall_back_to_ascii(args: list[str], encoding: str) -> None:
+    proc = run(args, env=env(PYTHONIOENCODING=encoding, COLUMNS="100"))
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode(errors="replace")
+    text = proc.stdout.decode(encoding)  # strict: every byte is in the encoding
+    if args[0] in ("forward", "demo") and "--help" not in args:
+        assert "+---" in text or "|" in text
+        assert "(3x3)" in text
+
+
+# -- wrong exit codes or lost output --------------------------------------------------------
+@pytest.mark.parametrize(
+    "args", TABLE_COMMANDS + [["forward", X, *WB], ["random", "9", "9", "--seed", "1"]]
+)
+def test_a_reader_gone_is_exit_0_everywhere(args: list[str]) -> None:
+    r, w = os.pipe()
+    os.close(r)  # like `| head -c 0`: the first write meets EPIPE
+    try:
+        proc = run(args, stdout=w)
+    finally:
+        os.close(w)
+    assert proc.returncode == 0 and proc.stderr == b"", (proc.returncode, proc.stderr)
+
+
+def test_a_dead_stderr_never_aborts_the_work(tmp_path: Path) -> None:
+    r, w = os.pipe()
+    os.close(r)
+    out = tmp_path / "a.csv"
+    try:
+        proc = run(["forward", X, "-p", "2", "-o", str(out)], stderr=w)  # fresh seed: a note
+    finally:
+        os.close(w)
+    assert proc.returncode == 0
+    assert len(out.read_bytes().splitlines()) == 3
+
+
+@pytest.mark.parametrize("columns", ["0", "-5", "abc", ""])
+def test_bad_columns_still_draw_tables(columns: str) -> None:
+    proc = run_nncalc("forward", X, *WB, "-f", "table", env={"COLUMNS": columns})
+    assert proc.returncode == 0 and proc.stderr == b""
+    assert b"ReLU" in proc.stdout and len(proc.stdout) > 1000
+
+
+def test_ndjson_error_names_the_real_line() -> None:
+    proc = run_nncalc("forward", "-", *WB, "--input-format", "ndjson",
+                      stdin=b"[1, 2, 3]\n[1, 2x, 3]\n")  # fmt: skip
+    assert_one_error_line(proc, 1, "stdin:2:6: invalid JSON")
+
+
+def test_npz_with_a_3d_array_is_one_line(tmp_path: Path) -> None:
+    np.savez(tmp_path / "x.npz", np.ones((2, 3, 3)))
+    proc = run_nncalc("forward", str(tmp_path / "x.npz"), *WB)
+    assert_one_error_line(proc, 1, "holds a 3-D array (2×3×3)")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_overflow_is_one_line(fmt: str) -> None:
+    proc = run_nncalc("forward", "--params", "-", "-f", fmt,
+                      stdin=b'{"inputs": [[1e308, 1e308, 1e308], [1, 2, 3]], '
+                            b'"weights": [[1], [1], [1]], "biases": [0]}')  # fmt: skip
+    assert_one_error_line(proc, 1, "Z overflows float64 at sample 0, neuron 0")
+
+
+def test_overflow_with_allow_nonfinite_is_written_without_numpy_warnings() -> None:
+    proc = run_nncalc("forward", "--params", "-", "--allow-nonfinite",
+                      stdin=b'{"inputs": [[1e308, 1e308, -1e308], [1, 2, 3]], '
+                            b'"weights": [[1, 1], [1, 1], [1, -1]], "biases": [0, 0]}')  # fmt: skip
+    assert proc.returncode == 0 and proc.stderr == b""
+    assert proc.stdout.splitlines()[0] == b"inf,inf"
+
+
+def test_output_replaced_by_a_folder_mid_run_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "a.csv"
+    p = popen(["forward", "-", *WB, "-o", str(out)], stdin=subprocess.PIPE)
+    assert p.stdin is not None
+    p.stdin.write(_big_rows())
+    p.stdin.flush()
+    deadline = time.monotonic() + 30
+    while not any(n.endswith(".tmp") for n in os.listdir(tmp_path)):
+        assert time.monotonic() < deadline and p.poll() is None
+        time.sleep(0.02)
+    out.mkdir()
+    (out / "keep").write_bytes(b"")
+    _, err = p.communicate(timeout=60)
+    proc = subprocess.CompletedProcess(p.args, p.returncode, b"", err)
+    assert_one_error_line(proc, 1, "cannot replace it")
+    assert sorted(os.listdir(tmp_path)) == ["a.csv"] and os.listdir(out) == ["keep"]
+
+
+def test_a_target_that_cannot_be_renamed_over_is_one_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bind-mounted file refuses rename(2) with EBUSY: the Sink says so, keeps no temp."""
+    from nncalc.errors import OutputError
+    from nncalc.sink import Sink
+
+    target = tmp_path / "a.csv"
+    target.write_bytes(b"old\n")
+
+    def busy(src: str, dst: object) -> None:
+        raise OSError(errno.EBUSY, os.strerror(errno.EBUSY))
+
+    monkeypatch.setattr(os, "replace", busy)
+    with pytest.raises(OutputError, match="a.csv: cannot replace it: Device or resource busy"):
+        with Sink(str(target)) as sink:
+            sink.write(b"new\n")
+    assert sorted(os.listdir(tmp_path)) == ["a.csv"] and target.read_bytes() == b"old\n"

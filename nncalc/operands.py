@@ -252,8 +252,8 @@ class Counted:
         self.report(len(data))
         return data
 
-    def readline(self) -> bytes:
-        data = self.fp.readline()
+    def readline(self, limit: int = -1) -> bytes:
+        data = self.fp.readline(limit)
         self.report(len(data))
         return data
 

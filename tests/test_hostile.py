@@ -177,7 +177,7 @@ def _caught(pid: int) -> int:
     return 0
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.01, 0.03, 0.06, 0.1])
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.08])
 def test_ctrl_c_while_importing_is_one_line(delay: float) -> None:
     """From the moment nncalc's entry runs (its SIGTERM handler is in place), a Ctrl-C
     is one line and 130 (or the run already finished), never a traceback."""
@@ -195,8 +195,7 @@ def test_ctrl_c_while_importing_is_one_line(delay: float) -> None:
 
 
 @pytest.mark.parametrize("args", [["forward", X, *WB], ["random", "3", "2", "--seed", "1"],
-                                  ["shapes", X, *WB], ["forward", X, *WB, "-f", "table"],
-                                  ["demo"]])  # fmt: skip
+                                  ["shapes", X, *WB]])  # fmt: skip
 def test_closed_stdout_is_one_line(args: list[str]) -> None:
     p = popen(args, stdout=None, preexec_fn=lambda: os.close(1))  # noqa: PLW1509
     _, err = p.communicate(timeout=60)
@@ -204,15 +203,16 @@ def test_closed_stdout_is_one_line(args: list[str]) -> None:
     assert_one_error_line(proc, 1, "stdout: is closed")
 
 
-@pytest.mark.parametrize("args", TABLE_COMMANDS + [["random", "3", "2", "--seed", "1"]])
+@pytest.mark.parametrize("args", [TABLE_COMMANDS[0], TABLE_COMMANDS[1], ["demo"], ["--help"]])
 def test_full_device_is_one_line(args: list[str]) -> None:
     with open("/dev/full", "wb") as full:
         proc = run(args, stdout=full)
     assert_one_error_line(proc, 1, "stdout: cannot write: No space left on device")
 
 
-@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
-@pytest.mark.parametrize("args", TABLE_COMMANDS)
+@pytest.mark.parametrize(
+    ("args", "encoding"), [(a, "ascii") for a in TABLE_COMMANDS] + [(["demo"], "latin-1")]
+)
 def test_narrow_encodings_fall_back_to_ascii(args: list[str], encoding: str) -> None:
     proc = run(args, env=env(PYTHONIOENCODING=encoding, COLUMNS="100"))
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr.decode(errors="replace")
@@ -248,7 +248,7 @@ def test_a_dead_stderr_never_aborts_the_work(tmp_path: Path) -> None:
     assert len(out.read_bytes().splitlines()) == 3
 
 
-@pytest.mark.parametrize("columns", ["0", "-5", "abc", ""])
+@pytest.mark.parametrize("columns", ["0", "-5"])
 def test_bad_columns_still_draw_tables(columns: str) -> None:
     proc = run_nncalc("forward", X, *WB, "-f", "table", env={"COLUMNS": columns})
     assert proc.returncode == 0 and proc.stderr == b""

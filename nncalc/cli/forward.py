@@ -12,7 +12,7 @@ from typing import Annotated, NamedTuple
 import numpy as np
 import typer
 
-from nncalc import generate
+from nncalc import generate, limits
 from nncalc.core import ACTIVATIONS, Layer, Pass, prepare, stream
 from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
@@ -32,6 +32,7 @@ from .options import (
     Init,
     InputFormat,
     LayoutOpt,
+    MaxMemory,
     Neurons,
     OutFmt,
     OutFormat,
@@ -130,6 +131,7 @@ def forward(
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
     verbose: Verbose = False,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Compute A = ReLU(X·W + b) and show every step.
 
@@ -274,6 +276,8 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
             m = len(first) + sum(len(b) for b in blocks)
             job.layer((m, first.shape[1]), params)
             raise
+        limits.require(limits.layer_bytes(layer.n, layer.p),
+                       f"a layer of {layer.n} inputs × {layer.p} neurons")  # fmt: skip
         report(job, [reader.detected(), *params.details], params)
         save_params(job, layer, params)
         writer = Writer(fmt, header=out_header(reader.header, params, layer.p), one_row=single)

@@ -154,6 +154,26 @@ Verbose = Annotated[
     ),
 ]
 
+
+def _max_memory(value: str | None) -> str | None:
+    from nncalc import limits
+
+    limits.set_budget(value)
+    return value
+
+
+MaxMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        envvar="NNCALC_MAX_MEMORY",
+        callback=_max_memory,
+        help="Memory budget for what must be held whole (W, one row, JSON, tables), e.g. "
+        "512M or 4G; rows beyond it stream. Default 2G.",
+        show_default=False,
+    ),
+]
+
 DELIMITERS = {
     "tab": "\t",
     "\\t": "\t",

@@ -12,6 +12,8 @@ from nncalc import __version__
 from nncalc.errors import ExitStatus, NncalcError, interrupt_status
 from nncalc.sink import PipeClosed, silence_stdout
 
+from .options import MaxMemory
+
 app = typer.Typer(
     name="nncalc",
     help="A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.",
@@ -79,6 +81,7 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    max_memory: MaxMemory = None,
 ) -> None:
     """A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.
 

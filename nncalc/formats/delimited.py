@@ -18,7 +18,7 @@ import numpy as np
 
 from nncalc.errors import InputError
 
-from . import Format, Peekable, ReadOptions, RowReader
+from . import Format, Peekable, ReadOptions, RowReader, read_line
 
 CHUNK_BYTES = 8 << 20
 FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
@@ -78,7 +78,7 @@ class DelimitedReader(RowReader):
     # -- the first line decides delimiter and header ---------------------------------
     def _preamble(self) -> None:
         while True:
-            raw = self.src.readline()
+            raw = read_line(self.src, self.source, self.lineno + 1)
             if not raw:
                 return
             self.lineno += 1
@@ -230,7 +230,7 @@ class DelimitedReader(RowReader):
         if not data:
             return None
         if not data.endswith(b"\n"):
-            data += self.src.readline()
+            data += read_line(self.src, self.source)
         return data
 
     def _parse_chunk(self, data: bytes) -> np.ndarray:

@@ -20,7 +20,7 @@ DEFAULT = 2 << 30
 ENV = "NNCALC_MAX_MEMORY"
 # Measured peaks per byte of input (tests/test_hostile.py keeps them honest):
 LINE_FACTOR = 64  # a CSV/NDJSON line: str, one str per cell, one float per cell, the row
-JSON_FACTOR = 24  # a JSON document: orjson's objects (a 180 MB file peaked at 3.6 GB)
+JSON_FACTOR = 48  # a JSON document: orjson's objects (8 MB of [1,2,3] rows peaked at 330 MB)
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _budget: int | None = None
@@ -67,13 +67,15 @@ def human(n: int) -> str:
     return f"{n} bytes"
 
 
-def refuse(what: str, need: int | None = None, source: str | None = None) -> MemoryLimitError:
+def refuse(
+    what: str, need: int | None = None, source: str | None = None, why: str = ""
+) -> MemoryLimitError:
     """The error for ``what`` not fitting: says the limit and how to raise it."""
     size = "" if need is None else f" ({human(need)})"
     where = f"{source}: " if source else ""
     return MemoryLimitError(
-        f"{where}{what}{size} is more than the memory budget of {human(budget())} "
-        f"(raise it with --max-memory SIZE or {ENV})"
+        f"{where}{what}{size} does not fit the memory budget of {human(budget())}"
+        f"{'; ' + why if why else ''} (raise it with --max-memory SIZE or {ENV})"
     )
 
 

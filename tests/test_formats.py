@@ -217,7 +217,7 @@ def test_huge_json_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) ->
     from nncalc import limits
 
     monkeypatch.setattr(limits, "_budget", 1 << 20)  # JSON up to 64 KiB
-    with pytest.raises(limits.MemoryLimitError, match="more than the memory budget of 1 MiB"):
+    with pytest.raises(limits.MemoryLimitError, match="does not fit the memory budget of 1 MiB"):
         read(b"[" + b"1," * 40_000 + b"1]", "x.json")
     assert read(b"[" + b"1," * 30_000 + b"1]", "x.json").shape == (30_001,)
 

@@ -319,3 +319,133 @@ def test_a_target_that_cannot_be_renamed_over_is_one_error(
         with Sink(str(target)) as sink:
             sink.write(b"new\n")
     assert sorted(os.listdir(tmp_path)) == ["a.csv"] and target.read_bytes() == b"old\n"
+
+
+# -- memory: one budget, checked before allocating ------------------------------------------
+# A child's ru_maxrss counts the memory of whoever spawned it (exec keeps the old high
+# water, and subprocess spawns with vfork from this big pytest process): a small Python
+# forks nncalc instead and reports the peak of that grandchild alone.
+MEASURE = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.execv(sys.executable, [sys.executable, "-m", "nncalc", *sys.argv[1:]])
+_, status, usage = os.wait4(pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss >> 10)
+"""
+
+
+def peak(args: list[str], stdin: bytes = b"") -> tuple[int, int, bytes]:
+    """(exit code, peak RSS in MiB, stderr) of one nncalc run, measured by the kernel."""
+    proc = subprocess.run([sys.executable, "-c", MEASURE, *args], input=stdin, cwd=ROOT,
+                          env=env(), capture_output=True, timeout=120, check=False)  # fmt: skip
+    code, rss = proc.stdout.split()
+    return int(code), int(rss), proc.stderr
+
+
+DRAW = ["-p", "2", "--seed", "1"]
+
+
+@pytest.fixture(scope="module")
+def base_rss() -> int:
+    """Peak RSS of the same kind of run on a tiny input: the interpreter and libraries."""
+    code, rss, _ = peak(["forward", "-", *DRAW], b"1,2,3\n")
+    assert code == 0
+    return rss
+
+
+def _refused(code: int, err: bytes, budget: str) -> None:
+    text = err.decode()
+    assert code == 1 and len(text.splitlines()) == 1 and "Traceback" not in text, text
+    assert f"does not fit the memory budget of {budget}" in text, text
+    assert "--max-memory SIZE or NNCALC_MAX_MEMORY" in text
+
+
+@pytest.mark.parametrize("data", [b"1," * 4_000_000, b"1,2,3\n" + b"7" * 8_000_000])
+def test_a_line_with_no_end_is_refused_before_it_fills_memory(data: bytes, base_rss: int) -> None:
+    """8 MB of one line took ~500 MB to parse; with a 64 MiB budget lines stop at 1 MiB."""
+    code, rss, err = peak(["forward", "-", *DRAW, "--max-memory", "64M"], data)
+    _refused(code, err, "64 MiB")
+    assert "a line longer than 1 MiB" in err.decode()
+    assert rss < base_rss + 32, (rss, base_rss)
+
+
+def test_ndjson_rows_stream_in_blocks_of_bytes_not_of_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks of 65536 rows held 0.5 GB for 1000 columns; blocks are now cut by bytes."""
+    import io
+
+    from nncalc.formats import ReadOptions, jsonio, open_rows
+
+    monkeypatch.setattr(jsonio, "NDJSON_BLOCK_BYTES", 64 << 10)
+    row = b"[" + b"0.5," * 999 + b"0.5]\n"
+    reader = open_rows(io.BytesIO(row * 100), "x.ndjson", ReadOptions())
+    sizes = [b.nbytes for b in reader.blocks()]
+    assert sum(sizes) == 100 * 1000 * 8 and max(sizes) <= (64 << 10) + 8000  # + one row
+
+
+def test_json_bound_follows_the_budget(base_rss: int) -> None:
+    doc = b"[" + b"[1,2,3]," * 300_000 + b"[1,2,3]]"  # 2.4 MB: ~100 MB to parse
+    code, rss, err = peak(["forward", "-", *DRAW, "--max-memory", "16M"], doc)
+    _refused(code, err, "16 MiB")
+    assert rss < base_rss + 32, (rss, base_rss)
+    code, rss, err = peak(["forward", "-", *DRAW, "--max-memory", "128M"], doc)
+    assert code == 0 and rss < 128 + base_rss, (err, rss)  # the bound is honest: parsing fits
+
+
+def _npz_bomb(declared: int) -> bytes:
+    """An .npz whose one member inflates to ``declared`` bytes of zeros (a few KiB)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("x.npy", "w") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": "<f8", "fortran_order": False, "shape": (declared // 24, 3)}
+        )
+        zeros = bytes(1 << 20)
+        for _ in range(declared >> 20):
+            f.write(zeros)
+    return buf.getvalue()
+
+
+def test_npz_bomb_is_refused_by_its_declared_size(base_rss: int) -> None:
+    bomb = _npz_bomb(96 << 20)
+    assert len(bomb) < 1 << 20
+    code, rss, err = peak(["forward", "-", *DRAW, "--input-format", "npz", "--max-memory",
+                           "32M"], bomb)  # fmt: skip
+    _refused(code, err, "32 MiB")
+    assert "member 'x.npy' (96 MiB inflated)" in err.decode()
+    assert rss < base_rss + 32, (rss, base_rss)
+
+
+def test_dev_zero_as_npz_is_refused_at_once() -> None:
+    proc = run_nncalc("forward", "/dev/zero", *DRAW, "--input-format", "npz", timeout=20)
+    assert_one_error_line(proc, 1, "not a readable .npz archive")
+
+
+def test_a_layer_too_big_is_refused_before_drawing(base_rss: int) -> None:
+    code, rss, err = peak(["forward", "-", "-p", "100000000", "--seed", "1"], b"1,2,3\n")
+    _refused(code, err, "2 GiB")
+    assert "a layer of 3 inputs × 100000000 neurons" in err.decode()
+    assert rss < base_rss + 32, (rss, base_rss)
+    proc = run_nncalc("random", "20000", "20000", "--seed", "1")
+    assert_one_error_line(proc, 1, "does not fit the memory budget")
+
+
+def test_tables_refuse_x_past_the_budget_and_streams_do_not(base_rss: int) -> None:
+    rows = b"1,2,3\n" * 4_500_000  # read whole for tables: 430 MB peak
+    code, rss, err = peak(["forward", "-", *DRAW, "-f", "table", "--max-memory", "16M"], rows)
+    _refused(code, err, "16 MiB")
+    assert rss < base_rss + 250, (rss, base_rss)  # refused after the first 8 MiB chunks
+    code, _, err = peak(["forward", "-", *DRAW, "--max-memory", "16M"], rows[: 6 << 20])
+    assert code == 0, err  # rows beyond the budget stream
+
+
+def test_max_memory_from_the_environment_and_bad_sizes() -> None:
+    proc = run_nncalc("forward", "-", *DRAW, stdin=b"1," * 600_000,
+                      env={"NNCALC_MAX_MEMORY": "1M"})  # fmt: skip
+    assert_one_error_line(proc, 1, "does not fit the memory budget of 1 MiB")
+    proc = run_nncalc("forward", X, *DRAW, "--max-memory", "lots")
+    assert_one_error_line(proc, 2, "--max-memory takes a size such as 512M or 4G")

@@ -156,7 +156,10 @@ def read_line(src: Peekable, source: str, lineno: int | None = None) -> bytes:
     data = src.readline(longest + 1)
     if len(data) > longest and not data.endswith(b"\n"):
         where = source if lineno is None else f"{source}:{lineno}"
-        raise limits.refuse(f"a line longer than {limits.human(longest)}", source=where)
+        raise limits.refuse(
+            f"a line longer than {limits.human(longest)}", source=where,
+            why=f"a row too wide, or no line end (a line takes ~{limits.LINE_FACTOR}× its size)",
+        )  # fmt: skip
     return data
 
 
@@ -246,8 +249,8 @@ class RowReader:
             held += block.nbytes
             if held > room:
                 raise limits.refuse(
-                    f"X whole, for tables, (more than {limits.human(room)}; piped output "
-                    "streams any number of rows)", source=self.source,
+                    f"X whole for tables (more than {limits.human(room)})", source=self.source,
+                    why="piped or with --format, rows stream and any number fit",
                 )  # fmt: skip
             parts.append(block)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from nncalc import limits
 from nncalc.errors import InputError
 
 from . import Format, Peekable, ReadOptions, RowReader, read_line
@@ -231,6 +232,14 @@ class DelimitedReader(RowReader):
             return None
         if not data.endswith(b"\n"):
             data += read_line(self.src, self.source)
+        if len(data) > limits.max_line():  # a small budget: no line of it may be longer
+            ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
+            starts = np.concatenate([[-1], ends])
+            if np.diff(np.append(starts, len(data) - 1)).max() > limits.max_line():
+                raise limits.refuse(
+                    f"a line longer than {limits.human(limits.max_line())}", source=self.source,
+                    why=f"a row too wide (a line takes ~{limits.LINE_FACTOR}× its size)",
+                )  # fmt: skip
         return data
 
     def _parse_chunk(self, data: bytes) -> np.ndarray:

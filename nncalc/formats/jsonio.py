@@ -30,10 +30,9 @@ def loads(data: bytes, source: str, limit: int | None = None) -> Any:
     would not fit the memory budget) before parsing it."""
     if limit is not None and len(data) > limit:
         raise limits.refuse(
-            f"a JSON document of more than {limits.human(limit)} (parsing takes ~"
-            f"{limits.JSON_FACTOR}× its size; CSV and NDJSON stream instead)",
-            source=source,
-        )
+            f"a JSON document of more than {limits.human(limit)}", source=source,
+            why=f"parsing takes ~{limits.JSON_FACTOR}× its size; CSV and NDJSON rows stream",
+        )  # fmt: skip
     if not data.strip():
         raise InputError(
             "no numbers found (empty input)",
@@ -203,14 +202,16 @@ def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
     data = src.read(room // 2 + 1)
     if len(data) > room // 2:
         raise limits.refuse(f"an .npz archive of more than {limits.human(room // 2)}",
-                            source=source)  # fmt: skip
+                            source=source, why="it is read whole")  # fmt: skip
     room -= len(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in zf.infolist():  # an array and its bytes are both held while loading
                 if 2 * info.file_size > room:
-                    raise limits.refuse(f"member {info.filename!r} ({limits.human(info.file_size)}"
-                                        " inflated)", source=source)  # fmt: skip
+                    raise limits.refuse(
+                        f"member {info.filename!r} ({limits.human(info.file_size)} inflated)",
+                        source=source, why="an array is held whole while it loads",
+                    )  # fmt: skip
                 room -= 2 * info.file_size
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             return {k: np.asarray(z[k]) for k in z.files}

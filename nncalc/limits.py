@@ -38,10 +38,10 @@ def parse_size(text: str) -> int:
     """
     m = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([kmgtKMGT]?)(?:i?[bB])?\s*", text)
     if not m:
-        raise UsageError(f"--max-memory takes a size such as 512M or 4G, got {text!r}")
+        raise UsageError(f"--max-memory (or {ENV}) takes a size such as 512M or 4G, got {text!r}")
     size = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
     if size < 1 << 20:
-        raise UsageError(f"--max-memory must be at least 1M, got {text!r}")
+        raise UsageError(f"--max-memory (or {ENV}) must be at least 1M, got {text!r}")
     return size
 
 

@@ -6,6 +6,7 @@ matters: signals, closed descriptors, /dev/full, pipes without a reader, FIFOs, 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -19,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nncalc import forward
 from nncalc.examples import BATCH
@@ -177,13 +180,19 @@ def _caught(pid: int) -> int:
     return 0
 
 
+def started(p: subprocess.Popen[bytes]) -> None:
+    """Wait until nncalc's entry runs (its SIGTERM handler is in place). Before it, only
+    the interpreter runs: a signal then kills it by default, before any file is touched."""
+    while not _caught(p.pid) & (1 << (signal.SIGTERM - 1)) and p.poll() is None:
+        time.sleep(0.001)
+
+
 @pytest.mark.parametrize("delay", [0.0, 0.02, 0.08])
 def test_ctrl_c_while_importing_is_one_line(delay: float) -> None:
     """From the moment nncalc's entry runs (its SIGTERM handler is in place), a Ctrl-C
     is one line and 130 (or the run already finished), never a traceback."""
     p = popen(["forward", X, *WB])
-    while not _caught(p.pid) & (1 << (signal.SIGTERM - 1)) and p.poll() is None:
-        time.sleep(0.001)
+    started(p)
     time.sleep(delay)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=30)
@@ -448,4 +457,110 @@ def test_max_memory_from_the_environment_and_bad_sizes() -> None:
                       env={"NNCALC_MAX_MEMORY": "1M"})  # fmt: skip
     assert_one_error_line(proc, 1, "does not fit the memory budget of 1 MiB")
     proc = run_nncalc("forward", X, *DRAW, "--max-memory", "lots")
-    assert_one_error_line(proc, 2, "--max-memory takes a size such as 512M or 4G")
+    assert_one_error_line(proc, 2, "--max-memory (or NNCALC_MAX_MEMORY) takes a size such as 512M")
+
+
+# -- a hostile user at random: files, pipes, FIFOs, signals and environment variables ------
+HOSTILE_ENV = st.fixed_dictionaries(
+    {},
+    optional={
+        "COLUMNS": st.sampled_from(["0", "-1", "1", "7", "100000", "x", ""]),
+        "LINES": st.sampled_from(["0", "-3", "x"]),
+        "PYTHONIOENCODING": st.sampled_from(["ascii", "latin-1", "cp1252", "utf-8"]),
+        "NNCALC_MAX_MEMORY": st.sampled_from(["1M", "64M", "0", "lots", "1e3", "2G"]),
+        "NO_COLOR": st.just("1"),
+        "FORCE_COLOR": st.just("1"),
+        "TERM": st.sampled_from(["dumb", "unknown", "xterm-256color", ""]),
+    },
+)
+HOSTILE_DATA = st.one_of(
+    st.binary(max_size=200),
+    st.lists(
+        st.sampled_from(["1", "-2.5", "1e308", ",", "\n", ";", "nan", "x", "[", "]", " "]),
+        max_size=60,
+    ).map(lambda t: "".join(t).encode()),  # fmt: skip
+    st.sampled_from(["sample", "long line"]),  # named: hypothesis prints them short
+)
+NAMED_DATA = {"sample": Path(X).read_bytes(), "long line": b"1," * 40_000}
+
+
+def _feed(fifo: Path, data: bytes) -> None:
+    with contextlib.suppress(OSError):  # nncalc may stop reading early: that is allowed
+        fifo.write_bytes(data)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    env_vars=HOSTILE_ENV,
+    data=HOSTILE_DATA,
+    via=st.sampled_from(["file", "pipe", "fifo"]),
+    out=st.sampled_from(["pipe", "gone", "full", "file", "table"]),
+    sig=st.sampled_from([None, signal.SIGINT, signal.SIGTERM, signal.SIGHUP]),
+)
+def test_hostile_runs_keep_every_promise(
+    tmp_path_factory: pytest.TempPathFactory,
+    env_vars: dict[str, str],
+    data: bytes | str,
+    via: str,
+    out: str,
+    sig: int | None,
+) -> None:
+    """Whatever is thrown at it: a documented exit code, no traceback, every stderr line
+    nncalc's own, at most one error line, and an -o target either whole or untouched."""
+    d = tmp_path_factory.mktemp("hostile")
+    data = NAMED_DATA[data] if isinstance(data, str) else data
+    args = ["forward", *DRAW]
+    stdin: Any = subprocess.DEVNULL
+    feeder = None
+    if via == "file":
+        (d / "x.csv").write_bytes(data)
+        args.insert(1, str(d / "x.csv"))
+    elif via == "pipe":
+        args.insert(1, "-")
+        stdin = subprocess.PIPE
+    else:
+        os.mkfifo(d / "x.fifo")
+        args.insert(1, str(d / "x.fifo"))
+        feeder = threading.Thread(target=_feed, args=(d / "x.fifo", data), daemon=True)
+        feeder.start()
+    target = d / "a.csv"
+    target.write_bytes(b"old\n")
+    stdout: Any = subprocess.PIPE
+    if out == "file":
+        args += ["-o", str(target)]
+    elif out == "table":
+        args += ["-f", "table"]
+    elif out == "full":
+        stdout = open("/dev/full", "wb")  # noqa: SIM115 - closed below
+    r = w = -1
+    if out == "gone":
+        r, w = os.pipe()
+        os.close(r)
+        stdout = w
+    p = popen(args, stdin=stdin, stdout=stdout, env={**env(), **env_vars})
+    try:
+        if sig is not None:
+            started(p)
+            time.sleep(0.03)
+            p.send_signal(sig)
+        _, err = p.communicate(data if via == "pipe" else None, timeout=60)
+    finally:
+        if out == "full":
+            stdout.close()
+        if w >= 0:
+            os.close(w)
+        if feeder is not None:
+            with contextlib.suppress(OSError):  # unblock a feeder nobody read
+                os.close(os.open(d / "x.fifo", os.O_RDONLY | os.O_NONBLOCK))
+    text = err.decode("utf-8", errors="replace")
+    assert p.returncode in (0, 1, 2, 129, 130, 143), (p.returncode, text)
+    assert "Traceback" not in text and "Exception ignored" not in text, text
+    lines = text.splitlines()
+    assert all(ln.startswith("nncalc: ") for ln in lines), text
+    assert sum(ln.startswith("nncalc: error: ") for ln in lines) <= 1, text
+    assert (p.returncode == 0) == (not any("error" in ln for ln in lines)), text
+    assert sorted(os.listdir(d)) == sorted(
+        ["a.csv", "x.csv" if via == "file" else "x.fifo"][: 2 if via != "pipe" else 1]
+    )
+    if out == "file" and p.returncode != 0:
+        assert target.read_bytes() == b"old\n"

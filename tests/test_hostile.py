@@ -456,6 +456,9 @@ def test_max_memory_from_the_environment_and_bad_sizes() -> None:
     proc = run_nncalc("forward", "-", *DRAW, stdin=b"1," * 600_000,
                       env={"NNCALC_MAX_MEMORY": "1M"})  # fmt: skip
     assert_one_error_line(proc, 1, "does not fit the memory budget of 1 MiB")
+    for args in (["--max-memory", "1M", "forward", "-"], ["forward", "-", "--max-memory", "1M"]):
+        proc = run_nncalc(*args, *DRAW, stdin=b"1," * 600_000)
+        assert_one_error_line(proc, 1, "a line longer than 64 KiB does not fit the memory budget")
     proc = run_nncalc("forward", X, *DRAW, "--max-memory", "lots")
     assert_one_error_line(proc, 2, "--max-memory (or NNCALC_MAX_MEMORY) takes a size such as 512M")
 

@@ -155,10 +155,13 @@ Verbose = Annotated[
 ]
 
 
-def _max_memory(value: str | None) -> str | None:
+def _max_memory(ctx: typer.Context, value: str | None) -> str | None:
+    """Set the budget as the option is parsed: ``nncalc --max-memory 1G forward`` and
+    ``nncalc forward --max-memory 1G`` both work; the root resets it on every run."""
     from nncalc import limits
 
-    limits.set_budget(value)
+    if value is not None or ctx.parent is None:
+        limits.set_budget(value)
     return value
 
 

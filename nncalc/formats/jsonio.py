@@ -16,7 +16,8 @@ from nncalc.errors import InputError
 
 from . import Format, Matrix, Peekable, ReadOptions, RowReader, read_line
 
-NDJSON_BLOCK_BYTES = 8 << 20  # rows per block: as many as fill this, at least one
+NDJSON_BLOCK_ROWS = 65536
+NDJSON_BLOCK_BYTES = 8 << 20  # and no more rows than fill this (wide rows), at least one
 PARAM_KEYS = {
     "x": ("inputs", "x", "X"),
     "w": ("weights", "w", "W"),
@@ -325,7 +326,7 @@ class NdjsonReader(RowReader):
                     expected=f"{width} values on every line",
                 )
             rows.append(row)
-            if len(rows) * width * 8 >= NDJSON_BLOCK_BYTES:
+            if len(rows) >= NDJSON_BLOCK_ROWS or len(rows) * width * 8 >= NDJSON_BLOCK_BYTES:
                 produced += len(rows)
                 yield np.stack(rows)
                 rows = []

@@ -60,7 +60,7 @@ def _stdout_buffer() -> BinaryIO:
     if raw is None or getattr(raw, "closed", False):
         raise OutputError("is closed", source="stdout",
                           expected="a stdout to write to, or -o FILE")  # fmt: skip
-    return out.buffer  # type: ignore[union-attr]
+    return out.buffer
 
 
 class Sink:
@@ -306,6 +306,6 @@ def guard_std_streams() -> None:
                     os.dup2(keep, fd)
                     os.close(keep)
     if not isinstance(sys.stdout, StdStream):
-        sys.stdout = StdStream(sys.stdout, 1)  # type: ignore[assignment]
+        sys.stdout = StdStream(sys.stdout, 1)
     if not isinstance(sys.stderr, StdStream):
-        sys.stderr = StdStream(sys.stderr, 2)  # type: ignore[assignment]
+        sys.stderr = StdStream(sys.stderr, 2)

@@ -206,9 +206,8 @@ def test_ctrl_c_while_importing_is_one_line(delay: float) -> None:
 @pytest.mark.parametrize("args", [["forward", X, *WB], ["random", "3", "2", "--seed", "1"],
                                   ["shapes", X, *WB]])  # fmt: skip
 def test_closed_stdout_is_one_line(args: list[str]) -> None:
-    p = popen(args, stdout=None, preexec_fn=lambda: os.close(1))  # noqa: PLW1509
-    _, err = p.communicate(timeout=60)
-    proc = subprocess.CompletedProcess(args, p.returncode, b"", err)
+    cmd = ["sh", "-c", 'exec "$0" -m nncalc "$@" >&-', sys.executable, *args]  # as `>&-`
+    proc = subprocess.run(cmd, cwd=ROOT, env=env(), capture_output=True, timeout=60, check=False)
     assert_one_error_line(proc, 1, "stdout: is closed")
 
 

@@ -308,4 +308,6 @@ def guard_std_streams() -> None:
     if not isinstance(sys.stdout, StdStream):
         sys.stdout = StdStream(sys.stdout, 1)
     if not isinstance(sys.stderr, StdStream):
-        sys.stderr = StdStream(sys.stderr, 2)
+        # started with stderr closed (2>&-): diagnostics go nowhere, quietly
+        err = sys.stderr if sys.stderr is not None else open(os.devnull, "w")  # noqa: SIM115
+        sys.stderr = StdStream(err, 2)

@@ -256,6 +256,16 @@ def test_a_dead_stderr_never_aborts_the_work(tmp_path: Path) -> None:
     assert len(out.read_bytes().splitlines()) == 3
 
 
+def test_closed_stderr_still_writes_every_output(tmp_path: Path) -> None:
+    for name in ("x.csv", "y.csv"):
+        (tmp_path / name).write_bytes(Path(X).read_bytes())
+    args = ["forward", "x.csv", "y.csv", "-p", "2", "--out-dir", "out"]  # a note, a table
+    cmd = ["sh", "-c", 'exec "$0" -m nncalc "$@" 2>&-', sys.executable, *args]
+    proc = subprocess.run(cmd, cwd=tmp_path, env=env(), capture_output=True, check=False)
+    assert proc.returncode == 0 and proc.stdout == b""
+    assert sorted(os.listdir(tmp_path / "out")) == ["x.csv", "y.csv"]
+
+
 @pytest.mark.parametrize("columns", ["0", "-5"])
 def test_bad_columns_still_draw_tables(columns: str) -> None:
     proc = run_nncalc("forward", X, *WB, "-f", "table", env={"COLUMNS": columns})

@@ -12,28 +12,45 @@ array([[0.485]])
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from .errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 
-from .core import (
-    ACTIVATIONS,
-    Activation,
-    Layer,
-    Network,
-    Pass,
-    activation,
-    forward,
-    forward_chain,
-    prepare,
-    relu,
-    stream,
-)
-from .errors import InputError, NncalcError, ShapeError
-from .shapes import Labels, Plan, plan
-
+TYPE_CHECKING = False  # not typing's: importing typing costs a few ms before signals are caught
 if TYPE_CHECKING:
+    from typing import Any
+
+    from .core import (
+        ACTIVATIONS,
+        Activation,
+        Layer,
+        Network,
+        Pass,
+        activation,
+        forward,
+        forward_chain,
+        prepare,
+        relu,
+        stream,
+    )
     from .models import Model
+    from .shapes import Labels, Plan, plan
 
 __version__ = "0.2.0"
+
+# numpy is imported on first use, not with the package: the command line must install
+# its signal handlers before any heavy import (a Ctrl-C then is one line, not a traceback)
+_LAZY = {
+    **dict.fromkeys(("ACTIVATIONS", "Activation", "Layer", "Network", "Pass", "activation",
+                     "forward", "forward_chain", "prepare", "relu", "stream"), "core"),
+    **dict.fromkeys(("Labels", "Plan", "plan"), "shapes"),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'nncalc' has no attribute {name!r}")
 
 
 def load_model(path: str, **options: Any) -> Network:
@@ -75,3 +92,4 @@ __all__ = [
     "relu",
     "stream",
 ]
+_ = (ExitStatus, UsageError)  # importable for scripts that catch them; not the notebook API

@@ -15,7 +15,9 @@ class ExitStatus(IntEnum):
     OK = 0
     DATA = 1  # bad input data or shapes that cannot be multiplied
     USAGE = 2  # the command line itself is wrong
+    HANGUP = 129  # 128 + SIGHUP: the terminal went away
     INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+    TERMINATED = 143  # 128 + SIGTERM: kill, a timeout, a stopping service
 
 
 class NncalcError(Exception):
@@ -60,6 +62,11 @@ class InputError(NncalcError):
         return self
 
 
+class OutputError(InputError):
+    """A write that failed (a full disk, a closed stdout, a target replaced mid-run),
+    located at its target like an input error; the target keeps its old content."""
+
+
 class ShapeError(NncalcError, ValueError):
     """Operands whose shapes cannot form ``X·W + b``; the message explains why."""
 
@@ -68,3 +75,23 @@ class UsageError(NncalcError):
     """A command-line mistake that the option parser itself cannot see."""
 
     exit_status = ExitStatus.USAGE
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised like Ctrl-C so every ``finally`` (temporary files)
+    runs; the exit code is 128 + the signal's number, as shells report it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def interrupt_status(e: KeyboardInterrupt) -> tuple[int, str]:
+    """The exit code and the one line for an interruption (Ctrl-C, SIGTERM, SIGHUP)."""
+    if isinstance(e, Interrupted):
+        if e.signum == ExitStatus.HANGUP - 128:
+            return ExitStatus.HANGUP, "hung up (SIGHUP)"
+        if e.signum == ExitStatus.TERMINATED - 128:
+            return ExitStatus.TERMINATED, "terminated (SIGTERM)"
+        return 128 + e.signum, f"stopped by signal {e.signum}"
+    return ExitStatus.INTERRUPTED, "interrupted"

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from . import limits
+
 if TYPE_CHECKING:  # numpy.random costs ~7 ms to import: only when something is drawn
     from numpy.random import RandomState
 
@@ -146,6 +148,7 @@ def make_params(
     r = RECIPES[recipe]
     check_seed(seed)
     check_size((n, p))
+    limits.require(limits.layer_bytes(n, p), f"a layer of {n} inputs × {p} neurons")
     rs = np.random.RandomState(seed)
     w = r.draw_w(rs, n, p) if want_w else None
     b = r.draw_b(rs, n, p) if want_b else None
@@ -171,6 +174,8 @@ def random_matrix(
     """``np.random.randn(*shape)`` (or uniform on [-1, 1)) times ``scale``, seeded."""
     check_seed(seed)
     check_size(shape)
+    count = int(np.prod(shape))
+    limits.require(48 * count, f"a {'×'.join(map(str, shape))} matrix and its text")
     rs = np.random.RandomState(seed)
     a = rs.uniform(-1, 1, shape) if uniform else rs.randn(*shape)
     return a if scale == 1 else scale * a
@@ -198,6 +203,8 @@ def make_network(
     ins = [n, *sizes[:-1]]
     for k, p in zip(ins, sizes, strict=True):
         check_size((k, p))
+    shapes = list(zip(ins, sizes, strict=True))
+    limits.require(limits.network_bytes(shapes), f"a network of {'→'.join(map(str, [n, *sizes]))}")
     rs = np.random.RandomState(seed)
     out = []
     for k, p in zip(ins, sizes, strict=True):

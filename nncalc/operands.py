@@ -37,7 +37,9 @@ def display_name(name: str) -> str:
 def open_source(name: str, stack: ExitStack) -> BinaryIO:
     """A binary stream for a path or ``-``; a terminal on stdin is refused, not waited on."""
     if name == "-":
-        if sys.stdin is None or sys.stdin.isatty():
+        if sys.stdin is None:  # started with stdin closed (<&-)
+            raise UsageError("stdin is closed: pipe numbers in or name a file")
+        if sys.stdin.isatty():
             raise UsageError(
                 "stdin is a terminal: pipe numbers in (cat x.csv | nncalc forward - ...) "
                 "or name a file"
@@ -286,8 +288,8 @@ class Counted:
         self.report(len(data))
         return data
 
-    def readline(self) -> bytes:
-        data = self.fp.readline()
+    def readline(self, limit: int = -1) -> bytes:
+        data = self.fp.readline(limit)
         self.report(len(data))
         return data
 

@@ -214,11 +214,12 @@ def test_writer_header_and_single_row() -> None:
 
 
 def test_huge_json_is_refused_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nncalc.formats import jsonio
+    from nncalc import limits
 
-    monkeypatch.setattr(jsonio, "MAX_JSON_BYTES", 1 << 10)
-    with pytest.raises(InputError, match="too large to load at once"):
-        read(b"[" + b"1," * 1000 + b"1]", "x.json")
+    monkeypatch.setattr(limits, "_budget", 1 << 20)  # JSON up to 64 KiB
+    with pytest.raises(limits.MemoryLimitError, match="does not fit the memory budget of 1 MiB"):
+        read(b"[" + b"1," * 40_000 + b"1]", "x.json")
+    assert read(b"[" + b"1," * 30_000 + b"1]", "x.json").shape == (30_001,)
 
 
 def test_role_picks_an_entry_of_a_parameters_file() -> None:

@@ -12,7 +12,7 @@ from typing import Annotated, NamedTuple
 import numpy as np
 import typer
 
-from nncalc import generate
+from nncalc import generate, limits
 from nncalc.core import Network
 from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
@@ -33,6 +33,7 @@ from .options import (
     InputFormat,
     LayerOrder,
     LayoutOpt,
+    MaxMemory,
     ModelFormat,
     ModelOpt,
     Neurons,
@@ -67,10 +68,11 @@ class Job(NamedTuple):
     upto: int | None = None
     argmax: bool = False
     classes: list[str] | None = None
+    batch: tuple[str, ...] = ()  # every input of a batch, protected while any one runs
 
     def protect(self) -> tuple[str, ...]:
         """Files an output must never overwrite (without --force): every input."""
-        return self.req.names
+        return (*self.req.names, *self.batch)
 
     def network(self, x_shape: tuple[int, ...], ops: Operands) -> tuple[Network, tuple[Plan, ...]]:
         net, plans = ops.network(x_shape, self.dtype)
@@ -187,6 +189,7 @@ def forward(
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
     verbose: Verbose = False,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Compute A = ReLU(X·W + b) and show every step; repeat -w/-b (or --model, or
     --neurons 4,3,2) for a network.
@@ -379,13 +382,21 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
         save_params(job, net, ops)
         p = net.layers[(job.upto or len(net)) - 1].p
         header = out_header(job, reader.header, ops, p)
+        sizes = [(layer.n, layer.p) for layer in net]
+        limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
         rows = counted(chain([np.atleast_2d(first)], blocks))
-        outputs = local.run(rows, net, stack, job.upto)
+        outputs = local.located(
+            local.run(rows, net, stack, job.upto, finite=not job.req.read.allow_nonfinite),
+            reader.source,
+        )
         if job.argmax:
             encoded = LabelWriter(fmt, job.classes, header).encode(local.argmax(outputs))
         else:
             encoded = Writer(fmt, header=header, one_row=single).encode(outputs)
-        with Sink(output, protect=job.protect(), force=job.force) as sink:
+        with (
+            Sink(output, protect=job.protect(), force=job.force) as sink,
+            np.errstate(all="ignore"),
+        ):
             for data in encoded:
                 sink.write(data)
     return rows_seen, p
@@ -408,7 +419,10 @@ def run_tables(
     net, plans = job.network(x.shape, ops)
     from nncalc.engines import local
 
-    trace = local.trace(net, x.reshape(-1, net.n))
+    try:
+        trace = local.trace(net, x.reshape(-1, net.n), finite=not job.req.read.allow_nonfinite)
+    except InputError as e:
+        raise e.located(loaded.x.source) from None
     report(job, [loaded.x.detected(), *ops.details], ops.generated)
     save_params(job, net, ops)
     gen = ops.generated
@@ -472,7 +486,9 @@ def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
             started = time.perf_counter()
             one = job._replace(req=job.req._replace(inputs=name))
             try:
-                m, p = run_stream(one, fmt, str(target), progress=False)
+                m, p = run_stream(
+                    one._replace(batch=tuple(names)), fmt, str(target), progress=False
+                )
                 shape, status = f"{m}×{p}", "ok"
             except NncalcError as e:
                 failed += 1

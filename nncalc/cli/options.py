@@ -201,6 +201,29 @@ Verbose = Annotated[
     ),
 ]
 
+
+def _max_memory(ctx: typer.Context, value: str | None) -> str | None:
+    """Set the budget as the option is parsed: ``nncalc --max-memory 1G forward`` and
+    ``nncalc forward --max-memory 1G`` both work; the root resets it on every run."""
+    from nncalc import limits
+
+    if value is not None or ctx.parent is None:
+        limits.set_budget(value)
+    return value
+
+
+MaxMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        envvar="NNCALC_MAX_MEMORY",
+        callback=_max_memory,
+        help="Memory budget for what must be held whole (W, one row, JSON, tables), e.g. "
+        "512M or 4G; rows beyond it stream. Default 2G.",
+        show_default=False,
+    ),
+]
+
 DELIMITERS = {
     "tab": "\t",
     "\\t": "\t",

@@ -9,8 +9,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from nncalc import __version__
-from nncalc.errors import ExitStatus, NncalcError
+from nncalc.errors import ExitStatus, NncalcError, interrupt_status
 from nncalc.sink import PipeClosed, silence_stdout
+
+from .options import MaxMemory
 
 app = typer.Typer(
     name="nncalc",
@@ -43,11 +45,12 @@ def guarded(fn: F) -> F:
         except PipeClosed:
             silence_stdout()
             raise typer.Exit(int(ExitStatus.OK)) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM/SIGHUP (nncalc.__main__)
             if _state["debug"]:
                 raise
-            error("interrupted")
-            raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+            code, message = interrupt_status(e)
+            error(message)
+            raise typer.Exit(int(code)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -78,6 +81,7 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    max_memory: MaxMemory = None,
 ) -> None:
     """A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.
 
@@ -100,14 +104,30 @@ def load_commands(argv: list[str] | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry: like ``app()``, but a usage mistake is one stderr line too."""
+    """Like ``app()``, but a usage mistake is one stderr line too, and so is a failing
+    stdout outside a command (``--help > /dev/full``); a closed pipe is exit 0.
+
+    ``nncalc.__main__.main`` (the console script) calls this after installing signal
+    handlers and stream guards.
+    """
     load_commands(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app)
     try:
         code = command.main(args=argv, prog_name="nncalc", standalone_mode=False)
+        sys.stdout.flush()  # a late failure is reported here, not by the interpreter
     except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
         error(f"{e.format_message()} (see nncalc --help)")
         code = getattr(e, "exit_code", int(ExitStatus.USAGE))
-    except typer.Abort:
+    except typer.Abort as e:
+        if isinstance(e.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            raise e.__cause__ from None
         code = int(ExitStatus.DATA)
+    except PipeClosed:
+        silence_stdout()
+        code = int(ExitStatus.OK)
+    except NncalcError as e:
+        if _state["debug"]:
+            raise
+        error(str(e))
+        code = int(e.exit_status)
     sys.exit(code if isinstance(code, int) else 0)

@@ -8,7 +8,7 @@ independent of how the rows arrived (whole file, stream chunks or a batch of fil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -125,14 +125,22 @@ class Layer:
     def __call__(self, x: ArrayLike) -> Array:
         return self.apply(x).a
 
-    def apply(self, x: ArrayLike, out: Array | None = None, *, keep_z: bool = False) -> Pass:
+    def apply(
+        self,
+        x: ArrayLike,
+        out: Array | None = None,
+        *,
+        keep_z: bool = False,
+        on_z: Callable[[Array], object] | None = None,
+    ) -> Pass:
         """Forward rows ``x`` (m×n), or one sample (n,); with ``keep_z=False`` Z is
-        computed in ``out`` and overwritten by A, so a stream holds one buffer per chunk."""
+        computed in ``out`` and overwritten by A, so a stream holds one buffer per chunk.
+        ``on_z`` sees Z before the activation (the CLI checks it for overflow)."""
         xa = np.asarray(x)
         if xa.ndim < 2:
             if xa.size != self.n:
                 raise ShapeError(f"one sample of {xa.size} features, but W is {self.n}×{self.p}")
-            res = self.apply(xa.reshape(1, self.n), keep_z=keep_z)
+            res = self.apply(xa.reshape(1, self.n), keep_z=keep_z, on_z=on_z)
             return Pass(res.z[0], res.a[0])
         if xa.shape[1] != self.n:
             raise ShapeError(
@@ -148,6 +156,8 @@ class Layer:
             part = np.ascontiguousarray(xa[start : start + step], dtype=self.w.dtype)
             np.matmul(part, self.w, out=out[start : start + step])
         out += self.bias
+        if on_z is not None:
+            on_z(out)
         act = self.act
         return Pass(out, act(out, None)) if keep_z else Pass(out, act(out, out))
 

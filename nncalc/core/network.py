@@ -9,7 +9,8 @@ array([[2.5]])
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import overload
 
 import numpy as np
@@ -99,12 +100,18 @@ class Network:
     def astype(self, dtype: DTypeLike) -> Network:
         return Network(layer.astype(dtype) for layer in self.layers)
 
-    def __call__(self, x: ArrayLike, upto: int | None = None) -> Array:
+    def __call__(
+        self,
+        x: ArrayLike,
+        upto: int | None = None,
+        on_z: Callable[[int, Array], object] | None = None,
+    ) -> Array:
         """The output for rows ``x`` (m×n) or one sample (n,); ``upto=K`` stops after
-        layer K (1-based), like slicing ``model[:K]``."""
+        layer K (1-based), like slicing ``model[:K]``; ``on_z(k, Z)`` sees each layer's Z."""
         cur = np.asarray(x)
-        for layer in self.layers[:upto]:
-            cur = layer.apply(cur).a
+        for k, layer in enumerate(self.layers[:upto], 1):
+            hook = None if on_z is None else functools.partial(on_z, k)
+            cur = layer.apply(cur, on_z=hook).a
         return cur
 
     def forward(self, x: ArrayLike) -> list[Pass]:

@@ -7,12 +7,14 @@ the stream of inputs into a stream of outputs, bit-identical to a whole run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 
 import numpy as np
 
 from nncalc.core import Array, Network, Pass, regroup
+from nncalc.errors import InputError
 
 SMALL_NETWORK = 128 * 128  # Σ n·p below which one BLAS thread computes a block as fast as two
 # OpenBLAS runs a matmul of fewer than m·n·p = 262,144 multiply-adds on one thread whatever
@@ -49,22 +51,55 @@ class Threads:
 
 
 def run(
-    blocks: Iterable[np.ndarray], network: Network, stack: ExitStack, upto: int | None = None
+    blocks: Iterable[np.ndarray],
+    network: Network,
+    stack: ExitStack,
+    upto: int | None = None,
+    *,
+    finite: bool = True,
 ) -> Iterator[Array]:
     """The network's output (or layer ``upto``'s), block by block, bit-identical to a
-    whole run however the blocks were cut."""
+    whole run however the blocks were cut.  With ``finite``, a Z that overflows (finite
+    inputs, the readers see to that) stops the run with :class:`NonFinite`."""
     threads = Threads(network, stack, upto)
+    row = 0
     for group in regroup(blocks, network.step):
         threads.before(len(group))
-        yield network(group, upto)
+        check = functools.partial(check_finite, network, row) if finite else None
+        yield network(group, upto, check)
+        row += len(group)
 
 
-def trace(network: Network, x: np.ndarray) -> list[Pass]:
+def check_finite(network: Network, row: int, k: int, z: np.ndarray) -> None:
+    """Refuse the first inf/nan of layer ``k``'s Z (rows counted from ``row``)."""
+    if np.isfinite(z).all():
+        return
+    i, j = (int(v) for v in np.argwhere(~np.isfinite(np.atleast_2d(z)))[0])
+    where = "Z" if len(network) == 1 else f"layer {k}: Z{k}"
+    raise InputError(
+        f"{where} overflows {z.dtype} at sample {row + i}, neuron {j}",
+        expected="values whose products and sums stay finite; --allow-nonfinite writes inf/nan",
+    )
+
+
+def trace(network: Network, x: np.ndarray, *, finite: bool = True) -> list[Pass]:
     """Every layer's Z and A for rows ``x`` (tables, explain), with the threads a stream
     of the same rows would use, so the numbers shown are the numbers written."""
-    with ExitStack() as stack:
+    with ExitStack() as stack, np.errstate(all="ignore"):
         Threads(network, stack).before(len(x))
-        return network.forward(x)
+        passes = network.forward(x)
+    if finite:
+        for k, res in enumerate(passes, 1):
+            check_finite(network, 0, k, res.z)
+    return passes
+
+
+def located(blocks: Iterator[Array], source: str) -> Iterator[Array]:
+    """The blocks, with any error from computing them attributed to the input."""
+    try:
+        yield from blocks
+    except InputError as e:
+        raise e.located(source) from None
 
 
 def argmax(blocks: Iterable[Array]) -> Iterator[np.ndarray]:

@@ -132,15 +132,35 @@ class Peekable:
             return data
         return self.fp.read(n)
 
-    def readline(self) -> bytes:
+    def readline(self, limit: int = -1) -> bytes:
+        """One line, or its first ``limit`` bytes when it is longer (as io's readline)."""
         if self.head:
             i = self.head.find(b"\n")
-            if i >= 0:
+            if i >= 0 and (limit < 0 or i < limit):
                 data, self.head = self.head[: i + 1], self.head[i + 1 :]
                 return data
+            if 0 <= limit <= len(self.head):
+                data, self.head = self.head[:limit], self.head[limit:]
+                return data
             data, self.head = self.head, b""
-            return data + self.fp.readline()
-        return self.fp.readline()
+            return data + self.fp.readline(-1 if limit < 0 else limit - len(data))
+        return self.fp.readline(limit)
+
+
+def read_line(src: Peekable, source: str, lineno: int | None = None) -> bytes:
+    """The next line, refused before it is read whole if it is longer than the memory
+    budget allows (a row millions of values wide, or a stream with no newline at all)."""
+    from nncalc import limits
+
+    longest = limits.max_line()
+    data = src.readline(longest + 1)
+    if len(data) > longest and not data.endswith(b"\n"):
+        where = source if lineno is None else f"{source}:{lineno}"
+        raise limits.refuse(
+            f"a line longer than {limits.human(longest)}", source=where,
+            why=f"a row too wide, or no line end (a line takes ~{limits.LINE_FACTOR}× its size)",
+        )  # fmt: skip
+    return data
 
 
 def resolve_format(name: str, src: Peekable, options: ReadOptions) -> Format:
@@ -219,6 +239,19 @@ class RowReader:
         return detection(self.source, self.format, self.delimiter, self.header)
 
     def read_all(self) -> Matrix:
-        parts = list(self.blocks())
+        """Every row at once (tables, shapes, explain): refused past a quarter of the
+        memory budget, which X, Z, A and their drawing share; streaming has no such bound."""
+        from nncalc import limits
+
+        room = limits.budget() // 4
+        parts, held = [], 0
+        for block in self.blocks():
+            held += block.nbytes
+            if held > room:
+                raise limits.refuse(
+                    f"X whole for tables (more than {limits.human(room)})", source=self.source,
+                    why="piped or with --format, rows stream and any number fit",
+                )  # fmt: skip
+            parts.append(block)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         return Matrix(values, self.source, self.format, self.delimiter, self.header)

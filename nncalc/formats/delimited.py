@@ -16,9 +16,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from nncalc import limits
 from nncalc.errors import InputError
 
-from . import Format, Peekable, ReadOptions, RowReader
+from . import Format, Peekable, ReadOptions, RowReader, read_line
 
 CHUNK_BYTES = 8 << 20
 FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
@@ -78,7 +79,7 @@ class DelimitedReader(RowReader):
     # -- the first line decides delimiter and header ---------------------------------
     def _preamble(self) -> None:
         while True:
-            raw = self.src.readline()
+            raw = read_line(self.src, self.source, self.lineno + 1)
             if not raw:
                 return
             self.lineno += 1
@@ -230,7 +231,15 @@ class DelimitedReader(RowReader):
         if not data:
             return None
         if not data.endswith(b"\n"):
-            data += self.src.readline()
+            data += read_line(self.src, self.source)
+        if len(data) > limits.max_line():  # a small budget: no line of it may be longer
+            ends = np.flatnonzero(np.frombuffer(data, np.uint8) == ord("\n"))
+            starts = np.concatenate([[-1], ends])
+            if np.diff(np.append(starts, len(data) - 1)).max() > limits.max_line():
+                raise limits.refuse(
+                    f"a line longer than {limits.human(limits.max_line())}", source=self.source,
+                    why=f"a row too wide (a line takes ~{limits.LINE_FACTOR}× its size)",
+                )  # fmt: skip
         return data
 
     def _parse_chunk(self, data: bytes) -> np.ndarray:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import io
 import math
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import orjson
 
+from nncalc import limits
 from nncalc.errors import InputError
 
-from . import Format, Matrix, Peekable, ReadOptions, RowReader
+from . import Format, Matrix, Peekable, ReadOptions, RowReader, read_line
 
-MAX_JSON_BYTES = 256 << 20
 NDJSON_BLOCK_ROWS = 65536
+NDJSON_BLOCK_BYTES = 8 << 20  # and no more rows than fill this (wide rows), at least one
 PARAM_KEYS = {
     "x": ("inputs", "x", "X"),
     "w": ("weights", "w", "W"),
@@ -24,13 +26,14 @@ PARAM_KEYS = {
 METADATA_KEYS = ("meta", "init", "seed", "layout", "recipe")
 
 
-def loads(data: bytes, source: str) -> Any:
-    if len(data) > MAX_JSON_BYTES:
-        raise InputError(
-            f"JSON input of more than {MAX_JSON_BYTES >> 20} MiB is too large to load at once",
-            source=source,
-            expected=f"at most {MAX_JSON_BYTES >> 20} MiB; CSV or NDJSON stream",
-        )
+def loads(data: bytes, source: str, limit: int | None = None) -> Any:
+    """Parse one JSON document, refusing one larger than ``limit`` bytes (whose parse
+    would not fit the memory budget) before parsing it."""
+    if limit is not None and len(data) > limit:
+        raise limits.refuse(
+            f"a JSON document of more than {limits.human(limit)}", source=source,
+            why=f"parsing takes ~{limits.JSON_FACTOR}× its size; CSV and NDJSON rows stream",
+        )  # fmt: skip
     if not data.strip():
         raise InputError(
             "no numbers found (empty input)",
@@ -150,6 +153,11 @@ def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -
     """An array from a binary file (npz) as float64, refusing what is not a number."""
     if arr.dtype.kind not in "iuf":
         raise InputError(f"holds {arr.dtype} values", source=source, expected="real numbers")
+    if arr.ndim > 2:
+        raise InputError(
+            f"holds a {arr.ndim}-D array ({'×'.join(map(str, arr.shape))})", source=source,
+            expected="a number, a vector or a matrix (reshape it to samples × features)",
+        )  # fmt: skip
     arr = arr.astype(np.float64)
     if not allow_nonfinite and not np.isfinite(arr).all():
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
@@ -163,11 +171,11 @@ def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -
 
 def read_bounded(src: Peekable) -> bytes:
     """The whole of a JSON input, but never more than the limit (+1 byte to tell)."""
-    return src.read(MAX_JSON_BYTES + 1)
+    return src.read(limits.max_json() + 1)
 
 
 def read_json(src: Peekable, source: str, options: ReadOptions) -> np.ndarray:
-    obj = loads(read_bounded(src), source)
+    obj = loads(read_bounded(src), source, limits.max_json())
     if isinstance(obj, dict) and options.role:
         obj = pick_role(obj, options.role, source)
     return to_array(obj, source, options.allow_nonfinite)
@@ -185,10 +193,32 @@ def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
 
 
 def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
+    """The arrays of an .npz, in bounded memory: the archive is read up to the budget,
+    and every member is refused by the size its zip header declares (the reader never
+    inflates more than that) before it is inflated, so a zip bomb costs nothing."""
+    if src.head[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):  # /dev/zero, text, ...
+        raise InputError("not a readable .npz archive (not a zip file)", source=source,
+                         expected="a file written by numpy.savez")  # fmt: skip
+    room = limits.budget()
+    data = src.read(room // 2 + 1)
+    if len(data) > room // 2:
+        raise limits.refuse(f"an .npz archive of more than {limits.human(room // 2)}",
+                            source=source, why="it is read whole")  # fmt: skip
+    room -= len(data)
     try:
-        with np.load(io.BytesIO(src.read()), allow_pickle=False) as z:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():  # an array and its bytes are both held while loading
+                if 2 * info.file_size > room:
+                    raise limits.refuse(
+                        f"member {info.filename!r} ({limits.human(info.file_size)} inflated)",
+                        source=source, why="an array is held whole while it loads",
+                    )  # fmt: skip
+                room -= 2 * info.file_size
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
             return {k: np.asarray(z[k]) for k in z.files}
-    except Exception as e:  # numpy raises many kinds for a corrupt archive
+    except limits.MemoryLimitError:
+        raise
+    except Exception as e:  # numpy and zipfile raise many kinds for a corrupt archive
         raise InputError(
             f"not a readable .npz archive ({e})",
             source=source,
@@ -207,7 +237,7 @@ def read_params(
     if fmt is Format.NPZ:
         raw = read_npz(src, source)
     else:
-        obj = loads(read_bounded(src), source)
+        obj = loads(read_bounded(src), source, limits.max_json())
         if not isinstance(obj, dict):
             raise InputError(
                 "is not a JSON object",
@@ -265,16 +295,19 @@ class NdjsonReader(RowReader):
         lineno = 0
         produced = 0
         while True:
-            raw = self.src.readline()
+            raw = read_line(self.src, self.source, lineno + 1)
             if not raw:
                 break
             lineno += 1
             if not raw.strip():
                 continue
+            try:
+                obj = loads(raw, self.source)
+            except InputError as e:  # orjson counts lines within the one line it saw
+                e.line = lineno
+                raise
             row = np.atleast_1d(
-                to_array(
-                    loads(raw, self.source), self.source, self.options.allow_nonfinite, line=lineno
-                )
+                to_array(obj, self.source, self.options.allow_nonfinite, line=lineno)
             )
             if row.ndim != 1:
                 raise InputError(
@@ -293,7 +326,7 @@ class NdjsonReader(RowReader):
                     expected=f"{width} values on every line",
                 )
             rows.append(row)
-            if len(rows) >= NDJSON_BLOCK_ROWS:
+            if len(rows) >= NDJSON_BLOCK_ROWS or len(rows) * width * 8 >= NDJSON_BLOCK_BYTES:
                 produced += len(rows)
                 yield np.stack(rows)
                 rows = []

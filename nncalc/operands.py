@@ -22,9 +22,9 @@ from .formats import (
     RowReader,
     format_from_name,
     open_rows,
-    read_matrix,
 )
 from .formats.jsonio import WholeReader, read_params
+from .formats.spec import read_param
 from .shapes import Labels, Layout, plan
 
 
@@ -99,8 +99,9 @@ def _check_stdin_once(req: Request) -> None:
 
 
 def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> Matrix:
-    """W or b from its own file; a saved parameters file works too (its entry for role)."""
-    return read_matrix(open_source(name, stack), display_name(name), options._replace(role=role))
+    """W or b from its own file (detected, or forced by a ``?header=1`` suffix: X's read
+    options never apply), a literal ``-b 0.5``; a parameters file gives its entry for role."""
+    return read_param(name, role, options, lambda path: open_source(path, stack))
 
 
 def load_params_file(req: Request, stack: ExitStack) -> dict[str, np.ndarray]:

@@ -23,12 +23,15 @@ from nncalc.sink import Sink, output_mode
 from .options import (
     AllowNonfinite,
     Biases,
+    Columns,
     Decimal,
     Delimiter,
+    DropColumns,
     DType,
     DTypeOpt,
     Force,
     Header,
+    IdColumn,
     Init,
     InputFormat,
     LayoutOpt,
@@ -39,6 +42,7 @@ from .options import (
     ParamsOpt,
     Precision,
     Seed,
+    SkipRows,
     Verbose,
     Weights,
     make_request,
@@ -128,6 +132,10 @@ def forward(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    columns: Columns = None,
+    drop_columns: DropColumns = None,
+    skip_rows: SkipRows = 0,
+    id_column: IdColumn = None,
     verbose: Verbose = False,
 ) -> None:
     """Compute A = ReLU(X·W + b) and show every step.
@@ -144,7 +152,7 @@ def forward(
     names = stdin_default(inputs, params)
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite,
+        decimal, allow_nonfinite, columns, drop_columns, skip_rows, id_column,
     )  # fmt: skip
     job = Job(req, activation, dtype.value, verbose, force, save_params, show_recipe)
     if out_dir is not None or len(names) > 1:
@@ -275,7 +283,8 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
             raise
         report(job, [reader.detected(), *params.details], params)
         save_params(job, layer, params)
-        writer = Writer(fmt, header=out_header(reader.header, params, layer.p), one_row=single)
+        writer = Writer(fmt, header=out_header(reader.header, params, layer.p), one_row=single,
+                        ids=reader.ids, id_name=reader.id_name)  # fmt: skip
         rows = share_cores(counted(chain([np.atleast_2d(first)], blocks)), layer, stack)
         with Sink(output, protect=job.protect(), force=job.force) as sink:
             for data in writer.encode(stream(rows, layer)):

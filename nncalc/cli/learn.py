@@ -18,9 +18,12 @@ from nncalc.shapes import Labels, Plan, plan
 from .options import (
     AllowNonfinite,
     Biases,
+    Columns,
     Decimal,
     Delimiter,
+    DropColumns,
     Header,
+    IdColumn,
     Init,
     InputFormat,
     LayoutOpt,
@@ -29,6 +32,7 @@ from .options import (
     Precision,
     Seed,
     ShapesFmt,
+    SkipRows,
     Weights,
     make_request,
     print_items,
@@ -89,6 +93,10 @@ def shapes(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    columns: Columns = None,
+    drop_columns: DropColumns = None,
+    skip_rows: SkipRows = 0,
+    id_column: IdColumn = None,
 ) -> None:
     """Show how X, W and b fit together (m, n, p) and, if they don't, why and how to fix it.
 
@@ -99,7 +107,7 @@ def shapes(
     """
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite,
+        decimal, allow_nonfinite, columns, drop_columns, skip_rows, id_column,
     )  # fmt: skip
     loaded = _load(inputs, req)
     pr = loaded.params
@@ -167,6 +175,10 @@ def explain(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    columns: Columns = None,
+    drop_columns: DropColumns = None,
+    skip_rows: SkipRows = 0,
+    id_column: IdColumn = None,
 ) -> None:
     """Show one sample's arithmetic term by term, as a teacher writes it on the board:
     z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03
@@ -178,7 +190,7 @@ def explain(
 
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite,
+        decimal, allow_nonfinite, columns, drop_columns, skip_rows, id_column,
     )  # fmt: skip
     loaded = _load(inputs, req)
     x = loaded.x.values

@@ -146,6 +146,35 @@ Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in CSV: '.
 AllowNonfinite = Annotated[
     bool, typer.Option("--allow-nonfinite", help="Accept nan/inf cells (refused by default).")
 ]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Input columns to read, like cut -f: 1-4, names (sepal_length,petal_width) or both.",
+        show_default=False,
+    ),
+]
+DropColumns = Annotated[
+    str | None,
+    typer.Option(
+        "--drop-columns",
+        help="Input columns to leave out (positions or names).",
+        show_default=False,
+    ),
+]
+SkipRows = Annotated[
+    int,
+    typer.Option("--skip-rows", min=0, help="Skip this many lines first (scikit-learn's CSVs: 1)."),
+]
+IdColumn = Annotated[
+    str | None,
+    typer.Option(
+        "--id-column",
+        help="A label column (name or position) not read as numbers but written before A's "
+        "columns in CSV/TSV output, so rows stay identifiable.",
+        show_default=False,
+    ),
+]
 DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Computation precision.")]
 Verbose = Annotated[
     bool,
@@ -170,7 +199,13 @@ def read_options(
     header: bool | None,
     decimal: str,
     allow_nonfinite: bool,
+    columns: str | None = None,
+    drop_columns: str | None = None,
+    skip_rows: int = 0,
+    id_column: str | None = None,
 ) -> ReadOptions:
+    """How to read X; W and b files are detected on their own (or forced per file with a
+    suffix: ``-w 'weights.csv?header=1&delimiter=;'``)."""
     if decimal not in (".", ","):
         raise UsageError(f"--decimal must be '.' or ',', got {decimal!r}")
     if delimiter is not None:
@@ -180,7 +215,10 @@ def read_options(
         elif len(delimiter) != 1:
             raise UsageError(f"--delimiter must be one character or tab/space, got {delimiter!r}")
     fmt = Format(input_format.value) if input_format else None
-    return ReadOptions(fmt, delimiter, header, decimal, allow_nonfinite)
+    return ReadOptions(
+        fmt, delimiter, header, decimal, allow_nonfinite,
+        columns=columns, drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
+    )  # fmt: skip
 
 
 def make_request(
@@ -196,10 +234,15 @@ def make_request(
     header: bool | None,
     decimal: str,
     allow_nonfinite: bool,
+    columns: str | None = None,
+    drop_columns: str | None = None,
+    skip_rows: int = 0,
+    id_column: str | None = None,
 ) -> Request:
     """The operands every computing command takes, checked (inputs are set later)."""
     check_seed(seed)
-    read = read_options(input_format, delimiter, header, decimal, allow_nonfinite)
+    read = read_options(input_format, delimiter, header, decimal, allow_nonfinite, columns,
+                        drop_columns, skip_rows, id_column)  # fmt: skip
     return Request(None, weights, biases, params, neurons, seed, init, layout_of(layout), read)
 
 

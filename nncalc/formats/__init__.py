@@ -7,6 +7,7 @@ Writers return bytes; only the CLI writes to streams.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import PurePath
@@ -47,6 +48,19 @@ class ReadOptions(NamedTuple):
     # "x", "w" or "b": which entry to take from a file of named parameters (a JSON
     # object or an .npz written by --save-params), so -w/-b accept such files too
     role: str | None = None
+    # choosing columns and rows (see :mod:`.select`): specs like ``cut -f``
+    columns: str | None = None
+    drop_columns: str | None = None
+    skip_rows: int = 0
+    id_column: str | None = None  # a label column kept beside the output, not parsed
+    origin: str | None = None  # the file name as given (for hints on W and b)
+
+    def flag(self, name: str, value: str) -> str:
+        """How the user sets option ``name`` for this file: a CLI flag for X, a suffix
+        on the file name for W and b (whose files never take X's flags)."""
+        if self.role in ("w", "b"):
+            return f"'{self.origin or 'FILE'}?{name}={value or '1'}'"
+        return f"--{name} {value}".rstrip()
 
 
 DEFAULTS = ReadOptions()
@@ -60,9 +74,11 @@ class Matrix(NamedTuple):
     format: Format
     delimiter: str | None = None
     header: list[str] | None = None
+    note: str | None = None  # what else detection noticed (an index column, a likely header)
 
     def detected(self) -> str:
-        return detection(self.source, self.format, self.delimiter, self.header, self.values.shape)
+        text = detection(self.source, self.format, self.delimiter, self.header, self.values.shape)
+        return f"{text}; {self.note}" if self.note else text
 
 
 def detection(
@@ -211,6 +227,10 @@ class RowReader:
     format: Format
     delimiter: str | None = None
     header: list[str] | None = None
+    # with --id-column: one list of labels per block, queued as each block is yielded
+    ids: deque[list[str]] | None = None
+    id_name: str | None = None
+    notes: list[str] = []  # noqa: RUF012 - never mutated on the class
 
     def blocks(self) -> Iterator[np.ndarray]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -221,4 +241,5 @@ class RowReader:
     def read_all(self) -> Matrix:
         parts = list(self.blocks())
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return Matrix(values, self.source, self.format, self.delimiter, self.header)
+        note = "; ".join(self.notes) or None
+        return Matrix(values, self.source, self.format, self.delimiter, self.header, note)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+from collections import deque
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,10 +21,12 @@ import numpy as np
 from nncalc.errors import InputError
 
 from . import Format, Peekable, ReadOptions, RowReader
+from .select import choose
 
 CHUNK_BYTES = 8 << 20
 FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
 NONFINITE_HINT = "a finite number; --allow-nonfinite lets nan/inf through"
+DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
 
 
 def _decode(raw: bytes, source: str, line: int) -> str:
@@ -73,10 +77,18 @@ class DelimitedReader(RowReader):
         self.ncols: int | None = None
         self.lineno = 0  # physical lines consumed so far
         self._first: tuple[int, str] | None = None
+        self.keep: list[int] | None = None  # the numeric columns, when not all of them
+        self.id_index: int | None = None
+        self.ids: deque[list[str]] | None = deque() if options.id_column else None
+        self.notes: list[str] = []
         self._preamble()
 
     # -- the first line decides delimiter and header ---------------------------------
     def _preamble(self) -> None:
+        for _ in range(self.options.skip_rows):
+            if not self.src.readline():
+                break
+            self.lineno += 1
         while True:
             raw = self.src.readline()
             if not raw:
@@ -102,11 +114,40 @@ class DelimitedReader(RowReader):
         header = self.options.header
         if header is None:
             header = not any(_is_number(f) for f in fields)
+        names = [f.strip().strip('"') for f in fields] if header else None
         if header:
-            self.header = [f.strip().strip('"') for f in fields]
-            self.ncols = len(fields)
+            self.header = names
         else:
             self._first = (self.lineno, text)
+            self._suspect_header(fields)
+        self.ncols = len(fields)
+        o = self.options
+        if o.columns or o.drop_columns or o.id_column or (names and not names[0]):
+            keep, self.id_index, index = choose(
+                names, len(fields), self.source, o.columns, o.drop_columns, o.id_column
+            )
+            if index:
+                self.notes.append("first column is an index (empty header cell): not read")
+            if keep != list(range(len(fields))):
+                self.keep = keep
+            if names:
+                self.header = [names[i] for i in keep]
+                if self.id_index is not None:
+                    self.id_name = names[self.id_index]
+
+    def _suspect_header(self, fields: list[str]) -> None:
+        """A first row 0,1,2… or 1,2,3… is more often column labels than data."""
+        cells = [f.strip().strip('"') for f in fields]
+        if len(cells) > 1 and all(c.isdigit() for c in cells):
+            k = [int(c) for c in cells]
+            if k in (list(range(len(k))), list(range(1, len(k) + 1))):
+                how = self.options.flag("header", "1")
+                self.notes.append(
+                    f"the first row may be a header ({','.join(cells)}): if so, use {how}"
+                )
+
+    def detected(self) -> str:
+        return "; ".join([super().detected(), *self.notes])
 
     # -- line parser --------------------------------------------------------------------
     def _split(self, line: str) -> list[str]:
@@ -143,7 +184,7 @@ class DelimitedReader(RowReader):
             pos += 1
         return pos + 1
 
-    def _parse_line(self, line: str, lineno: int) -> list[float]:
+    def _parse_line(self, line: str, lineno: int, ids: list[str] | None = None) -> list[float]:
         fields = self._split(line)
         if self.ncols is None:
             self.ncols = len(fields)
@@ -156,7 +197,10 @@ class DelimitedReader(RowReader):
             )
         decimal = self.options.decimal
         values = []
-        for i, cell in enumerate(fields):
+        if ids is not None and self.id_index is not None:
+            ids.append(fields[self.id_index].strip().strip('"'))
+        for i in range(len(fields)) if self.keep is None else self.keep:
+            cell = fields[i]
             c = cell.strip().strip('"')
             if decimal != ".":
                 c = c.replace(decimal, ".")
@@ -165,12 +209,17 @@ class DelimitedReader(RowReader):
                     raise ValueError
                 v = float(c)
             except ValueError:
+                why = self._why(cell.strip(), fields, lineno)
                 hint = "a number"
-                if lineno == self._first_data_line() and self.options.header is None:
-                    hint = "a number; use --header if the first row is a header"
+                if not why and lineno == self._first_data_line() and self.options.header is None:
+                    hint = (
+                        f"a number; use {self.options.flag('header', '')} if the first row "
+                        "is a header"
+                    )
                 shown = cell.strip() or "an empty cell"
                 raise InputError(
-                    f"{shown!r} is not a number" if cell.strip() else f"{shown} is not a number",
+                    (f"{shown!r} is not a number" if cell.strip() else f"{shown} is not a number")
+                    + why,
                     source=self.source,
                     line=lineno,
                     col=self._col(line, i),
@@ -187,10 +236,32 @@ class DelimitedReader(RowReader):
             values.append(v)
         return values
 
+    def _why(self, cell: str, fields: list[str], lineno: int) -> str:
+        """What most likely went wrong, in words that name the file and the option."""
+        o = self.options
+        if DECIMAL_COMMA.match(cell.strip('"')) and o.decimal == "." and self.delimiter != ",":
+            seen = {";": "semicolons", "\t": "tabs", None: "spaces"}.get(self.delimiter)
+            return (
+                f" ({seen or 'delimiter ' + repr(self.delimiter)} detected: is it "
+                f"{o.flag('decimal', ',')}?)"
+            )
+        if lineno != self._first_data_line() or o.header is not None:
+            return ""
+        cells = [f.strip().strip('"') for f in fields]
+        if any(map(_is_number, cells)):
+            if len(cells) > 2 and all(c.isdigit() for c in cells[:2]):
+                return (f" (row {lineno} of {self.source} is scikit-learn's preamble, "
+                        f"{cells[0]} samples × {cells[1]} features: use "
+                        f"{o.flag('skip-rows', str(lineno))})")  # fmt: skip
+            return f" (row {lineno} of {self.source} is its header (use {o.flag('header', '')}))"
+        return ""
+
     def _first_data_line(self) -> int | None:
         return self._first[0] if self._first else None
 
-    def _parse_lines(self, data: bytes, first_line: int) -> np.ndarray:
+    def _parse_lines(
+        self, data: bytes, first_line: int, ids: list[str] | None = None
+    ) -> np.ndarray:
         rows: list[list[float]] = []
         for k, raw in enumerate(data.split(b"\n")):
             lineno = first_line + k
@@ -199,8 +270,9 @@ class DelimitedReader(RowReader):
             text = _decode(raw, self.source, lineno).rstrip("\r")
             if text.lstrip().startswith("#"):
                 continue
-            rows.append(self._parse_line(text, lineno))
-        return np.array(rows, dtype=np.float64).reshape(len(rows), self.ncols or 0)
+            rows.append(self._parse_line(text, lineno, ids))
+        width = len(self.keep) if self.keep is not None else self.ncols or 0
+        return np.array(rows, dtype=np.float64).reshape(len(rows), width)
 
     # -- fast path ------------------------------------------------------------------------
     def _fast_ok(self, data: bytes) -> bool:
@@ -210,6 +282,7 @@ class DelimitedReader(RowReader):
             and self.delimiter is not None
             and len(self.delimiter) == 1
             and self.options.decimal == "."
+            and self.id_index is None
             and b'"' not in data
             and b"#" not in data
             and b"_" not in data
@@ -219,6 +292,8 @@ class DelimitedReader(RowReader):
         from . import fastcsv
 
         arr = fastcsv.parse(data, self.delimiter or ",", self.ncols or 0)
+        if arr is not None and self.keep is not None:
+            arr = np.ascontiguousarray(arr[:, self.keep])
         if arr is None or (not self.options.allow_nonfinite and not np.isfinite(arr).all()):
             return None
         return arr
@@ -233,23 +308,32 @@ class DelimitedReader(RowReader):
             data += self.src.readline()
         return data
 
-    def _parse_chunk(self, data: bytes) -> np.ndarray:
+    def _parse_chunk(self, data: bytes) -> tuple[np.ndarray, list[str] | None]:
         """Chunks must be parsed in order: line numbers are counted here (in the parse
         thread for large inputs, off the reading and writing thread)."""
         start = self.lineno + 1
         self.lineno += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        ids: list[str] | None = [] if self.ids is not None else None
         block = self._parse_fast(data) if self._fast_ok(data) else None
-        return self._parse_lines(data, start) if block is None else block
+        return (self._parse_lines(data, start, ids) if block is None else block), ids
 
     def blocks(self) -> Iterator[np.ndarray]:
+        """Row blocks; with an id column, each block's labels are queued on ``ids`` just
+        before it is yielded, so a writer can take them row for row."""
         produced = 0
         if self._first is not None:
             lineno, text = self._first
             produced += 1
-            yield np.array([self._parse_line(text, lineno)], dtype=np.float64)
-        for block in self._parsed_chunks():
+            ids: list[str] | None = [] if self.ids is not None else None
+            row = self._parse_line(text, lineno, ids)
+            if self.ids is not None and ids is not None:
+                self.ids.append(ids)
+            yield np.array([row], dtype=np.float64)
+        for block, ids in self._parsed_chunks():
             if len(block):
                 produced += len(block)
+                if self.ids is not None and ids is not None:
+                    self.ids.append(ids)
                 yield block
         if not produced:
             what = "only a header" if self.header else "no numbers"
@@ -257,7 +341,7 @@ class DelimitedReader(RowReader):
                 f"{what} (empty input)", source=self.source, expected="at least one row of numbers"
             )
 
-    def _parsed_chunks(self) -> Iterator[np.ndarray]:
+    def _parsed_chunks(self) -> Iterator[tuple[np.ndarray, list[str] | None]]:
         """Parsed chunks in order.  From the second chunk on (a large input), chunk k+1 is
         parsed in a worker thread while the caller computes and writes chunk k; the
         parser releases the GIL.  Reading stays on this thread, so no thread is ever

@@ -1,0 +1,260 @@
+"""Real data without pre-processing (issue 14): per-file read options, hints that name
+the file and the option, column and row selection, scikit-learn's CSV layouts."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nncalc import forward
+from nncalc.cli import app
+from nncalc.errors import InputError, UsageError
+from nncalc.formats import ReadOptions, open_rows, read_matrix
+from nncalc.formats.spec import literal, split_options
+from nncalc.formats.write import Writer
+from tests.conftest import assert_one_error_line, run_nncalc
+from tests.sklearn_layouts import LAYOUTS, features, write_sklearn_csv
+
+runner = CliRunner()
+ENV = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def invoke(*args: str | Path, stdin: bytes | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, [str(a) for a in args], input=stdin, env=ENV)
+
+
+def csv_values(text: str) -> np.ndarray:
+    return read_matrix(io.BytesIO(text.encode()), "out").values
+
+
+X3 = "1,2\n3,4\n5,6\n"  # three samples, no header
+W_HEADERISH = "0,1\n0.5,-1\n2,0.25\n"  # column labels 0,1 on top of a 2×2 W
+
+
+# -- read options belong to the file they describe ------------------------------------
+def test_split_options_parses_the_suffix() -> None:
+    assert split_options("w.csv?header=1&delimiter=semicolon&decimal=,&skip_rows=2") == (
+        "w.csv",
+        {"header": True, "delimiter": ";", "decimal": ",", "skip_rows": 2},
+    )
+    assert split_options("w.csv?header=no&format=tsv")[1]["header"] is False
+    for bad in ("w.csv?colour=red", "w.csv?header=maybe", "w.csv?decimal=;", "w.csv?header"):
+        with pytest.raises(UsageError):
+            split_options(bad)
+
+
+def test_a_file_that_has_the_name_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("w.csv?header=1").write_text("1\n")
+    assert split_options("w.csv?header=1") == ("w.csv?header=1", {})
+    Path("0.5").write_text("0.25\n")
+    (tmp_path / "x.csv").write_text("1\n")
+    r = invoke("forward", "x.csv", "-w", "w.csv?header=1", "-b", "0.5", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    assert csv_values(r.stdout).tolist() == [[1.25]]  # 1·1 + 0.25 from the file "0.5"
+
+
+def test_literal_biases() -> None:
+    assert literal("0.5").tolist() == 0.5
+    assert literal("0.5,-0.5").tolist() == [0.5, -0.5]
+    for name in ("b.csv", "1,x", "nan", "1_0", "", "1,,2"):
+        assert literal(name) is None
+
+
+@pytest.mark.parametrize("bias", ["0.5", "0.5,0.5", "-0.5"])
+def test_b_as_numbers_on_the_command_line(tmp_path: Path, bias: str) -> None:
+    (tmp_path / "x.csv").write_text(X3)
+    (tmp_path / "w.csv").write_text("1,0\n0,1\n")
+    r = invoke("forward", tmp_path / "x.csv", "-w", tmp_path / "w.csv", "-b", bias, "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    b = np.array([float(v) for v in bias.split(",")])
+    want = forward(np.array([[1, 2], [3, 4], [5, 6]]), np.eye(2), b).a
+    assert csv_values(r.stdout).tobytes() == want.tobytes()
+
+
+def test_header_for_w_no_longer_eats_a_sample(tmp_path: Path) -> None:
+    """Once, --header to fix W's labels also dropped X's first sample (exit 0)."""
+    (tmp_path / "x.csv").write_text(X3)
+    (tmp_path / "w.csv").write_text(W_HEADERISH)
+    x, w = tmp_path / "x.csv", str(tmp_path / "w.csv")
+    r = invoke("forward", x, "-w", w + "?header=1", "-b", "0,0", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    want = forward(np.array([[1, 2], [3, 4], [5, 6]]), [[0.5, -1], [2, 0.25]], [0, 0]).a
+    assert csv_values(r.stdout).tobytes() == want.tobytes()  # all three samples
+    # --header is X's own: it can no longer reach W (W keeps its three rows, so the
+    # shapes disagree and say so, rather than silently dropping X's row)
+    (tmp_path / "xh.csv").write_text("f1,f2\n" + X3)
+    r = invoke("forward", tmp_path / "xh.csv", "--header", "-w", w, "-b", "0,0", "-f", "csv")
+    assert r.exit_code == 1
+    r = invoke("forward", tmp_path / "xh.csv", "--header", "-w", w + "?header=1", "-b", "0,0")
+    assert r.exit_code == 0, r.stderr
+    assert r.stdout.splitlines()[0] == "0,1"  # W's column names head A's columns
+    assert len(r.stdout.splitlines()) == 4
+
+
+def test_verbose_reports_each_file_and_the_likely_header(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text(X3)
+    (tmp_path / "w.csv").write_text("0,1\n0.5,-1\n")
+    r = invoke("forward", tmp_path / "x.csv", "-w", tmp_path / "w.csv", "-b", "0", "-v",
+               "-f", "csv")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert any(ln.startswith(f"nncalc: {tmp_path / 'x.csv'}: format csv") for ln in lines)
+    w_line = next(ln for ln in lines if f"{tmp_path / 'w.csv'}:" in ln)
+    assert "the first row may be a header (0,1)" in w_line
+    assert f"'{tmp_path / 'w.csv'}?header=1'" in w_line
+    assert any("0: format csv" in ln and "command line" in ln for ln in lines)
+
+
+def test_semicolon_decimal_comma_x_with_an_ordinary_w(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("a;b\n-0,9;1,5\n2;0,25\n")
+    (tmp_path / "w.csv").write_text("0.5,1\n-1,2\n")
+    x, w = tmp_path / "x.csv", tmp_path / "w.csv"
+    r = invoke("forward", x, "--decimal", ",", "-w", w, "-b", "0.5,0.5", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    want = forward([[-0.9, 1.5], [2, 0.25]], [[0.5, 1], [-1, 2]], [0.5, 0.5]).a
+    assert csv_values(r.stdout).tobytes() == want.tobytes()
+    # without it: one line naming the option
+    proc = run_nncalc("forward", str(x), "-w", str(w), "-b", "0.5")
+    hint = "'-0,9' is not a number (semicolons detected: is it --decimal ,?)"
+    assert_one_error_line(proc, 1, hint)
+
+
+def test_decimal_comma_w_is_forced_on_its_own_name(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("1,2\n")
+    (tmp_path / "w.csv").write_text("0,5;1\n-1;2\n")
+    w = str(tmp_path / "w.csv")
+    r = invoke("forward", tmp_path / "x.csv", "-w", w, "-b", "0")
+    assert r.exit_code == 1 and f"is it '{w}?decimal=,'?" in r.stderr
+    r = invoke("forward", tmp_path / "x.csv", "-w", w + "?decimal=,", "-b", "0", "-f", "csv")
+    assert r.exit_code == 0 and csv_values(r.stdout).tolist() == [[0.0, 5.0]]
+
+
+def test_a_mixed_first_row_is_named_a_header(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("sample,0,1\n1,2,3\n")
+    r = invoke("forward", tmp_path / "x.csv", "-p", "2", "--seed", "1")
+    assert r.exit_code == 1
+    assert f"(row 1 of {tmp_path / 'x.csv'} is its header (use --header))" in r.stderr
+
+
+# -- scikit-learn's layouts --------------------------------------------------------------
+@pytest.mark.parametrize("name", list(LAYOUTS))
+def test_sklearn_csv_with_skip_rows_and_columns(tmp_path: Path, name: str) -> None:
+    path = write_sklearn_csv(tmp_path, name)
+    n, _ = LAYOUTS[name]
+    x, y = features(name)
+    bare = invoke("forward", path, "-p", "2", "--seed", "0", "-f", "csv")
+    assert bare.exit_code == 1
+    assert f"row 1 of {path} is scikit-learn's preamble, 6 samples × {n} features" in bare.stderr
+    assert "use --skip-rows 1" in bare.stderr
+    for pick in (["--columns", f"1-{n}"], ["--drop-columns", str(n + 1)], ["--columns", f"-{n}"]):
+        r = invoke("forward", path, "--skip-rows", "1", *pick, "-p", "2", "--seed", "0",
+                   "-f", "csv")  # fmt: skip
+        assert r.exit_code == 0, r.stderr
+        rs = np.random.RandomState(0)
+        w, b = rs.randn(n, 2), rs.randn(2)
+        assert csv_values(r.stdout).tobytes() == forward(x, w, b).a.tobytes()
+    # the target kept as the row label
+    r = invoke("forward", path, "--skip-rows", "1", "--id-column", str(n + 1), "-p", "2",
+               "--seed", "0", "-f", "csv")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert [ln.split(",")[0] for ln in r.stdout.splitlines()] == [str(t) for t in y]
+
+
+def test_columns_by_name_and_position_mixed(tmp_path: Path) -> None:
+    (tmp_path / "iris.csv").write_text(
+        "sepal_length,sepal_width,petal_length,petal_width,species\n"
+        "5.1,3.5,1.4,0.2,setosa\n6.3,3.3,6.0,2.5,virginica\n"
+    )
+    x = tmp_path / "iris.csv"
+    picks = {
+        "sepal_length,petal_width": [[5.1, 0.2], [6.3, 2.5]],
+        "1-2,petal_width": [[5.1, 3.5, 0.2], [6.3, 3.3, 2.5]],
+        "4,1": [[0.2, 5.1], [2.5, 6.3]],
+    }
+    for spec, want in picks.items():
+        m = read_matrix(io.BytesIO(x.read_bytes()), str(x), ReadOptions(columns=spec))
+        assert m.values.tolist() == want
+    drop = ReadOptions(drop_columns="species,sepal_width")
+    m = read_matrix(io.BytesIO(x.read_bytes()), str(x), drop)
+    assert m.values.tolist() == [[5.1, 1.4, 0.2], [6.3, 6.0, 2.5]]
+    assert m.header == ["sepal_length", "petal_length", "petal_width"]
+    for spec, msg in [("7", "names column 7 but the file has 5"), ("colour", "no column named"),
+                      ("3-1", "runs backwards")]:  # fmt: skip
+        with pytest.raises(InputError, match=msg):
+            read_matrix(io.BytesIO(x.read_bytes()), str(x), ReadOptions(columns=spec))
+    with pytest.raises(InputError, match="no columns left"):
+        only_id = ReadOptions(columns="5", id_column="species")
+        read_matrix(io.BytesIO(x.read_bytes()), str(x), only_id)
+    with pytest.raises(InputError, match="has no header"):
+        read_matrix(io.BytesIO(b"1,2\n"), "x.csv", ReadOptions(columns="a"))
+
+
+def test_species_carried_through_the_pipe(tmp_path: Path) -> None:
+    (tmp_path / "iris.csv").write_text(
+        "sepal_length,petal_width,species\n5.1,0.2,setosa\n6.3,2.5,virginica\n"
+    )
+    (tmp_path / "w.csv").write_text("1,0\n0,1\n")
+    args = ["forward", str(tmp_path / "iris.csv"), "-w", str(tmp_path / "w.csv"), "-b", "0,0",
+            "--id-column", "species"]  # fmt: skip
+    proc = run_nncalc(*args)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == "species,a1,a2\nsetosa,5.1,0.2\nvirginica,6.3,2.5\n"
+    proc = run_nncalc(*args, "-f", "tsv")
+    assert proc.stdout.decode().splitlines()[1] == "setosa\t5.1\t0.2"
+    assert_one_error_line(run_nncalc(*args, "-f", "json"), 2, "--id-column labels rows in CSV")
+    # through stdin as well
+    proc = run_nncalc(*args[:1], "-", *args[2:], stdin=(tmp_path / "iris.csv").read_bytes())
+    assert proc.stdout.decode().splitlines()[2] == "virginica,6.3,2.5"
+
+
+def test_pandas_index_column_is_not_a_feature(tmp_path: Path) -> None:
+    (tmp_path / "df.csv").write_text(",a,b\n0,1.5,2\n1,3,4\n")
+    m = read_matrix(io.BytesIO((tmp_path / "df.csv").read_bytes()), "df.csv")
+    assert m.values.tolist() == [[1.5, 2.0], [3.0, 4.0]] and m.header == ["a", "b"]
+    assert "index" in m.detected()
+
+
+def test_ids_follow_rows_across_blocks_and_reblocking() -> None:
+    """Labels are queued per input block and taken per output block, by row count."""
+    from nncalc.formats import delimited
+
+    rows = "".join(f"{i},{i * 0.5},row{i}\n" for i in range(5000)).encode()
+    old = delimited.CHUNK_BYTES
+    delimited.CHUNK_BYTES = 1000  # many small chunks, parsed ahead in a thread
+    try:
+        reader = open_rows(io.BytesIO(rows), "x.csv", ReadOptions(id_column="3"))
+        assert reader.ids is not None
+        writer = Writer(__import__("nncalc").formats.Format.CSV, ids=reader.ids)
+        blocks = np.concatenate(list(reader.blocks()))
+        out = b"".join(writer.block(blocks[i : i + 777]) for i in range(0, 5000, 777))
+    finally:
+        delimited.CHUNK_BYTES = old
+    lines = out.decode().splitlines()
+    assert len(lines) == 5000
+    assert lines[4321] == f"row4321,4321.0,{4321 * 0.5!r}"
+
+
+def test_writer_quotes_labels_that_need_it() -> None:
+    from collections import deque
+
+    from nncalc.formats import Format
+
+    w = Writer(Format.CSV, header=["a1"], ids=deque([["x,y", 'say "hi"']]), id_name="name")
+    assert w.dumps(np.array([[1.0], [2.0]])) == b'name,a1\n"x,y",1.0\n"say ""hi""",2.0\n'
+
+
+def test_json_output_untouched_by_selection(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("a,b,c\n1,2,3\n")
+    r = invoke("forward", tmp_path / "x.csv", "--columns", "a,c", "-w", "1,0", "-b", "0",
+               "-f", "json")  # fmt: skip
+    assert r.exit_code == 1  # -w takes files only: "1,0" is no file
+    (tmp_path / "w.csv").write_text("1\n1\n")
+    r = invoke("forward", tmp_path / "x.csv", "--columns", "a,c", "-w", tmp_path / "w.csv",
+               "-b", "0", "-f", "json")  # fmt: skip
+    assert r.exit_code == 0 and json.loads(r.stdout) == [[4.0]]

@@ -258,3 +258,136 @@ def test_json_output_untouched_by_selection(tmp_path: Path) -> None:
     r = invoke("forward", tmp_path / "x.csv", "--columns", "a,c", "-w", tmp_path / "w.csv",
                "-b", "0", "-f", "json")  # fmt: skip
     assert r.exit_code == 0 and json.loads(r.stdout) == [[4.0]]
+
+
+# -- the files people have -----------------------------------------------------------------
+def _compressors() -> dict[str, object]:
+    import bz2
+    import gzip
+    import lzma
+
+    from nncalc.formats.compressed import _zstd
+
+    zstd = _zstd()
+    assert zstd is not None, "the test extra installs backports.zstd: .zst must be tested"
+    return {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
+            ".zst": zstd.compress}  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz", ".zst"])
+def test_compressed_inputs_by_file_and_stdin(tmp_path: Path, suffix: str) -> None:
+    squeeze = _compressors()[suffix]
+    x = "a,b\n" + "".join(f"{i},{-i / 7!r}\n" for i in range(3000))
+    path = tmp_path / f"x.csv{suffix}"
+    path.write_bytes(squeeze(x.encode()))  # type: ignore[operator]
+    (tmp_path / "w.csv").write_text("1,2\n3,4\n")
+    plain = run_nncalc("forward", "-", "-w", str(tmp_path / "w.csv"), "-b", "0.5",
+                       stdin=x.encode())  # fmt: skip
+    by_file = run_nncalc("forward", str(path), "-w", str(tmp_path / "w.csv"), "-b", "0.5", "-v")
+    by_pipe = run_nncalc("forward", "-", "-w", str(tmp_path / "w.csv"), "-b", "0.5",
+                         stdin=path.read_bytes())  # fmt: skip
+    assert plain.returncode == by_file.returncode == by_pipe.returncode == 0, by_file.stderr
+    assert by_file.stdout == by_pipe.stdout == plain.stdout
+    kind = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}[suffix]
+    assert f"{kind}-compressed" in by_file.stderr.decode()
+
+
+def test_a_damaged_gzip_is_one_error_line(tmp_path: Path) -> None:
+    import gzip
+
+    data = gzip.compress(b"1,2\n3,4\n" * 1000)
+    (tmp_path / "cut.csv.gz").write_bytes(data[: len(data) // 2])
+    proc = run_nncalc("forward", str(tmp_path / "cut.csv.gz"), "-p", "2", "--seed", "1")
+    assert_one_error_line(proc, 1, "gzip stream ends early")
+
+
+def test_sklearn_diabetes_and_digits_gz(tmp_path: Path) -> None:
+    from tests.sklearn_layouts import diabetes, digits
+
+    path, x = diabetes(tmp_path)  # space-separated, compressed
+    r = invoke("forward", path, "-p", "3", "--seed", "2", "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    rs = np.random.RandomState(2)
+    assert csv_values(r.stdout).tobytes() == forward(x, rs.randn(10, 3), rs.randn(3)).a.tobytes()
+    path, x = digits(tmp_path)  # 64 pixels and the digit
+    proc = run_nncalc("forward", "-", "--columns", "1-64", "--id-column", "65", "-p", "2",
+                      "--seed", "2", stdin=path.read_bytes())  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().splitlines()
+    assert [ln.split(",")[0] for ln in lines] == [str(int(v)) for v in x[:, 64]]
+    rs = np.random.RandomState(2)
+    want = forward(x[:, :64], rs.randn(64, 2), rs.randn(2)).a
+    got = np.array([[float(v) for v in ln.split(",")[1:]] for ln in lines])
+    assert got.tobytes() == want.tobytes()
+
+
+def test_npy_inputs_and_weights(tmp_path: Path) -> None:
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "w.npy", np.asfortranarray([[1.0, 2.0], [3.0, 4.0]]))
+    np.save(tmp_path / "b.npy", np.array([0.5, -0.5], dtype=np.float32))
+    r = invoke("forward", tmp_path / "x.npy", "-w", tmp_path / "w.npy", "-b",
+               tmp_path / "b.npy", "-f", "csv")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    want = forward(x, [[1.0, 2.0], [3.0, 4.0]], [0.5, -0.5]).a
+    assert csv_values(r.stdout).tobytes() == want.tobytes()
+    proc = run_nncalc("forward", "-", "-w", str(tmp_path / "w.npy"), "-b", "0,0",
+                      stdin=(tmp_path / "x.npy").read_bytes())  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("array", "message"),
+    [
+        (np.array([{"a": 1}], dtype=object), "holds object values"),
+        (np.array(["1.5"]), "holds <U3 values"),
+        (np.zeros((2, 2, 2)), "3-D array"),
+        (np.array([1.0, np.nan]), "not a finite number"),
+    ],
+)
+def test_npy_refusals_never_unpickle(tmp_path: Path, array: np.ndarray, message: str) -> None:
+    np.save(tmp_path / "x.npy", array, allow_pickle=True)
+    proc = run_nncalc("forward", str(tmp_path / "x.npy"), "-p", "1", "--seed", "1")
+    assert_one_error_line(proc, 1, message)
+
+
+def test_truncated_npy(tmp_path: Path) -> None:
+    np.save(tmp_path / "x.npy", np.arange(100.0))
+    data = (tmp_path / "x.npy").read_bytes()
+    (tmp_path / "x.npy").write_bytes(data[:-8])
+    assert_one_error_line(run_nncalc("forward", str(tmp_path / "x.npy"), "-p", "1"), 1,
+                          "ends early")  # fmt: skip
+
+
+def test_json_records_and_ndjson_objects(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_text('[{"a": 1, "b": 2}, {"b": 4, "a": 3}]')
+    (tmp_path / "r.ndjson").write_text('{"a": 1, "b": 2}\n{"b": 4, "a": 3}\n')
+    (tmp_path / "piped").write_text('{"a": 1, "b": 2}\n{"b": 4, "a": 3}\n')
+    for name in ("r.json", "r.ndjson", "piped"):
+        m = read_matrix(io.BytesIO((tmp_path / name).read_bytes()), name)
+        assert m.values.tolist() == [[1.0, 2.0], [3.0, 4.0]], name
+        assert m.header == ["a", "b"] and "keys a, b" in m.detected()
+    r = invoke("forward", tmp_path / "r.ndjson", "--columns", "b", "-w", "1", "-b", "0",
+               "-f", "csv")  # fmt: skip
+    assert r.exit_code == 1  # "-w 1" is not a file: literals are for b only
+    (tmp_path / "w.csv").write_text("2\n")
+    r = invoke("forward", tmp_path / "r.ndjson", "--columns", "b", "-w", tmp_path / "w.csv",
+               "-b", "0", "-f", "csv")  # fmt: skip
+    assert r.exit_code == 0 and r.stdout == "a1\n4.0\n8.0\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("r.json", '[{"a": 1, "b": 2}, {"a": 3}]', "r.json: record [1] has no 'b'"),
+        ("r.json", '[{"a": 1}, {"a": "x"}]', "record [1]['a'] is \"x\", not a number"),
+        ("r.ndjson", '{"a": 1, "b": 2}\n{"a": 3}\n', "r.ndjson:2: record 2 has no 'b'"),
+        ("r.ndjson", '{"a": 1}\n{"a": 3, "c": 4}\n', "record 2 has 'c', which the first"),
+        ("r.ndjson", '{"a": 1}\n[3]\n', "record 2 is not an object"),
+        ("r.ndjson", "{}\n{}\n", "record 1 is an empty object"),
+    ],
+)
+def test_records_errors_name_the_record(tmp_path: Path, name: str, text: str, message: str) -> None:
+    (tmp_path / name).write_text(text)
+    proc = run_nncalc("forward", name, "-p", "1", "--seed", "1", cwd=tmp_path)
+    assert_one_error_line(proc, 1, message)

@@ -28,6 +28,7 @@ class InFormat(str, Enum):
     json = "json"
     ndjson = "ndjson"
     npz = "npz"
+    npy = "npy"
 
 
 class DType(str, Enum):

@@ -24,6 +24,7 @@ class Format(str, Enum):
     JSON = "json"
     NDJSON = "ndjson"
     NPZ = "npz"
+    NPY = "npy"
 
 
 EXTENSIONS = {
@@ -34,6 +35,7 @@ EXTENSIONS = {
     ".ndjson": Format.NDJSON,
     ".jsonl": Format.NDJSON,
     ".npz": Format.NPZ,
+    ".npy": Format.NPY,
 }
 
 
@@ -93,6 +95,8 @@ def detection(
     if fmt in (Format.CSV, Format.TSV):
         parts.append(f"delimiter {delimiter_name(delimiter)}")
         parts.append("header " + (", ".join(header) if header else "none"))
+    elif header:
+        parts.append("keys " + ", ".join(header))
     text = f"{source}: {', '.join(parts)}"
     if shape is not None:
         text += "; shape " + ("×".join(map(str, shape)) or "scalar")
@@ -109,7 +113,9 @@ def format_from_name(name: str) -> Format | None:
     """The format a path's extension names, or None (stdin, .txt, no extension)."""
     if name == "-":
         return None
-    return EXTENSIONS.get(PurePath(name).suffix.lower())
+    from .compressed import strip_suffix
+
+    return EXTENSIONS.get(PurePath(strip_suffix(name)).suffix.lower())
 
 
 def sniff(head: bytes) -> Format:
@@ -117,6 +123,15 @@ def sniff(head: bytes) -> Format:
     lines each hold one flat list (NDJSON); ``PK`` is a zip (npz); anything else CSV."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] == b"{":
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1 and lines[1].lstrip().startswith(b"{"):
+            import orjson
+
+            try:
+                orjson.loads(lines[0])
+                return Format.NDJSON  # one whole object on the first line, another next
+            except orjson.JSONDecodeError:
+                pass
         return Format.JSON
     if text[:1] == b"[":
         lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -127,6 +142,8 @@ def sniff(head: bytes) -> Format:
         return Format.JSON
     if text[:2] == b"PK":
         return Format.NPZ
+    if head[:6] == b"\x93NUMPY":
+        return Format.NPY
     return Format.CSV
 
 
@@ -181,22 +198,46 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
     from .jsonio import NdjsonReader, WholeReader
 
     src = Peekable(fp)
+    from .compressed import detect, open_stream
+
+    kind = detect(src.head)
+    if kind is not None:
+        src = Peekable(open_stream(src, kind, name))
     fmt = resolve_format(name, src, options)
     if fmt in (Format.CSV, Format.TSV):
         check_binary(src, name)
         opts = options
         if fmt is Format.TSV and options.delimiter is None:
             opts = options._replace(delimiter="\t")
-        return DelimitedReader(src, name, opts, fmt)
+        reader = DelimitedReader(src, name, opts, fmt)
+        if kind:
+            reader.notes.append(f"{kind}-compressed")
+        return reader
+    reader: RowReader
     if fmt is Format.NDJSON:
         check_binary(src, name)
-        return NdjsonReader(src, name, options)
-    return WholeReader(read_whole(src, name, fmt, options))
+        reader = NdjsonReader(src, name, options)
+    else:
+        whole = read_whole(src, name, fmt, options)
+        reader = WholeReader(whole._replace(note=f"{kind}-compressed") if kind else whole)
+    if kind:
+        reader.notes = [*reader.notes, f"{kind}-compressed"]
+    if options.id_column:
+        from nncalc.errors import UsageError
+
+        raise UsageError(f"--id-column reads CSV or TSV inputs; {name} is {fmt.value}")
+    if options.columns or options.drop_columns:
+        from .select import Selected
+
+        return Selected(reader, options)
+    return reader
 
 
 def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> Matrix:
-    from .jsonio import checked_array, pick_role, read_json, read_npz
+    from .jsonio import checked_array, pick_role, read_json, read_npy, read_npz
 
+    if fmt is Format.NPY:
+        return Matrix(read_npy(src, name, options.allow_nonfinite), name, fmt)
     if fmt is Format.NPZ:
         arrays = read_npz(src, name)
         if options.role and len(arrays) > 1:
@@ -212,7 +253,8 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
             )
         return Matrix(checked_array(arr, name, options.allow_nonfinite), name, fmt)
     check_binary(src, name)
-    return Matrix(read_json(src, name, options), name, Format.JSON)
+    values, header = read_json(src, name, options)
+    return Matrix(values, name, Format.JSON, header=header)
 
 
 def read_matrix(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> Matrix:

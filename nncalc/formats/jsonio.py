@@ -166,11 +166,62 @@ def read_bounded(src: Peekable) -> bytes:
     return src.read(MAX_JSON_BYTES + 1)
 
 
-def read_json(src: Peekable, source: str, options: ReadOptions) -> np.ndarray:
+def read_json(
+    src: Peekable, source: str, options: ReadOptions
+) -> tuple[np.ndarray, list[str] | None]:
+    """A matrix, and its column names when it was a list of records ``[{"a": 1}, …]``."""
     obj = loads(read_bounded(src), source)
     if isinstance(obj, dict) and options.role:
         obj = pick_role(obj, options.role, source)
-    return to_array(obj, source, options.allow_nonfinite)
+    if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
+        keys = record_keys(obj)
+        rows = [record_row(r, keys, source, f"record [{i}]", options) for i, r in enumerate(obj)]
+        return np.array(rows, dtype=np.float64).reshape(len(rows), len(keys)), keys
+    return to_array(obj, source, options.allow_nonfinite), None
+
+
+def record_keys(records: list[dict[str, Any]]) -> list[str]:
+    """Every key, in first-seen order (each record must then have all of them)."""
+    seen: dict[str, None] = {}
+    for r in records:
+        seen.update(dict.fromkeys(r))
+    return list(seen)
+
+
+def record_row(
+    record: Any,
+    keys: list[str],
+    source: str,
+    where: str,
+    options: ReadOptions,
+    line: int | None = None,
+) -> list[float]:
+    """One record's values in ``keys`` order; a missing or extra key names the record."""
+    if not isinstance(record, dict):
+        raise InputError(
+            f"{where} is not an object", source=source, line=line,
+            expected="one object per record, like the first",
+        )  # fmt: skip
+    if not keys:
+        raise InputError(
+            f"{where} is an empty object", source=source, line=line,
+            expected="keys naming the columns",
+        )  # fmt: skip
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise InputError(
+            f"{where} has no {', '.join(map(repr, missing))}", source=source, line=line,
+            expected=f"every record with keys {', '.join(keys)}",
+        )  # fmt: skip
+    extra = [k for k in record if k not in keys]
+    if extra:
+        raise InputError(
+            f"{where} has {', '.join(map(repr, extra))}, which the first record has not",
+            source=source, line=line, expected=f"keys {', '.join(keys)} in every record",
+        )  # fmt: skip
+    return [
+        _number(record[k], f"{where}[{k!r}]", source, options.allow_nonfinite, line) for k in keys
+    ]
 
 
 def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
@@ -182,6 +233,47 @@ def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
         f"has no {PARAM_KEYS[role][0]}", source=source,
         expected=f"a key {' or '.join(map(repr, PARAM_KEYS[role]))}",
     )  # fmt: skip
+
+
+def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.ndarray:
+    """One array from a .npy file: never unpickled, its header checked before the data
+    is read (a number, vector or matrix of real numbers, of a size that fits)."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(src)  # type: ignore[arg-type]
+        read_header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
+        if version not in read_header:
+            raise ValueError(f"format version {version[0]}.{version[1]}")
+        header = read_header[version](src)  # type: ignore[arg-type]
+    except Exception as e:  # numpy raises ValueError and others for a bad header
+        raise InputError(
+            f"not a readable .npy file ({e})", source=source, expected="a file written by np.save"
+        ) from None
+    shape, fortran, dtype = header
+    if dtype.hasobject or dtype.kind not in "iuf":
+        raise InputError(
+            f"holds {dtype} values", source=source, expected="an array of real numbers"
+        )
+    if len(shape) > 2:
+        raise InputError(
+            f"holds a {len(shape)}-D array of shape {shape}", source=source,
+            expected="a number, a vector or a matrix",
+        )  # fmt: skip
+    count = int(np.prod(shape, dtype=np.int64))
+    if count * 8 > MAX_JSON_BYTES * 16:
+        raise InputError(
+            f"holds {count} values, too many to load at once", source=source,
+            expected="a smaller array; stream big inputs as CSV",
+        )  # fmt: skip
+    data = src.read(count * dtype.itemsize)
+    if len(data) != count * dtype.itemsize:
+        raise InputError(
+            f"ends early: {len(data)} of {count * dtype.itemsize} bytes", source=source,
+            expected="a complete .npy file",
+        )  # fmt: skip
+    arr = np.frombuffer(data, dtype=dtype)
+    arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+    return checked_array(arr, source, allow_nonfinite)
 
 
 def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
@@ -244,6 +336,7 @@ class WholeReader(RowReader):
         self.matrix = matrix
         self.source = matrix.source
         self.format = matrix.format
+        self.header = matrix.header
 
     def blocks(self) -> Iterator[np.ndarray]:
         yield self.matrix.values
@@ -258,6 +351,7 @@ class NdjsonReader(RowReader):
     def __init__(self, src: Peekable, source: str, options: ReadOptions) -> None:
         self.src, self.source, self.options = src, source, options
         self.format = Format.NDJSON
+        self.header: list[str] | None = None  # the first record's keys, for objects
 
     def blocks(self) -> Iterator[np.ndarray]:
         rows: list[np.ndarray] = []
@@ -271,11 +365,17 @@ class NdjsonReader(RowReader):
             lineno += 1
             if not raw.strip():
                 continue
-            row = np.atleast_1d(
-                to_array(
-                    loads(raw, self.source), self.source, self.options.allow_nonfinite, line=lineno
+            obj = loads(raw, self.source)
+            if isinstance(obj, dict) or self.header is not None:
+                if self.header is None:
+                    self.header = list(obj)
+                where = f"record {produced + len(rows) + 1}"
+                values = record_row(obj, self.header, self.source, where, self.options, lineno)
+                row = np.array(values, dtype=np.float64)
+            else:
+                row = np.atleast_1d(
+                    to_array(obj, self.source, self.options.allow_nonfinite, line=lineno)
                 )
-            )
             if row.ndim != 1:
                 raise InputError(
                     "holds a matrix on one line",

@@ -7,8 +7,15 @@ looks like a position or range is one (a header named ``3`` is reached as column
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from nncalc.errors import InputError
+
+if TYPE_CHECKING:
+    from . import ReadOptions, RowReader
 
 RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
@@ -99,3 +106,47 @@ def choose(
             expected="at least one numeric column (check --columns/--drop-columns)",
         )  # fmt: skip
     return keep, (ident[0] if ident else None), index
+
+
+class Selected:
+    """--columns/--drop-columns over a reader that cannot skip cells as it parses (JSON,
+    NDJSON, npy): columns are chosen once the first block (and any keys) are known."""
+
+    def __init__(self, inner: RowReader, options: ReadOptions) -> None:
+        self.inner, self.options = inner, options
+        self.source, self.format = inner.source, inner.format
+        self.delimiter, self.ids, self.id_name = inner.delimiter, None, None
+        self.notes = inner.notes
+        self.keep: list[int] | None = None
+
+    @property
+    def header(self) -> list[str] | None:
+        h = self.inner.header
+        return [h[i] for i in self.keep] if h and self.keep is not None else h
+
+    def detected(self) -> str:
+        return self.inner.detected()
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        for block in self.inner.blocks():
+            if block.ndim != 2:
+                raise InputError(
+                    "is not a matrix: columns cannot be chosen", source=self.source,
+                    expected="rows of numbers with --columns/--drop-columns",
+                )  # fmt: skip
+            if self.keep is None:
+                o = self.options
+                ncols = block.shape[1]
+                self.keep, _, _ = choose(
+                    self.inner.header, ncols, self.source, o.columns, o.drop_columns, None
+                )
+            yield block[:, self.keep]
+
+    def read_all(self):  # type: ignore[no-untyped-def]
+        from . import Matrix
+
+        parts = list(self.blocks())
+        values = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        m = self.inner
+        note = "; ".join(m.notes) or None
+        return Matrix(values, self.source, self.format, self.delimiter, self.header, note)

@@ -186,10 +186,12 @@ def _draw_missing(
     seed = generate.fresh_seed() if req.seed is None else req.seed
     want_w, want_b = w is None, b is None
     try:
-        new_w, new_b = generate.make_params(n, p, seed, req.init, want_w=want_w, want_b=want_b)
+        new_w, new_b = generate.make_params(n, p, seed, req.init, want_w=want_w, want_b=want_b,
+                                            out_in=req.layout == "out-in")  # fmt: skip
     except (ValueError, MemoryError) as e:
         raise UsageError(str(e)) from None
-    line = generate.numpy_line(n, p, seed, req.init, want_w=want_w, want_b=want_b)
+    line = generate.numpy_line(n, p, seed, req.init, want_w=want_w, want_b=want_b,
+                               out_in=req.layout == "out-in")  # fmt: skip
     drawn = f"({req.init}, seed {seed})"
     if want_w:
         w, labels = new_w, Labels(labels.x, f"W {drawn}", labels.b)

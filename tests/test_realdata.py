@@ -391,3 +391,50 @@ def test_records_errors_name_the_record(tmp_path: Path, name: str, text: str, me
     (tmp_path / name).write_text(text)
     proc = run_nncalc("forward", name, "-p", "1", "--seed", "1", cwd=tmp_path)
     assert_one_error_line(proc, 1, message)
+
+
+# -- options that contradict each other ------------------------------------------------------
+@pytest.mark.parametrize("extra", [["--seed", "3"], ["--neurons", "2"], ["-p", "2", "--seed", "1"]])
+def test_drawing_options_with_both_w_and_b_are_refused(extra: list[str]) -> None:
+    from tests.conftest import SAMPLES
+
+    d = SAMPLES / "batch"
+    proc = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
+                      "-b", str(d / "biases.csv"), *extra)  # fmt: skip
+    assert_one_error_line(proc, 2, "are both given: drop")
+
+
+@pytest.mark.parametrize("command", ["forward", "shapes"])
+def test_w_without_b_says_b_was_drawn_every_time(tmp_path: Path, command: str) -> None:
+    (tmp_path / "x.csv").write_text("1,2\n3,4\n")
+    (tmp_path / "w.csv").write_text("1,0\n0,1\n")
+    proc = run_nncalc(command, str(tmp_path / "x.csv"), "-w", str(tmp_path / "w.csv"),
+                      "--seed", "5")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.decode().splitlines() == [
+        "nncalc: no -b given: b drawn, init randn, seed 5: np.random.seed(5); "
+        "b = np.random.randn(2)"
+    ]
+
+
+@pytest.mark.parametrize("recipe", ["randn", "nnfs", "he", "xavier", "torch", "uniform"])
+@pytest.mark.parametrize(("n", "p"), [(3, 2), (3, 3)])
+def test_out_in_draws_w_in_the_layout_asked(tmp_path: Path, recipe: str, n: int, p: int) -> None:
+    """The printed recipe is the one used: exec it, and W, b and A match bit for bit."""
+    x = np.random.RandomState(9).randn(4, n)
+    (tmp_path / "x.csv").write_text("".join(",".join(map(repr, r)) + "\n" for r in x.tolist()))
+    saved = tmp_path / "params.json"
+    proc = run_nncalc("forward", str(tmp_path / "x.csv"), "--layout", "out-in", "-p", str(p),
+                      "--seed", "11", "--init", recipe, "--show-recipe", "--save-params",
+                      str(saved))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    line = proc.stderr.decode().strip().split(": ")[-1]
+    assert "W = (" in line or ".T;" in line
+    scope: dict[str, object] = {"np": np}
+    exec(line, scope)
+    w, b = np.asarray(scope["W"]), np.asarray(scope["b"])
+    assert w.shape == (n, p)
+    params = json.loads(saved.read_text())
+    assert np.array(params["weights"]).tobytes() == w.tobytes()
+    assert np.array(params["biases"]).tobytes() == b.tobytes()
+    assert csv_values(proc.stdout.decode()).tobytes() == forward(x, w, b).a.tobytes()

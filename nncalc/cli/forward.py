@@ -45,6 +45,7 @@ from .options import (
     SkipRows,
     Verbose,
     Weights,
+    drawn_notice,
     make_request,
     print_items,
     stages_of,
@@ -178,9 +179,9 @@ def report(job: Job, details: list[str], params: Params) -> None:
     if job.verbose:
         for d in details:
             note(d)
-    gen = params.generated
-    if gen and (job.show_recipe or job.verbose or gen.fresh):
-        note(gen.caption())
+    notice = drawn_notice(params.generated, job.show_recipe or job.verbose)
+    if notice:
+        note(notice)
 
 
 def save_params(job: Job, layer: Layer, params: Params) -> None:

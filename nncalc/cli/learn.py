@@ -34,13 +34,14 @@ from .options import (
     ShapesFmt,
     SkipRows,
     Weights,
+    drawn_notice,
     make_request,
     print_items,
     stages_of,
     stdin_default,
     stdout_is_tty,
 )
-from .root import app, guarded
+from .root import app, guarded, note
 
 InputArg = Annotated[
     str | None, typer.Argument(help="Inputs X (a file, or '-' for stdin).", show_default=False)
@@ -51,7 +52,11 @@ def _load(inputs: str | None, req: Request) -> Loaded:
     """Read X, W and b exactly as ``forward`` does (files, stdin, params or a draw)."""
     names = stdin_default([inputs] if inputs else None, req.params)
     with ExitStack() as stack:
-        return load_all(req._replace(inputs=names[0] if names else None), stack)
+        loaded = load_all(req._replace(inputs=names[0] if names else None), stack)
+    gen = loaded.params.generated
+    if gen and gen.made_b and not gen.made_w:
+        note(drawn_notice(gen, False) or "")
+    return loaded
 
 
 @app.command()

@@ -9,7 +9,7 @@ import typer
 from nncalc import generate
 from nncalc.errors import UsageError
 from nncalc.formats import Format, ReadOptions
-from nncalc.operands import Request
+from nncalc.operands import Generated, Request
 from nncalc.shapes import LAYOUTS, Layout
 from nncalc.sink import Sink
 
@@ -242,9 +242,28 @@ def make_request(
 ) -> Request:
     """The operands every computing command takes, checked (inputs are set later)."""
     check_seed(seed)
+    if weights is not None and biases is not None:
+        given = [o for o, v in (("--neurons", neurons), ("--seed", seed)) if v is not None]
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)} draw missing parameters, but -w and -b are both "
+                f"given: drop {' and '.join(given)}"
+            )
     read = read_options(input_format, delimiter, header, decimal, allow_nonfinite, columns,
                         drop_columns, skip_rows, id_column)  # fmt: skip
     return Request(None, weights, biases, params, neurons, seed, init, layout_of(layout), read)
+
+
+def drawn_notice(gen: Generated | None, asked: bool) -> str | None:
+    """How W/b were drawn, when asked (--verbose, --show-recipe), when the seed was
+    fresh (else the run could never be replayed), and always when -w came without -b: a
+    b the user did not give must never be silent."""
+    if gen is None:
+        return None
+    only_b = gen.made_b and not gen.made_w
+    if not (asked or gen.fresh or only_b):
+        return None
+    return ("no -b given: b drawn, " if only_b else "") + gen.caption()
 
 
 def layout_of(value: str) -> Layout:

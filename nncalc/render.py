@@ -116,6 +116,14 @@ def matrix_table(
     return Group(*parts)
 
 
+def bias_shape(pl: Plan) -> tuple[int, ...] | None:
+    """A 1×p row of biases is used as the vector (p,): one label for b everywhere."""
+    b = pl.b_shape
+    if b is not None and len(b) == 2 and b[0] == 1 and not any("b" in q.marks for q in pl.problems):
+        return (b[1],)
+    return b
+
+
 def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Table:
     """The brief's shape table with this run's m, n, p, problems highlighted in red."""
     t = Table(title=title, title_justify="left", header_style="bold")
@@ -155,7 +163,7 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
     t.add_row(
         "b",
         "biases",
-        shape_text("b", pl.b_shape),
+        shape_text("b", bias_shape(pl)),
         describe_b(pl.b_shape) + ", broadcast to every sample",
         style="red" if "b" in bad else "",
     )

@@ -378,7 +378,7 @@ def test_header_in_gives_header_out(tmp_path: Path) -> None:
         "-b",
         SAMPLES / "batch/biases.csv",
     )
-    assert r.stdout.splitlines()[0] == "a1,a2"
+    assert r.stdout.splitlines()[0] == "n0,n1"  # as the tables name them (issue 14)
     (tmp_path / "w.csv").write_text("left,right\n0.8,0.7\n-0.4,-0.6\n0,0.2\n")
     r = invoke(
         "forward",

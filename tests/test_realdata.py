@@ -204,7 +204,7 @@ def test_species_carried_through_the_pipe(tmp_path: Path) -> None:
             "--id-column", "species"]  # fmt: skip
     proc = run_nncalc(*args)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.decode() == "species,a1,a2\nsetosa,5.1,0.2\nvirginica,6.3,2.5\n"
+    assert proc.stdout.decode() == "species,n0,n1\nsetosa,5.1,0.2\nvirginica,6.3,2.5\n"
     proc = run_nncalc(*args, "-f", "tsv")
     assert proc.stdout.decode().splitlines()[1] == "setosa\t5.1\t0.2"
     assert_one_error_line(run_nncalc(*args, "-f", "json"), 2, "--id-column labels rows in CSV")
@@ -373,7 +373,7 @@ def test_json_records_and_ndjson_objects(tmp_path: Path) -> None:
     (tmp_path / "w.csv").write_text("2\n")
     r = invoke("forward", tmp_path / "r.ndjson", "--columns", "b", "-w", tmp_path / "w.csv",
                "-b", "0", "-f", "csv")  # fmt: skip
-    assert r.exit_code == 0 and r.stdout == "a1\n4.0\n8.0\n"
+    assert r.exit_code == 0 and r.stdout == "n0\n4.0\n8.0\n"
 
 
 @pytest.mark.parametrize(

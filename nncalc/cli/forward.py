@@ -207,12 +207,12 @@ def save_params(job: Job, layer: Layer, params: Params) -> None:
 
 
 def out_header(reader_header: list[str] | None, params: Params, p: int) -> list[str] | None:
-    """A CSV header only when the input had one: W's column names, else a1..ap."""
+    """A CSV header only when the input had one: W's column names, else n0..n(p-1)."""
     if not reader_header:
         return None
     if params.w_header and len(params.w_header) == p:
         return params.w_header
-    return [f"a{j + 1}" for j in range(p)]
+    return [f"n{j}" for j in range(p)]  # as the tables name A's columns
 
 
 PROGRESS_MIN_BYTES = 64 << 20

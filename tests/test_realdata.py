@@ -438,3 +438,53 @@ def test_out_in_draws_w_in_the_layout_asked(tmp_path: Path, recipe: str, n: int,
     assert np.array(params["weights"]).tobytes() == w.tobytes()
     assert np.array(params["biases"]).tobytes() == b.tobytes()
     assert csv_values(proc.stdout.decode()).tobytes() == forward(x, w, b).a.tobytes()
+
+
+# -- small things a newcomer trips on ---------------------------------------------------------
+def test_bare_nncalc_prints_help_and_exits_2_without_an_empty_error() -> None:
+    proc = run_nncalc()
+    assert proc.returncode == 2
+    assert b"Usage: nncalc" in proc.stdout
+    assert proc.stderr == b""
+
+
+def test_debug_works_after_the_subcommand_too() -> None:
+    for args in (["--debug", "forward", "/no/such.csv", "-p", "1"],
+                 ["forward", "/no/such.csv", "-p", "1", "--debug"]):  # fmt: skip
+        proc = run_nncalc(*args)
+        assert proc.returncode == 1 and b"Traceback" in proc.stderr, args
+    assert_one_error_line(run_nncalc("forward", "/no/such.csv", "-p", "1"), 1, "no such file")
+
+
+def test_shell_completion_is_offered_and_completes() -> None:
+    assert b"--install-completion" in run_nncalc("--help").stdout
+    script = run_nncalc("--show-completion", "bash", env={"SHELL": "/bin/bash"})
+    assert script.returncode == 0 and b"_NNCALC_COMPLETE" in script.stdout
+    env = {"_NNCALC_COMPLETE": "complete_bash", "COMP_WORDS": "nncalc forward --col",
+           "COMP_CWORD": "2"}  # fmt: skip
+    done = run_nncalc(env=env)
+    assert done.returncode == 0 and done.stdout.split() == [b"--columns"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "ndjson"])
+def test_float32_runs_print_float32_forms_everywhere(tmp_path: Path, fmt: str) -> None:
+    (tmp_path / "x.csv").write_text("0.1,0.2,0.3\n-1.5,2.25,0.7\n")
+    saved = tmp_path / "p.json"
+    proc = run_nncalc("forward", str(tmp_path / "x.csv"), "-p", "3", "--seed", "4",
+                      "--dtype", "float32", "-f", fmt, "--save-params", str(saved))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.decode()
+    cells = text.replace("[", " ").replace("]", " ").replace(",", " ").split()
+    assert cells
+    params = json.loads(saved.read_text())
+    rs = np.random.RandomState(4)
+    w32, b32 = rs.randn(3, 3).astype(np.float32), rs.randn(3).astype(np.float32)
+    x32 = np.array([[0.1, 0.2, 0.3], [-1.5, 2.25, 0.7]], dtype=np.float32)
+    a32 = np.maximum(x32 @ w32 + b32, 0)
+    # every number, in the output and in the saved file, is float32's shortest form:
+    # the value numpy's float32 repr names (0.22, not 0.2199999988079071)
+    assert np.array(cells, dtype=np.float32).tobytes() == a32.ravel().tobytes()
+    assert [float(c) for c in cells] == [float(str(v)) for v in a32.ravel()]
+    saved_w = np.array(params["weights"]).ravel()
+    assert saved_w.astype(np.float32).tobytes() == w32.ravel().tobytes()
+    assert saved_w.tolist() == [float(str(v)) for v in w32.ravel()]

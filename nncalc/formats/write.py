@@ -23,8 +23,11 @@ _OPT = orjson.OPT_SERIALIZE_NUMPY
 
 
 def _plain(a: np.ndarray) -> np.ndarray:
-    # orjson serializes only native-endian C-contiguous float64/32 arrays
-    return np.ascontiguousarray(a, dtype=np.float64)
+    # orjson serializes only native-endian C-contiguous float64/32 arrays; float32 stays
+    # float32 so a --dtype float32 run prints float32's shortest forms (0.22, not
+    # 0.2199999988079071), as --save-params does
+    dtype = np.float32 if a.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(a, dtype=dtype)
 
 
 def _nonfinite_token(v: float) -> bytes:

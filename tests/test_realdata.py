@@ -488,3 +488,34 @@ def test_float32_runs_print_float32_forms_everywhere(tmp_path: Path, fmt: str) -
     saved_w = np.array(params["weights"]).ravel()
     assert saved_w.astype(np.float32).tobytes() == w32.ravel().tobytes()
     assert saved_w.tolist() == [float(str(v)) for v in w32.ravel()]
+
+
+def test_readme_random_weights_example_shows_what_it_prints() -> None:
+    """The README's random-weights example has non-zero output, printed beside it."""
+    import re
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "README.md").read_text()
+    cmd = re.search(r"```sh\n(nncalc forward \S+ --neurons 2 --seed 1 --format csv)", text)
+    shown = re.search(r"prints\n\n```text\n(.*?)```", text, re.S)
+    assert cmd and shown
+    proc = run_nncalc(*cmd.group(1).split()[1:])
+    assert proc.returncode == 0 and proc.stdout.decode() == shown.group(1)
+    assert any(float(v) != 0 for ln in shown.group(1).split() for v in ln.split(","))
+
+
+def test_readme_bias_shapes_are_what_nncalc_does(tmp_path: Path) -> None:
+    from tests.conftest import SAMPLES
+
+    d = SAMPLES / "batch"
+    (tmp_path / "col.csv").write_text("0.5\n0.5\n")  # p×1: accepted, as the README says
+    (tmp_path / "mxp.csv").write_text("0.5,0.5\n0.5,0.5\n0.5,0.5\n")  # m×p: refused
+    ok = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
+                    "-b", str(tmp_path / "col.csv"))  # fmt: skip
+    row = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
+                     "-b", str(d / "biases.csv"))  # fmt: skip
+    assert ok.returncode == 0 and ok.stdout == row.stdout
+    bad = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
+                     "-b", str(tmp_path / "mxp.csv"))  # fmt: skip
+    assert_one_error_line(bad, 1, "biases are a vector")

@@ -90,6 +90,7 @@ class Params(NamedTuple):
     generated: Generated | None = None
     w_header: list[str] | None = None
     details: list[str] = []  # noqa: RUF012 - always passed; the default is never mutated
+    hints: list[str] = []  # noqa: RUF012 - for a shape error: W's first row may be labels
 
 
 def _check_stdin_once(req: Request) -> None:
@@ -119,6 +120,7 @@ def resolve_params(
 ) -> Params:
     """Read W and b (files win over a parameters file), then draw whichever is missing."""
     details: list[str] = []
+    hints: list[str] = []
     w_header = None
     w: np.ndarray | None = from_file.get("w")
     b: np.ndarray | None = from_file.get("b")
@@ -127,6 +129,7 @@ def resolve_params(
         m = read_named(req.weights, req.read, stack, "w")
         w, w_header, w_label = m.values, m.header, m.source
         details.append(m.detected())
+        hints = m.shape_hints()
     if req.biases is not None:
         m = read_named(req.biases, req.read, stack, "b")
         b, b_label = m.values, m.source
@@ -136,7 +139,7 @@ def resolve_params(
     if w is None or b is None:
         w, b, labels, generated = _draw_missing(req, x_shape, w, b, labels)
     assert w is not None  # drawn when not given
-    return Params(w, b, labels, generated, w_header, details)
+    return Params(w, b, labels, generated, w_header, details, hints)
 
 
 def _neurons(

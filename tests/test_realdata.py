@@ -91,6 +91,9 @@ def test_header_for_w_no_longer_eats_a_sample(tmp_path: Path) -> None:
     (tmp_path / "xh.csv").write_text("f1,f2\n" + X3)
     r = invoke("forward", tmp_path / "xh.csv", "--header", "-w", w, "-b", "0,0", "-f", "csv")
     assert r.exit_code == 1
+    assert f"{w}: the first row may be a header (0,1): if so, use '{w}?header=1'" in r.stderr
+    proc = run_nncalc("forward", str(tmp_path / "xh.csv"), "-w", w, "-b", "0,0", "-f", "table")
+    assert_one_error_line(proc, 1, "the first row may be a header (0,1)")
     r = invoke("forward", tmp_path / "xh.csv", "--header", "-w", w + "?header=1", "-b", "0,0")
     assert r.exit_code == 0, r.stderr
     assert r.stdout.splitlines()[0] == "0,1"  # W's column names head A's columns

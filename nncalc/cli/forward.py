@@ -73,10 +73,15 @@ class Job(NamedTuple):
         return tuple(n for n in (r.inputs, r.weights, r.biases, r.params) if n)
 
     def layer(self, x_shape: tuple[int, ...], params: Params) -> tuple[Layer, Plan]:
-        return prepare(
-            x_shape, params.w, params.b, self.activation, layout=self.req.layout,
-            labels=params.labels, dtype=self.dtype,
-        )  # fmt: skip
+        try:
+            return prepare(
+                x_shape, params.w, params.b, self.activation, layout=self.req.layout,
+                labels=params.labels, dtype=self.dtype,
+            )  # fmt: skip
+        except ShapeError as e:
+            if not params.hints:
+                raise
+            raise ShapeError("; ".join([str(e), *params.hints])) from None
 
 
 @app.command()

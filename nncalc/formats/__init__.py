@@ -82,6 +82,13 @@ class Matrix(NamedTuple):
         text = detection(self.source, self.format, self.delimiter, self.header, self.values.shape)
         return f"{text}; {self.note}" if self.note else text
 
+    def shape_hints(self) -> list[str]:
+        """Notes that may explain a shape that does not fit (a header read as numbers)."""
+        from .delimited import LIKELY_HEADER
+
+        notes = (self.note or "").split("; ")
+        return [f"{self.source}: {n}" for n in notes if n.startswith(LIKELY_HEADER)]
+
 
 def detection(
     source: str,

@@ -26,6 +26,7 @@ from .select import choose
 CHUNK_BYTES = 8 << 20
 FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
 NONFINITE_HINT = "a finite number; --allow-nonfinite lets nan/inf through"
+LIKELY_HEADER = "the first row may be a header"
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
 
 
@@ -142,9 +143,7 @@ class DelimitedReader(RowReader):
             k = [int(c) for c in cells]
             if k in (list(range(len(k))), list(range(1, len(k) + 1))):
                 how = self.options.flag("header", "1")
-                self.notes.append(
-                    f"the first row may be a header ({','.join(cells)}): if so, use {how}"
-                )
+                self.notes.append(f"{LIKELY_HEADER} ({','.join(cells)}): if so, use {how}")
 
     def detected(self) -> str:
         return "; ".join([super().detected(), *self.notes])

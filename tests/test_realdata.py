@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from nncalc import forward
@@ -522,3 +524,82 @@ def test_readme_bias_shapes_are_what_nncalc_does(tmp_path: Path) -> None:
     bad = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
                      "-b", str(tmp_path / "mxp.csv"))  # fmt: skip
     assert_one_error_line(bad, 1, "biases are a vector")
+
+
+def test_output_never_overwrites_w_named_with_options(tmp_path: Path) -> None:
+    (tmp_path / "x.csv").write_text("1,2\n")
+    (tmp_path / "w.csv").write_text("0,1\n1,0\n0,1\n")
+    w = str(tmp_path / "w.csv")
+    proc = run_nncalc("forward", str(tmp_path / "x.csv"), "-w", w + "?header=1", "-b", "0",
+                      "-o", w)  # fmt: skip
+    assert_one_error_line(proc, 2, "is also an input")
+    assert (tmp_path / "w.csv").read_text() == "0,1\n1,0\n0,1\n"
+
+
+def test_fast_parser_with_columns_equals_the_line_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nncalc.formats import delimited, fastcsv
+
+    rs = np.random.RandomState(3)
+    x = rs.randn(20000, 6)
+    data = "".join(",".join(map(repr, r)) + "\n" for r in x.tolist()).encode()
+    opts = ReadOptions(columns="2-4,6")
+    slow = read_matrix(io.BytesIO(data), "x.csv", opts).values
+    calls: list[bool] = []
+    real = fastcsv.parse
+
+    def spy(*args: object) -> np.ndarray | None:
+        out = real(*args)  # type: ignore[arg-type]
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(fastcsv, "parse", spy)
+    monkeypatch.setattr(delimited, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 64 << 10)
+    fast = read_matrix(io.BytesIO(data), "x.csv", opts).values
+    assert calls and all(calls)  # polars took every chunk
+    assert fast.tobytes() == slow.tobytes() == np.ascontiguousarray(x[:, [1, 2, 3, 5]]).tobytes()
+
+
+@given(
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.lists(st.integers(1, 6), min_size=1, max_size=6),
+    st.booleans(),
+)
+def test_columns_select_like_numpy(m: int, k: int, picks: list[int], header: bool) -> None:
+    picks = [p for p in picks if p <= k] or [1]
+    x = np.arange(m * k, dtype=np.float64).reshape(m, k) / 4
+    names = [f"c{j}" for j in range(k)]
+    text = (",".join(names) + "\n" if header else "") + "".join(
+        ",".join(map(repr, r)) + "\n" for r in x.tolist()
+    )
+    spec = ",".join(names[p - 1] if header and p % 2 else str(p) for p in picks)
+    got = read_matrix(io.BytesIO(text.encode()), "x.csv", ReadOptions(columns=spec)).values
+    order = list(dict.fromkeys(p - 1 for p in picks))
+    assert got.tobytes() == np.ascontiguousarray(x[:, order]).tobytes()
+
+
+@given(st.binary(max_size=200), st.sampled_from(["gzip", "bz2", "lzma"]))
+def test_compressed_reads_like_plain(payload: bytes, kind: str) -> None:
+    """Whatever the bytes, a compressed input reads exactly as the plain one does."""
+    import importlib
+
+    from nncalc.errors import NncalcError
+
+    squeeze = importlib.import_module(kind).compress
+
+    def outcome(data: bytes) -> object:
+        try:
+            return read_matrix(io.BytesIO(data), "x").values.tobytes()
+        except NncalcError as e:
+            return type(e).__name__
+
+    plain = outcome(payload)
+    if detect_compression(payload) is None:
+        assert outcome(squeeze(payload)) == plain
+
+
+def detect_compression(data: bytes) -> str | None:
+    from nncalc.formats.compressed import detect
+
+    return detect(data)

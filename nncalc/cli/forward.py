@@ -16,6 +16,7 @@ from nncalc import generate
 from nncalc.core import ACTIVATIONS, Layer, Pass, prepare, stream
 from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
+from nncalc.formats.spec import split_options
 from nncalc.operands import Params, Request, load_all, resolve_params, stream_inputs
 from nncalc.shapes import Plan
 from nncalc.sink import Sink, output_mode
@@ -70,7 +71,7 @@ class Job(NamedTuple):
     def protect(self) -> tuple[str, ...]:
         """Files an output must never overwrite (without --force): every input."""
         r = self.req
-        return tuple(n for n in (r.inputs, r.weights, r.biases, r.params) if n)
+        return tuple(split_options(n)[0] for n in (r.inputs, r.weights, r.biases, r.params) if n)
 
     def layer(self, x_shape: tuple[int, ...], params: Params) -> tuple[Layer, Plan]:
         try:

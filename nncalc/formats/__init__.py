@@ -1,4 +1,4 @@
-"""Reading and writing matrices: CSV/TSV (streamed), JSON, NDJSON, NPZ.
+"""Reading and writing matrices: CSV/TSV (streamed, maybe compressed), JSON, NDJSON, npy, npz.
 
 Readers take a binary file object and return what they *detected* (format,
 delimiter, header) beside the numbers, so auto-detection is visible and testable.
@@ -241,7 +241,8 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
 
 
 def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> Matrix:
-    from .jsonio import checked_array, pick_role, read_json, read_npy, read_npz
+    from .jsonio import pick_role, read_json
+    from .npyio import checked_array, read_npy, read_npz
 
     if fmt is Format.NPY:
         return Matrix(read_npy(src, name, options.allow_nonfinite), name, fmt)

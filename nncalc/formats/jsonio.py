@@ -1,8 +1,7 @@
-"""JSON (a number, a list, a list of lists, or an object of parameters), NDJSON and NPZ."""
+"""JSON (a number, a list, a list of lists, records, or an object of parameters), NDJSON."""
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ import orjson
 from nncalc.errors import InputError
 
 from . import Format, Matrix, Peekable, ReadOptions, RowReader
+from .npyio import checked_array, read_npz
 
 MAX_JSON_BYTES = 256 << 20
 NDJSON_BLOCK_ROWS = 65536
@@ -146,21 +146,6 @@ def _too_deep(source: str, line: int | None) -> float:
     )
 
 
-def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -> np.ndarray:
-    """An array from a binary file (npz) as float64, refusing what is not a number."""
-    if arr.dtype.kind not in "iuf":
-        raise InputError(f"holds {arr.dtype} values", source=source, expected="real numbers")
-    arr = arr.astype(np.float64)
-    if not allow_nonfinite and not np.isfinite(arr).all():
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise InputError(
-            f"element {list(idx)} is {arr[idx]}, not a finite number",
-            source=source,
-            expected="a finite number",
-        )
-    return arr
-
-
 def read_bounded(src: Peekable) -> bytes:
     """The whole of a JSON input, but never more than the limit (+1 byte to tell)."""
     return src.read(MAX_JSON_BYTES + 1)
@@ -233,59 +218,6 @@ def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
         f"has no {PARAM_KEYS[role][0]}", source=source,
         expected=f"a key {' or '.join(map(repr, PARAM_KEYS[role]))}",
     )  # fmt: skip
-
-
-def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.ndarray:
-    """One array from a .npy file: never unpickled, its header checked before the data
-    is read (a number, vector or matrix of real numbers, of a size that fits)."""
-    fmt = np.lib.format
-    try:
-        version = fmt.read_magic(src)  # type: ignore[arg-type]
-        read_header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
-        if version not in read_header:
-            raise ValueError(f"format version {version[0]}.{version[1]}")
-        header = read_header[version](src)  # type: ignore[arg-type]
-    except Exception as e:  # numpy raises ValueError and others for a bad header
-        raise InputError(
-            f"not a readable .npy file ({e})", source=source, expected="a file written by np.save"
-        ) from None
-    shape, fortran, dtype = header
-    if dtype.hasobject or dtype.kind not in "iuf":
-        raise InputError(
-            f"holds {dtype} values", source=source, expected="an array of real numbers"
-        )
-    if len(shape) > 2:
-        raise InputError(
-            f"holds a {len(shape)}-D array of shape {shape}", source=source,
-            expected="a number, a vector or a matrix",
-        )  # fmt: skip
-    count = int(np.prod(shape, dtype=np.int64))
-    if count * 8 > MAX_JSON_BYTES * 16:
-        raise InputError(
-            f"holds {count} values, too many to load at once", source=source,
-            expected="a smaller array; stream big inputs as CSV",
-        )  # fmt: skip
-    data = src.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise InputError(
-            f"ends early: {len(data)} of {count * dtype.itemsize} bytes", source=source,
-            expected="a complete .npy file",
-        )  # fmt: skip
-    arr = np.frombuffer(data, dtype=dtype)
-    arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
-    return checked_array(arr, source, allow_nonfinite)
-
-
-def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
-    try:
-        with np.load(io.BytesIO(src.read()), allow_pickle=False) as z:
-            return {k: np.asarray(z[k]) for k in z.files}
-    except Exception as e:  # numpy raises many kinds for a corrupt archive
-        raise InputError(
-            f"not a readable .npz archive ({e})",
-            source=source,
-            expected="a file written by numpy.savez",
-        ) from None
 
 
 def read_params(

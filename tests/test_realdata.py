@@ -560,6 +560,44 @@ def test_fast_parser_with_columns_equals_the_line_parser(monkeypatch: pytest.Mon
     assert fast.tobytes() == slow.tobytes() == np.ascontiguousarray(x[:, [1, 2, 3, 5]]).tobytes()
 
 
+@pytest.mark.parametrize("option", ["id_column", "drop_columns"])
+def test_fast_parser_with_a_label_column(monkeypatch: pytest.MonkeyPatch, option: str) -> None:
+    """A text column (with underscores, as class_0) no longer sends every chunk to the
+    line parser; numbers and labels are the line parser's, bit for bit."""
+    from nncalc.formats import delimited, fastcsv
+
+    rs = np.random.RandomState(4)
+    x = rs.randn(20000, 3)
+    labels = [f"class_{k}" for k in rs.randint(0, 3, len(x))]
+    data = "a,b,c,label\n" + "".join(
+        ",".join(map(repr, r)) + f",{t}\n" for r, t in zip(x.tolist(), labels, strict=True)
+    )
+    opts = ReadOptions(**{option: "label"})
+
+    def run() -> tuple[np.ndarray, list[str]]:
+        reader = open_rows(io.BytesIO(data.encode()), "x.csv", opts)
+        values = np.concatenate(list(reader.blocks()))
+        return values, [i for block in reader.ids or [] for i in block]
+
+    slow, slow_ids = run()
+    calls: list[bool] = []
+    for name in ("parse", "parse_with_labels"):
+        real = getattr(fastcsv, name)
+
+        def spy(*args: object, real: object = real) -> object:
+            out = real(*args)  # type: ignore[operator]
+            calls.append(out is not None)
+            return out
+
+        monkeypatch.setattr(fastcsv, name, spy)
+    monkeypatch.setattr(delimited, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(delimited, "CHUNK_BYTES", 64 << 10)
+    fast, fast_ids = run()
+    assert len(calls) > 3 and all(calls)
+    assert fast.tobytes() == slow.tobytes() == x.tobytes()
+    assert fast_ids == slow_ids == (labels if option == "id_column" else [])
+
+
 @given(
     st.integers(1, 6),
     st.integers(1, 5),

@@ -281,21 +281,33 @@ class DelimitedReader(RowReader):
             and self.delimiter is not None
             and len(self.delimiter) == 1
             and self.options.decimal == "."
-            and self.id_index is None
             and b'"' not in data
             and b"#" not in data
-            and b"_" not in data
+            and (self.keep is not None or self.id_index is not None or b"_" not in data)
         )
 
-    def _parse_fast(self, data: bytes) -> np.ndarray | None:
+    def _parse_fast(self, data: bytes, ids: list[str] | None) -> np.ndarray | None:
+        """polars' parse of a chunk, or None to take the line parser.  Cells under a label
+        column are text there, so underscores (class_0) are allowed only outside the
+        numeric columns: a numeric "1_000" makes polars fail, as the line parser does."""
         from . import fastcsv
 
-        arr = fastcsv.parse(data, self.delimiter or ",", self.ncols or 0)
-        if arr is not None and self.keep is not None:
-            arr = np.ascontiguousarray(arr[:, self.keep])
+        d, ncols = self.delimiter or ",", self.ncols or 0
+        keep = self.keep if self.keep is not None else list(range(ncols))
+        if self.id_index is not None:
+            got = fastcsv.parse_with_labels(data, d, ncols, keep, self.id_index)
+            if got is None:
+                return None
+            arr, labels = got
+        elif self.keep is None:
+            arr = fastcsv.parse(data, d, ncols)
+        else:
+            arr = fastcsv.parse(data, d, ncols, self.keep)
         if arr is None or (not self.options.allow_nonfinite and not np.isfinite(arr).all()):
             return None
-        return arr
+        if ids is not None and self.id_index is not None:
+            ids.extend(labels)
+        return np.ascontiguousarray(arr)
 
     # -- the stream -----------------------------------------------------------------------
     def _read_chunk(self) -> bytes | None:
@@ -313,7 +325,7 @@ class DelimitedReader(RowReader):
         start = self.lineno + 1
         self.lineno += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         ids: list[str] | None = [] if self.ids is not None else None
-        block = self._parse_fast(data) if self._fast_ok(data) else None
+        block = self._parse_fast(data, ids) if self._fast_ok(data) else None
         return (self._parse_lines(data, start, ids) if block is None else block), ids
 
     def blocks(self) -> Iterator[np.ndarray]:

@@ -42,7 +42,8 @@ Weights = Annotated[
     typer.Option(
         "--weights",
         "-w",
-        help="W, n×p (inputs × neurons); '-' reads stdin. Drawn if omitted.",
+        help="W, n×p (inputs × neurons); '-' reads stdin. Drawn if omitted. Read options "
+        "go on the name: 'w.csv?header=1&delimiter=;&decimal=,'.",
         show_default=False,
     ),
 ]
@@ -51,7 +52,8 @@ Biases = Annotated[
     typer.Option(
         "--biases",
         "-b",
-        help="b, one value per neuron (or one number for all). Drawn if omitted.",
+        help="b, one value per neuron (or one number for all): a file, or numbers "
+        "(-b 0.5, -b 0.5,-1). Drawn if omitted.",
         show_default=False,
     ),
 ]
@@ -122,7 +124,7 @@ InputFormat = Annotated[
     InFormat | None,
     typer.Option(
         "--input-format",
-        help="Read inputs as this format instead of detecting it.",
+        help="Read the inputs X as this format instead of detecting it.",
         show_default=False,
     ),
 ]
@@ -131,7 +133,7 @@ Delimiter = Annotated[
     typer.Option(
         "--delimiter",
         "-d",
-        help="CSV delimiter: ',', ';', 'tab', 'space'. Detected if omitted.",
+        help="X's CSV delimiter: ',', ';', 'tab', 'space'. Detected if omitted.",
         show_default=False,
     ),
 ]
@@ -139,11 +141,11 @@ Header = Annotated[
     bool | None,
     typer.Option(
         "--header/--no-header",
-        help="First CSV row is a header. Detected if omitted.",
+        help="X's first CSV row is a header. Detected if omitted.",
         show_default=False,
     ),
 ]
-Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in CSV: '.' or ','.")]
+Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in X: '.' or ','.")]
 AllowNonfinite = Annotated[
     bool, typer.Option("--allow-nonfinite", help="Accept nan/inf cells (refused by default).")
 ]

@@ -251,11 +251,12 @@ def forward_tables(
     a = res.a[0] if pl.single_sample else res.a
     out = dims(pl.out_shape)
     made_zero = z <= 0
+    rows = [f"s{i} {t}" for i, t in enumerate(x.ids)] if x.ids else None  # --id-column
     tables: dict[str, Callable[[], RenderableType]] = {
         "shapes": lambda: shape_table(pl, layer.activation, f"Shapes: m={pl.m}, n={n}, p={p}"),
         "x": lambda: matrix_table(
             x.values, f"X  inputs ({dims(x.values.shape)}) — {labels.x}", precision=precision,
-            labels=Labels2D(cols=x.header), row_word="s", col_word="x",
+            labels=Labels2D(rows, x.header), row_word="s", col_word="x",
         ),
         "w": lambda: matrix_table(
             layer.w, f"W  weights ({n}×{p}) — {labels.w}", caption=w_note,
@@ -266,11 +267,13 @@ def forward_tables(
             col_word="n",
         ),
         "z": lambda: matrix_table(
-            z, f"Z = X·W + b ({out})", precision=precision, row_word="s", col_word="n"
+            z, f"Z = X·W + b ({out})", precision=precision, row_word="s", col_word="n",
+            labels=Labels2D(rows),
         ),
         "a": lambda: matrix_table(
             a, f"A = {'ReLU' if relu else 'linear'}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
+            labels=Labels2D(rows),
             caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
         ),
     }  # fmt: skip

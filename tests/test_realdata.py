@@ -641,3 +641,19 @@ def detect_compression(data: bytes) -> str | None:
     from nncalc.formats.compressed import detect
 
     return detect(data)
+
+
+def test_id_column_labels_the_rows_of_the_tables(tmp_path: Path) -> None:
+    (tmp_path / "iris.csv").write_text(
+        "sepal_length,petal_width,species\n5.1,0.2,setosa\n6.3,2.5,virginica\n"
+    )
+    r = invoke("forward", tmp_path / "iris.csv", "--id-column", "species", "-w", "1,0",
+               "-b", "0", "-f", "table")  # fmt: skip
+    assert r.exit_code == 1  # "-w 1,0" is not a file
+    (tmp_path / "w.csv").write_text("1\n1\n")
+    r = invoke("forward", tmp_path / "iris.csv", "--id-column", "species", "-w",
+               tmp_path / "w.csv", "-b", "0", "-f", "table", "--show", "x,a")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert sum("s0 setosa" in ln for ln in lines) == 2  # in X and in A
+    assert any("s1 virginica" in ln and "8.8" in ln for ln in lines)

@@ -77,6 +77,7 @@ class Matrix(NamedTuple):
     delimiter: str | None = None
     header: list[str] | None = None
     note: str | None = None  # what else detection noticed (an index column, a likely header)
+    ids: list[str] | None = None  # --id-column: each row's label
 
     def detected(self) -> str:
         text = detection(self.source, self.format, self.delimiter, self.header, self.values.shape)
@@ -292,4 +293,5 @@ class RowReader:
         parts = list(self.blocks())
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         note = "; ".join(self.notes) or None
-        return Matrix(values, self.source, self.format, self.delimiter, self.header, note)
+        ids = [i for block in self.ids for i in block] if self.ids is not None else None
+        return Matrix(values, self.source, self.format, self.delimiter, self.header, note, ids)

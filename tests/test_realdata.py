@@ -30,6 +30,13 @@ def invoke(*args: str | Path, stdin: bytes | None = None):  # type: ignore[no-un
     return runner.invoke(app, [str(a) for a in args], input=stdin, env=ENV)
 
 
+def one_error(r, code: int, contains: str) -> None:  # type: ignore[no-untyped-def]
+    """A CliRunner result that failed with exactly one error line (no traceback)."""
+    lines = r.stderr.strip().splitlines()
+    assert r.exit_code == code and len(lines) == 1, (r.exit_code, r.stderr)
+    assert lines[0].startswith("nncalc: error: ") and contains in lines[0], lines[0]
+
+
 def csv_values(text: str) -> np.ndarray:
     return read_matrix(io.BytesIO(text.encode()), "out").values
 
@@ -286,15 +293,14 @@ def test_compressed_inputs_by_file_and_stdin(tmp_path: Path, suffix: str) -> Non
     path = tmp_path / f"x.csv{suffix}"
     path.write_bytes(squeeze(x.encode()))  # type: ignore[operator]
     (tmp_path / "w.csv").write_text("1,2\n3,4\n")
-    plain = run_nncalc("forward", "-", "-w", str(tmp_path / "w.csv"), "-b", "0.5",
-                       stdin=x.encode())  # fmt: skip
-    by_file = run_nncalc("forward", str(path), "-w", str(tmp_path / "w.csv"), "-b", "0.5", "-v")
-    by_pipe = run_nncalc("forward", "-", "-w", str(tmp_path / "w.csv"), "-b", "0.5",
-                         stdin=path.read_bytes())  # fmt: skip
-    assert plain.returncode == by_file.returncode == by_pipe.returncode == 0, by_file.stderr
-    assert by_file.stdout == by_pipe.stdout == plain.stdout
+    w = tmp_path / "w.csv"
+    plain = invoke("forward", "-", "-w", w, "-b", "0.5", "-f", "csv", stdin=x.encode())
+    by_file = invoke("forward", path, "-w", w, "-b", "0.5", "-v", "-f", "csv")
+    by_pipe = run_nncalc("forward", "-", "-w", str(w), "-b", "0.5", stdin=path.read_bytes())
+    assert plain.exit_code == by_file.exit_code == by_pipe.returncode == 0, by_file.stderr
+    assert by_file.stdout == by_pipe.stdout.decode() == plain.stdout
     kind = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}[suffix]
-    assert f"{kind}-compressed" in by_file.stderr.decode()
+    assert f"{kind}-compressed" in by_file.stderr
 
 
 def test_a_damaged_gzip_is_one_error_line(tmp_path: Path) -> None:
@@ -352,8 +358,7 @@ def test_npy_inputs_and_weights(tmp_path: Path) -> None:
 )
 def test_npy_refusals_never_unpickle(tmp_path: Path, array: np.ndarray, message: str) -> None:
     np.save(tmp_path / "x.npy", array, allow_pickle=True)
-    proc = run_nncalc("forward", str(tmp_path / "x.npy"), "-p", "1", "--seed", "1")
-    assert_one_error_line(proc, 1, message)
+    one_error(invoke("forward", tmp_path / "x.npy", "-p", "1", "--seed", "1"), 1, message)
 
 
 def test_truncated_npy(tmp_path: Path) -> None:
@@ -392,10 +397,12 @@ def test_json_records_and_ndjson_objects(tmp_path: Path) -> None:
         ("r.ndjson", "{}\n{}\n", "record 1 is an empty object"),
     ],
 )
-def test_records_errors_name_the_record(tmp_path: Path, name: str, text: str, message: str) -> None:
+def test_records_errors_name_the_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, text: str, message: str
+) -> None:
     (tmp_path / name).write_text(text)
-    proc = run_nncalc("forward", name, "-p", "1", "--seed", "1", cwd=tmp_path)
-    assert_one_error_line(proc, 1, message)
+    monkeypatch.chdir(tmp_path)
+    one_error(invoke("forward", name, "-p", "1", "--seed", "1"), 1, message)
 
 
 # -- options that contradict each other ------------------------------------------------------
@@ -429,11 +436,10 @@ def test_out_in_draws_w_in_the_layout_asked(tmp_path: Path, recipe: str, n: int,
     x = np.random.RandomState(9).randn(4, n)
     (tmp_path / "x.csv").write_text("".join(",".join(map(repr, r)) + "\n" for r in x.tolist()))
     saved = tmp_path / "params.json"
-    proc = run_nncalc("forward", str(tmp_path / "x.csv"), "--layout", "out-in", "-p", str(p),
-                      "--seed", "11", "--init", recipe, "--show-recipe", "--save-params",
-                      str(saved))  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    line = proc.stderr.decode().strip().split(": ")[-1]
+    r = invoke("forward", tmp_path / "x.csv", "--layout", "out-in", "-p", str(p), "--seed", "11",
+               "--init", recipe, "--show-recipe", "--save-params", saved, "-f", "csv")  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    line = r.stderr.strip().split(": ")[-1]
     assert "W = (" in line or ".T;" in line
     scope: dict[str, object] = {"np": np}
     exec(line, scope)
@@ -442,7 +448,7 @@ def test_out_in_draws_w_in_the_layout_asked(tmp_path: Path, recipe: str, n: int,
     params = json.loads(saved.read_text())
     assert np.array(params["weights"]).tobytes() == w.tobytes()
     assert np.array(params["biases"]).tobytes() == b.tobytes()
-    assert csv_values(proc.stdout.decode()).tobytes() == forward(x, w, b).a.tobytes()
+    assert csv_values(r.stdout).tobytes() == forward(x, w, b).a.tobytes()
 
 
 # -- small things a newcomer trips on ---------------------------------------------------------
@@ -475,10 +481,10 @@ def test_shell_completion_is_offered_and_completes() -> None:
 def test_float32_runs_print_float32_forms_everywhere(tmp_path: Path, fmt: str) -> None:
     (tmp_path / "x.csv").write_text("0.1,0.2,0.3\n-1.5,2.25,0.7\n")
     saved = tmp_path / "p.json"
-    proc = run_nncalc("forward", str(tmp_path / "x.csv"), "-p", "3", "--seed", "4",
-                      "--dtype", "float32", "-f", fmt, "--save-params", str(saved))  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    text = proc.stdout.decode()
+    r = invoke("forward", tmp_path / "x.csv", "-p", "3", "--seed", "4", "--dtype", "float32",
+               "-f", fmt, "--save-params", saved)  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    text = r.stdout
     cells = text.replace("[", " ").replace("]", " ").replace(",", " ").split()
     assert cells
     params = json.loads(saved.read_text())
@@ -516,14 +522,11 @@ def test_readme_bias_shapes_are_what_nncalc_does(tmp_path: Path) -> None:
     d = SAMPLES / "batch"
     (tmp_path / "col.csv").write_text("0.5\n0.5\n")  # p×1: accepted, as the README says
     (tmp_path / "mxp.csv").write_text("0.5,0.5\n0.5,0.5\n0.5,0.5\n")  # m×p: refused
-    ok = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
-                    "-b", str(tmp_path / "col.csv"))  # fmt: skip
-    row = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
-                     "-b", str(d / "biases.csv"))  # fmt: skip
-    assert ok.returncode == 0 and ok.stdout == row.stdout
-    bad = run_nncalc("forward", str(d / "inputs.csv"), "-w", str(d / "weights.csv"),
-                     "-b", str(tmp_path / "mxp.csv"))  # fmt: skip
-    assert_one_error_line(bad, 1, "biases are a vector")
+    args = ["forward", d / "inputs.csv", "-w", d / "weights.csv", "-f", "csv", "-b"]
+    ok = invoke(*args, tmp_path / "col.csv")
+    row = invoke(*args, d / "biases.csv")
+    assert ok.exit_code == 0 and ok.stdout == row.stdout
+    one_error(invoke(*args, tmp_path / "mxp.csv"), 1, "biases are a vector")
 
 
 def test_output_never_overwrites_w_named_with_options(tmp_path: Path) -> None:

@@ -217,10 +217,10 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
         opts = options
         if fmt is Format.TSV and options.delimiter is None:
             opts = options._replace(delimiter="\t")
-        reader = DelimitedReader(src, name, opts, fmt)
+        delimited = DelimitedReader(src, name, opts, fmt)
         if kind:
-            reader.notes.append(f"{kind}-compressed")
-        return reader
+            delimited.notes.append(f"{kind}-compressed")
+        return delimited
     reader: RowReader
     if fmt is Format.NDJSON:
         check_binary(src, name)

@@ -37,7 +37,7 @@ def _zstd() -> Any:
         from compression import zstd  # type: ignore[import-not-found]  # Python ≥ 3.14
     except ImportError:
         try:
-            from backports import zstd  # type: ignore[import-not-found,no-redef]
+            from backports import zstd  # type: ignore[no-redef,import-not-found,unused-ignore]
         except ImportError:
             return None
     return zstd

@@ -293,6 +293,7 @@ class DelimitedReader(RowReader):
         from . import fastcsv
 
         d, ncols = self.delimiter or ",", self.ncols or 0
+        arr: np.ndarray | None
         keep = self.keep if self.keep is not None else list(range(ncols))
         if self.id_index is not None:
             got = fastcsv.parse_with_labels(data, d, ncols, keep, self.id_index)

@@ -33,11 +33,11 @@ def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.nd
     is read (a number, vector or matrix of real numbers, of a size that fits)."""
     fmt = np.lib.format
     try:
-        version = fmt.read_magic(src)  # type: ignore[arg-type]
+        version = fmt.read_magic(src)
         read_header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}
         if version not in read_header:
             raise ValueError(f"format version {version[0]}.{version[1]}")
-        header = read_header[version](src)  # type: ignore[arg-type]
+        header = read_header[version](src)
     except Exception as e:  # numpy raises ValueError and others for a bad header
         raise InputError(
             f"not a readable .npy file ({e})", source=source, expected="a file written by np.save"

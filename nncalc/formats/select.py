@@ -14,8 +14,10 @@ import numpy as np
 
 from nncalc.errors import InputError
 
+from . import RowReader
+
 if TYPE_CHECKING:
-    from . import ReadOptions, RowReader
+    from . import Matrix, ReadOptions
 
 RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
 
@@ -108,21 +110,16 @@ def choose(
     return keep, (ident[0] if ident else None), index
 
 
-class Selected:
+class Selected(RowReader):
     """--columns/--drop-columns over a reader that cannot skip cells as it parses (JSON,
     NDJSON, npy): columns are chosen once the first block (and any keys) are known."""
 
     def __init__(self, inner: RowReader, options: ReadOptions) -> None:
         self.inner, self.options = inner, options
         self.source, self.format = inner.source, inner.format
-        self.delimiter, self.ids, self.id_name = inner.delimiter, None, None
+        self.delimiter = inner.delimiter
         self.notes = inner.notes
         self.keep: list[int] | None = None
-
-    @property
-    def header(self) -> list[str] | None:
-        h = self.inner.header
-        return [h[i] for i in self.keep] if h and self.keep is not None else h
 
     def detected(self) -> str:
         return self.inner.detected()
@@ -137,12 +134,12 @@ class Selected:
             if self.keep is None:
                 o = self.options
                 ncols = block.shape[1]
-                self.keep, _, _ = choose(
-                    self.inner.header, ncols, self.source, o.columns, o.drop_columns, None
-                )
+                names = self.inner.header
+                self.keep, _, _ = choose(names, ncols, self.source, o.columns, o.drop_columns, None)
+                self.header = [names[i] for i in self.keep] if names else None
             yield block[:, self.keep]
 
-    def read_all(self):  # type: ignore[no-untyped-def]
+    def read_all(self) -> Matrix:
         from . import Matrix
 
         parts = list(self.blocks())

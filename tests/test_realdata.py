@@ -148,10 +148,32 @@ def test_decimal_comma_w_is_forced_on_its_own_name(tmp_path: Path) -> None:
 
 
 def test_a_mixed_first_row_is_named_a_header(tmp_path: Path) -> None:
-    (tmp_path / "x.csv").write_text("sample,0,1\n1,2,3\n")
+    (tmp_path / "x.csv").write_text("sample,name,2020\n1,2,3\n")
     r = invoke("forward", tmp_path / "x.csv", "-p", "2", "--seed", "1")
     assert r.exit_code == 1
     assert f"(row 1 of {tmp_path / 'x.csv'} is its header (use --header))" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        # a first row of numbers and one word: a header of numbered columns, or labels
+        ("sample,0,1\n1,2,3\n", "(if row 1 of {x} is a header, use --header; if column 1 "
+         "holds text: keep it beside A with --id-column 1, or leave it out with "
+         "--drop-columns 1)"),
+        ("5.1,3.5,setosa\n4.9,3,setosa\n", "if column 3 holds text: keep it beside A with "
+         "--id-column 3"),
+        # under a header, a text column is named by its header
+        ("a,b,species\n5.1,3.5,setosa\n", "(column species holds text: keep it beside A "
+         "with --id-column species, or leave it out with --drop-columns species)"),
+    ],
+)  # fmt: skip
+def test_a_text_column_is_named_with_the_options_for_it(
+    tmp_path: Path, text: str, hint: str
+) -> None:
+    x = tmp_path / "x.csv"
+    x.write_text(text)
+    one_error(invoke("forward", x, "-p", "1", "--seed", "1"), 1, hint.format(x=x))
 
 
 # -- scikit-learn's layouts --------------------------------------------------------------

@@ -116,6 +116,7 @@ class DelimitedReader(RowReader):
         if header is None:
             header = not any(_is_number(f) for f in fields)
         names = [f.strip().strip('"') for f in fields] if header else None
+        self._header_names = names
         if header:
             self.header = names
         else:
@@ -185,6 +186,8 @@ class DelimitedReader(RowReader):
 
     def _parse_line(self, line: str, lineno: int, ids: list[str] | None = None) -> list[float]:
         fields = self._split(line)
+        if self._data_line is None:
+            self._data_line = lineno
         if self.ncols is None:
             self.ncols = len(fields)
         elif len(fields) != self.ncols:
@@ -208,7 +211,7 @@ class DelimitedReader(RowReader):
                     raise ValueError
                 v = float(c)
             except ValueError:
-                why = self._why(cell.strip(), fields, lineno)
+                why = self._why(cell.strip(), fields, lineno, i)
                 hint = "a number"
                 if not why and lineno == self._first_data_line() and self.options.header is None:
                     hint = (
@@ -235,7 +238,7 @@ class DelimitedReader(RowReader):
             values.append(v)
         return values
 
-    def _why(self, cell: str, fields: list[str], lineno: int) -> str:
+    def _why(self, cell: str, fields: list[str], lineno: int, i: int) -> str:
         """What most likely went wrong, in words that name the file and the option."""
         o = self.options
         if DECIMAL_COMMA.match(cell.strip('"')) and o.decimal == "." and self.delimiter != ",":
@@ -244,16 +247,30 @@ class DelimitedReader(RowReader):
                 f" ({seen or 'delimiter ' + repr(self.delimiter)} detected: is it "
                 f"{o.flag('decimal', ',')}?)"
             )
+        cells = [f.strip().strip('"') for f in fields]
+        numbers = sum(map(_is_number, cells))
+        mostly_numbers = numbers > len(cells) - numbers and any(ch.isalpha() for ch in cell)
+        column = self._header_names[i] if self._header_names else str(i + 1)
+        if " " in column or "," in column:
+            column = str(i + 1)
+        labels = (f"column {column} holds text: keep it beside A with --id-column {column}, "
+                  f"or leave it out with --drop-columns {column}")  # fmt: skip
+        if self.header is not None and lineno == self._data_line and mostly_numbers:
+            return f" ({labels})"
         if lineno != self._first_data_line() or o.header is not None:
             return ""
-        cells = [f.strip().strip('"') for f in fields]
-        if any(map(_is_number, cells)):
+        if mostly_numbers and o.role is None:
+            return f" (if row {lineno} of {self.source} is a header, use --header; if {labels})"
+        if numbers:
             if len(cells) > 2 and all(c.isdigit() for c in cells[:2]):
                 return (f" (row {lineno} of {self.source} is scikit-learn's preamble, "
                         f"{cells[0]} samples × {cells[1]} features: use "
                         f"{o.flag('skip-rows', str(lineno))})")  # fmt: skip
             return f" (row {lineno} of {self.source} is its header (use {o.flag('header', '')}))"
         return ""
+
+    _data_line: int | None = None  # the first row parsed as numbers
+    _header_names: list[str] | None = None  # every column's name, before selection
 
     def _first_data_line(self) -> int | None:
         return self._first[0] if self._first else None

@@ -46,7 +46,7 @@ class InputError(NncalcError):
         self.source = source
         self.line = line
         self.col = col
-        self.expected = expected
+        self.expected = None if expected is None else " ".join(expected.split())
         super().__init__(str(self))
 
     def __str__(self) -> str:

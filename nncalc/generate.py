@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # numpy.random costs ~7 ms to import: only when something is 
     from numpy.random import RandomState
 
 Draw = Callable[["RandomState", int, int], np.ndarray]
+DrawW = Callable[["RandomState", int, int, tuple[int, int]], np.ndarray]
 
 MAX_SEED = 2**32 - 1  # what np.random.seed accepts
 MAX_ELEMENTS = 2**31
@@ -29,9 +30,9 @@ class Recipe(NamedTuple):
 
     name: str
     about: str
-    w_code: str  # format fields: {n}, {p}
+    w_code: str  # format fields: {n}, {p}; {rows}, {cols} for W's shape as drawn
     b_code: str
-    draw_w: Draw
+    draw_w: DrawW  # (rs, n, p, shape): shape is (n, p), or (p, n) for an out-in W
     draw_b: Draw
 
 
@@ -45,57 +46,58 @@ RECIPES: dict[str, Recipe] = {
         Recipe(
             "randn",
             "W and b standard normal (the course notebook)",
-            "np.random.randn({n}, {p})",
+            "np.random.randn({rows}, {cols})",
             "np.random.randn({p})",
-            lambda rs, n, p: rs.randn(n, p),
+            lambda rs, n, p, shape: rs.randn(*shape),
             lambda rs, n, p: rs.randn(p),
         ),
         Recipe(
             "nnfs",
             "W = 0.01·randn, b = 0 (the book's Layer_Dense)",
-            "0.01 * np.random.randn({n}, {p})",
+            "0.01 * np.random.randn({rows}, {cols})",
             "np.zeros({p})",
-            lambda rs, n, p: 0.01 * rs.randn(n, p),
+            lambda rs, n, p, shape: 0.01 * rs.randn(*shape),
             _zeros_b,
         ),
         Recipe(
             "he",
             "W normal with std √(2/n), b = 0",
-            "np.random.randn({n}, {p}) * np.sqrt(2 / {n})",
+            "np.random.randn({rows}, {cols}) * np.sqrt(2 / {n})",
             "np.zeros({p})",
-            lambda rs, n, p: rs.randn(n, p) * np.sqrt(2 / n),
+            lambda rs, n, p, shape: rs.randn(*shape) * np.sqrt(2 / n),
             _zeros_b,
         ),
         Recipe(
             "xavier",
             "W uniform on ±√(6/(n+p)), b = 0 (Keras' default)",
-            "np.random.uniform(-np.sqrt(6 / ({n} + {p})), np.sqrt(6 / ({n} + {p})), ({n}, {p}))",
+            "np.random.uniform(-np.sqrt(6 / ({n} + {p})), np.sqrt(6 / ({n} + {p})), "
+            "({rows}, {cols}))",
             "np.zeros({p})",
-            lambda rs, n, p: rs.uniform(-np.sqrt(6 / (n + p)), np.sqrt(6 / (n + p)), (n, p)),
+            lambda rs, n, p, shape: rs.uniform(-np.sqrt(6 / (n + p)), np.sqrt(6 / (n + p)), shape),
             _zeros_b,
         ),
         Recipe(
             "torch",
             "W and b uniform on ±1/√n (nn.Linear's default)",
-            "np.random.uniform(-1 / np.sqrt({n}), 1 / np.sqrt({n}), ({n}, {p}))",
+            "np.random.uniform(-1 / np.sqrt({n}), 1 / np.sqrt({n}), ({rows}, {cols}))",
             "np.random.uniform(-1 / np.sqrt({n}), 1 / np.sqrt({n}), {p})",
-            lambda rs, n, p: rs.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), (n, p)),
+            lambda rs, n, p, shape: rs.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), shape),
             lambda rs, n, p: rs.uniform(-1 / np.sqrt(n), 1 / np.sqrt(n), p),
         ),
         Recipe(
             "uniform",
             "W and b uniform on [-1, 1)",
-            "np.random.uniform(-1, 1, ({n}, {p}))",
+            "np.random.uniform(-1, 1, ({rows}, {cols}))",
             "np.random.uniform(-1, 1, {p})",
-            lambda rs, n, p: rs.uniform(-1, 1, (n, p)),
+            lambda rs, n, p, shape: rs.uniform(-1, 1, shape),
             lambda rs, n, p: rs.uniform(-1, 1, p),
         ),
         Recipe(
             "zeros",
             "W and b all zero",
-            "np.zeros(({n}, {p}))",
+            "np.zeros(({rows}, {cols}))",
             "np.zeros({p})",
-            lambda rs, n, p: np.zeros((n, p)),
+            lambda rs, n, p, shape: np.zeros(shape),
             _zeros_b,
         ),
     )
@@ -142,27 +144,50 @@ def _available_memory() -> int:
 
 
 def make_params(
-    n: int, p: int, seed: int, recipe: str = "randn", *, want_w: bool = True, want_b: bool = True
+    n: int,
+    p: int,
+    seed: int,
+    recipe: str = "randn",
+    *,
+    want_w: bool = True,
+    want_b: bool = True,
+    out_in: bool = False,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Draw W (n×p) and/or b (p,) from ``np.random.seed(seed)``'s stream, W first."""
+    """Draw W (n×p) and/or b (p,) from ``np.random.seed(seed)``'s stream, W first.
+
+    ``out_in`` draws W as p×n (PyTorch's layout, as ``--layout out-in`` reads it), with
+    the same fan-in n: the stream is consumed in that shape, so it is not W.T of n×p.
+    """
     r = RECIPES[recipe]
     check_seed(seed)
     check_size((n, p))
     limits.require(limits.layer_bytes(n, p), f"a layer of {n} inputs × {p} neurons")
     rs = np.random.RandomState(seed)
-    w = r.draw_w(rs, n, p) if want_w else None
+    w = r.draw_w(rs, n, p, (p, n) if out_in else (n, p)) if want_w else None
     b = r.draw_b(rs, n, p) if want_b else None
     return w, b
 
 
 def numpy_line(
-    n: int, p: int, seed: int, recipe: str = "randn", *, want_w: bool = True, want_b: bool = True
+    n: int,
+    p: int,
+    seed: int,
+    recipe: str = "randn",
+    *,
+    want_w: bool = True,
+    want_b: bool = True,
+    out_in: bool = False,
 ) -> str:
-    """The notebook line that reproduces :func:`make_params` exactly."""
+    """The notebook line that reproduces :func:`make_params` exactly; for ``out_in``, W
+    is the n×p matrix the layer uses: the p×n draw, then ``.T``."""
     r = RECIPES[recipe]
     parts = [f"np.random.seed({seed})"]
     if want_w:
-        parts.append("W = " + r.w_code.format(n=n, p=p))
+        rows, cols = (p, n) if out_in else (n, p)
+        code = r.w_code.format(n=n, p=p, rows=rows, cols=cols)
+        if out_in:
+            code = f"({code}).T" if " " in code.replace(", ", "") else f"{code}.T"
+        parts.append("W = " + code)
     if want_b:
         parts.append("b = " + r.b_code.format(n=n, p=p))
     return "; ".join(parts)
@@ -208,7 +233,7 @@ def make_network(
     rs = np.random.RandomState(seed)
     out = []
     for k, p in zip(ins, sizes, strict=True):
-        w = r.draw_w(rs, k, p)
+        w = r.draw_w(rs, k, p, (k, p))
         out.append((w, r.draw_b(rs, k, p)))
     return out
 
@@ -218,6 +243,6 @@ def network_lines(n: int, sizes: list[int], seed: int, recipe: str = "randn") ->
     r = RECIPES[recipe]
     parts = [f"np.random.seed({seed})"]
     for k, (i, p) in enumerate(zip([n, *sizes[:-1]], sizes, strict=True), 1):
-        parts.append(f"W{k} = " + r.w_code.format(n=i, p=p))
+        parts.append(f"W{k} = " + r.w_code.format(n=i, p=p, rows=i, cols=p))
         parts.append(f"b{k} = " + r.b_code.format(n=i, p=p))
     return "; ".join(parts)

@@ -23,9 +23,9 @@ from .formats import (
     RowReader,
     format_from_name,
     open_rows,
-    read_matrix,
 )
 from .formats.jsonio import WholeReader, read_params
+from .formats.spec import read_param
 from .models import LoadOptions, Model, read_model
 from .shapes import Labels, LayerShapes, Layout, Plan, chain_message, plan, plan_chain
 
@@ -108,6 +108,7 @@ class Params(NamedTuple):
     generated: Generated | None = None
     w_header: list[str] | None = None
     details: list[str] = []  # noqa: RUF012 - always passed; the default is never mutated
+    hints: list[str] = []  # noqa: RUF012 - for a shape error: W's first row may be labels
 
 
 def _check_stdin_once(req: Request) -> None:
@@ -117,8 +118,9 @@ def _check_stdin_once(req: Request) -> None:
 
 
 def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> Matrix:
-    """W or b from its own file; a saved parameters file works too (its entry for role)."""
-    return read_matrix(open_source(name, stack), display_name(name), options._replace(role=role))
+    """W or b from its own file (detected, or forced by a ``?header=1`` suffix: X's read
+    options never apply), a literal ``-b 0.5``; a parameters file gives its entry for role."""
+    return read_param(name, role, options, lambda path: open_source(path, stack))
 
 
 def params_is_model(req: Request) -> bool:
@@ -159,6 +161,7 @@ def resolve_params(
 ) -> Params:
     """Read W and b (files win over a parameters file), then draw whichever is missing."""
     details: list[str] = []
+    hints: list[str] = []
     w_header = None
     w: np.ndarray | None = from_file.get("w")
     b: np.ndarray | None = from_file.get("b")
@@ -167,6 +170,7 @@ def resolve_params(
         m = read_named(req.weights[0], req.read, stack, "w")
         w, w_header, w_label = m.values, m.header, m.source
         details.append(m.detected())
+        hints = m.shape_hints()
     if req.biases:
         m = read_named(req.biases[0], req.read, stack, "b")
         b, b_label = m.values, m.source
@@ -176,7 +180,7 @@ def resolve_params(
     if w is None or b is None:
         w, b, labels, generated = _draw_missing(req, x_shape, w, b, labels)
     assert w is not None  # drawn when not given
-    return Params(w, b, labels, generated, w_header, details)
+    return Params(w, b, labels, generated, w_header, details, hints)
 
 
 def _neurons(
@@ -224,10 +228,12 @@ def _draw_missing(
     seed = generate.fresh_seed() if req.seed is None else req.seed
     want_w, want_b = w is None, b is None
     try:
-        new_w, new_b = generate.make_params(n, p, seed, req.init, want_w=want_w, want_b=want_b)
+        new_w, new_b = generate.make_params(n, p, seed, req.init, want_w=want_w, want_b=want_b,
+                                            out_in=req.layout == "out-in")  # fmt: skip
     except (ValueError, MemoryError) as e:
         raise UsageError(str(e)) from None
-    line = generate.numpy_line(n, p, seed, req.init, want_w=want_w, want_b=want_b)
+    line = generate.numpy_line(n, p, seed, req.init, want_w=want_w, want_b=want_b,
+                               out_in=req.layout == "out-in")  # fmt: skip
     drawn = f"({req.init}, seed {seed})"
     if want_w:
         w, labels = new_w, Labels(labels.x, f"W {drawn}", labels.b)
@@ -327,6 +333,7 @@ class Operands(NamedTuple):
     w_header: list[str] | None = None
     details: tuple[str, ...] = ()
     model: Model | None = None
+    hints: tuple[str, ...] = ()  # for a shape error: W's first row may be labels
 
     def plans(self, x_shape: tuple[int, ...]) -> tuple[Plan, ...]:
         return plan_chain(
@@ -393,7 +400,8 @@ def gather(
         params = resolve_params(req, x_shape, x_label, from_file, stack)
         act = activations_for(req, 1)[0]
         raw = RawLayer(params.w, params.b, params.labels, act, req.layout)
-        return Operands((raw,), params.generated, params.w_header, tuple(params.details))
+        return Operands((raw,), params.generated, params.w_header, tuple(params.details),
+                        hints=tuple(params.hints))  # fmt: skip
     if req.weights:
         return _from_flags(req, x_label, stack)
     return _drawn(req, x_shape, x_label)

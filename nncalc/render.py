@@ -116,6 +116,14 @@ def matrix_table(
     return Group(*parts)
 
 
+def bias_shape(pl: Plan) -> tuple[int, ...] | None:
+    """A 1×p row of biases is used as the vector (p,): one label for b everywhere."""
+    b = pl.b_shape
+    if b is not None and len(b) == 2 and b[0] == 1 and not any("b" in q.marks for q in pl.problems):
+        return (b[1],)
+    return b
+
+
 def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Table:
     """The brief's shape table with this run's m, n, p, problems highlighted in red."""
     t = Table(title=title, title_justify="left", header_style="bold")
@@ -155,7 +163,7 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
     t.add_row(
         "b",
         "biases",
-        shape_text("b", pl.b_shape),
+        shape_text("b", bias_shape(pl)),
         describe_b(pl.b_shape) + ", broadcast to every sample",
         style="red" if "b" in bad else "",
     )
@@ -272,11 +280,12 @@ def forward_tables(
     a = res.a[0] if pl.single_sample else res.a
     out = dims(pl.out_shape)
     made_zero = z <= 0
+    rows = [f"s{i} {t}" for i, t in enumerate(x.ids)] if x.ids else None  # --id-column
     tables: dict[str, Callable[[], RenderableType]] = {
         "shapes": lambda: shape_table(pl, layer.activation, f"Shapes: m={pl.m}, n={n}, p={p}"),
         "x": lambda: matrix_table(
             x.values, f"X  inputs ({dims(x.values.shape)}) — {labels.x}", precision=precision,
-            labels=Labels2D(cols=x.header), row_word="s", col_word="x",
+            labels=Labels2D(rows, x.header), row_word="s", col_word="x",
         ),
         "w": lambda: matrix_table(
             layer.w, f"W  weights ({n}×{p}) — {labels.w}", caption=w_note,
@@ -287,11 +296,13 @@ def forward_tables(
             col_word="n",
         ),
         "z": lambda: matrix_table(
-            z, f"Z = X·W + b ({out})", precision=precision, row_word="s", col_word="n"
+            z, f"Z = X·W + b ({out})", precision=precision, row_word="s", col_word="n",
+            labels=Labels2D(rows),
         ),
         "a": lambda: matrix_table(
             a, f"A = {_act_label(layer.activation)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
+            labels=Labels2D(rows),
             caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
         ),
     }  # fmt: skip

@@ -130,7 +130,8 @@ def plan(
     - ``layout="out-in"``: W given as p×n (PyTorch's ``nn.Linear.weight``).
     - b as one number (or one value) broadcast to every neuron, or a row/column vector.
 
-    A p×1 or m×p bias is refused: numpy would broadcast it along the wrong axis.
+    A p×1 column of biases is the vector (p,); an m×p bias is refused: numpy would
+    broadcast it along the wrong axis.
     """
     problems: list[Problem] = []
     xl, wl, bl = labels.x, labels.w, labels.b

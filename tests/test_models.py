@@ -220,7 +220,7 @@ def test_onnx_float32_runs_in_float32_unless_float64(tmp_path: Path) -> None:
     out32 = run_nncalc("forward", str(x), "--model", path).stdout.decode()
     out64 = run_nncalc("forward", str(x), "--model", path, "--dtype", "float64").stdout.decode()
     want = np.float32(0.1) + np.float32(0.2) + np.float32(0.3)
-    assert [float(v) for v in out32.split(",")] == [float(want)] * p
+    assert [np.float32(v) for v in out32.split(",")] == [want] * p
     assert out32 != out64
 
 

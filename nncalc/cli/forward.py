@@ -16,6 +16,7 @@ from nncalc import generate, limits
 from nncalc.core import Network
 from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
+from nncalc.formats.spec import split_options
 from nncalc.operands import Generated, Operands, Request, gather, load_all, stream_inputs
 from nncalc.shapes import Plan
 from nncalc.sink import Sink, output_mode
@@ -24,11 +25,14 @@ from .options import (
     ActivationOpt,
     AllowNonfinite,
     Biases,
+    Columns,
     Decimal,
     Delimiter,
+    DropColumns,
     DTypeOpt,
     Force,
     Header,
+    IdColumn,
     Init,
     InputFormat,
     LayerOrder,
@@ -43,8 +47,10 @@ from .options import (
     ParamsOpt,
     Precision,
     Seed,
+    SkipRows,
     Verbose,
     Weights,
+    drawn_notice,
     make_request,
     print_items,
     stages_of,
@@ -72,10 +78,15 @@ class Job(NamedTuple):
 
     def protect(self) -> tuple[str, ...]:
         """Files an output must never overwrite (without --force): every input."""
-        return (*self.req.names, *self.batch)
+        return tuple(split_options(n)[0] for n in (*self.req.names, *self.batch))
 
     def network(self, x_shape: tuple[int, ...], ops: Operands) -> tuple[Network, tuple[Plan, ...]]:
-        net, plans = ops.network(x_shape, self.dtype)
+        try:
+            net, plans = ops.network(x_shape, self.dtype)
+        except ShapeError as e:
+            if not ops.hints:
+                raise
+            raise ShapeError("; ".join([str(e), *ops.hints])) from None
         if self.upto is not None and not 1 <= self.upto <= len(net):
             raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
                              f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
@@ -188,6 +199,10 @@ def forward(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    columns: Columns = None,
+    drop_columns: DropColumns = None,
+    skip_rows: SkipRows = 0,
+    id_column: IdColumn = None,
     verbose: Verbose = False,
     max_memory: MaxMemory = None,
 ) -> None:
@@ -205,7 +220,8 @@ def forward(
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
         decimal, allow_nonfinite, model=model, model_format=model_format,
-        layer_order=layer_order, activation=activation,
+        layer_order=layer_order, activation=activation, columns=columns,
+        drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
     )  # fmt: skip
     names_of_classes = class_names(classes)
     job = Job(
@@ -270,8 +286,9 @@ def report(job: Job, details: list[str] | tuple[str, ...], generated: Generated 
     if job.verbose:
         for d in details:
             note(d)
-    if generated and (job.show_recipe or job.verbose or generated.fresh):
-        note(generated.caption())
+    notice = drawn_notice(generated, job.show_recipe or job.verbose)
+    if notice:
+        note(notice)
 
 
 def save_params(job: Job, net: Network, ops: Operands) -> None:
@@ -325,7 +342,7 @@ def out_header(
     last = job.upto is None or job.upto == len(ops.layers)
     if last and ops.w_header and len(ops.w_header) == p:
         return ops.w_header
-    return [f"a{j + 1}" for j in range(p)]
+    return [f"n{j}" for j in range(p)]  # as the tables name A's columns
 
 
 PROGRESS_MIN_BYTES = 64 << 20
@@ -392,7 +409,8 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
         if job.argmax:
             encoded = LabelWriter(fmt, job.classes, header).encode(local.argmax(outputs))
         else:
-            encoded = Writer(fmt, header=header, one_row=single).encode(outputs)
+            encoded = Writer(fmt, header=header, one_row=single, ids=reader.ids,
+                             id_name=reader.id_name).encode(outputs)  # fmt: skip
         with (
             Sink(output, protect=job.protect(), force=job.force) as sink,
             np.errstate(all="ignore"),

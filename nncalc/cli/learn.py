@@ -19,9 +19,12 @@ from .options import (
     ActivationOpt,
     AllowNonfinite,
     Biases,
+    Columns,
     Decimal,
     Delimiter,
+    DropColumns,
     Header,
+    IdColumn,
     Init,
     InputFormat,
     LayerOrder,
@@ -33,14 +36,16 @@ from .options import (
     Precision,
     Seed,
     ShapesFmt,
+    SkipRows,
     Weights,
+    drawn_notice,
     make_request,
     print_items,
     stages_of,
     stdin_default,
     stdout_is_tty,
 )
-from .root import app, guarded
+from .root import app, guarded, note
 
 InputArg = Annotated[
     str | None, typer.Argument(help="Inputs X (a file, or '-' for stdin).", show_default=False)
@@ -55,7 +60,11 @@ def _load(inputs: str | None, req: Request) -> tuple[Matrix, Operands]:
     with ExitStack() as stack:
         loaded = load_all(req, stack)
         x = loaded.x
-        return x, gather(req, x.values.shape, x.source, loaded.from_file, stack)
+        ops = gather(req, x.values.shape, x.source, loaded.from_file, stack)
+    gen = ops.generated
+    if gen and gen.made_b and not gen.made_w:
+        note(drawn_notice(gen, False) or "")
+    return x, ops
 
 
 @app.command()
@@ -98,6 +107,10 @@ def shapes(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    columns: Columns = None,
+    drop_columns: DropColumns = None,
+    skip_rows: SkipRows = 0,
+    id_column: IdColumn = None,
     activation: ActivationOpt = None,
     model_format: ModelFormat = None,
     layer_order: LayerOrder = None,
@@ -112,7 +125,8 @@ def shapes(
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
         decimal, allow_nonfinite, model=model, model_format=model_format,
-        layer_order=layer_order, activation=activation,
+        layer_order=layer_order, activation=activation, columns=columns,
+        drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
     )  # fmt: skip
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
@@ -204,6 +218,10 @@ def explain(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    columns: Columns = None,
+    drop_columns: DropColumns = None,
+    skip_rows: SkipRows = 0,
+    id_column: IdColumn = None,
     activation: ActivationOpt = None,
     model_format: ModelFormat = None,
     layer_order: LayerOrder = None,
@@ -219,7 +237,8 @@ def explain(
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
         decimal, allow_nonfinite, model=model, model_format=model_format,
-        layer_order=layer_order, activation=activation,
+        layer_order=layer_order, activation=activation, columns=columns,
+        drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
     )  # fmt: skip
     x_matrix, ops = _load(inputs, req)
     x = x_matrix.values

@@ -9,7 +9,7 @@ import typer
 from nncalc import generate
 from nncalc.errors import UsageError
 from nncalc.formats import Format, ReadOptions
-from nncalc.operands import Request
+from nncalc.operands import Generated, Request
 from nncalc.shapes import LAYOUTS, Layout
 from nncalc.sink import Sink
 
@@ -28,6 +28,7 @@ class InFormat(str, Enum):
     json = "json"
     ndjson = "ndjson"
     npz = "npz"
+    npy = "npy"
 
 
 class DType(str, Enum):
@@ -42,7 +43,8 @@ Weights = Annotated[
         "--weights",
         "-w",
         help="W, n×p (inputs × neurons); '-' reads stdin. Drawn if omitted. Repeat for a "
-        "network: -w W1 -b b1 -w W2 -b b2.",
+        "network: -w W1 -b b1 -w W2 -b b2. Read options go on the name: "
+        "'w.csv?header=1&delimiter=;&decimal=,'.",
         show_default=False,
     ),
 ]
@@ -51,8 +53,8 @@ Biases = Annotated[
     typer.Option(
         "--biases",
         "-b",
-        help="b, one value per neuron (or one number for all). Drawn if omitted. The k-th "
-        "-b belongs to the k-th -w.",
+        help="b, one value per neuron (or one number for all): a file, or numbers "
+        "(-b 0.5, -b 0.5,-1). Drawn if omitted. The k-th -b belongs to the k-th -w.",
         show_default=False,
     ),
 ]
@@ -160,7 +162,7 @@ InputFormat = Annotated[
     InFormat | None,
     typer.Option(
         "--input-format",
-        help="Read inputs as this format instead of detecting it.",
+        help="Read the inputs X as this format instead of detecting it.",
         show_default=False,
     ),
 ]
@@ -169,7 +171,7 @@ Delimiter = Annotated[
     typer.Option(
         "--delimiter",
         "-d",
-        help="CSV delimiter: ',', ';', 'tab', 'space'. Detected if omitted.",
+        help="X's CSV delimiter: ',', ';', 'tab', 'space'. Detected if omitted.",
         show_default=False,
     ),
 ]
@@ -177,13 +179,42 @@ Header = Annotated[
     bool | None,
     typer.Option(
         "--header/--no-header",
-        help="First CSV row is a header. Detected if omitted.",
+        help="X's first CSV row is a header. Detected if omitted.",
         show_default=False,
     ),
 ]
-Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in CSV: '.' or ','.")]
+Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in X: '.' or ','.")]
 AllowNonfinite = Annotated[
     bool, typer.Option("--allow-nonfinite", help="Accept nan/inf cells (refused by default).")
+]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Input columns to read, like cut -f: 1-4, names (sepal_length,petal_width) or both.",
+        show_default=False,
+    ),
+]
+DropColumns = Annotated[
+    str | None,
+    typer.Option(
+        "--drop-columns",
+        help="Input columns to leave out (positions or names).",
+        show_default=False,
+    ),
+]
+SkipRows = Annotated[
+    int,
+    typer.Option("--skip-rows", min=0, help="Skip this many lines first (scikit-learn's CSVs: 1)."),
+]
+IdColumn = Annotated[
+    str | None,
+    typer.Option(
+        "--id-column",
+        help="A label column (name or position) not read as numbers but written before A's "
+        "columns in CSV/TSV output, so rows stay identifiable.",
+        show_default=False,
+    ),
 ]
 DTypeOpt = Annotated[
     DType | None,
@@ -240,7 +271,13 @@ def read_options(
     header: bool | None,
     decimal: str,
     allow_nonfinite: bool,
+    columns: str | None = None,
+    drop_columns: str | None = None,
+    skip_rows: int = 0,
+    id_column: str | None = None,
 ) -> ReadOptions:
+    """How to read X; W and b files are detected on their own (or forced per file with a
+    suffix: ``-w 'weights.csv?header=1&delimiter=;'``)."""
     if decimal not in (".", ","):
         raise UsageError(f"--decimal must be '.' or ',', got {decimal!r}")
     if delimiter is not None:
@@ -250,7 +287,10 @@ def read_options(
         elif len(delimiter) != 1:
             raise UsageError(f"--delimiter must be one character or tab/space, got {delimiter!r}")
     fmt = Format(input_format.value) if input_format else None
-    return ReadOptions(fmt, delimiter, header, decimal, allow_nonfinite)
+    return ReadOptions(
+        fmt, delimiter, header, decimal, allow_nonfinite,
+        columns=columns, drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
+    )  # fmt: skip
 
 
 def make_request(
@@ -271,12 +311,24 @@ def make_request(
     model_format: str | None = None,
     layer_order: str | None = None,
     activation: str | None = None,
+    columns: str | None = None,
+    drop_columns: str | None = None,
+    skip_rows: int = 0,
+    id_column: str | None = None,
 ) -> Request:
     """The operands every computing command takes, checked (inputs are set later)."""
     from nncalc.models import LoadOptions
 
     check_seed(seed)
-    read = read_options(input_format, delimiter, header, decimal, allow_nonfinite)
+    if weights and biases:
+        given = [o for o, v in (("--neurons", neurons), ("--seed", seed)) if v is not None]
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)} draw missing parameters, but -w and -b are both "
+                f"given: drop {' and '.join(given)}"
+            )
+    read = read_options(input_format, delimiter, header, decimal, allow_nonfinite, columns,
+                        drop_columns, skip_rows, id_column)  # fmt: skip
     acts = split_list(activation)
     for name in acts:
         check_activation(name)
@@ -315,6 +367,18 @@ def neurons_of(value: str | None) -> tuple[int, ...]:
     if bad:
         raise UsageError(f"--neurons must be positive, got {bad[0]}")
     return sizes
+
+
+def drawn_notice(gen: Generated | None, asked: bool) -> str | None:
+    """How W/b were drawn, when asked (--verbose, --show-recipe), when the seed was
+    fresh (else the run could never be replayed), and always when -w came without -b: a
+    b the user did not give must never be silent."""
+    if gen is None:
+        return None
+    only_b = gen.made_b and not gen.made_w
+    if not (asked or gen.fresh or only_b):
+        return None
+    return ("no -b given: b drawn, " if only_b else "") + gen.caption()
 
 
 def layout_of(value: str) -> Layout:

@@ -18,7 +18,7 @@ app = typer.Typer(
     name="nncalc",
     help="A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -103,6 +103,15 @@ def load_commands(argv: list[str] | None) -> None:
         importlib.import_module(f"{__package__}.{module}")
 
 
+def hoist_debug(argv: list[str]) -> list[str]:
+    """``nncalc forward … --debug`` means the root's ``--debug``: move it in front, so it
+    works wherever it is typed (but not after ``--``, where it is an operand)."""
+    cut = argv.index("--") if "--" in argv else len(argv)
+    if "--debug" not in argv[:cut]:
+        return argv
+    return ["--debug", *(a for a in argv[:cut] if a != "--debug"), *argv[cut:]]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Like ``app()``, but a usage mistake is one stderr line too, and so is a failing
     stdout outside a command (``--help > /dev/full``); a closed pipe is exit 0.
@@ -110,13 +119,16 @@ def main(argv: list[str] | None = None) -> None:
     ``nncalc.__main__.main`` (the console script) calls this after installing signal
     handlers and stream guards.
     """
-    load_commands(sys.argv[1:] if argv is None else argv)
+    args = hoist_debug(sys.argv[1:] if argv is None else argv)
+    load_commands(args)
     command = typer.main.get_command(app)
     try:
-        code = command.main(args=argv, prog_name="nncalc", standalone_mode=False)
+        code = command.main(args=args, prog_name="nncalc", standalone_mode=False)
         sys.stdout.flush()  # a late failure is reported here, not by the interpreter
     except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
-        error(f"{e.format_message()} (see nncalc --help)")
+        message = e.format_message().strip()
+        if message:  # bare `nncalc` has printed the help already: no empty error line
+            error(f"{message} (see nncalc --help)")
         code = getattr(e, "exit_code", int(ExitStatus.USAGE))
     except typer.Abort as e:
         if isinstance(e.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort

@@ -1,4 +1,4 @@
-"""Reading and writing matrices: CSV/TSV (streamed), JSON, NDJSON, NPZ.
+"""Reading and writing matrices: CSV/TSV (streamed, maybe compressed), JSON, NDJSON, npy, npz.
 
 Readers take a binary file object and return what they *detected* (format,
 delimiter, header) beside the numbers, so auto-detection is visible and testable.
@@ -7,6 +7,7 @@ Writers return bytes; only the CLI writes to streams.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import PurePath
@@ -23,6 +24,7 @@ class Format(str, Enum):
     JSON = "json"
     NDJSON = "ndjson"
     NPZ = "npz"
+    NPY = "npy"
 
 
 EXTENSIONS = {
@@ -33,6 +35,7 @@ EXTENSIONS = {
     ".ndjson": Format.NDJSON,
     ".jsonl": Format.NDJSON,
     ".npz": Format.NPZ,
+    ".npy": Format.NPY,
 }
 
 
@@ -47,6 +50,19 @@ class ReadOptions(NamedTuple):
     # "x", "w" or "b": which entry to take from a file of named parameters (a JSON
     # object or an .npz written by --save-params), so -w/-b accept such files too
     role: str | None = None
+    # choosing columns and rows (see :mod:`.select`): specs like ``cut -f``
+    columns: str | None = None
+    drop_columns: str | None = None
+    skip_rows: int = 0
+    id_column: str | None = None  # a label column kept beside the output, not parsed
+    origin: str | None = None  # the file name as given (for hints on W and b)
+
+    def flag(self, name: str, value: str) -> str:
+        """How the user sets option ``name`` for this file: a CLI flag for X, a suffix
+        on the file name for W and b (whose files never take X's flags)."""
+        if self.role in ("w", "b"):
+            return f"'{self.origin or 'FILE'}?{name}={value or '1'}'"
+        return f"--{name} {value}".rstrip()
 
 
 DEFAULTS = ReadOptions()
@@ -60,9 +76,19 @@ class Matrix(NamedTuple):
     format: Format
     delimiter: str | None = None
     header: list[str] | None = None
+    note: str | None = None  # what else detection noticed (an index column, a likely header)
+    ids: list[str] | None = None  # --id-column: each row's label
 
     def detected(self) -> str:
-        return detection(self.source, self.format, self.delimiter, self.header, self.values.shape)
+        text = detection(self.source, self.format, self.delimiter, self.header, self.values.shape)
+        return f"{text}; {self.note}" if self.note else text
+
+    def shape_hints(self) -> list[str]:
+        """Notes that may explain a shape that does not fit (a header read as numbers)."""
+        from .delimited import LIKELY_HEADER
+
+        notes = (self.note or "").split("; ")
+        return [f"{self.source}: {n}" for n in notes if n.startswith(LIKELY_HEADER)]
 
 
 def detection(
@@ -77,6 +103,8 @@ def detection(
     if fmt in (Format.CSV, Format.TSV):
         parts.append(f"delimiter {delimiter_name(delimiter)}")
         parts.append("header " + (", ".join(header) if header else "none"))
+    elif header:
+        parts.append("keys " + ", ".join(header))
     text = f"{source}: {', '.join(parts)}"
     if shape is not None:
         text += "; shape " + ("×".join(map(str, shape)) or "scalar")
@@ -93,7 +121,9 @@ def format_from_name(name: str) -> Format | None:
     """The format a path's extension names, or None (stdin, .txt, no extension)."""
     if name == "-":
         return None
-    return EXTENSIONS.get(PurePath(name).suffix.lower())
+    from .compressed import strip_suffix
+
+    return EXTENSIONS.get(PurePath(strip_suffix(name)).suffix.lower())
 
 
 def sniff(head: bytes) -> Format:
@@ -101,6 +131,15 @@ def sniff(head: bytes) -> Format:
     lines each hold one flat list (NDJSON); ``PK`` is a zip (npz); anything else CSV."""
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text[:1] == b"{":
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1 and lines[1].lstrip().startswith(b"{"):
+            import orjson
+
+            try:
+                orjson.loads(lines[0])
+                return Format.NDJSON  # one whole object on the first line, another next
+            except orjson.JSONDecodeError:
+                pass
         return Format.JSON
     if text[:1] == b"[":
         lines = [ln for ln in text.splitlines() if ln.strip()]
@@ -111,6 +150,8 @@ def sniff(head: bytes) -> Format:
         return Format.JSON
     if text[:2] == b"PK":
         return Format.NPZ
+    if head[:6] == b"\x93NUMPY":
+        return Format.NPY
     return Format.CSV
 
 
@@ -185,22 +226,47 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
     from .jsonio import NdjsonReader, WholeReader
 
     src = Peekable(fp)
+    from .compressed import detect, open_stream
+
+    kind = detect(src.head)
+    if kind is not None:
+        src = Peekable(open_stream(src, kind, name))
     fmt = resolve_format(name, src, options)
     if fmt in (Format.CSV, Format.TSV):
         check_binary(src, name)
         opts = options
         if fmt is Format.TSV and options.delimiter is None:
             opts = options._replace(delimiter="\t")
-        return DelimitedReader(src, name, opts, fmt)
+        delimited = DelimitedReader(src, name, opts, fmt)
+        if kind:
+            delimited.notes.append(f"{kind}-compressed")
+        return delimited
+    reader: RowReader
     if fmt is Format.NDJSON:
         check_binary(src, name)
-        return NdjsonReader(src, name, options)
-    return WholeReader(read_whole(src, name, fmt, options))
+        reader = NdjsonReader(src, name, options)
+    else:
+        whole = read_whole(src, name, fmt, options)
+        reader = WholeReader(whole._replace(note=f"{kind}-compressed") if kind else whole)
+    if kind:
+        reader.notes = [*reader.notes, f"{kind}-compressed"]
+    if options.id_column:
+        from nncalc.errors import UsageError
+
+        raise UsageError(f"--id-column reads CSV or TSV inputs; {name} is {fmt.value}")
+    if options.columns or options.drop_columns:
+        from .select import Selected
+
+        return Selected(reader, options)
+    return reader
 
 
 def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> Matrix:
-    from .jsonio import checked_array, pick_role, read_json, read_npz
+    from .jsonio import pick_role, read_json
+    from .npyio import checked_array, read_npy, read_npz
 
+    if fmt is Format.NPY:
+        return Matrix(read_npy(src, name, options.allow_nonfinite), name, fmt)
     if fmt is Format.NPZ:
         arrays = read_npz(src, name)
         if options.role and len(arrays) > 1:
@@ -216,7 +282,8 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
             )
         return Matrix(checked_array(arr, name, options.allow_nonfinite), name, fmt)
     check_binary(src, name)
-    return Matrix(read_json(src, name, options), name, Format.JSON)
+    values, header = read_json(src, name, options)
+    return Matrix(values, name, Format.JSON, header=header)
 
 
 def read_matrix(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> Matrix:
@@ -231,6 +298,10 @@ class RowReader:
     format: Format
     delimiter: str | None = None
     header: list[str] | None = None
+    # with --id-column: one list of labels per block, queued as each block is yielded
+    ids: deque[list[str]] | None = None
+    id_name: str | None = None
+    notes: list[str] = []  # noqa: RUF012 - never mutated on the class
 
     def blocks(self) -> Iterator[np.ndarray]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -254,4 +325,6 @@ class RowReader:
                 )  # fmt: skip
             parts.append(block)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return Matrix(values, self.source, self.format, self.delimiter, self.header)
+        note = "; ".join(self.notes) or None
+        ids = [i for block in self.ids for i in block] if self.ids is not None else None
+        return Matrix(values, self.source, self.format, self.delimiter, self.header, note, ids)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import csv
 import math
+import re
+from collections import deque
 from collections.abc import Iterator
 
 import numpy as np
@@ -20,10 +22,13 @@ from nncalc import limits
 from nncalc.errors import InputError
 
 from . import Format, Peekable, ReadOptions, RowReader, read_line
+from .select import choose
 
 CHUNK_BYTES = 8 << 20
 FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
 NONFINITE_HINT = "a finite number; --allow-nonfinite lets nan/inf through"
+LIKELY_HEADER = "the first row may be a header"
+DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
 
 
 def _decode(raw: bytes, source: str, line: int) -> str:
@@ -74,10 +79,18 @@ class DelimitedReader(RowReader):
         self.ncols: int | None = None
         self.lineno = 0  # physical lines consumed so far
         self._first: tuple[int, str] | None = None
+        self.keep: list[int] | None = None  # the numeric columns, when not all of them
+        self.id_index: int | None = None
+        self.ids: deque[list[str]] | None = deque() if options.id_column else None
+        self.notes: list[str] = []
         self._preamble()
 
     # -- the first line decides delimiter and header ---------------------------------
     def _preamble(self) -> None:
+        for _ in range(self.options.skip_rows):
+            if not read_line(self.src, self.source, self.lineno + 1):
+                break
+            self.lineno += 1
         while True:
             raw = read_line(self.src, self.source, self.lineno + 1)
             if not raw:
@@ -103,11 +116,39 @@ class DelimitedReader(RowReader):
         header = self.options.header
         if header is None:
             header = not any(_is_number(f) for f in fields)
+        names = [f.strip().strip('"') for f in fields] if header else None
+        self._header_names = names
         if header:
-            self.header = [f.strip().strip('"') for f in fields]
-            self.ncols = len(fields)
+            self.header = names
         else:
             self._first = (self.lineno, text)
+            self._suspect_header(fields)
+        self.ncols = len(fields)
+        o = self.options
+        if o.columns or o.drop_columns or o.id_column or (names and not names[0]):
+            keep, self.id_index, index = choose(
+                names, len(fields), self.source, o.columns, o.drop_columns, o.id_column
+            )
+            if index:
+                self.notes.append("first column is an index (empty header cell): not read")
+            if keep != list(range(len(fields))):
+                self.keep = keep
+            if names:
+                self.header = [names[i] for i in keep]
+                if self.id_index is not None:
+                    self.id_name = names[self.id_index]
+
+    def _suspect_header(self, fields: list[str]) -> None:
+        """A first row 0,1,2… or 1,2,3… is more often column labels than data."""
+        cells = [f.strip().strip('"') for f in fields]
+        if len(cells) > 1 and all(c.isdigit() for c in cells):
+            k = [int(c) for c in cells]
+            if k in (list(range(len(k))), list(range(1, len(k) + 1))):
+                how = self.options.flag("header", "1")
+                self.notes.append(f"{LIKELY_HEADER} ({','.join(cells)}): if so, use {how}")
+
+    def detected(self) -> str:
+        return "; ".join([super().detected(), *self.notes])
 
     # -- line parser --------------------------------------------------------------------
     def _split(self, line: str) -> list[str]:
@@ -144,8 +185,10 @@ class DelimitedReader(RowReader):
             pos += 1
         return pos + 1
 
-    def _parse_line(self, line: str, lineno: int) -> list[float]:
+    def _parse_line(self, line: str, lineno: int, ids: list[str] | None = None) -> list[float]:
         fields = self._split(line)
+        if self._data_line is None:
+            self._data_line = lineno
         if self.ncols is None:
             self.ncols = len(fields)
         elif len(fields) != self.ncols:
@@ -157,7 +200,10 @@ class DelimitedReader(RowReader):
             )
         decimal = self.options.decimal
         values = []
-        for i, cell in enumerate(fields):
+        if ids is not None and self.id_index is not None:
+            ids.append(fields[self.id_index].strip().strip('"'))
+        for i in range(len(fields)) if self.keep is None else self.keep:
+            cell = fields[i]
             c = cell.strip().strip('"')
             if decimal != ".":
                 c = c.replace(decimal, ".")
@@ -166,12 +212,17 @@ class DelimitedReader(RowReader):
                     raise ValueError
                 v = float(c)
             except ValueError:
+                why = self._why(cell.strip(), fields, lineno, i)
                 hint = "a number"
-                if lineno == self._first_data_line() and self.options.header is None:
-                    hint = "a number; use --header if the first row is a header"
+                if not why and lineno == self._first_data_line() and self.options.header is None:
+                    hint = (
+                        f"a number; use {self.options.flag('header', '')} if the first row "
+                        "is a header"
+                    )
                 shown = cell.strip() or "an empty cell"
                 raise InputError(
-                    f"{shown!r} is not a number" if cell.strip() else f"{shown} is not a number",
+                    (f"{shown!r} is not a number" if cell.strip() else f"{shown} is not a number")
+                    + why,
                     source=self.source,
                     line=lineno,
                     col=self._col(line, i),
@@ -188,10 +239,46 @@ class DelimitedReader(RowReader):
             values.append(v)
         return values
 
+    def _why(self, cell: str, fields: list[str], lineno: int, i: int) -> str:
+        """What most likely went wrong, in words that name the file and the option."""
+        o = self.options
+        if DECIMAL_COMMA.match(cell.strip('"')) and o.decimal == "." and self.delimiter != ",":
+            seen = {";": "semicolons", "\t": "tabs", None: "spaces"}.get(self.delimiter)
+            return (
+                f" ({seen or 'delimiter ' + repr(self.delimiter)} detected: is it "
+                f"{o.flag('decimal', ',')}?)"
+            )
+        cells = [f.strip().strip('"') for f in fields]
+        numbers = sum(map(_is_number, cells))
+        mostly_numbers = numbers > len(cells) - numbers and any(ch.isalpha() for ch in cell)
+        column = self._header_names[i] if self._header_names else str(i + 1)
+        if " " in column or "," in column:
+            column = str(i + 1)
+        labels = (f"column {column} holds text: keep it beside A with --id-column {column}, "
+                  f"or leave it out with --drop-columns {column}")  # fmt: skip
+        if self.header is not None and lineno == self._data_line and mostly_numbers:
+            return f" ({labels})"
+        if lineno != self._first_data_line() or o.header is not None:
+            return ""
+        if mostly_numbers and o.role is None:
+            return f" (if row {lineno} of {self.source} is a header, use --header; if {labels})"
+        if numbers:
+            if len(cells) > 2 and all(c.isdigit() for c in cells[:2]):
+                return (f" (row {lineno} of {self.source} is scikit-learn's preamble, "
+                        f"{cells[0]} samples × {cells[1]} features: use "
+                        f"{o.flag('skip-rows', str(lineno))})")  # fmt: skip
+            return f" (row {lineno} of {self.source} is its header (use {o.flag('header', '')}))"
+        return ""
+
+    _data_line: int | None = None  # the first row parsed as numbers
+    _header_names: list[str] | None = None  # every column's name, before selection
+
     def _first_data_line(self) -> int | None:
         return self._first[0] if self._first else None
 
-    def _parse_lines(self, data: bytes, first_line: int) -> np.ndarray:
+    def _parse_lines(
+        self, data: bytes, first_line: int, ids: list[str] | None = None
+    ) -> np.ndarray:
         rows: list[list[float]] = []
         for k, raw in enumerate(data.split(b"\n")):
             lineno = first_line + k
@@ -200,8 +287,9 @@ class DelimitedReader(RowReader):
             text = _decode(raw, self.source, lineno).rstrip("\r")
             if text.lstrip().startswith("#"):
                 continue
-            rows.append(self._parse_line(text, lineno))
-        return np.array(rows, dtype=np.float64).reshape(len(rows), self.ncols or 0)
+            rows.append(self._parse_line(text, lineno, ids))
+        width = len(self.keep) if self.keep is not None else self.ncols or 0
+        return np.array(rows, dtype=np.float64).reshape(len(rows), width)
 
     # -- fast path ------------------------------------------------------------------------
     def _fast_ok(self, data: bytes) -> bool:
@@ -213,16 +301,32 @@ class DelimitedReader(RowReader):
             and self.options.decimal == "."
             and b'"' not in data
             and b"#" not in data
-            and b"_" not in data
+            and (self.keep is not None or self.id_index is not None or b"_" not in data)
         )
 
-    def _parse_fast(self, data: bytes) -> np.ndarray | None:
+    def _parse_fast(self, data: bytes, ids: list[str] | None) -> np.ndarray | None:
+        """polars' parse of a chunk, or None to take the line parser.  Cells under a label
+        column are text there, so underscores (class_0) are allowed only outside the
+        numeric columns: a numeric "1_000" makes polars fail, as the line parser does."""
         from . import fastcsv
 
-        arr = fastcsv.parse(data, self.delimiter or ",", self.ncols or 0)
+        d, ncols = self.delimiter or ",", self.ncols or 0
+        arr: np.ndarray | None
+        keep = self.keep if self.keep is not None else list(range(ncols))
+        if self.id_index is not None:
+            got = fastcsv.parse_with_labels(data, d, ncols, keep, self.id_index)
+            if got is None:
+                return None
+            arr, labels = got
+        elif self.keep is None:
+            arr = fastcsv.parse(data, d, ncols)
+        else:
+            arr = fastcsv.parse(data, d, ncols, self.keep)
         if arr is None or (not self.options.allow_nonfinite and not np.isfinite(arr).all()):
             return None
-        return arr
+        if ids is not None and self.id_index is not None:
+            ids.extend(labels)
+        return np.ascontiguousarray(arr)
 
     # -- the stream -----------------------------------------------------------------------
     def _read_chunk(self) -> bytes | None:
@@ -242,23 +346,32 @@ class DelimitedReader(RowReader):
                 )  # fmt: skip
         return data
 
-    def _parse_chunk(self, data: bytes) -> np.ndarray:
+    def _parse_chunk(self, data: bytes) -> tuple[np.ndarray, list[str] | None]:
         """Chunks must be parsed in order: line numbers are counted here (in the parse
         thread for large inputs, off the reading and writing thread)."""
         start = self.lineno + 1
         self.lineno += data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        block = self._parse_fast(data) if self._fast_ok(data) else None
-        return self._parse_lines(data, start) if block is None else block
+        ids: list[str] | None = [] if self.ids is not None else None
+        block = self._parse_fast(data, ids) if self._fast_ok(data) else None
+        return (self._parse_lines(data, start, ids) if block is None else block), ids
 
     def blocks(self) -> Iterator[np.ndarray]:
+        """Row blocks; with an id column, each block's labels are queued on ``ids`` just
+        before it is yielded, so a writer can take them row for row."""
         produced = 0
         if self._first is not None:
             lineno, text = self._first
             produced += 1
-            yield np.array([self._parse_line(text, lineno)], dtype=np.float64)
-        for block in self._parsed_chunks():
+            ids: list[str] | None = [] if self.ids is not None else None
+            row = self._parse_line(text, lineno, ids)
+            if self.ids is not None and ids is not None:
+                self.ids.append(ids)
+            yield np.array([row], dtype=np.float64)
+        for block, ids in self._parsed_chunks():
             if len(block):
                 produced += len(block)
+                if self.ids is not None and ids is not None:
+                    self.ids.append(ids)
                 yield block
         if not produced:
             what = "only a header" if self.header else "no numbers"
@@ -266,7 +379,7 @@ class DelimitedReader(RowReader):
                 f"{what} (empty input)", source=self.source, expected="at least one row of numbers"
             )
 
-    def _parsed_chunks(self) -> Iterator[np.ndarray]:
+    def _parsed_chunks(self) -> Iterator[tuple[np.ndarray, list[str] | None]]:
         """Parsed chunks in order.  From the second chunk on (a large input), chunk k+1 is
         parsed in a worker thread while the caller computes and writes chunk k; the
         parser releases the GIL.  Reading stays on this thread, so no thread is ever

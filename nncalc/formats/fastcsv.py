@@ -8,6 +8,8 @@ reader, and its float parsing is correctly rounded (tests check it bit for bit).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 try:  # a declared dependency, but a broken install must not break reading
@@ -16,17 +18,43 @@ except ImportError:  # pragma: no cover
     pl = None
 
 
-def parse(data: bytes, delimiter: str, ncols: int) -> np.ndarray | None:
-    """Rows of ``data`` as an m×ncols float64 array, or None if not plainly numeric."""
+def parse(
+    data: bytes, delimiter: str, ncols: int, keep: list[int] | None = None
+) -> np.ndarray | None:
+    """Rows of ``data`` as an m×ncols float64 array (the ``keep`` columns only, when given:
+    the others are read as text, so a label column does not cost the fast path), or
+    None if not plainly numeric."""
+    frame = frame_of(data, delimiter, ncols, keep)
+    if frame is None:
+        return None
+    return (
+        frame.select([f"c{i}" for i in keep]).to_numpy() if keep is not None else frame.to_numpy()
+    )
+
+
+def parse_with_labels(
+    data: bytes, delimiter: str, ncols: int, keep: list[int], label: int
+) -> tuple[np.ndarray, list[str]] | None:
+    """As :func:`parse`, plus column ``label``'s cells as text (--id-column)."""
+    frame = frame_of(data, delimiter, ncols, keep)
+    if frame is None:
+        return None
+    ids = [s.strip() for s in frame[f"c{label}"].to_list()]
+    return frame.select([f"c{i}" for i in keep]).to_numpy(), ids
+
+
+def frame_of(data: bytes, delimiter: str, ncols: int, keep: list[int] | None) -> Any:
+    """A polars frame of the chunk (numbers in ``keep``, text elsewhere), or None."""
     if pl is None:  # pragma: no cover
         return None
+    numeric = set(range(ncols)) if keep is None else set(keep)
     try:
         frame = pl.read_csv(
             data, has_header=False, separator=delimiter, quote_char=None,
-            schema={f"c{i}": pl.Float64 for i in range(ncols)},
+            schema={f"c{i}": pl.Float64 if i in numeric else pl.String for i in range(ncols)},
         )  # fmt: skip
     except Exception:  # polars raises several kinds for malformed text
         return None
     if frame.null_count().sum_horizontal().item():
-        return None  # empty cells: the line parser explains where
-    return frame.to_numpy()
+        return None  # empty cells: the line parser explains where (or reads empty labels)
+    return frame

@@ -1,10 +1,8 @@
-"""JSON (a number, a list, a list of lists, or an object of parameters), NDJSON and NPZ."""
+"""JSON (a number, a list, a list of lists, records, or an object of parameters), NDJSON."""
 
 from __future__ import annotations
 
-import io
 import math
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +13,7 @@ from nncalc import limits
 from nncalc.errors import InputError
 
 from . import Format, Matrix, Peekable, ReadOptions, RowReader, read_line
+from .npyio import checked_array, read_npz
 
 NDJSON_BLOCK_ROWS = 65536
 NDJSON_BLOCK_BYTES = 8 << 20  # and no more rows than fill this (wide rows), at least one
@@ -149,36 +148,67 @@ def _too_deep(source: str, line: int | None) -> float:
     )
 
 
-def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -> np.ndarray:
-    """An array from a binary file (npz) as float64, refusing what is not a number."""
-    if arr.dtype.kind not in "iuf":
-        raise InputError(f"holds {arr.dtype} values", source=source, expected="real numbers")
-    if arr.ndim > 2:
-        raise InputError(
-            f"holds a {arr.ndim}-D array ({'×'.join(map(str, arr.shape))})", source=source,
-            expected="a number, a vector or a matrix (reshape it to samples × features)",
-        )  # fmt: skip
-    arr = arr.astype(np.float64)
-    if not allow_nonfinite and not np.isfinite(arr).all():
-        idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise InputError(
-            f"element {list(idx)} is {arr[idx]}, not a finite number",
-            source=source,
-            expected="a finite number",
-        )
-    return arr
-
-
 def read_bounded(src: Peekable) -> bytes:
     """The whole of a JSON input, but never more than the limit (+1 byte to tell)."""
     return src.read(limits.max_json() + 1)
 
 
-def read_json(src: Peekable, source: str, options: ReadOptions) -> np.ndarray:
+def read_json(
+    src: Peekable, source: str, options: ReadOptions
+) -> tuple[np.ndarray, list[str] | None]:
+    """A matrix, and its column names when it was a list of records ``[{"a": 1}, …]``."""
     obj = loads(read_bounded(src), source, limits.max_json())
     if isinstance(obj, dict) and options.role:
         obj = pick_role(obj, options.role, source)
-    return to_array(obj, source, options.allow_nonfinite)
+    if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
+        keys = record_keys(obj)
+        rows = [record_row(r, keys, source, f"record [{i}]", options) for i, r in enumerate(obj)]
+        return np.array(rows, dtype=np.float64).reshape(len(rows), len(keys)), keys
+    return to_array(obj, source, options.allow_nonfinite), None
+
+
+def record_keys(records: list[dict[str, Any]]) -> list[str]:
+    """Every key, in first-seen order (each record must then have all of them)."""
+    seen: dict[str, None] = {}
+    for r in records:
+        seen.update(dict.fromkeys(r))
+    return list(seen)
+
+
+def record_row(
+    record: Any,
+    keys: list[str],
+    source: str,
+    where: str,
+    options: ReadOptions,
+    line: int | None = None,
+) -> list[float]:
+    """One record's values in ``keys`` order; a missing or extra key names the record."""
+    if not isinstance(record, dict):
+        raise InputError(
+            f"{where} is not an object", source=source, line=line,
+            expected="one object per record, like the first",
+        )  # fmt: skip
+    if not keys:
+        raise InputError(
+            f"{where} is an empty object", source=source, line=line,
+            expected="keys naming the columns",
+        )  # fmt: skip
+    missing = [k for k in keys if k not in record]
+    if missing:
+        raise InputError(
+            f"{where} has no {', '.join(map(repr, missing))}", source=source, line=line,
+            expected=f"every record with keys {', '.join(keys)}",
+        )  # fmt: skip
+    extra = [k for k in record if k not in keys]
+    if extra:
+        raise InputError(
+            f"{where} has {', '.join(map(repr, extra))}, which the first record has not",
+            source=source, line=line, expected=f"keys {', '.join(keys)} in every record",
+        )  # fmt: skip
+    return [
+        _number(record[k], f"{where}[{k!r}]", source, options.allow_nonfinite, line) for k in keys
+    ]
 
 
 def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
@@ -190,40 +220,6 @@ def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
         f"has no {PARAM_KEYS[role][0]}", source=source,
         expected=f"a key {' or '.join(map(repr, PARAM_KEYS[role]))}",
     )  # fmt: skip
-
-
-def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
-    """The arrays of an .npz, in bounded memory: the archive is read up to the budget,
-    and every member is refused by the size its zip header declares (the reader never
-    inflates more than that) before it is inflated, so a zip bomb costs nothing."""
-    if src.head[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):  # /dev/zero, text, ...
-        raise InputError("not a readable .npz archive (not a zip file)", source=source,
-                         expected="a file written by numpy.savez")  # fmt: skip
-    room = limits.budget()
-    data = src.read(room // 2 + 1)
-    if len(data) > room // 2:
-        raise limits.refuse(f"an .npz archive of more than {limits.human(room // 2)}",
-                            source=source, why="it is read whole")  # fmt: skip
-    room -= len(data)
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():  # an array and its bytes are both held while loading
-                if 2 * info.file_size > room:
-                    raise limits.refuse(
-                        f"member {info.filename!r} ({limits.human(info.file_size)} inflated)",
-                        source=source, why="an array is held whole while it loads",
-                    )  # fmt: skip
-                room -= 2 * info.file_size
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            return {k: np.asarray(z[k]) for k in z.files}
-    except limits.MemoryLimitError:
-        raise
-    except Exception as e:  # numpy and zipfile raise many kinds for a corrupt archive
-        raise InputError(
-            f"not a readable .npz archive ({e})",
-            source=source,
-            expected="a file written by numpy.savez",
-        ) from None
 
 
 def read_params(
@@ -274,6 +270,7 @@ class WholeReader(RowReader):
         self.matrix = matrix
         self.source = matrix.source
         self.format = matrix.format
+        self.header = matrix.header
 
     def blocks(self) -> Iterator[np.ndarray]:
         yield self.matrix.values
@@ -288,6 +285,7 @@ class NdjsonReader(RowReader):
     def __init__(self, src: Peekable, source: str, options: ReadOptions) -> None:
         self.src, self.source, self.options = src, source, options
         self.format = Format.NDJSON
+        self.header: list[str] | None = None  # the first record's keys, for objects
 
     def blocks(self) -> Iterator[np.ndarray]:
         rows: list[np.ndarray] = []
@@ -306,9 +304,16 @@ class NdjsonReader(RowReader):
             except InputError as e:  # orjson counts lines within the one line it saw
                 e.line = lineno
                 raise
-            row = np.atleast_1d(
-                to_array(obj, self.source, self.options.allow_nonfinite, line=lineno)
-            )
+            if isinstance(obj, dict) or self.header is not None:
+                if self.header is None:
+                    self.header = list(obj)
+                where = f"record {produced + len(rows) + 1}"
+                values = record_row(obj, self.header, self.source, where, self.options, lineno)
+                row = np.array(values, dtype=np.float64)
+            else:
+                row = np.atleast_1d(
+                    to_array(obj, self.source, self.options.allow_nonfinite, line=lineno)
+                )
             if row.ndim != 1:
                 raise InputError(
                     "holds a matrix on one line",

@@ -9,10 +9,13 @@ writes them as ``null`` (documented); CSV writes ``nan``, ``inf``, ``-inf``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 import orjson
+
+from nncalc.errors import UsageError
 
 from . import Format
 
@@ -20,8 +23,11 @@ _OPT = orjson.OPT_SERIALIZE_NUMPY
 
 
 def _plain(a: np.ndarray) -> np.ndarray:
-    # orjson serializes only native-endian C-contiguous float64/32 arrays
-    return np.ascontiguousarray(a, dtype=np.float64)
+    # orjson serializes only native-endian C-contiguous float64/32 arrays; float32 stays
+    # float32 so a --dtype float32 run prints float32's shortest forms (0.22, not
+    # 0.2199999988079071), as --save-params does
+    dtype = np.float32 if a.dtype == np.float32 else np.float64
+    return np.ascontiguousarray(a, dtype=dtype)
 
 
 def _nonfinite_token(v: float) -> bytes:
@@ -60,18 +66,57 @@ def header_line(names: Iterable[str], delimiter: str = ",") -> bytes:
     return (delimiter.join(names) + "\n").encode()
 
 
+def quote(cell: str, delimiter: str) -> str:
+    """A label as one CSV cell: quoted (quotes doubled) only when it must be."""
+    if delimiter in cell or '"' in cell or "\n" in cell or "\r" in cell:
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
+
+
+class Ids:
+    """Row labels queued per input block (a reader's ``ids``), taken per output block:
+    the layer re-blocks rows, so labels are taken by count, not by block."""
+
+    def __init__(self, queue: deque[list[str]]) -> None:
+        self.queue = queue
+        self.pending: list[str] = []
+
+    def take(self, k: int) -> list[str]:
+        while len(self.pending) < k and self.queue:
+            self.pending.extend(self.queue.popleft())
+        if len(self.pending) < k:  # pragma: no cover - a reader/writer mismatch is a bug
+            raise AssertionError(f"{k} rows but only {len(self.pending)} labels")
+        out, self.pending = self.pending[:k], self.pending[k:]
+        return out
+
+
 class Writer:
     """Encodes an output matrix block by block; ``one_row`` marks a single sample
-    (written as a flat JSON list rather than a list of one row)."""
+    (written as a flat JSON list rather than a list of one row).  ``ids`` (a reader's
+    queue of labels, with --id-column) puts each row's label before its values."""
 
-    def __init__(self, fmt: Format, header: list[str] | None = None, one_row: bool = False):
+    def __init__(
+        self,
+        fmt: Format,
+        header: list[str] | None = None,
+        one_row: bool = False,
+        ids: deque[list[str]] | None = None,
+        id_name: str | None = None,
+    ):
         if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON):
             raise ValueError(f"cannot write {fmt.value}")
+        if ids is not None and fmt not in (Format.CSV, Format.TSV):
+            raise UsageError(
+                f"--id-column labels rows in CSV or TSV output, not {fmt.value}: use -f csv"
+            )
         self.fmt = fmt
         self.header = header
         self.one_row = one_row
         self.delimiter = "\t" if fmt is Format.TSV else ","
         self._rows = 0
+        self.ids = Ids(ids) if ids is not None else None
+        if self.ids is not None and header:
+            self.header = [id_name or "id", *header]
 
     def start(self) -> bytes:
         if self.fmt in (Format.CSV, Format.TSV) and self.header:
@@ -83,7 +128,15 @@ class Writer:
     def block(self, a: np.ndarray) -> bytes | memoryview:
         a = np.atleast_2d(a)
         if self.fmt in (Format.CSV, Format.TSV):
-            return delimited_rows(a, self.delimiter)
+            text = delimited_rows(a, self.delimiter)
+            if self.ids is None:
+                return text
+            d = self.delimiter
+            labels = [quote(i, d) for i in self.ids.take(len(a))]
+            lines = bytes(text).split(b"\n")[: len(a)]
+            return b"".join(
+                f"{i}{d}".encode() + ln + b"\n" for i, ln in zip(labels, lines, strict=True)
+            )
         if self.fmt is Format.NDJSON:
             return orjson.dumps(_plain(a), option=_OPT)[1:-1].replace(b"],[", b"]\n[") + b"\n"
         if self.one_row:

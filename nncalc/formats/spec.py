@@ -1,0 +1,104 @@
+"""Read options that belong to one file: ``weights.csv?header=1&delimiter=;&decimal=,``.
+
+X's options come from the command line (``--header``, ``--delimiter``…); W and b are
+always detected on their own, and a suffix on their file name forces what detection got
+wrong, so fixing W can never change how X is read.  A file that really has that name
+wins.  ``-b 0.5`` and ``-b 0.5,0.5`` are numbers, unless a file of that name exists.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from nncalc.errors import UsageError
+
+from . import Format, Matrix, ReadOptions, read_matrix
+
+DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": "",
+              "whitespace": "", " ": ""}  # fmt: skip
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off"}
+KEYS = ("header", "delimiter", "decimal", "format", "skip_rows")
+
+
+def split_options(name: str) -> tuple[str, dict[str, Any]]:
+    """``(path, overrides)`` for a file name that may end in ``?key=value&…``.
+
+    >>> split_options("w.csv?header=1&delimiter=;&decimal=,")
+    ('w.csv', {'header': True, 'delimiter': ';', 'decimal': ','})
+    >>> split_options("w.csv")
+    ('w.csv', {})
+    """
+    if "?" not in name or os.path.exists(name):
+        return name, {}
+    path, _, query = name.rpartition("?")
+    out: dict[str, Any] = {}
+    for item in filter(None, query.split("&")):
+        key, eq, value = item.partition("=")
+        key = key.strip().lower().replace("-", "_")
+        if not eq:
+            raise UsageError(f"{name}: {item!r} needs a value (like ?header=1)")
+        if key == "header":
+            if value.lower() not in TRUE | FALSE:
+                raise UsageError(f"{name}: header={value} must be 1 or 0")
+            out["header"] = value.lower() in TRUE
+        elif key == "delimiter":
+            d = DELIMITERS.get(value.lower(), value)
+            if len(d) > 1:
+                raise UsageError(f"{name}: delimiter={value} must be one character or tab/space")
+            out["delimiter"] = d
+        elif key == "decimal":
+            if value not in (".", ","):
+                raise UsageError(f"{name}: decimal={value} must be '.' or ','")
+            out["decimal"] = value
+        elif key == "skip_rows":
+            if not value.isdigit():
+                raise UsageError(f"{name}: skip_rows={value} must be a whole number")
+            out["skip_rows"] = int(value)
+        elif key == "format":
+            try:
+                out["format"] = Format(value.lower())
+            except ValueError:
+                known = ", ".join(f.value for f in Format)
+                raise UsageError(f"{name}: format={value} is not one of {known}") from None
+        else:
+            raise UsageError(f"{name}: unknown read option {key!r}; known: {', '.join(KEYS)}")
+    return path, out
+
+
+def literal(name: str) -> np.ndarray | None:
+    """``0.5`` or ``0.5,-1`` as numbers (a vector for a list), or None if not numbers.
+
+    >>> literal("0.5,-1").tolist(), literal("0.5").tolist(), literal("b.csv")
+    ([0.5, -1.0], 0.5, None)
+    """
+    parts = name.split(",")
+    try:
+        values = [float(v) for v in parts if v.strip()]
+    except ValueError:
+        return None
+    if not values or len(values) != len(parts) or any("_" in v for v in parts):
+        return None
+    if not all(np.isfinite(values)):
+        return None
+    return np.array(values[0] if len(parts) == 1 else values, dtype=np.float64)
+
+
+def read_param(
+    name: str, role: str, base: ReadOptions, opener: Callable[[str], BinaryIO]
+) -> Matrix:
+    """W or b as named on the command line: a literal number (b only), or a file read
+    with its own options (detected, unless its name's suffix forces them).  Of X's
+    options only ``allow_nonfinite`` carries over; ``opener`` opens a path (or ``-``)."""
+    if role == "b" and not os.path.exists(name):
+        value = literal(name)
+        if value is not None:
+            return Matrix(value, name, Format.CSV, ",", note="numbers given on the command line")
+    path, overrides = split_options(name)
+    options = ReadOptions(allow_nonfinite=base.allow_nonfinite, role=role, origin=path)
+    shown = "stdin" if path == "-" else path
+    return read_matrix(opener(path), shown, options._replace(**overrides))

@@ -15,6 +15,33 @@ from .core import Layer, Pass
 from .errors import UsageError
 
 
+def _g(v: float) -> str:
+    return f"{v:.6g}"
+
+
+def worked(layer: Layer, z: float) -> str | None:
+    """The activation's formula with this z put in (None for ReLU and linear, whose
+    arrow needs no words)."""
+    act = layer.act
+    if act.name == "sigmoid":
+        return f"1 / (1 + e^(-({_g(z)})))"
+    if act.name == "tanh":
+        return f"tanh({_g(z)})"
+    if act.name == "leaky_relu":
+        slope = act.param if act.param is not None else 0.01
+        return f"{_g(z)} > 0, so a = z" if z > 0 else f"{_g(z)} ≤ 0, so a = {slope:g}·({_g(z)})"
+    return None
+
+
+def softmax_exps(z_row: np.ndarray) -> tuple[tuple[float, ...], bool]:
+    """e^(z_k) for one sample, or e^(z_k − max z) when e^z would overflow (then True)."""
+    with np.errstate(over="ignore", under="ignore"):
+        e = np.exp(z_row)
+        if np.isfinite(e).all() and e.sum() > 0:
+            return tuple(float(v) for v in e), False
+        return tuple(float(v) for v in np.exp(z_row - z_row.max())), True
+
+
 class Term(NamedTuple):
     """z[sample, neuron] = Σ xs[k]·ws[k] + b, then the activation."""
 
@@ -26,6 +53,10 @@ class Term(NamedTuple):
     z: float
     a: float
     activation_name: str = "ReLU"
+    # how a is made from z when it is not plain ReLU/linear: the formula with the number
+    # put in (sigmoid, tanh, leaky ReLU), or softmax's exponentials and their sum
+    worked: str | None = None
+    exps: tuple[float, ...] | None = None
 
 
 def pick_index(value: int | None, size: int, what: str, option: str) -> int:
@@ -45,17 +76,21 @@ def terms(
 ) -> list[Term]:
     """One :class:`Term` per neuron for row ``sample`` of ``x`` (m×n)."""
     z2, a2 = np.atleast_2d(res.z), np.atleast_2d(res.a)
-    name = "ReLU" if layer.activation == "relu" else layer.activation
+    act = layer.act
+    name = "ReLU" if act.name == "relu" else act.name
+    exps, shifted = softmax_exps(z2[sample]) if act.name == "softmax" else (None, False)
     return [
         Term(
             None if single else sample,
             j,
             tuple(float(v) for v in x[sample]),
             tuple(float(v) for v in layer.w[:, j]),
-            float(layer.b[j]),
+            float(layer.bias[j]),
             float(z2[sample, j]),
             float(a2[sample, j]),
             name,
+            "z − max z" if shifted else worked(layer, float(z2[sample, j])),
+            exps,
         )
         for j in neurons
     ]

@@ -186,3 +186,31 @@ def random_line(
         else f"np.random.randn({dims})"
     )
     return f"np.random.seed({seed}); " + (call if scale == 1 else f"{scale!r} * {call}")
+
+
+def make_network(
+    n: int, sizes: list[int], seed: int, recipe: str = "randn"
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Draw every layer of an n→sizes[0]→sizes[1]→… network from one legacy stream, in
+    the order W1, b1, W2, b2, … (a notebook's order, so :func:`network_lines` replays it)."""
+    r = RECIPES[recipe]
+    check_seed(seed)
+    ins = [n, *sizes[:-1]]
+    for k, p in zip(ins, sizes, strict=True):
+        check_size((k, p))
+    rs = np.random.RandomState(seed)
+    out = []
+    for k, p in zip(ins, sizes, strict=True):
+        w = r.draw_w(rs, k, p)
+        out.append((w, r.draw_b(rs, k, p)))
+    return out
+
+
+def network_lines(n: int, sizes: list[int], seed: int, recipe: str = "randn") -> str:
+    """The numpy lines that reproduce :func:`make_network` exactly."""
+    r = RECIPES[recipe]
+    parts = [f"np.random.seed({seed})"]
+    for k, (i, p) in enumerate(zip([n, *sizes[:-1]], sizes, strict=True), 1):
+        parts.append(f"W{k} = " + r.w_code.format(n=i, p=p))
+        parts.append(f"b{k} = " + r.b_code.format(n=i, p=p))
+    return "; ".join(parts)

@@ -14,7 +14,8 @@ from typing import BinaryIO, NamedTuple
 import numpy as np
 
 from . import generate
-from .errors import InputError, UsageError
+from .core import Network, layer_of
+from .errors import InputError, ShapeError, UsageError
 from .formats import (
     Format,
     Matrix,
@@ -25,7 +26,8 @@ from .formats import (
     read_matrix,
 )
 from .formats.jsonio import WholeReader, read_params
-from .shapes import Labels, Layout, plan
+from .models import LoadOptions, Model, read_model
+from .shapes import Labels, LayerShapes, Layout, Plan, chain_message, plan, plan_chain
 
 
 def display_name(name: str) -> str:
@@ -68,17 +70,31 @@ class Generated(NamedTuple):
 
 
 class Request(NamedTuple):
-    """What the user named; any of it may be missing (then stdin, params or a draw)."""
+    """What the user named; any of it may be missing (then stdin, params or a draw).
+
+    ``weights``/``biases`` hold one name per layer (repeated -w/-b, the k-th -w paired
+    with the k-th -b); ``neurons`` one size per layer; ``activations`` one name for every
+    layer or one per layer (empty: relu, or what a model file says).
+    """
 
     inputs: str | None = None
-    weights: str | None = None
-    biases: str | None = None
+    weights: tuple[str, ...] = ()
+    biases: tuple[str, ...] = ()
     params: str | None = None
-    neurons: int | None = None
+    neurons: tuple[int, ...] = ()
     seed: int | None = None
     init: str = "randn"
     layout: Layout = "in-out"
     read: ReadOptions = ReadOptions()
+    model: str | None = None
+    model_options: LoadOptions = LoadOptions()
+    activations: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every file this request reads (outputs must never overwrite them)."""
+        named = (self.inputs, *self.weights, *self.biases, self.params, self.model)
+        return tuple(n for n in named if n)
 
 
 class Params(NamedTuple):
@@ -93,7 +109,7 @@ class Params(NamedTuple):
 
 
 def _check_stdin_once(req: Request) -> None:
-    dashes = [n for n in (req.inputs, req.weights, req.biases, req.params) if n == "-"]
+    dashes = [n for n in req.names if n == "-"]
     if len(dashes) > 1:
         raise UsageError("only one operand can come from stdin ('-')")
 
@@ -103,8 +119,21 @@ def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> 
     return read_matrix(open_source(name, stack), display_name(name), options._replace(role=role))
 
 
+def params_is_model(req: Request) -> bool:
+    """A --params file that holds a whole network (``{"layers": …}``, as --save-params
+    writes for one): read as a model file, not as W and b."""
+    if req.params is None or req.params == "-" or not req.params.lower().endswith(".json"):
+        return False
+    try:
+        with open(req.params, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return False
+    return head.lstrip()[:1] == b"{" and b'"layers"' in head
+
+
 def load_params_file(req: Request, stack: ExitStack) -> dict[str, np.ndarray]:
-    if req.params is None:
+    if req.params is None or params_is_model(req):
         return {}
     return read_params(open_source(req.params, stack), display_name(req.params), req.read)
 
@@ -122,12 +151,12 @@ def resolve_params(
     w: np.ndarray | None = from_file.get("w")
     b: np.ndarray | None = from_file.get("b")
     w_label = b_label = display_name(req.params) if req.params else None
-    if req.weights is not None:
-        m = read_named(req.weights, req.read, stack, "w")
+    if req.weights:
+        m = read_named(req.weights[0], req.read, stack, "w")
         w, w_header, w_label = m.values, m.header, m.source
         details.append(m.detected())
-    if req.biases is not None:
-        m = read_named(req.biases, req.read, stack, "b")
+    if req.biases:
+        m = read_named(req.biases[0], req.read, stack, "b")
         b, b_label = m.values, m.source
         details.append(m.detected())
     labels = Labels(x_label, w_label or "W", b_label or "b")
@@ -151,16 +180,14 @@ def _neurons(
         pl = plan(x_shape, w.shape, None, req.layout, labels)
         if not pl.ok or pl.p is None:
             return None
-        if req.neurons is not None and req.neurons != pl.p:
+        if req.neurons and req.neurons[0] != pl.p:
             raise UsageError(
-                f"--neurons {req.neurons} but {labels.w} has {pl.p} neurons; "
+                f"--neurons {req.neurons[0]} but {labels.w} has {pl.p} neurons; "
                 "drop --neurons or change the weights"
             )
         return pl.p
-    if req.neurons is not None:
-        if req.neurons <= 0:
-            raise UsageError(f"--neurons must be positive, got {req.neurons}")
-        return req.neurons
+    if req.neurons:
+        return req.neurons[0]
     if b is not None and b.size > 1:
         return int(b.size)
     raise UsageError(
@@ -209,19 +236,16 @@ def input_reader(
 
 
 class Loaded(NamedTuple):
-    """Everything a whole-matrix command needs: X as read, W and b as resolved."""
+    """X as read whole, and the entries of a parameters file (for :func:`gather`)."""
 
     x: Matrix
-    params: Params
+    from_file: dict[str, np.ndarray]
 
 
 def load_all(req: Request, stack: ExitStack) -> Loaded:
-    """Read X whole, then W and b (or draw them); for tables, shapes and explain."""
+    """Read X whole (tables, shapes and explain); W and b come from :func:`gather`."""
     reader, from_file = _inputs(req, stack)
-    x = reader.read_all()
-    params = resolve_params(req, x.values.shape, x.source, from_file, stack)
-    params.details.insert(0, x.detected())
-    return Loaded(x, params)
+    return Loaded(reader.read_all(), from_file)
 
 
 def _inputs(
@@ -269,3 +293,174 @@ def stream_inputs(
     blocks = iter(reader.blocks())
     first = next(blocks)
     return reader, blocks, first, from_file
+
+
+# -- networks ----------------------------------------------------------------------------
+class RawLayer(NamedTuple):
+    """One layer as read or drawn, before it is checked against what feeds it."""
+
+    w: np.ndarray
+    b: np.ndarray | None
+    labels: Labels
+    activation: str = "relu"
+    layout: Layout = "in-out"
+    name: str | None = None
+
+
+class Operands(NamedTuple):
+    """Every layer's parameters and where they came from."""
+
+    layers: tuple[RawLayer, ...]
+    generated: Generated | None = None
+    w_header: list[str] | None = None
+    details: tuple[str, ...] = ()
+    model: Model | None = None
+
+    def plans(self, x_shape: tuple[int, ...]) -> tuple[Plan, ...]:
+        return plan_chain(
+            x_shape, [LayerShapes(r.w.shape, _shape(r.b), r.layout, r.labels) for r in self.layers]
+        )
+
+    def network(
+        self, x_shape: tuple[int, ...], dtype: str | None = None
+    ) -> tuple[Network, tuple[Plan, ...]]:
+        """The checked network for inputs of ``x_shape``; ShapeError says what does not fit."""
+        plans = self.plans(x_shape)
+        if len(plans) < len(self.layers) or not plans[-1].ok:
+            raise ShapeError(chain_message(plans))
+        if self.model is not None and (dtype is None or self.model.network.dtype == dtype):
+            return self.model.network, plans
+        layers = [
+            layer_of(pl, r.w, r.b, r.activation, dtype, r.name)
+            for pl, r in zip(plans, self.layers, strict=True)
+        ]
+        return Network(layers), plans
+
+
+def _shape(a: np.ndarray | None) -> tuple[int, ...] | None:
+    return None if a is None else a.shape
+
+
+def activations_for(req: Request, count: int) -> list[str]:
+    """One activation per layer from --activation: one name for all, or one each."""
+    acts = req.activations or ("relu",)
+    if len(acts) == 1:
+        return list(acts) * count
+    if len(acts) != count:
+        raise UsageError(
+            f"--activation lists {len(acts)} activations but the network has {count} "
+            f"layer{'s' if count != 1 else ''}: give one for every layer or one per layer"
+        )
+    return list(acts)
+
+
+def is_network(req: Request) -> bool:
+    """More than one layer's worth of flags (one -w/-b keeps today's single layer)."""
+    return len(req.weights) > 1 or len(req.biases) > 1 or len(req.neurons) > 1
+
+
+def gather(
+    req: Request,
+    x_shape: tuple[int, ...],
+    x_label: str,
+    from_file: dict[str, np.ndarray],
+    stack: ExitStack,
+    model: Model | None = None,
+) -> Operands:
+    """Every layer's W, b and activation: from a model file, repeated -w/-b, a seeded
+    draw of --neurons 4,3,2, or (one layer) today's -w/-b/--params/--neurons rules."""
+    model = model or _model(req)
+    if model is None and params_is_model(req):
+        assert req.params is not None
+        opts = req.model_options._replace(format="json", activations=req.activations or None)
+        model = read_model(req.params, opts)
+    if model is not None:
+        return _from_model(model, x_label)
+    if not is_network(req):
+        params = resolve_params(req, x_shape, x_label, from_file, stack)
+        act = activations_for(req, 1)[0]
+        raw = RawLayer(params.w, params.b, params.labels, act, req.layout)
+        return Operands((raw,), params.generated, params.w_header, tuple(params.details))
+    if req.weights:
+        return _from_flags(req, x_label, stack)
+    return _drawn(req, x_shape, x_label)
+
+
+def _model(req: Request) -> Model | None:
+    if req.model is None:
+        return None
+    given = [f for f, v in (("-w", req.weights), ("-b", req.biases), ("--params", req.params),
+                            ("--neurons", req.neurons)) if v]  # fmt: skip
+    if given:
+        raise UsageError(f"--model replaces {given[0]}: give one or the other")
+    if req.model == "-":
+        raise UsageError("--model reads a file, not stdin")
+    options = req.model_options._replace(activations=req.activations or None)
+    return read_model(req.model, options)
+
+
+def _from_model(model: Model, x_label: str) -> Operands:
+    raws = []
+    name = display_name(model.source)
+    for k, layer in enumerate(model.network, 1):
+        x = x_label if k == 1 else f"A{k - 1}"
+        label = model.names[k - 1] if len(model.names) >= k else f"layer {k}"
+        labels = Labels(x, f"W{k} ({name}: {label})", f"b{k} ({name}: {label})")
+        raws.append(RawLayer(layer.w, layer.bias, labels, layer.activation, "in-out", label))
+    details = (f"{name}: {model.format} model, {len(model.network)} layers", *model.details)
+    return Operands(tuple(raws), details=details, model=model)
+
+
+def _from_flags(req: Request, x_label: str, stack: ExitStack) -> Operands:
+    if len(req.biases) != len(req.weights):
+        raise UsageError(
+            f"{len(req.weights)} -w but {len(req.biases)} -b: the k-th -w pairs with the k-th "
+            "-b, so give one -b per -w (a layer without a bias: use a --model file)"
+        )
+    if req.neurons:
+        raise UsageError("--neurons draws a network; with -w/-b the weights say the sizes")
+    acts = activations_for(req, len(req.weights))
+    raws, details = [], []
+    w_header = None
+    for k, (wn, bn) in enumerate(zip(req.weights, req.biases, strict=True), 1):
+        wm = read_named(wn, req.read, stack, "w")
+        bm = read_named(bn, req.read, stack, "b")
+        details += [wm.detected(), bm.detected()]
+        w_header = wm.header
+        labels = Labels(x_label if k == 1 else f"A{k - 1}", wm.source, bm.source)
+        raws.append(RawLayer(wm.values, bm.values, labels, acts[k - 1], req.layout, f"layer{k}"))
+    return Operands(tuple(raws), None, w_header, tuple(details))
+
+
+def _drawn(req: Request, x_shape: tuple[int, ...], x_label: str) -> Operands:
+    if req.biases:
+        raise UsageError("-b without -w: give each layer's weights, or draw them all")
+    if any(p <= 0 for p in req.neurons):
+        raise UsageError(f"--neurons must be positive sizes, got {','.join(map(str, req.neurons))}")
+    if req.init not in generate.RECIPES:
+        raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
+    if req.layout != "in-out":
+        raise UsageError("--layout reads given weights; drawn ones are n×p already")
+    n = x_shape[-1] if x_shape else 1
+    sizes = list(req.neurons)
+    seed = generate.fresh_seed() if req.seed is None else req.seed
+    try:
+        drawn = generate.make_network(n, sizes, seed, req.init)
+    except (ValueError, MemoryError) as e:
+        raise UsageError(str(e)) from None
+    line = generate.network_lines(n, sizes, seed, req.init)
+    acts = activations_for(req, len(sizes))
+    tag = f"({req.init}, seed {seed})"
+    raws = tuple(
+        RawLayer(
+            w,
+            b,
+            Labels(x_label if k == 1 else f"A{k - 1}", f"W{k} {tag}", f"b{k} {tag}"),
+            acts[k - 1],
+            "in-out",
+            f"layer{k}",
+        )  # fmt: skip
+        for k, (w, b) in enumerate(drawn, 1)
+    )
+    gen = Generated(req.init, seed, True, True, line, req.seed is None)
+    return Operands(raws, gen)

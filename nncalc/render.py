@@ -25,7 +25,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from .core import Layer, Pass
+from .core import Layer, Network, Pass
 from .explain import Term
 from .formats import Matrix
 from .shapes import Labels as ShapeLabels
@@ -136,7 +136,7 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
             text.append(str(d), style="bold red" if i in marks else "")
         return text
 
-    act = "ReLU" if activation == "relu" else activation
+    act = _act_label(activation)
     t.add_row(
         "X",
         "inputs",
@@ -167,9 +167,27 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
         "A",
         f"{act}(Z)",
         out_text.copy(),
-        "max(0, z) element-wise" if activation == "relu" else "Z unchanged",
+        _act_meaning(activation),
     )
     return t
+
+
+def _act_label(spec: str) -> str:
+    from .core import activation
+
+    return "ReLU" if spec == "relu" else ("linear" if spec == "linear" else activation(spec).label)
+
+
+def _act_meaning(spec: str) -> str:
+    from .core import activation
+
+    if spec == "relu":
+        return "max(0, z) element-wise"
+    if spec == "linear":
+        return "Z unchanged"
+    act = activation(spec)
+    formula = act.formula.replace("{slope}", f"{act.param:g}" if act.param is not None else "")
+    return f"{formula} " + ("element-wise" if act.elementwise else "over each sample's outputs")
 
 
 def shape_report(pl: Plan, labels: ShapeLabels) -> list[RenderableType]:
@@ -201,7 +219,18 @@ def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
     text.append(" + ".join(parts))
     text.append(f" + {num(t.b, precision)}" if t.b >= 0 else f" + ({num(t.b, precision)})")
     text.append(f" = {num(t.z, precision)}", style="bold")
-    text.append(f" → {t.activation_name} → ")
+    if t.exps is not None:
+        total = math.fsum(t.exps)
+        shown = _pick(len(t.exps), max_terms)
+        exps = ", ".join("…" if k is None else num(t.exps[k], precision) for k in shown)
+        power = "e^(z − max z)" if t.worked else "e^z"
+        text.append(f" → softmax: {power} = [{exps}], Σ = {num(total, precision)}, "
+                    f"{power}[{t.neuron}] / Σ = {num(t.exps[t.neuron], precision)} / "
+                    f"{num(total, precision)} → ")  # fmt: skip
+    elif t.worked is not None:
+        text.append(f" → {t.activation_name}: {t.worked} → ")
+    else:
+        text.append(f" → {t.activation_name} → ")
     text.append(num(t.a, precision), style="dim" if t.a == 0 and t.z != 0 else "bold green")
     return text
 
@@ -238,7 +267,7 @@ def forward_tables(
     """One table per requested stage (shapes, x, w, b, z, a), each titled with its
     symbol, meaning and shape."""
     n, p = layer.n, layer.p
-    relu = layer.activation == "relu"
+    relu = layer.act.name == "relu"
     z = res.z[0] if pl.single_sample else res.z
     a = res.a[0] if pl.single_sample else res.a
     out = dims(pl.out_shape)
@@ -261,7 +290,7 @@ def forward_tables(
             z, f"Z = X·W + b ({out})", precision=precision, row_word="s", col_word="n"
         ),
         "a": lambda: matrix_table(
-            a, f"A = {'ReLU' if relu else 'linear'}(Z) ({out})", precision=precision,
+            a, f"A = {_act_label(layer.activation)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
             caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
         ),
@@ -281,3 +310,122 @@ def batch_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
 
 def group(items: Sequence[RenderableType]) -> Group:
     return Group(*items)
+
+
+def chain_table(plans: Sequence[Plan], activations: Sequence[str], layers: int) -> Table:
+    """The whole network's shapes in one table: X, then W_k, b_k, Z_k, A_k per layer."""
+    first = plans[0]
+    m = "m" if first.m is None else str(first.m)
+    title = f"Network: {layers} layers, m={m}"
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("", "what", "shape", "meaning"):
+        t.add_column(col)
+    t.add_row("X", "inputs", dims(first.x_shape), describe_x(first.x_shape))
+    for k in range(1, layers + 1):
+        if k > len(plans):
+            t.add_row(f"layer {k}", "", Text("—", style="dim"), Text("not checked", style="dim"))
+            continue
+        pl = plans[k - 1]
+        bad = {key for prob in pl.problems for key in prob.marks}
+        prev = "X" if k == 1 else f"A{k - 1}"
+        t.add_row(f"W{k}", "weights", dims(pl.w_shape), describe_w(pl.w_shape, pl.layout),
+                  style="red" if "w" in bad else "")  # fmt: skip
+        t.add_row(f"b{k}", "biases", dims(pl.b_shape), describe_b(pl.b_shape),
+                  style="red" if "b" in bad else "")  # fmt: skip
+        out = pl.out_shape
+        out_text = Text(dims(out)) if out else Text("undefined", style="bold red")
+        t.add_row(f"Z{k}", f"{prev}·W{k} + b{k}", out_text, "one row per sample" if out else "")
+        act = activations[k - 1]
+        t.add_row(f"A{k}", f"{_act_label(act)}(Z{k})", out_text.copy(), _act_meaning(act))
+    return t
+
+
+def chain_verdict(plans: Sequence[Plan], layers: int) -> Text:
+    bad = next((pl for pl in plans if not pl.ok), None)
+    if bad is None and len(plans) == layers:
+        last = plans[-1]
+        return Text(f"✓ the network is defined: {dims(plans[0].x_shape)} in, "
+                    f"{dims(last.out_shape)} out", style="green")  # fmt: skip
+    text = Text("✗ the network is not defined\n", style="bold red")
+    for prob in bad.problems if bad else ():
+        text.append(f"  {prob.message}\n")
+        if prob.hint:
+            text.append(f"  hint: {prob.hint}\n", style="yellow")
+    text.rstrip()
+    return text
+
+
+def network_tables(
+    x: Matrix,
+    net: Network,
+    plans: Sequence[Plan],
+    trace: Sequence[Pass],
+    labels: Sequence[ShapeLabels],
+    stages: Sequence[str],
+    layers: Sequence[int],
+    precision: int = 4,
+    caption: str | None = None,
+) -> list[RenderableType]:
+    """The chain table, X, then the tables of each chosen layer (W_k, b_k, Z_k, A_k)."""
+    single = plans[0].single_sample
+    items: list[RenderableType] = []
+    if "shapes" in stages:
+        items.append(chain_table(plans, [layer.activation for layer in net], len(net)))
+    if "x" in stages:
+        items.append(matrix_table(
+            x.values, f"X  inputs ({dims(x.values.shape)}) — {labels[0].x}", precision=precision,
+            labels=Labels2D(cols=x.header), row_word="s", col_word="x",
+        ))  # fmt: skip
+    for k in layers:
+        cap = caption if k == 1 else None
+        items += _layer_tables(k, net[k - 1], trace[k - 1], plans[k - 1], labels[k - 1],
+                               single, stages, precision, cap)  # fmt: skip
+    return items
+
+
+def _layer_tables(
+    k: int,
+    layer: Layer,
+    res: Pass,
+    pl: Plan,
+    lab: ShapeLabels,
+    single: bool,
+    stages: Sequence[str],
+    precision: int,
+    caption: str | None,
+) -> list[RenderableType]:
+    z = res.z[0] if single else res.z
+    a = res.a[0] if single else res.a
+    out = dims(pl.out_shape)
+    relu = layer.act.name == "relu"
+    prev = "X" if k == 1 else f"A{k - 1}"
+    tables = {
+        "w": lambda: matrix_table(
+            layer.w, f"W{k}  weights ({layer.n}×{layer.p}) — {lab.w}", caption=caption,
+            precision=precision, row_word="x" if k == 1 else "a", col_word="n",
+        ),
+        "b": lambda: matrix_table(
+            layer.bias, f"b{k}  biases ({layer.p},) — {lab.b}", precision=precision,
+            col_word="n",
+        ),
+        "z": lambda: matrix_table(
+            z, f"Z{k} = {prev}·W{k} + b{k} ({out})", precision=precision, row_word="s",
+            col_word="n",
+        ),
+        "a": lambda: matrix_table(
+            a, f"A{k} = {_act_label(layer.activation)}(Z{k}) ({out})",
+            precision=precision, dim_mask=(z <= 0) if relu else None, row_word="s",
+            col_word="n",
+            caption="dimmed: zeros made by ReLU" if relu and (z <= 0).any() else None,
+        ),
+    }  # fmt: skip
+    return [tables[s]() for s in ("w", "b", "z", "a") if s in stages]
+
+
+def class_table(names: Sequence[str], layer: int) -> Group:
+    t = Table(show_header=True, header_style="bold")
+    t.add_column("", style="dim", justify="right")
+    t.add_column("class")
+    for i, name in enumerate(names):
+        t.add_row(f"s{i}", name)
+    return Group(Text(f"argmax of A{layer}: each sample's class", style="bold"), t)

@@ -252,3 +252,66 @@ def plan(
         transpose_w=transpose,
         problems=tuple(problems),
     )
+
+
+class LayerShapes(NamedTuple):
+    """One layer as given: W's and b's shapes, how to read W, what to call them."""
+
+    w_shape: Shape
+    b_shape: Shape | None
+    layout: Layout = "in-out"
+    labels: Labels = Labels()
+
+
+def plan_chain(x_shape: Shape, layers: list[LayerShapes]) -> tuple[Plan, ...]:
+    """One :class:`Plan` per layer: layer 1 against X, layer k against layer k-1's A.
+
+    Planning stops at the first layer that does not fit (what follows has no known
+    input width); a layer that does not fit its predecessor is explained in the
+    course's words: which layer, which dimension, and the likely fix.
+    """
+    plans: list[Plan] = []
+    single = len(x_shape) < 2
+    for k, ls in enumerate(layers, 1):
+        if k == 1:
+            plans.append(plan(x_shape, ls.w_shape, ls.b_shape, ls.layout, ls.labels))
+        else:
+            prev = plans[-1]
+            if not prev.ok or prev.p is None or prev.m is None:
+                break
+            q = prev.p
+            shape_in = (q,) if single else (prev.m, q)
+            pl = plan(shape_in, ls.w_shape, ls.b_shape, ls.layout, ls.labels)
+            problems = tuple(
+                _chain_problem(k, q, ls) if "x" in pr.marks and "w" in pr.marks else pr
+                for pr in pl.problems
+            )
+            plans.append(pl._replace(problems=problems))
+        if not plans[-1].ok:
+            break
+    return tuple(plans)
+
+
+def _chain_problem(k: int, q: int, ls: LayerShapes) -> Problem:
+    w = ls.w_shape
+    wl = ls.labels.w
+    if len(w) == 2:
+        ins, outs = w if ls.layout == "in-out" else w[::-1]
+        axis = 0 if ls.layout == "in-out" else 1
+    else:
+        ins, outs, axis = (w[0] if w else 1), 1, 0
+    hint = f"is {wl} transposed?" if len(w) == 2 and outs == q else None
+    return Problem(
+        f"layer {k}: {wl} is {dims(w)}, so it wants {ins} values per sample, but layer "
+        f"{k - 1} gives {q} (A{k - 1} is m×{q})",
+        hint,
+        {"w": (axis,) if w else ()},
+    )
+
+
+def chain_message(plans: tuple[Plan, ...]) -> str:
+    """The first problem of a chain: the one to fix first."""
+    for pl in plans:
+        if not pl.ok:
+            return pl.message()
+    return ""

@@ -84,9 +84,9 @@ def _file(tmp_path: Path, name: str, data: bytes) -> str:
             "nested too deeply",
         ),
         (
-            lambda t: ["forward", "--params", _file(t, "p.json", b'{"layers": []}')],
+            lambda t: ["forward", "--params", _file(t, "p.json", b'{"layerz": []}')],
             1,
-            "unknown key 'layers'",
+            "unknown key 'layerz'",
         ),
         (
             lambda t: ["forward", "--params", _file(t, "p.json", b'{"weights": [[1]]}')],

@@ -12,15 +12,16 @@ from typing import Annotated, NamedTuple
 import numpy as np
 import typer
 
-from nncalc import core, generate
-from nncalc.core import Layer, Pass, prepare, stream
+from nncalc import generate
+from nncalc.core import Network
 from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
-from nncalc.operands import Params, Request, load_all, resolve_params, stream_inputs
+from nncalc.operands import Generated, Operands, Request, gather, load_all, stream_inputs
 from nncalc.shapes import Plan
 from nncalc.sink import Sink, output_mode
 
 from .options import (
+    ActivationOpt,
     AllowNonfinite,
     Biases,
     Decimal,
@@ -31,7 +32,10 @@ from .options import (
     Header,
     Init,
     InputFormat,
+    LayerOrder,
     LayoutOpt,
+    ModelFormat,
+    ModelOpt,
     Neurons,
     OutFmt,
     OutFormat,
@@ -52,26 +56,34 @@ from .root import app, error, guarded, note
 
 
 class Job(NamedTuple):
-    """How to run the layer, whatever the inputs: one record instead of ten arguments."""
+    """How to run the network, whatever the inputs: one record instead of ten arguments."""
 
     req: Request
-    activation: str = "relu"
     dtype: str = "float64"
     verbose: bool = False
     force: bool = False
     save_params: str | None = None
     show_recipe: bool = False
+    save_model: str | None = None
+    upto: int | None = None
+    argmax: bool = False
+    classes: list[str] | None = None
 
     def protect(self) -> tuple[str, ...]:
         """Files an output must never overwrite (without --force): every input."""
-        r = self.req
-        return tuple(n for n in (r.inputs, r.weights, r.biases, r.params) if n)
+        return self.req.names
 
-    def layer(self, x_shape: tuple[int, ...], params: Params) -> tuple[Layer, Plan]:
-        return prepare(
-            x_shape, params.w, params.b, self.activation, layout=self.req.layout,
-            labels=params.labels, dtype=self.dtype,
-        )  # fmt: skip
+    def network(self, x_shape: tuple[int, ...], ops: Operands) -> tuple[Network, tuple[Plan, ...]]:
+        net, plans = ops.network(x_shape, self.dtype)
+        if self.upto is not None and not 1 <= self.upto <= len(net):
+            raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
+                             f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
+        if self.classes is not None:
+            p = net.layers[(self.upto or len(net)) - 1].p
+            if len(self.classes) != p:
+                raise UsageError(f"--classes names {len(self.classes)} classes but the output "
+                                 f"has {p} values per sample")  # fmt: skip
+        return net, plans
 
 
 @app.command()
@@ -87,6 +99,7 @@ def forward(
     ] = None,
     weights: Weights = None,
     biases: Biases = None,
+    model: ModelOpt = None,
     params: ParamsOpt = None,
     layout: LayoutOpt = "in-out",
     neurons: Neurons = None,
@@ -96,7 +109,15 @@ def forward(
         str | None,
         typer.Option(
             "--save-params",
-            help="Write the W and b used to this JSON or .npz file.",
+            help="Write the W and b used (every layer) to this JSON or .npz file.",
+            show_default=False,
+        ),
+    ] = None,
+    save_model: Annotated[
+        str | None,
+        typer.Option(
+            "--save-model",
+            help="Write the network used as .json, .npz, .safetensors or .onnx.",
             show_default=False,
         ),
     ] = None,
@@ -118,10 +139,40 @@ def forward(
         str,
         typer.Option("--show", help="Tables to draw, comma-separated: shapes,x,w,b,z,a or all."),
     ] = "all",
+    layers: Annotated[
+        str | None,
+        typer.Option(
+            "--layers", help="Layers whose tables to draw: 2,3 (default: all).", show_default=False
+        ),
+    ] = None,
+    upto: Annotated[
+        int | None,
+        typer.Option(
+            "--upto",
+            help="Output layer K's A instead of the last (like model[:K]).",
+            show_default=False,
+        ),
+    ] = None,
+    argmax: Annotated[
+        bool,
+        typer.Option(
+            "--argmax",
+            help="Output each sample's class: the index of its largest "
+            "output (0-based, first on ties).",
+        ),
+    ] = False,
+    classes: Annotated[
+        str | None,
+        typer.Option(
+            "--classes",
+            help="Class names for --argmax: setosa,versicolor,virginica or a file, one per line.",
+            show_default=False,
+        ),
+    ] = None,
     precision: Precision = 4,
-    activation: Annotated[
-        str, typer.Option("--activation", help="relu, or linear (A = Z).")
-    ] = "relu",
+    activation: ActivationOpt = None,
+    model_format: ModelFormat = None,
+    layer_order: LayerOrder = None,
     dtype: DTypeOpt = DType.float64,
     input_format: InputFormat = None,
     delimiter: Delimiter = None,
@@ -130,7 +181,8 @@ def forward(
     allow_nonfinite: AllowNonfinite = False,
     verbose: Verbose = False,
 ) -> None:
-    """Compute A = ReLU(X·W + b) and show every step.
+    """Compute A = ReLU(X·W + b) and show every step; repeat -w/-b (or --model, or
+    --neurons 4,3,2) for a network.
 
     On a terminal it draws a table per stage; piped (or with --format) it writes only A,
     every value exact (its shortest round-trip form). Without -w/-b, W and b are drawn
@@ -139,16 +191,15 @@ def forward(
     Example: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv
     -b samples/batch/biases.csv
     """
-    try:
-        core.activation(activation)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
     names = stdin_default(inputs, params)
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite,
+        decimal, allow_nonfinite, model=model, model_format=model_format,
+        layer_order=layer_order, activation=activation,
     )  # fmt: skip
-    job = Job(req, activation, dtype.value, verbose, force, save_params, show_recipe)
+    names_of_classes = class_names(classes)
+    job = Job(req, dtype.value, verbose, force, save_params, show_recipe, save_model, upto,
+              argmax or names_of_classes is not None, names_of_classes)  # fmt: skip
     if out_dir is not None or len(names) > 1:
         if out_dir is None:
             raise UsageError(f"{len(names)} inputs need --out-dir DIR (one output file each)")
@@ -161,50 +212,101 @@ def forward(
     job = job._replace(req=req._replace(inputs=names[0] if names else None))
     mode = output_mode(fmt.value if fmt else None, stdout_is_tty(), output)
     if mode == "table":
-        run_tables(job, stages_of(show), precision, output)
+        run_tables(job, stages_of(show), layer_list(layers), precision, output)
     else:
         run_stream(job, Format(mode), output)
 
 
-def report(job: Job, details: list[str], params: Params) -> None:
+def class_names(value: str | None) -> list[str] | None:
+    """--classes as a comma list, or a file of one name per line when such a file exists."""
+    if value is None:
+        return None
+    if os.path.isfile(value):
+        try:
+            with open(value, encoding="utf-8") as f:
+                names = [line.strip() for line in f if line.strip()]
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot read class names: {e}", source=value) from None
+    else:
+        names = [v.strip() for v in value.split(",")]
+    if not names or any(not n for n in names):
+        raise UsageError(f"--classes needs names separated by commas, got {value!r}")
+    return names
+
+
+def layer_list(value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        picked = [int(v) for v in value.split(",") if v.strip()]
+    except ValueError:
+        raise UsageError(f"--layers takes layer numbers from 1, like 2,3; got {value!r}") from None
+    if not picked or min(picked) < 1:
+        raise UsageError(f"--layers takes layer numbers from 1, like 2,3; got {value!r}")
+    return picked
+
+
+def report(job: Job, details: list[str] | tuple[str, ...], generated: Generated | None) -> None:
     """Detections with --verbose; how W/b were drawn when asked, or when the seed was
     fresh (else the run could never be replayed)."""
     if job.verbose:
         for d in details:
             note(d)
-    gen = params.generated
-    if gen and (job.show_recipe or job.verbose or gen.fresh):
-        note(gen.caption())
+    if generated and (job.show_recipe or job.verbose or generated.fresh):
+        note(generated.caption())
 
 
-def save_params(job: Job, layer: Layer, params: Params) -> None:
-    """Write the W (n×p) and b actually used, so ``--params`` replays the run exactly."""
-    if job.save_params is None:
-        return
-    import orjson
+def save_params(job: Job, net: Network, ops: Operands) -> None:
+    """Write the parameters actually used, so ``--params`` replays the run exactly: W (n×p)
+    and b for one layer as before, every layer (a model file) for a network."""
+    if job.save_params is not None:
+        meta = {}
+        if ops.generated:
+            meta = {"init": ops.generated.recipe, "seed": ops.generated.seed}
+        if len(net) > 1:
+            from nncalc.models import write_model
 
-    meta = {}
-    if params.generated:
-        meta = {"init": params.generated.recipe, "seed": params.generated.seed}
-    if job.save_params.lower().endswith(".npz"):
-        buf = io.BytesIO()
-        np.savez(buf, weights=layer.w, biases=layer.b)
-        data = buf.getvalue()
-    else:
-        data = orjson.dumps(
-            {"weights": layer.w, "biases": layer.b, **meta},
-            option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
+            target = job.save_params
+            data = write_model(net, target if target.lower().endswith(".npz") else "p.json",
+                               {k: str(v) for k, v in meta.items()})  # fmt: skip
+        elif job.save_params.lower().endswith(".npz"):
+            layer = net[0]
+            buf = io.BytesIO()
+            np.savez(buf, weights=layer.w, biases=layer.bias)
+            data = buf.getvalue()
+        else:
+            import orjson
+
+            layer = net[0]
+            data = orjson.dumps(
+                {"weights": layer.w, "biases": layer.bias, **meta},
+                option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
+            )
+        with Sink(job.save_params, protect=job.protect(), force=job.force) as sink:
+            sink.write(data)
+    if job.save_model is not None:
+        from nncalc.models import write_model
+
+        meta = (
+            {"init": ops.generated.recipe, "seed": str(ops.generated.seed)} if ops.generated else {}
         )
-    with Sink(job.save_params, protect=job.protect(), force=job.force) as sink:
-        sink.write(data)
+        data = write_model(net, job.save_model, meta)
+        with Sink(job.save_model, protect=job.protect(), force=job.force) as sink:
+            sink.write(data)
 
 
-def out_header(reader_header: list[str] | None, params: Params, p: int) -> list[str] | None:
-    """A CSV header only when the input had one: W's column names, else a1..ap."""
+def out_header(
+    job: Job, reader_header: list[str] | None, ops: Operands, p: int
+) -> list[str] | None:
+    """A CSV header only when the input had one: W's column names, else a1..ap (or
+    ``class`` for --argmax)."""
     if not reader_header:
         return None
-    if params.w_header and len(params.w_header) == p:
-        return params.w_header
+    if job.argmax:
+        return ["class"]
+    last = job.upto is None or job.upto == len(ops.layers)
+    if last and ops.w_header and len(ops.w_header) == p:
+        return ops.w_header
     return [f"a{j + 1}" for j in range(p)]
 
 
@@ -228,28 +330,11 @@ def input_progress(name: str | None, stack: ExitStack) -> Callable[[int], object
     return lambda k: bar.advance(task, k)
 
 
-SMALL_LAYER = 128 * 128  # n·p below which one BLAS thread computes a chunk as fast as two
-
-
-def share_cores(
-    blocks: Iterator[np.ndarray], layer: Layer, stack: ExitStack
-) -> Iterator[np.ndarray]:
-    """Pass blocks through; from the third on (a large input, whose CSV chunks are then
-    parsed in a second thread) keep BLAS to one thread for small layers: OpenBLAS
-    threads spin between tiny matmuls and starve the parser (1M×32: 2.4 s with the cap,
-    3.5-4.1 s without)."""
-    for i, block in enumerate(blocks):
-        if i == 2 and layer.n * layer.p <= SMALL_LAYER:
-            from threadpoolctl import threadpool_limits
-
-            stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
-        yield block
-
-
 def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True) -> tuple[int, int]:
-    """Stream X through the layer: rows are read, computed and written chunk by chunk,
+    """Stream X through the network: rows are read, computed and written chunk by chunk,
     so memory stays bounded and output starts before the input ends.  Returns (m, p)."""
-    from nncalc.formats.write import Writer
+    from nncalc.engines import local
+    from nncalc.formats.write import LabelWriter, Writer
 
     rows_seen = 0
 
@@ -264,46 +349,69 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
         reader, blocks, first, from_file = stream_inputs(job.req, stack, on_read)
         single = first.ndim < 2
         x_shape = first.shape if single else (len(first), first.shape[1])
-        params = resolve_params(job.req, x_shape, reader.source, from_file, stack)
+        ops = gather(job.req, x_shape, reader.source, from_file, stack)
         try:
-            layer, _ = job.layer(x_shape, params)
+            net, _ = job.network(x_shape, ops)
         except ShapeError:
             if single:
                 raise
             # Only the first rows are in hand; count the rest so the message (and its
             # hint about a transposed X) speaks of the real number of samples.
             m = len(first) + sum(len(b) for b in blocks)
-            job.layer((m, first.shape[1]), params)
+            job.network((m, first.shape[1]), ops)
             raise
-        report(job, [reader.detected(), *params.details], params)
-        save_params(job, layer, params)
-        writer = Writer(fmt, header=out_header(reader.header, params, layer.p), one_row=single)
-        rows = share_cores(counted(chain([np.atleast_2d(first)], blocks)), layer, stack)
+        report(job, [reader.detected(), *ops.details], ops.generated)
+        save_params(job, net, ops)
+        p = net.layers[(job.upto or len(net)) - 1].p
+        header = out_header(job, reader.header, ops, p)
+        rows = counted(chain([np.atleast_2d(first)], blocks))
+        outputs = local.run(rows, net, stack, job.upto)
+        if job.argmax:
+            encoded = LabelWriter(fmt, job.classes, header).encode(local.argmax(outputs))
+        else:
+            encoded = Writer(fmt, header=header, one_row=single).encode(outputs)
         with Sink(output, protect=job.protect(), force=job.force) as sink:
-            for data in writer.encode(stream(rows, layer)):
+            for data in encoded:
                 sink.write(data)
-    return rows_seen, layer.p
+    return rows_seen, p
 
 
-def run_tables(job: Job, stages: list[str], precision: int, output: str | None) -> None:
+def run_tables(
+    job: Job, stages: list[str], layers: list[int] | None, precision: int, output: str | None
+) -> None:
     from nncalc import render
 
     with ExitStack() as stack:
         loaded = load_all(job.req, stack)
-    x = loaded.x.values
-    params = loaded.params
-    layer, pl = job.layer(x.shape, params)
-    res: Pass = layer.apply(x.reshape(-1, layer.n), keep_z=True)
-    report(job, params.details, params)
-    save_params(job, layer, params)
-    gen = params.generated
-    w_note = gen.caption() if gen and gen.made_w else None
-    b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
-    if w_note is None and pl.transpose_w:
-        w_note = f"given as {'×'.join(map(str, params.w.shape))}, transposed to n×p"
-    items = render.forward_tables(
-        loaded.x, layer, pl, res, params.labels, stages, precision, w_note, b_note
-    )
+        x = loaded.x.values
+        ops = gather(job.req, x.shape, loaded.x.source, loaded.from_file, stack)
+    net, plans = job.network(x.shape, ops)
+    trace = net.forward(x.reshape(-1, net.n))
+    report(job, [loaded.x.detected(), *ops.details], ops.generated)
+    save_params(job, net, ops)
+    gen = ops.generated
+    if len(net) == 1:
+        layer, pl, raw = net[0], plans[0], ops.layers[0]
+        w_note = gen.caption() if gen and gen.made_w else None
+        b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
+        if w_note is None and pl.transpose_w:
+            w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
+        items = render.forward_tables(
+            loaded.x, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note
+        )
+    else:
+        if layers is not None and max(layers) > len(net):
+            raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
+        items = render.network_tables(
+            loaded.x, net, plans, trace, [r.labels for r in ops.layers], stages,
+            layers or list(range(1, len(net) + 1)), precision,
+            gen.caption() if gen else None,
+        )  # fmt: skip
+    if job.argmax:
+        out = trace[(job.upto or len(net)) - 1].a
+        picked = np.argmax(np.atleast_2d(out), axis=1)
+        names = [job.classes[i] if job.classes else str(i) for i in picked]
+        items.append(render.class_table(names, job.upto or len(net)))
     print_items(items, output, job.force, job.protect())
 
 
@@ -325,7 +433,7 @@ def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
         raise InputError(f"cannot create the output folder: {e.strerror}", source=str(out_dir),
                          expected="a folder nncalc may write in") from None  # fmt: skip
     req = job.req
-    if req.seed is None and (req.weights is None or req.biases is None):
+    if req.seed is None and req.model is None and (not req.weights or not req.biases):
         # one draw for the whole batch: every input meets the same layer
         seed = generate.fresh_seed()
         note(f"seed {seed} drawn for every input (--seed {seed} replays the batch)")

@@ -1,6 +1,5 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
-import sys
 from contextlib import ExitStack
 from typing import Annotated, Any
 
@@ -9,13 +8,15 @@ import typer
 
 from nncalc import examples
 from nncalc.core import prepare
-from nncalc.errors import ExitStatus
+from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
-from nncalc.operands import Loaded, Request, load_all
-from nncalc.shapes import Labels, Plan, plan
+from nncalc.operands import Operands, Request, gather, load_all
+from nncalc.shapes import Labels, Plan
+from nncalc.sink import Sink
 
 from .options import (
+    ActivationOpt,
     AllowNonfinite,
     Biases,
     Decimal,
@@ -23,7 +24,10 @@ from .options import (
     Header,
     Init,
     InputFormat,
+    LayerOrder,
     LayoutOpt,
+    ModelFormat,
+    ModelOpt,
     Neurons,
     ParamsOpt,
     Precision,
@@ -43,11 +47,15 @@ InputArg = Annotated[
 ]
 
 
-def _load(inputs: str | None, req: Request) -> Loaded:
-    """Read X, W and b exactly as ``forward`` does (files, stdin, params or a draw)."""
+def _load(inputs: str | None, req: Request) -> tuple[Matrix, Operands]:
+    """Read X, W and b exactly as ``forward`` does (files, stdin, params, a model file or a
+    draw)."""
     names = stdin_default([inputs] if inputs else None, req.params)
+    req = req._replace(inputs=names[0] if names else None)
     with ExitStack() as stack:
-        return load_all(req._replace(inputs=names[0] if names else None), stack)
+        loaded = load_all(req, stack)
+        x = loaded.x
+        return x, gather(req, x.values.shape, x.source, loaded.from_file, stack)
 
 
 @app.command()
@@ -78,6 +86,7 @@ def shapes(
     inputs: InputArg = None,
     weights: Weights = None,
     biases: Biases = None,
+    model: ModelOpt = None,
     params: ParamsOpt = None,
     layout: LayoutOpt = "in-out",
     neurons: Neurons = None,
@@ -89,6 +98,9 @@ def shapes(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    activation: ActivationOpt = None,
+    model_format: ModelFormat = None,
+    layer_order: LayerOrder = None,
 ) -> None:
     """Show how X, W and b fit together (m, n, p) and, if they don't, why and how to fix it.
 
@@ -99,23 +111,38 @@ def shapes(
     """
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite,
+        decimal, allow_nonfinite, model=model, model_format=model_format,
+        layer_order=layer_order, activation=activation,
     )  # fmt: skip
-    loaded = _load(inputs, req)
-    pr = loaded.params
-    b_shape = None if pr.b is None else pr.b.shape
-    pl = plan(loaded.x.values.shape, pr.w.shape, b_shape, req.layout, pr.labels)
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
+    if mode not in ("table", "json"):
+        raise UsageError(f"shapes draws a table or writes json, not {mode}")
+    x, ops = _load(inputs, req)
+    x_shape = x.values.shape
+    plans = ops.plans(x_shape)
+    count = len(ops.layers)
+    ok = len(plans) == count and plans[-1].ok
+    network = count > 1 or ops.model is not None
     if mode == "json":
         import orjson
 
-        sys.stdout.buffer.write(orjson.dumps(plan_json(pl), option=orjson.OPT_APPEND_NEWLINE))
-        sys.stdout.flush()
+        doc = plan_json(plans[0]) if not network else {
+            "ok": ok, "layers": [plan_json(pl) for pl in plans],
+            "problems": [{"layer": k, "message": p.message, "hint": p.hint}
+                         for k, pl in enumerate(plans, 1) for p in pl.problems],
+        }  # fmt: skip
+        with Sink(None) as sink:
+            sink.write(orjson.dumps(doc, option=orjson.OPT_APPEND_NEWLINE))
     else:
         from nncalc import render
 
-        print_items(render.shape_report(pl, pr.labels), None, False)
-    if not pl.ok:
+        if not network:
+            items = render.shape_report(plans[0], ops.layers[0].labels)
+        else:
+            acts = [r.activation for r in ops.layers]
+            items = [render.chain_table(plans, acts, count), render.chain_verdict(plans, count)]
+        print_items(items, None, False)
+    if not ok:
         raise typer.Exit(int(ExitStatus.DATA))
 
 
@@ -141,11 +168,21 @@ def explain(
     inputs: InputArg = None,
     weights: Weights = None,
     biases: Biases = None,
+    model: ModelOpt = None,
     params: ParamsOpt = None,
     layout: LayoutOpt = "in-out",
     neurons: Neurons = None,
     seed: Seed = None,
     init: Init = "randn",
+    layer: Annotated[
+        int | None,
+        typer.Option(
+            "--layer",
+            "-l",
+            help="Which layer, from 1 (its inputs are the previous layer's A).",
+            show_default=False,
+        ),
+    ] = None,
     sample: Annotated[
         int | None,
         typer.Option(
@@ -167,6 +204,9 @@ def explain(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    activation: ActivationOpt = None,
+    model_format: ModelFormat = None,
+    layer_order: LayerOrder = None,
 ) -> None:
     """Show one sample's arithmetic term by term, as a teacher writes it on the board:
     z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03
@@ -178,20 +218,40 @@ def explain(
 
     req = make_request(
         weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite,
+        decimal, allow_nonfinite, model=model, model_format=model_format,
+        layer_order=layer_order, activation=activation,
     )  # fmt: skip
-    loaded = _load(inputs, req)
-    x = loaded.x.values
-    pr = loaded.params
-    layer, pl = prepare(x.shape, pr.w, pr.b, layout=req.layout, labels=pr.labels)
-    x2 = np.ascontiguousarray(x.reshape(-1, layer.n), dtype=np.float64)
-    res = layer.apply(x2, keep_z=True)
+    x_matrix, ops = _load(inputs, req)
+    x = x_matrix.values
+    net, plans = ops.network(x.shape)
+    x2 = np.ascontiguousarray(x.reshape(-1, net.n), dtype=np.float64)
+    k = pick_layer(layer, len(net))
+    trace = net.forward(x2)
+    inputs_k = x2 if k == 1 else trace[k - 2].a
+    lay, res = net[k - 1], trace[k - 1]
     i = pick_index(sample, x2.shape[0], "sample", "--sample")
     if neuron is not None:
-        chosen = [pick_index(neuron, layer.p, "neuron", "--neuron")]
+        chosen = [pick_index(neuron, lay.p, "neuron", "--neuron")]
     else:
-        chosen = list(range(min(layer.p, 8)))
-    title = f"sample {i} of {pr.labels.x}: {layer.n} features, {layer.p} neurons"
-    lines = terms(x2, layer, res, i, chosen, pl.single_sample)
-    items = [render.explanation(title, lines, precision, layer.p - len(chosen))]
+        chosen = list(range(min(lay.p, 8)))
+    if len(net) == 1:
+        title = f"sample {i} of {ops.layers[0].labels.x}: {lay.n} features, {lay.p} neurons"
+    else:
+        source = "X" if k == 1 else f"A{k - 1}, layer {k - 1}'s activations"
+        title = (f"layer {k} of {len(net)}, sample {i}: inputs are {source} "
+                 f"({lay.n} values), {lay.p} neurons")  # fmt: skip
+    lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
+    items = [render.explanation(title, lines, precision, lay.p - len(chosen))]
     print_items(items, None, False, soft_wrap=True)
+
+
+def pick_layer(value: int | None, count: int) -> int:
+    """--layer K, 1-based; default the first layer (the only one of a single layer)."""
+    if value is None:
+        return 1
+    if not 1 <= value <= count:
+        raise UsageError(
+            f"--layer {value} is out of range: the network has {count} "
+            f"layer{'s' if count != 1 else ''} (1 to {count})"
+        )
+    return value

@@ -37,20 +37,56 @@ class DType(str, Enum):
 
 # -- options shared by several commands, declared once --------------------------------
 Weights = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--weights",
         "-w",
-        help="W, n×p (inputs × neurons); '-' reads stdin. Drawn if omitted.",
+        help="W, n×p (inputs × neurons); '-' reads stdin. Drawn if omitted. Repeat for a "
+        "network: -w W1 -b b1 -w W2 -b b2.",
         show_default=False,
     ),
 ]
 Biases = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--biases",
         "-b",
-        help="b, one value per neuron (or one number for all). Drawn if omitted.",
+        help="b, one value per neuron (or one number for all). Drawn if omitted. The k-th "
+        "-b belongs to the k-th -w.",
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        "-m",
+        help="A network from a file: nncalc JSON, .npz, .safetensors or .onnx (replaces -w/-b).",
+        show_default=False,
+    ),
+]
+ModelFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--model-format",
+        help="Read --model as json, npz, safetensors or onnx whatever its extension.",
+        show_default=False,
+    ),
+]
+LayerOrder = Annotated[
+    str | None,
+    typer.Option(
+        "--layer-order",
+        help="Which layers of a state dict, in order, by name prefix: fc1,fc2,out.",
+        show_default=False,
+    ),
+]
+ActivationOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--activation",
+        help="relu (default), linear, sigmoid, tanh, leaky_relu (leaky_relu:0.2), softmax: "
+        "one for every layer, or one per layer (relu,softmax).",
         show_default=False,
     ),
 ]
@@ -69,9 +105,12 @@ LayoutOpt = Annotated[
     ),
 ]
 Neurons = Annotated[
-    int | None,
+    str | None,
     typer.Option(
-        "--neurons", "-p", help="Neurons to generate when W is not given.", show_default=False
+        "--neurons",
+        "-p",
+        help="Neurons to generate when W is not given; 4,3,2 draws a network n→4→3→2.",
+        show_default=False,
     ),
 ]
 Seed = Annotated[
@@ -184,11 +223,11 @@ def read_options(
 
 
 def make_request(
-    weights: str | None,
-    biases: str | None,
+    weights: list[str] | None,
+    biases: list[str] | None,
     params: str | None,
     layout: str,
-    neurons: int | None,
+    neurons: str | None,
     seed: int | None,
     init: str,
     input_format: InFormat | None,
@@ -196,11 +235,55 @@ def make_request(
     header: bool | None,
     decimal: str,
     allow_nonfinite: bool,
+    *,
+    model: str | None = None,
+    model_format: str | None = None,
+    layer_order: str | None = None,
+    activation: str | None = None,
 ) -> Request:
     """The operands every computing command takes, checked (inputs are set later)."""
+    from nncalc.models import LoadOptions
+
     check_seed(seed)
     read = read_options(input_format, delimiter, header, decimal, allow_nonfinite)
-    return Request(None, weights, biases, params, neurons, seed, init, layout_of(layout), read)
+    acts = split_list(activation)
+    for name in acts:
+        check_activation(name)
+    order = split_list(layer_order)
+    return Request(
+        None, tuple(weights or ()), tuple(biases or ()), params, neurons_of(neurons), seed, init,
+        layout_of(layout), read, model,
+        LoadOptions(model_format, None, order or None, None), acts,
+    )  # fmt: skip
+
+
+def split_list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
+def check_activation(name: str) -> None:
+    from nncalc.core import activation
+
+    try:
+        activation(name)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def neurons_of(value: str | None) -> tuple[int, ...]:
+    """``4`` or ``4,3,2``: one size per layer, each a positive whole number."""
+    if value is None:
+        return ()
+    try:
+        sizes = tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise UsageError(
+            f"--neurons takes whole numbers, one per layer (4 or 4,3,2), got {value!r}"
+        ) from None
+    bad = [p for p in sizes if p <= 0]
+    if bad:
+        raise UsageError(f"--neurons must be positive, got {bad[0]}")
+    return sizes
 
 
 def layout_of(value: str) -> Layout:

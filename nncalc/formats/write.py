@@ -106,3 +106,42 @@ class Writer:
 
     def dumps(self, a: np.ndarray) -> bytes:
         return b"".join(self.encode([a]))
+
+
+class LabelWriter:
+    """One class per sample (``--argmax``): its 0-based index, or its name."""
+
+    def __init__(
+        self, fmt: Format, classes: list[str] | None = None, header: list[str] | None = None
+    ) -> None:
+        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON):
+            raise ValueError(f"cannot write {fmt.value}")
+        self.fmt, self.classes, self.header = fmt, classes, header
+        self.delimiter = "\t" if fmt is Format.TSV else ","
+
+    def _cell(self, label: str) -> str:
+        if any(c in label for c in (self.delimiter, '"', "\n", "\r")):
+            return '"' + label.replace('"', '""') + '"'
+        return label
+
+    def encode(self, blocks: Iterable[np.ndarray]) -> Iterator[bytes]:
+        first = True
+        if self.fmt in (Format.CSV, Format.TSV) and self.header:
+            yield header_line(self.header, self.delimiter)
+        if self.fmt is Format.JSON:
+            yield b"["
+        for idx in blocks:
+            values: list[int] | list[str] = (
+                idx.tolist() if self.classes is None else [self.classes[i] for i in idx]
+            )
+            if self.fmt in (Format.CSV, Format.TSV):
+                cells = (self._cell(v) if isinstance(v, str) else str(v) for v in values)
+                yield "".join(f"{c}\n" for c in cells).encode()
+            elif self.fmt is Format.NDJSON:
+                yield b"".join(orjson.dumps(v) + b"\n" for v in values)
+            elif values:
+                body = orjson.dumps(values)[1:-1]
+                yield (b"" if first else b",") + body
+                first = False
+        if self.fmt is Format.JSON:
+            yield b"]\n"

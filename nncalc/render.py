@@ -429,3 +429,14 @@ def class_table(names: Sequence[str], layer: int) -> Group:
     for i, name in enumerate(names):
         t.add_row(f"s{i}", name)
     return Group(Text(f"argmax of A{layer}: each sample's class", style="bold"), t)
+
+
+def parts_table(rows: Sequence[tuple[str, str, str, str, str]]) -> Table:
+    """:func:`batch_table` for ``--engine dask``: file, rows, parts, time, status."""
+    t = batch_table([])
+    t.columns[1].header = "rows"
+    t.add_column("parts")
+    for name, shape, parts, secs, status in rows:
+        t.add_row(name, shape, secs, Text(status, style="green" if status == "ok" else "red"),
+                  parts)  # fmt: skip
+    return t

@@ -24,10 +24,13 @@ from .options import (
     ActivationOpt,
     AllowNonfinite,
     Biases,
+    BlocksizeOpt,
     Decimal,
     Delimiter,
     DType,
     DTypeOpt,
+    EngineName,
+    EngineOpt,
     Force,
     Header,
     Init,
@@ -42,9 +45,11 @@ from .options import (
     Output,
     ParamsOpt,
     Precision,
+    SchedulerOpt,
     Seed,
     Verbose,
     Weights,
+    WorkersOpt,
     make_request,
     print_items,
     stages_of,
@@ -180,6 +185,10 @@ def forward(
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
     verbose: Verbose = False,
+    engine: EngineOpt = EngineName.local,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    blocksize: BlocksizeOpt = None,
 ) -> None:
     """Compute A = ReLU(X·W + b) and show every step; repeat -w/-b (or --model, or
     --neurons 4,3,2) for a network.
@@ -200,6 +209,15 @@ def forward(
     names_of_classes = class_names(classes)
     job = Job(req, dtype.value, verbose, force, save_params, show_recipe, save_model, upto,
               argmax or names_of_classes is not None, names_of_classes)  # fmt: skip
+    if engine is EngineName.dask:
+        from . import distributed
+
+        distributed.require_dask()
+        if out_dir is None or output is not None or fmt is OutFormat.table:
+            raise UsageError("--engine dask writes part files: name a folder with --out-dir")
+        distributed.run(job, names, out_dir, fmt.value if fmt else "csv", scheduler, workers,
+                        blocksize)  # fmt: skip
+        return
     if out_dir is not None or len(names) > 1:
         if out_dir is None:
             raise UsageError(f"{len(names)} inputs need --out-dir DIR (one output file each)")

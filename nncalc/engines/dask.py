@@ -71,7 +71,7 @@ class Layout(NamedTuple):
     delimiter: str | None  # decided from the first line (None: whitespace)
     ncols: int
     first_line: int  # whole-file number of the first data or header line
-    header: bool
+    header: list[str] | None  # the input's column names, when its first line is a header
 
 
 class Job(NamedTuple):
@@ -295,7 +295,7 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
         else:
             raise InputError("no numbers (empty input)", source=name,
                              expected="at least one row of numbers")  # fmt: skip
-    return Layout(options, reader.delimiter, ncols, first, reader.header is not None)
+    return Layout(options, reader.delimiter, ncols, first, reader.header)
 
 
 def cut(i: int, fs: Any, path: str, blocksize: int) -> list[Block]:

@@ -445,7 +445,7 @@ def _compute(
     progress: Progress,
     futures: list[Any],
 ) -> tuple[dict[int, int], dict[int, int], dict[int, float]]:
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     started = time.perf_counter()
     blocks = {i: cut(i, inputs[i][1], inputs[i][2], settings.blocksize) for i in layouts}
@@ -508,17 +508,19 @@ def _compute(
         i, k = owner[fut.key]
         progress.step()
         left[i] -= 1
-        if fut.cancelled():
-            pass
-        else:
-            rows, err = fut.result()
+        if not fut.cancelled():
+            try:
+                rows, err = fut.result()
+            except KilledWorker as e:  # workers died on this block again and again
+                rows, err = 0, f"{inputs[i][0]}: block {k} lost its worker too often ({e})"
             if err is None:
                 rows_of[i] += rows
                 parts_of[i] += 1
             elif i not in errors or k < errors[i][0]:
+                # the lowest block's error is the first a whole read meets; later blocks
+                # still run (a cancelled task that is running would write its part after
+                # the clean-up), their parts are removed with the others
                 errors[i] = (k, err)
-                # later blocks cannot hold the input's first error: stop them
-                client.cancel([f for f in per_input[i][k + 1 :] if not f.done()])
         if left[i] == 0:
             seconds[i] = time.perf_counter() - started
     return rows_of, parts_of, seconds

@@ -5,10 +5,13 @@ local engine writes, however small the blocks."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -281,3 +284,60 @@ def test_dask_is_imported_only_by_its_engine() -> None:
     users = {p.relative_to(root).as_posix() for p in root.rglob("*.py")
              if imports.search(p.read_text())}  # fmt: skip
     assert users == {"engines/dask.py"}
+
+
+# -- failures mid-run ---------------------------------------------------------------------------
+
+
+def nncalc_process(*args: str, cwd: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NNCALC_DEBUG")}
+    return subprocess.Popen([sys.executable, "-m", "nncalc", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+
+
+def wait_for_parts(folder: Path, k: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> int:
+    """Wait until ``k`` parts exist (the run is well under way); the count then."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        done = len(list(folder.glob("part-*"))) if folder.exists() else 0
+        if done >= k:
+            return done
+        time.sleep(0.02)
+    raise AssertionError(f"the run ended or stalled before {k} parts: {proc.poll()}")
+
+
+def test_a_killed_worker_is_replaced_by_dasks_retry(tmp_path: Path) -> None:
+    src = tmp_path / "x.csv"
+    write_input(src, m=2000)
+    net = write_network(tmp_path)
+    address, scheduler, workers = start_cli_cluster()
+    try:
+        proc = nncalc_process("forward", str(src), *net, "--engine", "dask", "--scheduler", address,
+                              "--blocksize", "4kB", "--out-dir", "out", cwd=tmp_path)  # fmt: skip
+        done = wait_for_parts(tmp_path / "out" / "x", 5, proc)
+        workers[0].kill()  # SIGKILL: no goodbye to the scheduler, its tasks are lost
+        workers[0].wait()
+        assert proc.poll() is None and done < src.stat().st_size // 4000
+        out, err = proc.communicate(timeout=120)
+    finally:
+        stop(*workers, scheduler)
+    assert proc.returncode == 0, err
+    local = run_nncalc("forward", str(src), *net, "--format", "csv")
+    assert joined(tmp_path / "out" / "x") == local.stdout
+    names = [p.name for p in (tmp_path / "out" / "x").iterdir()]
+    assert "_SUCCESS" in names and not [n for n in names if n.endswith(".tmp")]
+
+
+def test_ctrl_c_cancels_and_leaves_no_temporary_parts(tmp_path: Path) -> None:
+    src = tmp_path / "x.csv"
+    write_input(src)
+    proc = nncalc_process("forward", str(src), *write_network(tmp_path), "--engine", "dask",
+                          "--workers", "2", "--blocksize", "3kB", "--out-dir", "out",
+                          cwd=tmp_path)  # fmt: skip
+    wait_for_parts(tmp_path / "out" / "x", 3, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.decode().strip().splitlines() == ["nncalc: error: interrupted"]
+    left = [p.name for p in (tmp_path / "out" / "x").iterdir()]
+    assert not [n for n in left if n.endswith(".tmp")] and "_SUCCESS" not in left

@@ -401,9 +401,14 @@ def run(
             client, inputs, layouts, errors, network, fmt, out_header, settings, out_fs,
             folders, upto, progress, futures,
         )  # fmt: skip
-    except BaseException:
+    except BaseException:  # Ctrl-C, or a bug: stop the cluster's work before cleaning up
         with contextlib.suppress(Exception):
             client.cancel(futures)
+        # an interrupted cluster shuts down loudly (the scheduler logs every message it
+        # can no longer send): the one line nncalc prints is the message
+        import logging
+
+        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
         _close(client, cluster)
         for folder in folders:  # no input is complete yet: leave no parts, no temporaries
             clear(out_fs, folder, parts=True)
@@ -423,11 +428,13 @@ def run(
 
 
 def _close(client: Any, cluster: Any) -> None:
-    with contextlib.suppress(Exception):
-        client.close()
+    """Our own cluster first (its workers stop, so no task writes after we clean up),
+    then the client."""
     if cluster is not None:
         with contextlib.suppress(Exception):
             cluster.close()
+    with contextlib.suppress(Exception):
+        client.close()
 
 
 def _compute(

@@ -341,3 +341,58 @@ def test_ctrl_c_cancels_and_leaves_no_temporary_parts(tmp_path: Path) -> None:
     assert err.decode().strip().splitlines() == ["nncalc: error: interrupted"]
     left = [p.name for p in (tmp_path / "out" / "x").iterdir()]
     assert not [n for n in left if n.endswith(".tmp")] and "_SUCCESS" not in left
+
+
+# -- object storage -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto's S3 server on 127.0.0.1; the environment that points s3fs at it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    try:
+        end = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < end and server.poll() is None, "moto did not start"
+                time.sleep(0.1)
+        yield env
+    finally:
+        stop(server)
+
+
+def test_s3_urls_for_inputs_and_outputs(tmp_path: Path, s3: dict[str, str]) -> None:
+    import s3fs
+
+    fs = s3fs.S3FileSystem()
+    fs.mkdir("lab")
+    for k in range(2):
+        write_input(tmp_path / f"in{k}.csv", m=800, seed=k)
+        fs.put(str(tmp_path / f"in{k}.csv"), f"lab/x/in{k}.csv")
+    net = write_network(tmp_path)
+    env = {**os.environ, **s3}
+    proc = subprocess.run(
+        [sys.executable, "-m", "nncalc", "forward", "s3://lab/x/*.csv", *net, "--engine", "dask",
+         "--workers", "2", "--blocksize", "10kB", "--out-dir", "s3://lab/out"],
+        env=env, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    fs.invalidate_cache()
+    for k in range(2):
+        names = sorted(fs.ls(f"lab/out/in{k}"))
+        assert names[0].endswith("/_SUCCESS") and len(names) > 3
+        local = run_nncalc("forward", str(tmp_path / f"in{k}.csv"), *net, "--format", "csv")
+        assert b"".join(fs.cat(n) for n in names[1:]) == local.stdout
+    again = subprocess.run(proc.args, env=env, capture_output=True, timeout=120, check=False)
+    assert again.returncode == 2 and b"already holds results" in again.stderr

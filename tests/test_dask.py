@@ -205,6 +205,29 @@ def test_an_out_holding_results_is_refused_without_force(tmp_path: Path, cluster
     assert joined(tmp_path / "out" / "x") == local_bytes(src)
 
 
+def test_parquet_in_and_out_on_the_cluster(tmp_path: Path, cluster: str) -> None:
+    import polars as pl
+
+    x = np.random.default_rng(4).standard_normal((M, 4))
+    pl.DataFrame({f"f{j}": x[:, j] for j in range(4)}).write_parquet(
+        tmp_path / "x.parquet", row_group_size=700
+    )
+    whole = np.concatenate(list(NET.stream([x])))
+    settings = engine.Settings(scheduler=cluster, blocksize=30_000)  # 937 rows a block
+    for fmt in ("csv", "parquet"):
+        [out] = engine.run([str(tmp_path / "x.parquet")], str(tmp_path / fmt), NET,
+                           ReadOptions(), fmt, header, settings)  # fmt: skip
+        assert out.error is None and out.parts == -(-M // 937)
+        folder = tmp_path / fmt / "x"
+        if fmt == "csv":
+            assert joined(folder) == Writer(Format.CSV, header=["a1", "a2"]).dumps(whole)
+        else:
+            parts = sorted(folder.glob("part-*.parquet"))
+            frame = pl.concat([pl.read_parquet(p) for p in parts])
+            assert frame.columns == ["a1", "a2"]
+            assert frame.to_numpy().tobytes() == whole.tobytes()
+
+
 def test_counting_rows_agrees_with_the_reader() -> None:
     data = b"1,2\n\n  \r\n# c\n  # c\n3,4\r\n5,6"
     assert row_count(data) == 3

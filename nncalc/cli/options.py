@@ -20,6 +20,7 @@ class OutFormat(str, Enum):
     tsv = "tsv"
     json = "json"
     ndjson = "ndjson"
+    parquet = "parquet"
 
 
 class InFormat(str, Enum):
@@ -28,6 +29,7 @@ class InFormat(str, Enum):
     json = "json"
     ndjson = "ndjson"
     npz = "npz"
+    parquet = "parquet"
 
 
 class DType(str, Enum):

@@ -41,7 +41,7 @@ from nncalc.formats import Format, Peekable, ReadOptions, format_from_name
 from .blocks import line_count, row_count
 
 DEFAULT_BLOCKSIZE = 64 << 20
-OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, "parquet")
+OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, Format.PARQUET)
 SUCCESS = "_SUCCESS"
 
 
@@ -72,6 +72,7 @@ class Layout(NamedTuple):
     ncols: int
     first_line: int  # whole-file number of the first data or header line
     header: list[str] | None  # the input's column names, when its first line is a header
+    rows: int | None = None  # Parquet: known from the footer, no count pass
 
 
 class Job(NamedTuple):
@@ -248,7 +249,13 @@ def score_block(
 ) -> tuple[int, str | None]:
     """Parse, forward and write one block: (rows, None), or (0, the error's one line)."""
     try:
-        x = parse_block(_read(block), block, name, layout)
+        if layout.rows is not None:
+            from nncalc.formats.parquet import frame_to_matrix
+
+            frame = _parquet_frame(block.fs, block.path, block.first_row, block.rows).collect()
+            x = frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
+        else:
+            x = parse_block(_read(block), block, name, layout)
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=job.blas_threads, user_api="blas"):
@@ -271,6 +278,8 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
     from nncalc.formats.delimited import DelimitedReader
 
     fmt = options.format or format_from_name(name) or Format.CSV
+    if fmt is Format.PARQUET:
+        return parquet_layout(fs, path, name, options)
     if fmt not in (Format.CSV, Format.TSV):
         raise UsageError(f"{name} is {fmt.value}: --engine dask reads CSV, TSV and Parquet inputs")
     if fmt is Format.TSV and options.delimiter is None:
@@ -298,7 +307,49 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
     return Layout(options, reader.delimiter, ncols, first, reader.header)
 
 
-def cut(i: int, fs: Any, path: str, blocksize: int) -> list[Block]:
+def _parquet_frame(fs: Any, path: str, first: int | None = None, rows: int | None = None) -> Any:
+    """Rows ``first…`` of a Parquet file as a polars frame (its schema alone when
+    ``rows`` is 0).  Local files are scanned, so only the row groups needed are read;
+    remote ones are fetched whole by fsspec (polars' own cloud access would need its
+    own credentials setup)."""
+    import polars as pl
+
+    if _is_local(fs):
+        frame = pl.scan_parquet(path)
+    else:
+        with fs.open(path, "rb") as f:
+            frame = pl.read_parquet(io.BytesIO(f.read())).lazy()
+    if first is not None:
+        frame = frame.slice(first, rows)
+    return frame
+
+
+def parquet_layout(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
+    """Columns and row count from a Parquet file's footer."""
+    import polars as pl
+
+    try:
+        frame = _parquet_frame(fs, path)
+        columns = list(frame.collect_schema().names())
+        rows = int(frame.select(pl.len()).collect().item())
+    except FileNotFoundError:
+        raise InputError("no such file", source=name, expected="an existing file") from None
+    except Exception as e:  # polars raises several kinds for a damaged file
+        raise InputError(f"not a readable Parquet file ({type(e).__name__})", source=name,
+                         expected="a Parquet file") from None  # fmt: skip
+    if not columns or not rows:
+        raise InputError("no numbers (empty input)", source=name,
+                         expected="at least one row of numbers")  # fmt: skip
+    return Layout(options._replace(format=Format.PARQUET), None, len(columns), 1, columns, rows)
+
+
+def cut(i: int, fs: Any, path: str, blocksize: int, layout: Layout | None = None) -> list[Block]:
+    """Byte blocks at line starts; for Parquet, row ranges of about ``blocksize`` bytes of
+    float64 values (``offset``/``length`` count rows)."""
+    if layout is not None and layout.rows is not None:
+        m, step = layout.rows, max(1, blocksize // (8 * layout.ncols))
+        return [Block(i, k, fs, path, a, min(step, m - a), 1, a, min(step, m - a), m)
+                for k, a in enumerate(range(0, m, step))]  # fmt: skip
     size = fs.size(path)
     return [Block(i, k, fs, path, off, min(blocksize, size - off))
             for k, off in enumerate(range(0, max(size, 1), blocksize))]  # fmt: skip
@@ -455,13 +506,23 @@ def _compute(
     from distributed import KilledWorker, as_completed
 
     started = time.perf_counter()
-    blocks = {i: cut(i, inputs[i][1], inputs[i][2], settings.blocksize) for i in layouts}
+    blocks = {i: cut(i, inputs[i][1], inputs[i][2], settings.blocksize, layouts[i])
+              for i in layouts}  # fmt: skip
     counts = {}
-    for i, bl in blocks.items():
-        counts[i] = client.map(count_block, bl, pure=False)
-        futures += counts[i]
     placed: dict[int, list[Block]] = {}
     for i, bl in blocks.items():
+        if layouts[i].rows is not None:  # Parquet: rows known
+            try:
+                shape_check(network, inputs[i][0], layouts[i].rows or 0, layouts[i].ncols)
+                placed[i] = bl
+            except ShapeError as e:
+                errors[i] = (-1, str(e))
+            continue
+        counts[i] = client.map(count_block, bl, pure=False)
+        futures += counts[i]
+    for i, bl in blocks.items():
+        if i not in counts:
+            continue
         got = client.gather(counts[i])
         lay = layouts[i]
         line, row, out_blocks = 1, 0, []

@@ -23,6 +23,7 @@ class Format(str, Enum):
     JSON = "json"
     NDJSON = "ndjson"
     NPZ = "npz"
+    PARQUET = "parquet"
 
 
 EXTENSIONS = {
@@ -33,6 +34,7 @@ EXTENSIONS = {
     ".ndjson": Format.NDJSON,
     ".jsonl": Format.NDJSON,
     ".npz": Format.NPZ,
+    ".parquet": Format.PARQUET,
 }
 
 
@@ -111,6 +113,8 @@ def sniff(head: bytes) -> Format:
         return Format.JSON
     if text[:2] == b"PK":
         return Format.NPZ
+    if head[:4] == b"PAR1":
+        return Format.PARQUET
     return Format.CSV
 
 
@@ -175,6 +179,10 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
     if fmt is Format.NDJSON:
         check_binary(src, name)
         return NdjsonReader(src, name, options)
+    if fmt is Format.PARQUET:
+        from .parquet import read_parquet
+
+        return WholeReader(read_parquet(src, name, options.allow_nonfinite))  # type: ignore[arg-type]
     return WholeReader(read_whole(src, name, fmt, options))
 
 

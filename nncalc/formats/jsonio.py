@@ -244,6 +244,7 @@ class WholeReader(RowReader):
         self.matrix = matrix
         self.source = matrix.source
         self.format = matrix.format
+        self.header = matrix.header  # a Parquet file's column names
 
     def blocks(self) -> Iterator[np.ndarray]:
         yield self.matrix.values

@@ -65,13 +65,14 @@ class Writer:
     (written as a flat JSON list rather than a list of one row)."""
 
     def __init__(self, fmt: Format, header: list[str] | None = None, one_row: bool = False):
-        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON):
+        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
         self.fmt = fmt
         self.header = header
         self.one_row = one_row
         self.delimiter = "\t" if fmt is Format.TSV else ","
         self._rows = 0
+        self._held: list[np.ndarray] = []  # Parquet is written whole, at the end
 
     def start(self) -> bytes:
         if self.fmt in (Format.CSV, Format.TSV) and self.header:
@@ -82,6 +83,9 @@ class Writer:
 
     def block(self, a: np.ndarray) -> bytes | memoryview:
         a = np.atleast_2d(a)
+        if self.fmt is Format.PARQUET:
+            self._held.append(np.array(a, dtype=np.float64))
+            return b""
         if self.fmt in (Format.CSV, Format.TSV):
             return delimited_rows(a, self.delimiter)
         if self.fmt is Format.NDJSON:
@@ -94,6 +98,11 @@ class Writer:
         return sep + body
 
     def end(self) -> bytes:
+        if self.fmt is Format.PARQUET:
+            from .parquet import write_parquet
+
+            held, self._held = self._held, []
+            return write_parquet(np.concatenate(held) if held else np.empty((0, 0)), self.header)
         if self.fmt is Format.JSON and not self.one_row:
             return b"\n]\n" if self._rows else b"]\n"
         return b""
@@ -114,7 +123,7 @@ class LabelWriter:
     def __init__(
         self, fmt: Format, classes: list[str] | None = None, header: list[str] | None = None
     ) -> None:
-        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON):
+        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
         self.fmt, self.classes, self.header = fmt, classes, header
         self.delimiter = "\t" if fmt is Format.TSV else ","

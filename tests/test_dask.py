@@ -91,7 +91,7 @@ def cluster() -> Iterator[str]:
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None, silence_logs=logging.ERROR,
+        dashboard_address=":0", silence_logs=logging.ERROR,
     ) as c:  # fmt: skip
         yield c.scheduler_address
 

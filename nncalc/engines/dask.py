@@ -383,9 +383,11 @@ def client_for(settings: Settings) -> tuple[Any, Any]:
             return Client(settings.scheduler, timeout="10s"), None
         except OSError as e:
             raise UsageError(f"cannot reach the scheduler {settings.scheduler}: {e}") from None
+    # ":0": the scheduler's HTTP endpoint (health, metrics) on a free port; the default
+    # 8787 warns when another cluster holds it
     cluster = LocalCluster(
         n_workers=settings.workers or os.cpu_count() or 1, threads_per_worker=1,
-        processes=True, host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR,
+        processes=True, host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR,
     )  # fmt: skip
     return Client(cluster), cluster
 

@@ -14,6 +14,7 @@ extrapolates to N machines.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -94,6 +95,48 @@ def main() -> None:
         figures[label] = statistics.median(fn() for _ in range(args.repeat))
         if label != "local batch":
             same_bytes(out / "local", out / f"dask{label[6]}", stems)
+    # an existing cluster (--scheduler): what a user with a running cluster pays
+    port = 8786 + 17
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    env = {**os.environ, "POLARS_MAX_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1",
+                               "--port", str(port), "--no-dashboard"], **quiet)]  # fmt: skip
+    procs += [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "dask",
+                "worker",
+                address,
+                "--nthreads",
+                "1",
+                "--no-nanny",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+            ],
+            env=env,
+            **quiet,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    try:
+        time.sleep(8)  # the workers join
+
+        def running() -> float:
+            target = out / "dask2"
+            shutil.rmtree(target, ignore_errors=True)
+            return timed([*NNCALC, "forward", *names, *NET, "--engine", "dask", "--scheduler",
+                          address, "--out-dir", str(target)])  # fmt: skip
+
+        figures["dask, running 2"] = statistics.median(running() for _ in range(args.repeat))
+        same_bytes(out / "local", out / "dask2", stems)
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait()
     base = figures["local batch"]
     for label, secs in figures.items():
         print(f"{label:16s} {secs:7.2f} s  {secs / base:5.2f}× local")

@@ -234,6 +234,16 @@ def test_counting_rows_agrees_with_the_reader() -> None:
     assert row_count(b"1\n2\n") == 2 and row_count(b"\n\n") == 0 and row_count(b"") == 0
 
 
+@given(st.lists(st.sampled_from(["1,2", " 3,4", "", "  ", "\r", "# c", "  # c", "5,6\r", "\t"]),
+                max_size=12), st.booleans())  # fmt: skip
+def test_row_count_is_the_readers_count(lines: list[str], newline: bool) -> None:
+    data = ("\n".join(lines) + ("\n" if newline else "")).encode()
+    naive = [
+        ln for ln in data.decode().split("\n") if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    assert row_count(data) == len(naive)
+
+
 units = st.sampled_from(["", "B", "kB", "KB", "k", "MB", "M", "MiB", "mib", "GiB", "Ki", "gb"])
 
 

@@ -38,7 +38,8 @@ def parse_size(text: str | int) -> int:
     return int(number * unit)
 
 
-_BLANK = re.compile(rb"(?:^|\n)[ \t\r\x0b\x0c]*(?:\n|\Z)")
+_SPACE = b" \t\r\n\x0b\x0c"
+_LINE_STARTS_WITH_SPACE = re.compile(rb"\n[ \t\r\n\x0b\x0c]")
 
 
 def line_count(data: bytes) -> int:
@@ -49,9 +50,17 @@ def line_count(data: bytes) -> int:
 def row_count(data: bytes) -> int:
     """Lines nncalc's CSV reader turns into rows: not blank, not a ``#`` comment (a
     header is one more such line; the caller knows where it is)."""
-    body = data[:-1] if data.endswith(b"\n") else data
-    if not body:
-        return 0 if not data.strip() else 1
-    if b"#" not in body and not _BLANK.search(body):
-        return body.count(b"\n") + 1
+    end = len(data) - 1 if data.endswith(b"\n") else len(data)
+    if end <= 0:
+        return 0
+    # a blank line starts with white space (or is empty): when no line does and there
+    # is no comment, every line is a row (two C scans instead of a Python loop)
+    if (
+        data[0] not in _SPACE
+        and data[end - 1] != 0x0A
+        and data.find(b"#", 0, end) < 0
+        and not _LINE_STARTS_WITH_SPACE.search(data, 0, end)
+    ):
+        return data.count(b"\n", 0, end) + 1
+    body = data[:end]
     return sum(1 for ln in body.split(b"\n") if ln.strip() and not ln.lstrip().startswith(b"#"))

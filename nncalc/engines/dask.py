@@ -385,9 +385,13 @@ def client_for(settings: Settings) -> tuple[Any, Any]:
             raise UsageError(f"cannot reach the scheduler {settings.scheduler}: {e}") from None
     # ":0": the scheduler's HTTP endpoint (health, metrics) on a free port; the default
     # 8787 warns when another cluster holds it
+    workers = settings.workers or os.cpu_count() or 1
+    # polars (the CSV fast path) would start a thread per core in every worker
+    share = str(max(1, (os.cpu_count() or 1) // workers))
     cluster = LocalCluster(
-        n_workers=settings.workers or os.cpu_count() or 1, threads_per_worker=1,
-        processes=True, host="127.0.0.1", dashboard_address=":0", silence_logs=logging.ERROR,
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=":0", silence_logs=logging.ERROR,
+        env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share)},
     )  # fmt: skip
     return Client(cluster), cluster
 

@@ -28,7 +28,7 @@ import io
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 
@@ -147,21 +147,30 @@ def _is_local(fs: Any) -> bool:
     return "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
 
 
-def put(fs: Any, path: str, data: bytes | memoryview) -> None:
-    """Write a file that appears whole under its name or not at all: locally through
-    nncalc's Sink (a temporary sibling, then a rename), elsewhere a temporary object
-    moved into place."""
+@contextlib.contextmanager
+def part_file(fs: Any, path: str) -> Iterator[Callable[[bytes | memoryview], None]]:
+    """A ``write`` for a file that appears whole under its name or not at all: locally
+    nncalc's Sink (a temporary sibling, renamed when complete), elsewhere a temporary
+    object moved into place.  An exception leaves nothing behind."""
     if _is_local(fs):
         from nncalc.sink import Sink
 
         with Sink(path, force=True) as sink:
-            sink.write(data)
+            yield sink.write
         return
+    held: list[bytes] = []
+    yield lambda data: held.append(bytes(data))
     parent, name = path.rsplit("/", 1)
     tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
     with fs.open(tmp, "wb") as f:
-        f.write(data)
+        for data in held:
+            f.write(data)
     fs.mv(tmp, path)
+
+
+def put(fs: Any, path: str, data: bytes | memoryview) -> None:
+    with part_file(fs, path) as write:
+        write(data)
 
 
 def _listing(fs: Any, folder: str) -> list[str]:
@@ -203,9 +212,10 @@ def count_block(block: Block) -> tuple[int, int]:
     return line_count(data), row_count(data)
 
 
-def parse_block(data: bytes, block: Block, name: str, layout: Layout) -> np.ndarray:
-    """The block's rows, read by nncalc's CSV reader as a whole read would read them;
-    errors carry whole-file line numbers."""
+def parse_chunks(data: bytes, block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
+    """The block's rows in chunks, read by nncalc's CSV reader as a whole read would read
+    them (large blocks are parsed one chunk ahead in a thread); errors carry whole-file
+    line numbers."""
     from nncalc.formats.delimited import DelimitedReader
 
     fmt = Format.TSV if layout.delimiter == "\t" else Format.CSV
@@ -219,54 +229,54 @@ def parse_block(data: bytes, block: Block, name: str, layout: Layout) -> np.ndar
         reader = DelimitedReader(Peekable(io.BytesIO(data)), name, opts, fmt)
         if reader.ncols is None:
             reader.ncols = layout.ncols
-        parts = list(reader.blocks()) if block.rows else []
+        if block.rows:
+            yield from reader.blocks()
     except InputError as e:
         if e.line is not None:
             e.line += block.first_line - 1
             e.args = (str(e),)
         raise
-    x = np.concatenate(parts) if parts else np.empty((0, layout.ncols))
-    if len(x) != block.rows:  # pragma: no cover - the count pass and the reader disagree
-        raise RuntimeError(
-            f"{name}: block {block.index} parsed {len(x)} rows, counted {block.rows}"
-        )
-    return x
 
 
-def encode(a: np.ndarray, job: Job, first: bool) -> bytes | memoryview:
-    if job.fmt == "parquet":
-        from nncalc.formats.parquet import write_parquet
+def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
+    if layout.rows is None:
+        yield from parse_chunks(_read(block), block, name, layout)
+        return
+    from nncalc.formats.parquet import frame_to_matrix
 
-        return write_parquet(a, job.out_header or [f"a{j}" for j in range(a.shape[1])])
-    from nncalc.formats.write import Writer
-
-    writer = Writer(Format(job.fmt), header=job.out_header if first else None)
-    return b"".join([writer.start(), writer.block(a) if len(a) else b"", writer.end()])
+    frame = _parquet_frame(block.fs, block.path, block.first_row, block.rows).collect()
+    yield frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
 
 
 def score_block(
     block: Block, name: str, layout: Layout, job: Job, out_fs: Any, folder: str
 ) -> tuple[int, str | None]:
-    """Parse, forward and write one block: (rows, None), or (0, the error's one line)."""
+    """Parse, forward and write one block, chunk by chunk (parsing, computing and writing
+    overlap as in a local run): (rows, None), or (0, the error's one line)."""
+    from threadpoolctl import threadpool_limits
+
+    from nncalc.formats.write import Writer
+
+    fmt = Format(job.fmt)
+    first = block.index == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
+    writer = Writer(fmt, header=job.out_header if first else None)
+    row = block.first_row
+    path = _join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
     try:
-        if layout.rows is not None:
-            from nncalc.formats.parquet import frame_to_matrix
-
-            frame = _parquet_frame(block.fs, block.path, block.first_row, block.rows).collect()
-            x = frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
-        else:
-            x = parse_block(_read(block), block, name, layout)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=job.blas_threads, user_api="blas"):
-            a = job.network.apply_at(x, block.first_row, block.total_rows, job.upto)
-        if a.shape[0] != len(x):  # pragma: no cover
-            raise RuntimeError("apply_at lost rows")
-        data = encode(a, job, block.index == 0)
+        with part_file(out_fs, path) as write:
+            write(writer.start())
+            with threadpool_limits(limits=job.blas_threads, user_api="blas"):
+                for x in block_rows(block, name, layout):
+                    a = job.network.apply_at(x, row, block.total_rows, job.upto)
+                    row += len(x)
+                    write(writer.block(a))
+            got = row - block.first_row
+            if got != block.rows:  # pragma: no cover - the count pass and the reader disagree
+                raise RuntimeError(f"{name} block {block.index}: {got} rows, {block.rows} counted")
+            write(writer.end())
     except NncalcError as e:
         return 0, str(e)
-    put(out_fs, _join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}"), data)
-    return len(x), None
+    return block.rows, None
 
 
 # -- the client -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from nncalc.engines import dask as engine
 from nncalc.engines.blocks import parse_size, row_count
 from nncalc.formats import Format, ReadOptions, read_matrix
 from nncalc.formats.write import Writer
-from tests.conftest import run_nncalc
+from tests.conftest import assert_one_error_line, run_nncalc
 
 RNG = np.random.default_rng(5)
 # layer 2 is wide: its BLAS block (2048) differs from layer 1's (4096), and OpenBLAS
@@ -226,6 +226,40 @@ def test_parquet_in_and_out_on_the_cluster(tmp_path: Path, cluster: str) -> None
             frame = pl.concat([pl.read_parquet(p) for p in parts])
             assert frame.columns == ["a1", "a2"]
             assert frame.to_numpy().tobytes() == whole.tobytes()
+
+
+def test_argmax_classes_on_the_cluster(tmp_path: Path, cluster: str) -> None:
+    src = tmp_path / "x.csv"
+    write_input(src, m=1200)
+    with src.open("rb") as f:
+        x = read_matrix(f, "x.csv").values
+    names = ["cat", "dog"]
+    want = "class\n" + "".join(names[i] + "\n" for i in np.argmax(NET(x), axis=1))
+    [out] = engine.run([str(src)], str(tmp_path / "out"), NET, ReadOptions(), "csv",
+                       lambda lay: ["class"], engine.Settings(scheduler=cluster, blocksize=9_000),
+                       argmax=True, classes=names)  # fmt: skip
+    assert out.error is None and out.parts > 5
+    assert joined(tmp_path / "out" / "x") == want.encode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-", "--out-dir", "o"], "not stdin"),
+        (["x.csv"], "name a folder with --out-dir"),
+        (["x.csv", "--out-dir", "o", "-f", "json"], "csv, tsv, ndjson or parquet"),
+        (["samples/batch/inputs.json", "--out-dir", "o"], "reads CSV, TSV and Parquet"),
+    ],
+)
+def test_what_the_dask_engine_cannot_do_is_one_usage_line(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "x.csv").write_text("1,2\n")
+    (tmp_path / "samples" / "batch").mkdir(parents=True)
+    (tmp_path / "samples" / "batch" / "inputs.json").write_text("[[1, 2]]")
+    proc = run_nncalc("forward", *args, "--neurons", "2", "--seed", "0", "--engine", "dask",
+                      cwd=tmp_path)  # fmt: skip
+    assert_one_error_line(proc, 2, message)
 
 
 def test_counting_rows_agrees_with_the_reader() -> None:

@@ -77,3 +77,15 @@ def test_cli_damaged_parquet_is_one_line(tmp_path: Path, samples: Path) -> None:
     proc = run_nncalc("forward", str(tmp_path / "x.parquet"), "--neurons", "2", "--seed", "0",
                       "-f", "csv")  # fmt: skip
     assert_one_error_line(proc, 1, "not a readable Parquet file")
+
+
+def test_argmax_to_parquet_is_one_column_of_classes(tmp_path: Path, samples: Path) -> None:
+    args = [str(samples / "batch" / "inputs.csv"), "-w", str(samples / "batch" / "weights.csv"),
+            "-b", str(samples / "batch" / "biases.csv"), "--classes", "p,q"]  # fmt: skip
+    as_csv = run_nncalc("forward", *args, "-f", "csv")
+    out = run_nncalc("forward", *args, "-o", str(tmp_path / "c.parquet"))
+    assert out.returncode == 0, out.stderr
+    frame = pl.read_parquet(tmp_path / "c.parquet")
+    lines = as_csv.stdout.decode().split()
+    want = lines[1:] if lines[0] == "class" else lines
+    assert frame.columns == ["class"] and frame.get_column("class").to_list() == want

@@ -49,8 +49,6 @@ def run(
 
     if "-" in names:
         raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
-    if job.argmax:
-        raise UsageError("--argmax is not available with --engine dask yet")
     req = job.req
     settings = engine.Settings(scheduler, workers, blocksize or engine.DEFAULT_BLOCKSIZE)
     inputs = engine.expand(names, settings.storage_options)
@@ -75,13 +73,13 @@ def run(
         )
         outcomes = engine.run(
             names, out_dir, net, req.read, fmt, header, settings, force=job.force,
-            upto=job.upto, progress=hooks,
+            upto=job.upto, argmax=job.argmax, classes=job.classes, progress=hooks,
         )  # fmt: skip
     rows = []
     for o in outcomes:
         if o.error:
             error(o.error)
-        shape = "—" if o.error else f"{o.rows}×{p}"
+        shape = "—" if o.error else f"{o.rows}×{1 if job.argmax else p}"
         rows.append((o.name, shape, str(o.parts), f"{o.seconds:.3f}s", o.error or "ok"))
     render.make_console(stderr=True).print(render.parts_table(rows))
     if any(o.error for o in outcomes):

@@ -86,6 +86,8 @@ class Job(NamedTuple):
     # count: blocks compute with the client's, as the local engine would (Dask's nanny
     # starts workers with one)
     blas_threads: int | None = None
+    argmax: bool = False  # each sample's class instead of its outputs
+    classes: list[str] | None = None
 
 
 class Block(NamedTuple):
@@ -255,25 +257,33 @@ def score_block(
     overlap as in a local run): (rows, None), or (0, the error's one line)."""
     from threadpoolctl import threadpool_limits
 
-    from nncalc.formats.write import Writer
+    from nncalc.formats.write import LabelWriter, Writer
 
     fmt = Format(job.fmt)
     first = block.index == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
-    writer = Writer(fmt, header=job.out_header if first else None)
+    header = job.out_header if first else None
     row = block.first_row
+
+    def outputs() -> Iterator[np.ndarray]:
+        nonlocal row
+        for x in block_rows(block, name, layout):
+            a = job.network.apply_at(x, row, block.total_rows, job.upto)
+            row += len(x)
+            yield np.argmax(a, axis=1) if job.argmax else a
+
     path = _join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
     try:
         with part_file(out_fs, path) as write:
-            write(writer.start())
             with threadpool_limits(limits=job.blas_threads, user_api="blas"):
-                for x in block_rows(block, name, layout):
-                    a = job.network.apply_at(x, row, block.total_rows, job.upto)
-                    row += len(x)
-                    write(writer.block(a))
+                if job.argmax:
+                    encoded = LabelWriter(fmt, job.classes, header).encode(outputs())
+                else:
+                    encoded = Writer(fmt, header=header).encode(outputs())
+                for data in encoded:
+                    write(data)
             got = row - block.first_row
             if got != block.rows:  # pragma: no cover - the count pass and the reader disagree
                 raise RuntimeError(f"{name} block {block.index}: {got} rows, {block.rows} counted")
-            write(writer.end())
     except NncalcError as e:
         return 0, str(e)
     return block.rows, None
@@ -417,6 +427,8 @@ def run(
     *,
     force: bool = False,
     upto: int | None = None,
+    argmax: bool = False,
+    classes: list[str] | None = None,
     progress: Progress | None = None,
 ) -> list[Outcome]:
     """Forward every input on a Dask cluster into ``out/<stem>/part-NNNNN.<fmt>``.
@@ -466,7 +478,7 @@ def run(
     try:
         rows_of, parts_of, seconds = _compute(
             client, inputs, layouts, errors, network, fmt, out_header, settings, out_fs,
-            folders, upto, progress, futures,
+            folders, Job(network, fmt, None, upto, None, argmax, classes), progress, futures,
         )  # fmt: skip
     except BaseException:  # Ctrl-C, or a bug: stop the cluster's work before cleaning up
         with contextlib.suppress(Exception):
@@ -515,7 +527,7 @@ def _compute(
     settings: Settings,
     out_fs: Any,
     folders: list[str],
-    upto: int | None,
+    template: Job,
     progress: Progress,
     futures: list[Any],
 ) -> tuple[dict[int, int], dict[int, int], dict[int, float]]:
@@ -565,7 +577,7 @@ def _compute(
     per_input: dict[int, list[Any]] = {}
     for i, bl in placed.items():
         lay = layouts[i]
-        job = Job(network, fmt, out_header(lay), upto, blas_threads())
+        job = template._replace(out_header=out_header(lay), blas_threads=blas_threads())
         fs_list = [
             client.submit(
                 _score,

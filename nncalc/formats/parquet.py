@@ -83,3 +83,13 @@ def write_parquet(a: np.ndarray, header: Sequence[str] | None = None) -> bytes:
     buf = io.BytesIO()
     frame.write_parquet(buf)
     return buf.getvalue()
+
+
+def write_labels(values: Sequence[int] | Sequence[str], name: str = "class") -> bytes:
+    """One column of class indices (int64) or names (strings) as Parquet bytes."""
+    pl = _polars()
+    strings = bool(values) and isinstance(values[0], str)
+    frame = pl.DataFrame({name: list(values)}, schema={name: pl.String if strings else pl.Int64})
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()

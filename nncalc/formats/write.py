@@ -139,6 +139,13 @@ class LabelWriter:
             yield header_line(self.header, self.delimiter)
         if self.fmt is Format.JSON:
             yield b"["
+        if self.fmt is Format.PARQUET:
+            from .parquet import write_labels
+
+            held = [idx.tolist() if self.classes is None else [self.classes[i] for i in idx]
+                    for idx in blocks]  # fmt: skip
+            yield write_labels([v for vs in held for v in vs], (self.header or ["class"])[0])
+            return
         for idx in blocks:
             values: list[int] | list[str] = (
                 idx.tolist() if self.classes is None else [self.classes[i] for i in idx]

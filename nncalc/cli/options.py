@@ -387,7 +387,7 @@ EngineOpt = Annotated[
     EngineName,
     typer.Option(
         "--engine",
-        help="local: this process. dask: a Dask cluster (pip install 'nncalc[dask]'); "
+        help="local: this process. dask: a Dask cluster (pip install 'nncalc\\[dask]'); "
         "needs --out-dir, writes OUT/<stem>/part-NNNNN files.",
     ),
 ]

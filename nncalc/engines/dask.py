@@ -488,6 +488,8 @@ def run(
         import logging
 
         logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        if cluster is None:  # a cluster we leave running: its running tasks still finish
+            _drain(client, {f.key for f in futures})
         _close(client, cluster)
         for folder in folders:  # no input is complete yet: leave no parts, no temporaries
             clear(out_fs, folder, parts=True)
@@ -504,6 +506,23 @@ def run(
             outcomes.append(Outcome(shown, rows_of[i], parts_of[i],
                                     seconds.get(i, time.perf_counter() - started)))  # fmt: skip
     return outcomes
+
+
+def _executing(dask_worker: Any) -> list[str]:
+    return [str(ts.key) for ts in dask_worker.state.executing]
+
+
+def _drain(client: Any, keys: set[Any], timeout: float = 30) -> None:
+    """Wait until no worker still runs one of ``keys``: a cancelled task that is running
+    finishes, and would write its part after the clean-up."""
+    wanted = {str(k) for k in keys}
+    end = time.monotonic() + timeout
+    with contextlib.suppress(Exception):
+        while time.monotonic() < end:
+            running = client.run(_executing)
+            if not any(wanted.intersection(ks) for ks in running.values()):
+                return
+            time.sleep(0.05)
 
 
 def _close(client: Any, cluster: Any) -> None:

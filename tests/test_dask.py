@@ -469,3 +469,20 @@ def test_s3_urls_for_inputs_and_outputs(tmp_path: Path, s3: dict[str, str]) -> N
         assert b"".join(fs.cat(n) for n in names[1:]) == local.stdout
     again = subprocess.run(proc.args, env=env, capture_output=True, timeout=120, check=False)
     assert again.returncode == 2 and b"already holds results" in again.stderr
+
+
+def test_the_batch_table_gains_rows_and_parts_columns() -> None:
+    import io
+
+    from nncalc import render
+
+    buf = io.StringIO()
+    render.make_console(buf, width=100).print(
+        render.parts_table([("a.csv", "10×2", "3", "0.100s", "ok"), ("b.csv", "—", "0", "0.2s",
+                                                                     "b.csv:4:1: bad")])
+    )  # fmt: skip
+    lines = buf.getvalue().splitlines()
+    assert [c.strip() for c in lines[2].strip("┃").split("┃")] == [
+        "file", "rows", "time", "status", "parts",
+    ]  # fmt: skip
+    assert "a.csv" in lines[4] and "10×2" in lines[4] and lines[4].rstrip("│ ").endswith("3")

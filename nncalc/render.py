@@ -485,3 +485,14 @@ def _size(nbytes: int) -> str:
     if nbytes < 1024**2:
         return f"{nbytes / 1024:.1f} KiB ({nbytes:,} bytes)"
     return f"{nbytes / 1024**2:.1f} MiB ({nbytes:,} bytes)"
+
+
+def parts_table(rows: Sequence[tuple[str, str, str, str, str]]) -> Table:
+    """:func:`batch_table` for ``--engine dask``: file, rows, parts, time, status."""
+    t = batch_table([])
+    t.columns[1].header = "rows"
+    t.add_column("parts")
+    for name, shape, parts, secs, status in rows:
+        t.add_row(name, shape, secs, Text(status, style="green" if status == "ok" else "red"),
+                  parts)  # fmt: skip
+    return t

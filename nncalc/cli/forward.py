@@ -25,11 +25,14 @@ from .options import (
     ActivationOpt,
     AllowNonfinite,
     Biases,
+    BlocksizeOpt,
     Columns,
     Decimal,
     Delimiter,
     DropColumns,
     DTypeOpt,
+    EngineName,
+    EngineOpt,
     Force,
     Header,
     IdColumn,
@@ -46,10 +49,12 @@ from .options import (
     Output,
     ParamsOpt,
     Precision,
+    SchedulerOpt,
     Seed,
     SkipRows,
     Verbose,
     Weights,
+    WorkersOpt,
     drawn_notice,
     make_request,
     print_items,
@@ -205,6 +210,10 @@ def forward(
     id_column: IdColumn = None,
     verbose: Verbose = False,
     max_memory: MaxMemory = None,
+    engine: EngineOpt = EngineName.local,
+    scheduler: SchedulerOpt = None,
+    workers: WorkersOpt = None,
+    blocksize: BlocksizeOpt = None,
 ) -> None:
     """Compute A = ReLU(X·W + b) and show every step; repeat -w/-b (or --model, or
     --neurons 4,3,2) for a network.
@@ -228,6 +237,15 @@ def forward(
         req, dtype.value if dtype else None, verbose, force, save_params, show_recipe,
         save_model, upto, argmax or names_of_classes is not None, names_of_classes,
     )  # fmt: skip
+    if engine is EngineName.dask:
+        from . import distributed
+
+        distributed.require_dask()
+        if out_dir is None or output is not None or fmt is OutFormat.table:
+            raise UsageError("--engine dask writes part files: name a folder with --out-dir")
+        distributed.run(job, names, out_dir, fmt.value if fmt else "csv", scheduler, workers,
+                        blocksize)  # fmt: skip
+        return
     if out_dir is not None or len(names) > 1:
         if report_file is not None:
             raise UsageError("--report writes one run's page: not with --out-dir")

@@ -20,6 +20,7 @@ class OutFormat(str, Enum):
     tsv = "tsv"
     json = "json"
     ndjson = "ndjson"
+    parquet = "parquet"
 
 
 class InFormat(str, Enum):
@@ -29,6 +30,7 @@ class InFormat(str, Enum):
     ndjson = "ndjson"
     npz = "npz"
     npy = "npy"
+    parquet = "parquet"
 
 
 class DType(str, Enum):
@@ -454,3 +456,61 @@ def print_items(
         console.print(item, soft_wrap=soft_wrap)
     with Sink(output, protect=protect, force=force) as sink:
         sink.write(buf.getvalue().encode())
+
+
+# -- engines (--engine dask: issue 11) -----------------------------------------------------
+class EngineName(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+def _size(value: str | None) -> int | None:
+    from nncalc.engines.blocks import parse_size
+
+    if value is None:
+        return None
+    try:
+        size = parse_size(value)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+    if size < 1:
+        raise typer.BadParameter(f"{value!r} is less than one byte")
+    return size
+
+
+EngineOpt = Annotated[
+    EngineName,
+    typer.Option(
+        "--engine",
+        help="local: this process. dask: a Dask cluster (pip install 'nncalc\\[dask]'); "
+        "needs --out-dir, writes OUT/<stem>/part-NNNNN files.",
+    ),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="--engine dask: an existing cluster, tcp://HOST:PORT (left running). "
+        "Default: a local cluster for this run.",
+        show_default=False,
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="--engine dask without --scheduler: worker processes (default: the cores).",
+        show_default=False,
+    ),
+]
+BlocksizeOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--blocksize",
+        parser=_size,
+        metavar="SIZE",
+        help="--engine dask: bytes per block, as Dask writes sizes: 64MiB (default), 1MB, 500kB.",
+        show_default=False,
+    ),
+]

@@ -131,6 +131,59 @@ class Network:
         for group in regroup(blocks, self.step):
             yield self(group, upto)
 
+    def apply_at(
+        self,
+        rows: ArrayLike,
+        first_row: int,
+        total_rows: int,
+        upto: int | None = None,
+        on_z: Callable[[int, int, Array], object] | None = None,
+    ) -> Array:
+        """The output for ``rows`` (m×n), rows ``first_row …`` of an input of ``total_rows``
+        rows, bit-identical to those rows of ``self(whole_input)``.
+
+        For a piece of an input cut anywhere (a Dask block): a row's result depends on
+        the shape of the matmul it is in and its place there, so each group of
+        :attr:`step` rows cut by the piece's ends is rebuilt at its full size with zero
+        rows standing for the missing ones (no row's result depends on another's
+        values), computed, and the padding dropped.  ``on_z(row, k, Z)`` sees layer k's
+        Z for the rows from ``row`` of the whole input on.
+
+        >>> net = Network([Layer([[1.0, 2.0]], [0.5, -0.5], "linear")])
+        >>> net.apply_at([[3.0]], first_row=5000, total_rows=9000)
+        array([[3.5, 5.5]])
+        """
+        x = np.asarray(rows)
+        m = len(x)
+        end = first_row + m
+        if first_row < 0 or end > total_rows or x.ndim != 2:
+            raise ValueError(
+                f"rows {first_row}…{end} (shape {x.shape}) are not a piece of {total_rows} rows"
+            )
+        g = self.step
+        out: list[Array] = []
+        start = first_row
+        while start < end:
+            gs = start // g * g  # the group this row is in, as a whole run groups it
+            ge = min(gs + g, total_rows)
+            if start == gs:
+                # aligned: every whole group from here on is computed as one piece
+                stop = end if end == total_rows else max(end // g * g, gs)
+                if stop > start:
+                    hook = None if on_z is None else functools.partial(on_z, start)
+                    out.append(self(x[start - first_row : stop - first_row], upto, hook))
+                    start = stop
+                    continue
+            stop = min(ge, end)
+            padded = np.zeros((ge - gs, x.shape[1]), dtype=x.dtype)
+            padded[start - gs : stop - gs] = x[start - first_row : stop - first_row]
+            hook = None if on_z is None else functools.partial(on_z, gs)
+            out.append(self(padded, upto, hook)[start - gs : stop - gs])
+            start = stop
+        if not out:
+            return self(x, upto, None if on_z is None else functools.partial(on_z, first_row))
+        return out[0] if len(out) == 1 else np.concatenate(out)
+
 
 def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> list[Pass]:
     """Run rows ``x`` (m×n) through layers in order; one :class:`Pass` per layer."""

@@ -25,6 +25,7 @@ class Format(str, Enum):
     NDJSON = "ndjson"
     NPZ = "npz"
     NPY = "npy"
+    PARQUET = "parquet"
 
 
 EXTENSIONS = {
@@ -36,6 +37,7 @@ EXTENSIONS = {
     ".jsonl": Format.NDJSON,
     ".npz": Format.NPZ,
     ".npy": Format.NPY,
+    ".parquet": Format.PARQUET,
 }
 
 
@@ -152,6 +154,8 @@ def sniff(head: bytes) -> Format:
         return Format.NPZ
     if head[:6] == b"\x93NUMPY":
         return Format.NPY
+    if head[:4] == b"PAR1":
+        return Format.PARQUET
     return Format.CSV
 
 
@@ -245,6 +249,10 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
     if fmt is Format.NDJSON:
         check_binary(src, name)
         reader = NdjsonReader(src, name, options)
+    elif fmt is Format.PARQUET:
+        from .parquet import read_parquet
+
+        reader = WholeReader(read_parquet(src, name, options.allow_nonfinite))  # type: ignore[arg-type]
     else:
         whole = read_whole(src, name, fmt, options)
         reader = WholeReader(whole._replace(note=f"{kind}-compressed") if kind else whole)

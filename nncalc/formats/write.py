@@ -103,7 +103,7 @@ class Writer:
         ids: deque[list[str]] | None = None,
         id_name: str | None = None,
     ):
-        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON):
+        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
         if ids is not None and fmt not in (Format.CSV, Format.TSV):
             raise UsageError(
@@ -117,6 +117,7 @@ class Writer:
         self.ids = Ids(ids) if ids is not None else None
         if self.ids is not None and header:
             self.header = [id_name or "id", *header]
+        self._held: list[np.ndarray] = []  # Parquet is written whole, at the end
 
     def start(self) -> bytes:
         if self.fmt in (Format.CSV, Format.TSV) and self.header:
@@ -127,6 +128,9 @@ class Writer:
 
     def block(self, a: np.ndarray) -> bytes | memoryview:
         a = np.atleast_2d(a)
+        if self.fmt is Format.PARQUET:
+            self._held.append(np.array(a, dtype=np.float64))
+            return b""
         if self.fmt in (Format.CSV, Format.TSV):
             text = delimited_rows(a, self.delimiter)
             if self.ids is None:
@@ -147,6 +151,11 @@ class Writer:
         return sep + body
 
     def end(self) -> bytes:
+        if self.fmt is Format.PARQUET:
+            from .parquet import write_parquet
+
+            held, self._held = self._held, []
+            return write_parquet(np.concatenate(held) if held else np.empty((0, 0)), self.header)
         if self.fmt is Format.JSON and not self.one_row:
             return b"\n]\n" if self._rows else b"]\n"
         return b""
@@ -167,7 +176,7 @@ class LabelWriter:
     def __init__(
         self, fmt: Format, classes: list[str] | None = None, header: list[str] | None = None
     ) -> None:
-        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON):
+        if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
         self.fmt, self.classes, self.header = fmt, classes, header
         self.delimiter = "\t" if fmt is Format.TSV else ","
@@ -183,6 +192,13 @@ class LabelWriter:
             yield header_line(self.header, self.delimiter)
         if self.fmt is Format.JSON:
             yield b"["
+        if self.fmt is Format.PARQUET:
+            from .parquet import write_labels
+
+            held = [idx.tolist() if self.classes is None else [self.classes[i] for i in idx]
+                    for idx in blocks]  # fmt: skip
+            yield write_labels([v for vs in held for v in vs], (self.header or ["class"])[0])
+            return
         for idx in blocks:
             values: list[int] | list[str] = (
                 idx.tolist() if self.classes is None else [self.classes[i] for i in idx]

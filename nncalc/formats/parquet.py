@@ -1,0 +1,95 @@
+"""Parquet in and out, through polars (already a dependency; imported only here and in
+:mod:`.fastcsv`, on first use).
+
+A Parquet input is a table of numeric columns, one row per sample; its column names are
+the header.  Output columns are named by the output header, or ``a0…a{p-1}``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from nncalc.errors import InputError
+
+from . import Matrix
+
+MAGIC = b"PAR1"
+
+
+def _polars() -> Any:
+    import polars as pl
+
+    return pl
+
+
+def frame_to_matrix(
+    frame: Any, source: str, allow_nonfinite: bool = False, first_row: int = 0
+) -> np.ndarray:
+    """A polars DataFrame's numeric columns as an m×n float64 array; any other column, a
+    null or (unless allowed) a non-finite value is one error naming the column and the
+    row (1-based, counted from ``first_row`` when the frame is a piece of a file)."""
+    for name, dtype in zip(frame.columns, frame.dtypes, strict=True):
+        if not (dtype.is_numeric() or str(dtype) == "Boolean"):
+            raise InputError(f"column {name!r} holds {dtype} values", source=source,
+                             expected="numeric columns")  # fmt: skip
+        nulls = frame.get_column(name).is_null()
+        if nulls.any():
+            row = first_row + int(nulls.arg_true()[0]) + 1
+            raise InputError(f"column {name!r}, row {row}: no value (null)", source=source,
+                             expected="a number in every cell")  # fmt: skip
+    x = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64).reshape(frame.height, -1)
+    if not allow_nonfinite and not np.isfinite(x).all():
+        row, col = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise InputError(
+            f"column {frame.columns[col]!r}, row {first_row + row + 1}: {x[row, col]} is not a "
+            "finite number",
+            source=source, expected="a finite number; --allow-nonfinite lets nan/inf through",
+        )  # fmt: skip
+    return x
+
+
+def read_parquet(fp: BinaryIO, source: str, allow_nonfinite: bool = False) -> Matrix:
+    """A whole Parquet file as a :class:`Matrix` whose header is its column names."""
+    from . import Format
+
+    pl = _polars()
+    try:
+        frame = pl.read_parquet(io.BytesIO(fp.read()))
+    except Exception as e:  # polars raises several kinds for a damaged file
+        raise InputError(f"not a readable Parquet file ({type(e).__name__})", source=source,
+                         expected="a Parquet file") from None  # fmt: skip
+    if frame.width == 0 or frame.height == 0:
+        raise InputError("no numbers (empty input)", source=source,
+                         expected="at least one row of numbers")  # fmt: skip
+    x = frame_to_matrix(frame, source, allow_nonfinite)
+    return Matrix(x, source, Format.PARQUET, None, list(frame.columns))
+
+
+def column_names(header: Sequence[str] | None, p: int) -> list[str]:
+    return list(header) if header and len(header) == p else [f"a{j}" for j in range(p)]
+
+
+def write_parquet(a: np.ndarray, header: Sequence[str] | None = None) -> bytes:
+    """An m×p matrix as Parquet bytes (float64 columns, named by ``header`` or a0…)."""
+    pl = _polars()
+    a = np.atleast_2d(a)
+    names = column_names(header, a.shape[1])
+    frame = pl.DataFrame({n: a[:, j] for j, n in enumerate(names)}, schema=dict.fromkeys(names,
+                         pl.Float64))  # fmt: skip
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()
+
+
+def write_labels(values: Sequence[int] | Sequence[str], name: str = "class") -> bytes:
+    """One column of class indices (int64) or names (strings) as Parquet bytes."""
+    pl = _polars()
+    strings = bool(values) and isinstance(values[0], str)
+    frame = pl.DataFrame({name: list(values)}, schema={name: pl.String if strings else pl.Int64})
+    buf = io.BytesIO()
+    frame.write_parquet(buf)
+    return buf.getvalue()

@@ -266,6 +266,22 @@ def load_all(req: Request, stack: ExitStack) -> Loaded:
     return Loaded(reader.read_all(), from_file)
 
 
+class Shown(NamedTuple):
+    """X as a table shows it: whole when small, else its first and last row groups."""
+
+    x: Matrix
+    m: int  # rows in X
+    tail: int | None = None  # None: x holds every row; else x's last ``tail`` rows end X
+
+
+def load_shown(req: Request, stack: ExitStack) -> tuple[Shown, dict[str, np.ndarray]]:
+    """X for tables in bounded memory (the rows shown, and a count), and the parameters
+    file's entries."""
+    reader, from_file = _inputs(req, stack)
+    matrix, m, tail = reader.read_shown()
+    return Shown(matrix, m, tail), from_file
+
+
 def _inputs(
     req: Request, stack: ExitStack, on_read: Callable[[int], object] | None = None
 ) -> tuple[RowReader, dict[str, np.ndarray]]:

@@ -74,6 +74,15 @@ class Labels2D(NamedTuple):
     cols: Sequence[str] | None = None
 
 
+class Shown(NamedTuple):
+    """The rows a table shows of a long X (its first and last few, read without holding
+    the rest): their labels, the row after which "…" stands, and X's whole shape."""
+
+    labels: Sequence[str] | None = None
+    gap: int | None = None
+    shape: tuple[int, ...] | None = None
+
+
 def matrix_table(
     a: np.ndarray,
     title: str,
@@ -84,14 +93,18 @@ def matrix_table(
     labels: Labels2D = Labels2D(),
     row_word: str = "",
     col_word: str = "",
+    gap: int | None = None,
 ) -> Group:
-    """A matrix (or a vector, shown as one row) under its title, elided past 12×8 cells.
+    """A matrix (or a vector, shown as one row) under its title, elided past 12×8 cells
+    (or, with ``gap``, after that row: the rows given are already a long X's few).
 
     Title and caption sit outside the table so a narrow matrix does not wrap them.
     """
     m2 = np.atleast_2d(a)
     mask = None if dim_mask is None else np.atleast_2d(dim_mask)
     rows, cols = _pick(m2.shape[0], MAX_ROWS), _pick(m2.shape[1], MAX_COLS)
+    if gap is not None:
+        rows = [*range(gap + 1), None, *range(gap + 1, m2.shape[0])]
     t = Table(show_header=True, header_style="bold")
     t.add_column("", style="dim", justify="right")
     for j in cols:
@@ -271,6 +284,7 @@ def forward_tables(
     precision: int = 4,
     w_note: str | None = None,
     b_note: str | None = None,
+    shown: Shown = Shown(),
 ) -> list[RenderableType]:
     """One table per requested stage (shapes, x, w, b, z, a), each titled with its
     symbol, meaning and shape."""
@@ -280,12 +294,14 @@ def forward_tables(
     a = res.a[0] if pl.single_sample else res.a
     out = dims(pl.out_shape)
     made_zero = z <= 0
-    rows = [f"s{i} {t}" for i, t in enumerate(x.ids)] if x.ids else None  # --id-column
+    rows = [f"s{i} {t}" for i, t in enumerate(x.ids)] if x.ids else shown.labels  # --id-column
+    gap = shown.gap
     tables: dict[str, Callable[[], RenderableType]] = {
         "shapes": lambda: shape_table(pl, layer.activation, f"Shapes: m={pl.m}, n={n}, p={p}"),
         "x": lambda: matrix_table(
-            x.values, f"X  inputs ({dims(x.values.shape)}) — {labels.x}", precision=precision,
-            labels=Labels2D(rows, x.header), row_word="s", col_word="x",
+            x.values, f"X  inputs ({dims(shown.shape or x.values.shape)}) — {labels.x}",
+            precision=precision, labels=Labels2D(rows, x.header), row_word="s", col_word="x",
+            gap=gap,
         ),
         "w": lambda: matrix_table(
             layer.w, f"W  weights ({n}×{p}) — {labels.w}", caption=w_note,
@@ -297,12 +313,12 @@ def forward_tables(
         ),
         "z": lambda: matrix_table(
             z, f"Z = X·W + b ({out})", precision=precision, row_word="s", col_word="n",
-            labels=Labels2D(rows),
+            labels=Labels2D(rows), gap=gap,
         ),
         "a": lambda: matrix_table(
             a, f"A = {_act_label(layer.activation)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
-            labels=Labels2D(rows),
+            labels=Labels2D(rows), gap=gap,
             caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
         ),
     }  # fmt: skip
@@ -376,6 +392,7 @@ def network_tables(
     layers: Sequence[int],
     precision: int = 4,
     caption: str | None = None,
+    shown: Shown = Shown(),
 ) -> list[RenderableType]:
     """The chain table, X, then the tables of each chosen layer (W_k, b_k, Z_k, A_k)."""
     single = plans[0].single_sample
@@ -384,13 +401,14 @@ def network_tables(
         items.append(chain_table(plans, [layer.activation for layer in net], len(net)))
     if "x" in stages:
         items.append(matrix_table(
-            x.values, f"X  inputs ({dims(x.values.shape)}) — {labels[0].x}", precision=precision,
-            labels=Labels2D(cols=x.header), row_word="s", col_word="x",
+            x.values, f"X  inputs ({dims(shown.shape or x.values.shape)}) — {labels[0].x}",
+            precision=precision, labels=Labels2D(shown.labels, x.header), row_word="s",
+            col_word="x", gap=shown.gap,
         ))  # fmt: skip
     for k in layers:
         cap = caption if k == 1 else None
         items += _layer_tables(k, net[k - 1], trace[k - 1], plans[k - 1], labels[k - 1],
-                               single, stages, precision, cap)  # fmt: skip
+                               single, stages, precision, cap, shown)  # fmt: skip
     return items
 
 
@@ -404,6 +422,7 @@ def _layer_tables(
     stages: Sequence[str],
     precision: int,
     caption: str | None,
+    shown: Shown = Shown(),
 ) -> list[RenderableType]:
     z = res.z[0] if single else res.z
     a = res.a[0] if single else res.a
@@ -421,24 +440,30 @@ def _layer_tables(
         ),
         "z": lambda: matrix_table(
             z, f"Z{k} = {prev}·W{k} + b{k} ({out})", precision=precision, row_word="s",
-            col_word="n",
+            col_word="n", labels=Labels2D(shown.labels), gap=shown.gap,
         ),
         "a": lambda: matrix_table(
             a, f"A{k} = {_act_label(layer.activation)}(Z{k}) ({out})",
             precision=precision, dim_mask=(z <= 0) if relu else None, row_word="s",
-            col_word="n",
+            col_word="n", labels=Labels2D(shown.labels), gap=shown.gap,
             caption="dimmed: zeros made by ReLU" if relu and (z <= 0).any() else None,
         ),
     }  # fmt: skip
     return [tables[s]() for s in ("w", "b", "z", "a") if s in stages]
 
 
-def class_table(names: Sequence[str], layer: int) -> Group:
+def class_table(names: Sequence[str], layer: int, shown: Shown = Shown()) -> Group:
     t = Table(show_header=True, header_style="bold")
     t.add_column("", style="dim", justify="right")
     t.add_column("class")
-    for i, name in enumerate(names):
-        t.add_row(f"s{i}", name)
+    rows: list[int | None] = _pick(len(names), MAX_ROWS)
+    if shown.gap is not None:
+        rows = [*range(shown.gap + 1), None, *range(shown.gap + 1, len(names))]
+    for i in rows:
+        if i is None:
+            t.add_row("…", "…")
+        else:
+            t.add_row(shown.labels[i] if shown.labels else f"s{i}", names[i])
     return Group(Text(f"argmax of A{layer}: each sample's class", style="bold"), t)
 
 

@@ -452,11 +452,13 @@ def test_a_layer_too_big_is_refused_before_drawing(base_rss: int) -> None:
     assert_one_error_line(proc, 1, "does not fit the memory budget")
 
 
-def test_tables_refuse_x_past_the_budget_and_streams_do_not(base_rss: int) -> None:
+def test_tables_read_only_the_rows_they_show_and_streams_any(base_rss: int) -> None:
     rows = b"1,2,3\n" * 4_500_000  # read whole for tables: 430 MB peak
     code, rss, err = peak(["forward", "-", *DRAW, "-f", "table", "--max-memory", "16M"], rows)
-    _refused(code, err, "16 MiB")
-    assert rss < base_rss + 250, (rss, base_rss)  # refused after the first 8 MiB chunks
+    assert code == 0, err  # the first and last row groups, and a count
+    # no more than streaming the same rows takes (polars, chunks in flight: ~290 MB here),
+    # far below the 430 MB of X read whole
+    assert rss < base_rss + 320, (rss, base_rss)
     code, _, err = peak(["forward", "-", *DRAW, "--max-memory", "16M"], rows[: 6 << 20])
     assert code == 0, err  # rows beyond the budget stream
 

@@ -13,11 +13,11 @@ import numpy as np
 import typer
 
 from nncalc import generate, limits
-from nncalc.core import Network
+from nncalc.core import Network, Pass
 from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
 from nncalc.formats import Format
 from nncalc.formats.spec import split_options
-from nncalc.operands import Generated, Operands, Request, gather, load_all, stream_inputs
+from nncalc.operands import Generated, Operands, Request, gather, load_shown, stream_inputs
 from nncalc.shapes import Plan
 from nncalc.sink import Sink, output_mode
 
@@ -447,19 +447,38 @@ def run_tables(
     report_file: str | None = None,
 ) -> None:
     from nncalc import render
-
-    with ExitStack() as stack:
-        loaded = load_all(job.req, stack)
-        x = loaded.x.values
-        ops = gather(job.req, x.shape, loaded.x.source, loaded.from_file, stack)
-    net, plans = job.network(x.shape, ops)
     from nncalc.engines import local
 
+    with ExitStack() as stack:
+        shown, from_file = load_shown(job.req, stack)
+        xm = shown.x
+        x = xm.values
+        x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
+        ops = gather(job.req, x_shape, xm.source, from_file, stack)
+    net, plans = job.network(x_shape, ops)
+    finite = not job.req.read.allow_nonfinite
+    view = render.Shown()
     try:
-        trace = local.trace(net, x.reshape(-1, net.n), finite=not job.req.read.allow_nonfinite)
+        if shown.tail is None:
+            trace = local.trace(net, x.reshape(-1, net.n), finite=finite)
+        else:
+            # a long X: its first row group and its last ones, each computed as a stream
+            # computes it (so the numbers shown are the numbers written), 6 rows of each
+            head, tail = x[: len(x) - shown.tail], x[len(x) - shown.tail :]
+            first, last = (
+                local.trace(net, head, finite=finite),
+                local.trace(net, tail, finite=finite),
+            )
+            trace = [Pass(np.concatenate([f.z[:6], t.z[-6:]]), np.concatenate([f.a[:6], t.a[-6:]]))
+                     for f, t in zip(first, last, strict=True)]  # fmt: skip
+            x = np.concatenate([head[:6], tail[-6:]])
+            xm = xm._replace(values=x)
+            m = shown.m
+            labels = [f"s{i}" for i in range(6)] + [f"s{i}" for i in range(m - 6, m)]
+            view = render.Shown(labels, 5, x_shape)
     except InputError as e:
-        raise e.located(loaded.x.source) from None
-    report(job, [loaded.x.detected(), *ops.details], ops.generated)
+        raise e.located(xm.source) from None
+    report(job, [xm.detected(), *ops.details], ops.generated)
     save_params(job, net, ops)
     gen = ops.generated
     if len(net) == 1:
@@ -469,21 +488,21 @@ def run_tables(
         if w_note is None and pl.transpose_w:
             w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
         items = render.forward_tables(
-            loaded.x, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note
+            xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, view
         )
     else:
         if layers is not None and max(layers) > len(net):
             raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
         items = render.network_tables(
-            loaded.x, net, plans, trace, [r.labels for r in ops.layers], stages,
+            xm, net, plans, trace, [r.labels for r in ops.layers], stages,
             layers or list(range(1, len(net) + 1)), precision,
-            gen.caption() if gen else None,
+            gen.caption() if gen else None, view,
         )  # fmt: skip
     if job.argmax:
         out = trace[(job.upto or len(net)) - 1].a
         picked = np.argmax(np.atleast_2d(out), axis=1)
         names = [job.classes[i] if job.classes else str(i) for i in picked]
-        items.append(render.class_table(names, job.upto or len(net)))
+        items.append(render.class_table(names, job.upto or len(net), view))
     if report_file is not None:
         from .draw import write_report
 

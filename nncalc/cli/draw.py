@@ -33,7 +33,7 @@ from .options import (
     ParamsOpt,
     Seed,
     Weights,
-    make_request,
+    request_of,
     stdin_default,
     stdout_is_tty,
 )
@@ -126,11 +126,7 @@ def draw(
     kind = "svg" if to_stdout else picture_kind(output or "")
     if sample is not None and inputs is None and params is None:
         raise UsageError("--sample needs inputs X: nncalc draw X.csv --sample 0 ...")
-    req = make_request(
-        weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite, model=model, model_format=model_format,
-        layer_order=layer_order, activation=activation,
-    )  # fmt: skip
+    req = request_of(locals())
     net, x = network_of(inputs, req)
     row = None if x is None else pick_index(sample, x.shape[0], "sample", "--sample")
     command = shlex.join(["nncalc", *sys.argv[1:]])

@@ -56,8 +56,8 @@ from .options import (
     Weights,
     WorkersOpt,
     drawn_notice,
-    make_request,
     print_items,
+    request_of,
     stages_of,
     stderr_is_tty,
     stdin_default,
@@ -226,12 +226,7 @@ def forward(
     -b samples/batch/biases.csv
     """
     names = stdin_default(inputs, params)
-    req = make_request(
-        weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite, model=model, model_format=model_format,
-        layer_order=layer_order, activation=activation, columns=columns,
-        drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
-    )  # fmt: skip
+    req = request_of(locals())
     names_of_classes = class_names(classes)
     job = Job(
         req, dtype.value if dtype else None, verbose, force, save_params, show_recipe,

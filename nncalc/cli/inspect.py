@@ -21,8 +21,8 @@ from .options import (
     ModelFormat,
     ShapesFmt,
     Weights,
-    make_request,
     print_items,
+    request_of,
     stdout_is_tty,
 )
 from .root import app, guarded
@@ -69,11 +69,7 @@ def inspect(
             f"{len(weights)} -w but {len(biases or ())} -b: give one -b per -w (the k-th -b "
             "pairs with the k-th -w)"
         )
-    req = make_request(
-        weights, biases, None, layout, None, None, "randn", input_format, delimiter, header,
-        decimal, False, model=model, model_format=model_format, layer_order=layer_order,
-        activation=activation,
-    )  # fmt: skip
+    req = request_of(locals())
     net, names, source, kind, details = _network(req)
     from nncalc.models.summary import summary
 

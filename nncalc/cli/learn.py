@@ -39,8 +39,8 @@ from .options import (
     SkipRows,
     Weights,
     drawn_notice,
-    make_request,
     print_items,
+    request_of,
     stages_of,
     stdin_default,
     stdout_is_tty,
@@ -122,12 +122,7 @@ def shapes(
     Example: nncalc shapes samples/batch/inputs.csv -w samples/batch/weights.csv
     -b samples/batch/biases.csv
     """
-    req = make_request(
-        weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite, model=model, model_format=model_format,
-        layer_order=layer_order, activation=activation, columns=columns,
-        drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
-    )  # fmt: skip
+    req = request_of(locals())
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
         raise UsageError(f"shapes draws a table or writes json, not {mode}")
@@ -234,12 +229,7 @@ def explain(
     """
     from nncalc import render
 
-    req = make_request(
-        weights, biases, params, layout, neurons, seed, init, input_format, delimiter, header,
-        decimal, allow_nonfinite, model=model, model_format=model_format,
-        layer_order=layer_order, activation=activation, columns=columns,
-        drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
-    )  # fmt: skip
+    req = request_of(locals())
     x_matrix, ops = _load(inputs, req)
     x = x_matrix.values
     net, plans = ops.network(x.shape)

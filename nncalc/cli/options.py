@@ -296,19 +296,19 @@ def read_options(
 
 
 def make_request(
-    weights: list[str] | None,
-    biases: list[str] | None,
-    params: str | None,
-    layout: str,
-    neurons: str | None,
-    seed: int | None,
-    init: str,
-    input_format: InFormat | None,
-    delimiter: str | None,
-    header: bool | None,
-    decimal: str,
-    allow_nonfinite: bool,
     *,
+    weights: list[str] | None = None,
+    biases: list[str] | None = None,
+    params: str | None = None,
+    layout: str = "in-out",
+    neurons: str | None = None,
+    seed: int | None = None,
+    init: str = "randn",
+    input_format: InFormat | None = None,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    decimal: str = ".",
+    allow_nonfinite: bool = False,
     model: str | None = None,
     model_format: str | None = None,
     layer_order: str | None = None,
@@ -340,6 +340,15 @@ def make_request(
         layout_of(layout), read, model,
         LoadOptions(model_format, None, order or None, None), acts,
     )  # fmt: skip
+
+
+def request_of(options: dict[str, Any]) -> Request:
+    """The Request a command's options describe, picked by name from its parameters
+    (``request_of(locals())`` first thing in a command): one builder, whichever subset of
+    the operand options a command declares."""
+    code = make_request.__code__
+    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+    return make_request(**{k: v for k, v in options.items() if k in names})
 
 
 def split_list(value: str | None) -> tuple[str, ...]:

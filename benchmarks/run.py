@@ -42,7 +42,8 @@ def run(
     stdin_cmd: list[str] | None = None,
     env: dict[str, str] | None = None,
 ) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of ``cmd``, stdout discarded."""
+    """Wall seconds and peak RSS (MiB) of ``cmd``, stdout discarded; its CPU seconds
+    (user + system, all threads) are kept in LAST_CPU."""
     full_env = {**os.environ, **(env or {})}
     src = None
     feeder = None
@@ -73,7 +74,11 @@ def run(
         feeder.wait()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err.decode()[-500:]}")
+    LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     return elapsed, usage.ru_maxrss // 1024
+
+
+LAST_CPU = [0.0]
 
 
 def median_of(repeat: int, fn: Callable[[], tuple[float, int]]) -> tuple[float, int]:
@@ -142,25 +147,27 @@ def head_to_head(
     machine's slow and fast moments fall on all of them alike."""
     mb = x.stat().st_size / 1e6
     times: dict[str, list[float]] = {name: [] for name in cmds}
+    cpu: dict[str, list[float]] = {name: [] for name in cmds}
     rss: dict[str, int] = dict.fromkeys(cmds, 0)
     for i in range(max(repeats.values())):
         for name, cmd in cmds.items():
             if i < repeats[name]:
                 sec, peak = run(cmd, stdin_cmd=piped(x))
                 times[name].append(sec)
+                cpu[name].append(LAST_CPU[0])
                 rss[name] = max(rss[name], peak)
     med = {name: statistics.median(t) for name, t in times.items()}
     ours = med[next(iter(cmds))]
     lines = [
         f"| {title} ({mb:.0f} MB), piped stdin → stdout | seconds | MB/s of input "
-        "| peak RSS MiB | nncalc ÷ peer |",
-        "|---|---|---|---|---|",
+        "| CPU seconds | peak RSS MiB | nncalc ÷ peer |",
+        "|---|---|---|---|---|---|",
     ]
     for name in cmds:
         runs = f" ({repeats[name]} run{'s' if repeats[name] > 1 else ''})"
         lines.append(
-            f"| {name}{runs} | {med[name]:.2f} | {mb / med[name]:.0f} | {rss[name]} "
-            f"| {ours / med[name]:.2f} |"
+            f"| {name}{runs} | {med[name]:.2f} | {mb / med[name]:.0f} "
+            f"| {statistics.median(cpu[name]):.2f} | {rss[name]} | {ours / med[name]:.2f} |"
         )
     return lines, med
 
@@ -348,7 +355,11 @@ def main() -> None:
         peers = [p for p in peers if p != "pandas"]
         only -= {"memory", "compute"}
     print("\n".join(machine()))
-    print(f"# command: python benchmarks/run.py {' '.join(sys.argv[1:])}".rstrip(), flush=True)
+    print(f"# command: python benchmarks/run.py {' '.join(sys.argv[1:])}".rstrip())
+    print(
+        f"# load average at start (other work on this machine): {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     targets: list[Target] = []
     sections = []
 
@@ -373,7 +384,8 @@ def main() -> None:
     if "compute" in only:
         show(bench_compute(max(repeat, 5), targets))
     print()
-    print("\n".join(verdicts(targets)), flush=True)
+    print("\n".join(verdicts(targets)))
+    print(f"\n# load average at the end: {os.getloadavg()[0]:.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -237,11 +237,48 @@ def bench_network(repeat: int, rows: int, targets: list[Target]) -> list[str]:
     return lines
 
 
+def has_onnx() -> bool:
+    """Whether the nncalc under test reads ONNX (nncalc/models/onnx_io.py, issue 10)."""
+    from importlib.util import find_spec
+
+    try:
+        return (
+            find_spec("nncalc.models.onnx_io") is not None and find_spec("onnxruntime") is not None
+        )
+    except ModuleNotFoundError:
+        return False
+
+
+def bench_onnx(repeat: int, rows: int, targets: list[Target]) -> list[str]:
+    """The 3-layer network saved as ONNX by nncalc itself (float64, as the JSON model),
+    scored by nncalc and by an onnxruntime + polars script."""
+    x = ensure_inputs(rows, 32)
+    model, _ = write_network()
+    onnx_file = DATA / "net.onnx"
+    small = ensure_inputs(100, 32)
+    subprocess.run(
+        [*NNCALC, "forward", str(small), "--model", str(model), "--save-model", str(onnx_file)],
+        check=True, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    cmds = {
+        "nncalc forward - --model net.onnx": [*NNCALC, "forward", "-", "--model", str(onnx_file)],
+        "onnxruntime+polars script": [PY, str(PEERS / "onnx_script.py"), str(onnx_file)],
+    }
+    lines, med = head_to_head(
+        f"ONNX: {rows:,}×32 CSV, the 3-layer network as .onnx", x, cmds, dict.fromkeys(cmds, repeat)
+    )
+    ratio = med["nncalc forward - --model net.onnx"] / med["onnxruntime+polars script"]
+    targets.append((f"{rows:,} rows, ONNX model ÷ onnxruntime+polars script", ratio, 1.0))
+    return lines
+
+
 def bench_pending() -> list[str]:
-    onnx = (ROOT / "nncalc/models/onnx_io.py").exists()
     lines = ["| pending rows | state |", "|---|---|"]
-    state = "onnx_io.py present; row not yet written" if onnx else "pending: no ONNX reader yet"
-    lines.append(f"| ONNX model from CSV vs onnxruntime+polars (target ≤ 1.0) | {state} |")
+    if not has_onnx():
+        lines.append(
+            "| ONNX model from CSV vs onnxruntime+polars (target ≤ 1.0) | pending: this nncalc "
+            "has no ONNX reader (or onnxruntime is missing) |"
+        )
     lines.append("| Parquet in, CSV out vs polars (target ≤ 1.0) | pending on issue 11 (Parquet) |")
     return lines
 
@@ -341,7 +378,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="every target row, fewer runs (under 2 minutes on 2 cores)")  # fmt: skip
-    ap.add_argument("--only", default="startup,onelayer,network,pending,memory,compute")
+    ap.add_argument("--only", default="startup,onelayer,network,onnx,pending,memory,compute")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--rows", default="200000,1000000", help="one-layer sizes")
     ap.add_argument("--network-rows", type=int, default=1_000_000)
@@ -377,6 +414,8 @@ def main() -> None:
             show(bench_one_layer(repeat, rows, some, slow_repeat, targets))
     if "network" in only:
         show(bench_network(repeat, args.network_rows, targets))
+    if "onnx" in only and has_onnx():
+        show(bench_onnx(repeat, args.network_rows, targets))
     if "pending" in only:
         show(bench_pending())
     if "memory" in only:

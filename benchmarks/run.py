@@ -1,7 +1,7 @@
 """nncalc against the tools a user would otherwise reach for, in one run, as ratios.
 
     python benchmarks/run.py --quick      # every target row, fewer runs: under 2 minutes
-    python benchmarks/run.py              # everything, median of 5 (about 12 minutes)
+    python benchmarks/run.py              # everything, median of 5 (about 11 minutes)
     python benchmarks/run.py --only startup,onelayer --rows 200000
 
 Data is generated with fixed seeds into benchmarks/data/ (git-ignored). Inputs arrive

@@ -21,7 +21,7 @@ from nncalc.errors import InputError
 from . import Format, Peekable, ReadOptions, RowReader
 
 CHUNK_BYTES = 8 << 20
-READ_AHEAD = 4  # chunks read but not yet consumed, at most (bounded memory: ~4×8 MiB)
+READ_AHEAD = 3  # raw chunks read ahead of the parser, at most (bounded memory: 3×8 MiB)
 FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
 NONFINITE_HINT = "a finite number; --allow-nonfinite lets nan/inf through"
 
@@ -260,11 +260,13 @@ class DelimitedReader(RowReader):
 
     def _parsed_chunks(self) -> Iterator[np.ndarray]:
         """Parsed chunks in order.  From the second chunk on (a large input), chunks are
-        parsed in order in a worker thread while the caller computes and writes; the
-        parser releases the GIL.  While the oldest chunk is still being parsed (polars'
-        import delays the first by ~0.15 s) this thread reads up to READ_AHEAD chunks
-        ahead instead of waiting.  Reading stays on this thread, so no thread is ever
-        left blocked on a file when the process ends (Ctrl-C, a closed pipe)."""
+        parsed in order in a worker thread, two at a time, while the caller computes and
+        writes; the parser releases the GIL.  While the oldest chunk is still being
+        parsed (polars' import delays the first by ~0.15 s) this thread reads up to
+        READ_AHEAD raw chunks ahead instead of waiting (raw text only: a parsed chunk of
+        short numbers takes up to four times its text's memory).  Reading stays on this
+        thread, so no thread is ever left blocked on a file when the process ends
+        (Ctrl-C, a closed pipe)."""
         chunk = self._read_chunk()
         if chunk is None:
             return
@@ -276,15 +278,28 @@ class DelimitedReader(RowReader):
         from concurrent.futures import Future, ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(1, thread_name_prefix="nncalc-parse")
+        parsing: deque[Future[np.ndarray]] = deque()
+        waiting = deque([chunk, following])  # read, not yet handed to the parser
+        eof = False
+
+        def hand_over() -> None:
+            while len(parsing) < 2 and waiting:
+                parsing.append(pool.submit(self._parse_chunk, waiting.popleft()))
+
         try:
-            queued: deque[Future[np.ndarray]] = deque([pool.submit(self._parse_chunk, chunk)])
-            nxt: bytes | None = following
-            while queued:
-                while nxt is not None and (
-                    len(queued) < 2 or (len(queued) < READ_AHEAD and not queued[0].done())
+            hand_over()
+            while parsing:
+                while not eof and (
+                    len(parsing) + len(waiting) < 2
+                    or (len(waiting) < READ_AHEAD and not parsing[0].done())
                 ):
-                    queued.append(pool.submit(self._parse_chunk, nxt))
                     nxt = self._read_chunk()
-                yield queued.popleft().result()
+                    if nxt is None:
+                        eof = True
+                    else:
+                        waiting.append(nxt)
+                        hand_over()
+                yield parsing.popleft().result()
+                hand_over()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from nncalc.formats import Format
+from nncalc.formats import write as write_mod
 from nncalc.formats.write import Writer, delimited_rows
 
 EDGES = [
@@ -68,3 +69,24 @@ def test_every_edge_value_in_one_row() -> None:
     assert bytes(delimited_rows(row)) == reference(row)
     assert bytes(delimited_rows(row)).split(b",")[:4] == [b"0.0", b"-0.0", b"1e-7", b"-1e-7"]
     assert b",1.5e+300," in bytes(delimited_rows(row))
+
+
+TEXT_FORMATS = [Format.CSV, Format.TSV, Format.JSON, Format.NDJSON]
+
+
+@given(shapes(np.float64, float64s), st.integers(1, 30), st.sampled_from(TEXT_FORMATS))
+def test_pieces_of_a_block_are_the_whole_blocks_bytes(
+    a: np.ndarray, piece: int, fmt: Format
+) -> None:
+    """Large blocks are formatted PIECE_VALUES values at a time (bounded scratch memory);
+    the bytes must not depend on it, in any text format."""
+    whole = Writer(fmt).dumps(a)
+    saved = write_mod.PIECE_VALUES
+    write_mod.PIECE_VALUES = piece
+    try:
+        pieces = Writer(fmt).dumps(a)
+    finally:
+        write_mod.PIECE_VALUES = saved
+    assert pieces == whole
+    if fmt in (Format.CSV, Format.TSV):
+        assert whole == reference(a, b"\t" if fmt is Format.TSV else b",")

@@ -289,15 +289,19 @@ def bench_memory(repeat: int, sizes: list[int]) -> list[str]:
         "| memory: rows through a pipe (32 features → 16) | seconds | peak RSS MiB |",
         "|---|---|---|",
     ]
-    for rows in sizes:
-        gen = [PY, str(PEERS / "gen_rows.py"), str(rows), "32", "0"]
+    runs = [(f"{rows:,} rows", [PY, str(PEERS / "gen_rows.py"), str(rows), "32", "0"])
+            for rows in sizes]  # fmt: skip
+    most = max(sizes)
+    runs.append((f"{most:,} rows of zeros (most values per byte)",
+                 [PY, str(PEERS / "gen_zeros.py"), str(most), "32"]))  # fmt: skip
+    for name, gen in runs:
         sec, rss = median_of(
             repeat,
             lambda gen=gen: run(
                 [*NNCALC, "forward", "-", "-w", str(w), "-b", str(b)], stdin_cmd=gen
             ),
         )
-        lines.append(f"| {rows:,} rows | {sec:.1f} | {rss} (target < 300) |")
+        lines.append(f"| {name} | {sec:.1f} | {rss} (target < 300) |")
     return lines
 
 

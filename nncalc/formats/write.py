@@ -20,6 +20,7 @@ from nncalc.errors import UsageError
 from . import Format
 
 _OPT = orjson.OPT_SERIALIZE_NUMPY
+PIECE_VALUES = 1 << 18  # values formatted at once (bounds the text's scratch memory)
 
 
 def _plain(a: np.ndarray) -> np.ndarray:
@@ -161,9 +162,15 @@ class Writer:
         return b""
 
     def encode(self, blocks: Iterable[np.ndarray]) -> Iterator[bytes | memoryview]:
+        """Text piece by piece: a large block is formatted PIECE_VALUES values at a time,
+        since its text and the scratch arrays that place the newlines take ~10 bytes per
+        value each (rows are independent, so the bytes are the same)."""
         yield self.start()
         for blk in blocks:
-            yield self.block(blk)
+            blk = np.atleast_2d(blk)
+            step = max(1, PIECE_VALUES // max(1, blk.shape[1]))
+            for start in range(0, max(len(blk), 1), step):
+                yield self.block(blk[start : start + step])
         yield self.end()
 
     def dumps(self, a: np.ndarray) -> bytes:

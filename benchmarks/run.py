@@ -142,9 +142,11 @@ def head_to_head(
     x: Path,
     cmds: dict[str, list[str]],
     repeats: dict[str, int],
+    pipe: bool = True,
 ) -> tuple[list[str], dict[str, float]]:
-    """Every command on the same piped input, interleaved run by run so that the
-    machine's slow and fast moments fall on all of them alike."""
+    """Every command on the same piped input (or, ``pipe=False``, the file named in the
+    command), interleaved run by run so that the machine's slow and fast moments fall
+    on all of them alike."""
     mb = x.stat().st_size / 1e6
     times: dict[str, list[float]] = {name: [] for name in cmds}
     cpu: dict[str, list[float]] = {name: [] for name in cmds}
@@ -152,14 +154,15 @@ def head_to_head(
     for i in range(max(repeats.values())):
         for name, cmd in cmds.items():
             if i < repeats[name]:
-                sec, peak = run(cmd, stdin_cmd=piped(x))
+                sec, peak = run(cmd, stdin_cmd=piped(x) if pipe else None)
                 times[name].append(sec)
                 cpu[name].append(LAST_CPU[0])
                 rss[name] = max(rss[name], peak)
     med = {name: statistics.median(t) for name, t in times.items()}
     ours = med[next(iter(cmds))]
     lines = [
-        f"| {title} ({mb:.0f} MB), piped stdin → stdout | seconds | MB/s of input "
+        f"| {title} ({mb:.0f} MB), {'piped stdin' if pipe else 'a file'} → stdout | seconds "
+        "| MB/s of input "
         "| CPU seconds | peak RSS MiB | nncalc ÷ peer |",
         "|---|---|---|---|---|---|",
     ]
@@ -272,6 +275,30 @@ def bench_onnx(repeat: int, rows: int, targets: list[Target]) -> list[str]:
     return lines
 
 
+def bench_parquet(repeat: int, rows: int, targets: list[Target]) -> list[str]:
+    """Parquet in, CSV out: one layer over the same rows stored as Parquet (issue 11's
+    reader), nncalc against a polars script reading the Parquet itself."""
+    import polars as pl
+
+    csv = ensure_inputs(rows, 32)
+    x = DATA / f"x_{rows}x32.parquet"
+    if not x.exists():
+        pl.read_csv(csv, has_header=False).write_parquet(x)
+    w, b = write_params(32, 16)
+    cmds = {  # a file, as Parquet is kept (a pipe cannot be scanned, only read whole)
+        "nncalc forward x.parquet": [*NNCALC, "forward", str(x), "-w", str(w), "-b", str(b)],
+        "polars script (read_parquet)": [
+            PY, str(PEERS / "polars_parquet.py"), str(w), str(b), str(x)
+        ],
+    }  # fmt: skip
+    lines, med = head_to_head(
+        f"Parquet: {rows:,}×32, W 32×16, CSV out", x, cmds, dict.fromkeys(cmds, repeat), False
+    )
+    ratio = med["nncalc forward x.parquet"] / med["polars script (read_parquet)"]
+    targets.append((f"{rows:,} rows, Parquet in ÷ polars script", ratio, 1.0))
+    return lines
+
+
 def bench_pending() -> list[str]:
     lines = ["| pending rows | state |", "|---|---|"]
     if not has_onnx():
@@ -279,7 +306,6 @@ def bench_pending() -> list[str]:
             "| ONNX model from CSV vs onnxruntime+polars (target ≤ 1.0) | pending: this nncalc "
             "has no ONNX reader (or onnxruntime is missing) |"
         )
-    lines.append("| Parquet in, CSV out vs polars (target ≤ 1.0) | pending on issue 11 (Parquet) |")
     return lines
 
 
@@ -382,7 +408,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true",
                     help="every target row, fewer runs (under 2 minutes on 2 cores)")  # fmt: skip
-    ap.add_argument("--only", default="startup,onelayer,network,onnx,pending,memory,compute")
+    ap.add_argument(
+        "--only", default="startup,onelayer,network,onnx,parquet,pending,memory,compute"
+    )
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--rows", default="200000,1000000", help="one-layer sizes")
     ap.add_argument("--network-rows", type=int, default=1_000_000)
@@ -420,6 +448,8 @@ def main() -> None:
         show(bench_network(repeat, args.network_rows, targets))
     if "onnx" in only and has_onnx():
         show(bench_onnx(repeat, args.network_rows, targets))
+    if "parquet" in only:
+        show(bench_parquet(repeat, args.network_rows, targets))
     if "pending" in only:
         show(bench_pending())
     if "memory" in only:

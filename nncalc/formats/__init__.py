@@ -250,9 +250,9 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
         check_binary(src, name)
         reader = NdjsonReader(src, name, options)
     elif fmt is Format.PARQUET:
-        from .parquet import read_parquet
+        from .parquet import ParquetReader
 
-        reader = WholeReader(read_parquet(src, name, options.allow_nonfinite))  # type: ignore[arg-type]
+        reader = ParquetReader(src, name, options.allow_nonfinite)
     else:
         whole = read_whole(src, name, fmt, options)
         reader = WholeReader(whole._replace(note=f"{kind}-compressed") if kind else whole)

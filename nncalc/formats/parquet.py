@@ -8,14 +8,15 @@ the header.  Output columns are named by the output header, or ``a0…a{p-1}``.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from nncalc.errors import InputError
 
-from . import Matrix
+from . import Matrix, Peekable, RowReader
 
 MAGIC = b"PAR1"
 
@@ -67,6 +68,68 @@ def read_parquet(fp: BinaryIO, source: str, allow_nonfinite: bool = False) -> Ma
                          expected="at least one row of numbers")  # fmt: skip
     x = frame_to_matrix(frame, source, allow_nonfinite)
     return Matrix(x, source, Format.PARQUET, None, list(frame.columns))
+
+
+SLICE_ROWS = 1 << 16  # rows per block read from a Parquet file (16 MiB at 32 columns)
+
+
+class ParquetReader(RowReader):
+    """Rows of a Parquet input in slices of :data:`SLICE_ROWS`: a file on disk is scanned
+    slice by slice (polars reads only the row groups a slice touches), so memory holds one
+    slice whatever the file's size; a pipe cannot be scanned, so stdin is read whole first
+    (its compressed bytes, not its rows)."""
+
+    def __init__(self, src: Peekable, source: str, allow_nonfinite: bool = False) -> None:
+        from . import Format
+
+        self.source, self.format = source, Format.PARQUET
+        self.allow_nonfinite = allow_nonfinite
+        pl = _polars()
+        path = getattr(src.fp, "name", None)
+        try:
+            if isinstance(path, str) and os.path.isfile(path):
+                self.lazy = pl.scan_parquet(path)
+            else:
+                self.lazy = pl.scan_parquet(io.BytesIO(src.read()))
+            self.header = list(self.lazy.collect_schema().names())
+            self.rows = int(self.lazy.select(pl.len()).collect().item())
+        except Exception as e:  # polars raises several kinds for a damaged file
+            raise _unreadable(e, source) from None
+        if not self.header or not self.rows:
+            raise InputError("no numbers (empty input)", source=source,
+                             expected="at least one row of numbers")  # fmt: skip
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Slices in order; from the second on, slice k+1 is decoded in a worker thread
+        (polars releases the GIL) while the caller computes and writes slice k."""
+        starts = range(0, self.rows, SLICE_ROWS)
+        if len(starts) == 1:
+            yield self._slice(0)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="nncalc-parquet")
+        try:
+            pending = pool.submit(self._slice, starts[0])
+            for start in starts[1:]:
+                ahead = pool.submit(self._slice, start)
+                yield pending.result()
+                pending = ahead
+            yield pending.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _slice(self, start: int) -> np.ndarray:
+        try:
+            frame = self.lazy.slice(start, SLICE_ROWS).collect()
+        except Exception as e:  # damaged pages show up only when they are read
+            raise _unreadable(e, self.source) from None
+        return frame_to_matrix(frame, self.source, self.allow_nonfinite, start)
+
+
+def _unreadable(e: Exception, source: str) -> InputError:
+    return InputError(f"not a readable Parquet file ({type(e).__name__})", source=source,
+                      expected="a Parquet file")  # fmt: skip
 
 
 def column_names(header: Sequence[str] | None, p: int) -> list[str]:

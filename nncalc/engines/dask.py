@@ -403,6 +403,10 @@ def client_for(settings: Settings) -> tuple[Any, Any]:
 
     from distributed import Client, LocalCluster
 
+    # tornado logs, with a traceback, the cancel callback that Ctrl-C leaves behind in
+    # distributed's sync() (the event loop thread runs it after the interrupt): the one
+    # line nncalc prints is the message, and the run's own errors are reported as such
+    logging.getLogger("tornado.application").setLevel(logging.CRITICAL + 1)
     if settings.scheduler:
         try:
             return Client(settings.scheduler, timeout="10s"), None
@@ -494,7 +498,9 @@ def run(
         # can no longer send): the one line nncalc prints is the message
         import logging
 
-        logging.getLogger("distributed").setLevel(logging.CRITICAL + 1)
+        # distributed's and tornado's loggers (tornado logs an exception from the cancel
+        # callback that an interrupted client.sync leaves behind, with a traceback)
+        logging.disable(logging.CRITICAL)
         if cluster is None:  # a cluster we leave running: its running tasks still finish
             _drain(client, {f.key for f in futures})
         _close(client, cluster)

@@ -408,12 +408,12 @@ def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True)
             m = len(first) + sum(len(b) for b in blocks)
             job.network((m, first.shape[1]), ops)
             raise
+        sizes = [(layer.n, layer.p) for layer in net]
+        limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
         report(job, [reader.detected(), *ops.details], ops.generated)
         save_params(job, net, ops)
         p = net.layers[(job.upto or len(net)) - 1].p
         header = out_header(job, reader.header, ops, p)
-        sizes = [(layer.n, layer.p) for layer in net]
-        limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
         rows = counted(chain([np.atleast_2d(first)], blocks))
         outputs = local.located(
             local.run(rows, net, stack, job.upto, finite=not job.req.read.allow_nonfinite),

@@ -76,19 +76,34 @@ def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.nd
     return checked_array(arr, source, allow_nonfinite)
 
 
+NPZ_EXPECTED = "a file written by numpy.savez"
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+DEFLATE_MAX_RATIO = 1032  # deflate can never expand data more than this
+
+
 def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
-    """The arrays of an .npz, in bounded memory: the archive is read up to the budget,
-    and every member is refused by the size its zip header declares (the reader never
-    inflates more than that) before it is inflated, so a zip bomb costs nothing."""
-    if src.head[:4] not in (b"PK\x03\x04", b"PK\x05\x06"):  # /dev/zero, text, ...
+    """The arrays of an .npz input, the archive read up to half the memory budget."""
+    if src.head[:4] not in ZIP_MAGIC:  # /dev/zero, text, a pickle: refused unread
         raise InputError("not a readable .npz archive (not a zip file)", source=source,
-                         expected="a file written by numpy.savez")  # fmt: skip
+                         expected=NPZ_EXPECTED)  # fmt: skip
     room = limits.budget()
     data = src.read(room // 2 + 1)
     if len(data) > room // 2:
         raise limits.refuse(f"an .npz archive of more than {limits.human(room // 2)}",
                             source=source, why="it is read whole")  # fmt: skip
-    room -= len(data)
+    return load_npz(data, source)
+
+
+def load_npz(data: bytes, source: str) -> dict[str, np.ndarray]:
+    """The arrays of an .npz held in ``data``, in bounded memory and never unpickled: every
+    member is refused by the size its zip header declares (a zip bomb is never inflated)
+    and its .npy header checked against its stored bytes (an object array, a pickle, is
+    refused before numpy sees it); only then does numpy load them, allow_pickle=False.
+    Matrix inputs (-w W.npz, X.npz) and model files (--model net.npz) both read here."""
+    if data[:4] not in ZIP_MAGIC:
+        raise InputError("not a readable .npz archive (not a zip file)", source=source,
+                         expected=NPZ_EXPECTED)  # fmt: skip
+    room = limits.budget() - len(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in zf.infolist():  # an array and its bytes are both held while loading
@@ -98,13 +113,53 @@ def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
                         source=source, why="an array is held whole while it loads",
                     )  # fmt: skip
                 room -= 2 * info.file_size
+                _check_member(zf, info, source)
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             return {k: np.asarray(z[k]) for k in z.files}
-    except limits.MemoryLimitError:
+    except (limits.MemoryLimitError, InputError):
         raise
     except Exception as e:  # numpy and zipfile raise many kinds for a corrupt archive
         raise InputError(
             f"not a readable .npz archive ({e})",
             source=source,
-            expected="a file written by numpy.savez",
+            expected=NPZ_EXPECTED,
         ) from None
+
+
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> None:
+    name = info.filename
+    if not name.endswith(".npy"):
+        raise InputError(f"holds {name!r}, not an array", source=source, expected=NPZ_EXPECTED)
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.file_size != info.compress_size:
+            raise InputError(f"{name}: sizes disagree", source=source, expected=NPZ_EXPECTED)
+    elif info.file_size > DEFLATE_MAX_RATIO * max(info.compress_size, 1):
+        raise InputError(
+            f"{name} claims {info.file_size} bytes from {info.compress_size} compressed",
+            source=source,
+            expected=NPZ_EXPECTED,
+        )
+    with zf.open(info) as fp:
+        version = np.lib.format.read_magic(fp)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
+        else:
+            raise InputError(f"{name}: .npy version {version}", source=source, expected="1.0/2.0")
+        header = fp.tell()
+    if dtype.hasobject:
+        raise InputError(
+            f"{name[:-4]} holds Python objects (a pickle, which can run code): nncalc never "
+            "loads them",
+            source=source,
+            expected="numeric arrays",
+        )
+    need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if need != info.file_size - header:
+        raise InputError(
+            f"{name[:-4]} claims shape {tuple(shape)} of {dtype} ({need} bytes) but holds "
+            f"{info.file_size - header}",
+            source=source,
+            expected=NPZ_EXPECTED,
+        )

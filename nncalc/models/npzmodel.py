@@ -8,33 +8,32 @@ a missing ``activations`` comes from ``--activation``.  From scikit-learn::
     np.savez("mlp.npz", **{f"W{k+1}": w for k, w in enumerate(clf.coefs_)},
              **{f"b{k+1}": b for k, b in enumerate(clf.intercepts_)})
 
-Every member's .npy header is checked against the archive before anything is
-allocated, and nothing is ever unpickled (``allow_pickle=False``; object arrays are
-refused before numpy sees them).
+The archive is read by :func:`nncalc.formats.npyio.load_npz`, as matrix inputs are:
+every member's .npy header is checked against the archive before anything is allocated,
+and nothing is ever unpickled.
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zipfile
 
 import numpy as np
 import orjson
 
 from nncalc.core import Network
 from nncalc.errors import InputError
+from nncalc.formats.npyio import load_npz
 
 from . import LoadOptions, Model
 from .build import RawLayer, assemble, numbers, pick_order, read_bytes
 
 KEY = re.compile(r"([Wb])([1-9][0-9]*)")
 EXPECTED = "an .npz with W1, b1, W2, b2, … (and optionally activations)"
-DEFLATE_MAX_RATIO = 1032  # deflate can never expand data more than this
 
 
 def read(path: str, options: LoadOptions) -> Model:
-    arrays = load_checked(read_bytes(path), path)
+    arrays = load_npz(read_bytes(path), path)
     ws: dict[int, np.ndarray] = {}
     bs: dict[int, np.ndarray] = {}
     acts: list[str | None] | None = None
@@ -75,69 +74,6 @@ def read(path: str, options: LoadOptions) -> Model:
     order = pick_order(list(raw), options.layer_order, path)
     details = [f"npz: {count} layers W1…W{count}" + ("" if acts else ", no activations stored")]
     return assemble([raw[k] for k in order], path, "npz", options, details)
-
-
-def load_checked(data: bytes, source: str) -> dict[str, np.ndarray]:
-    """The arrays of an .npz, each member's header checked against its stored size first."""
-    if not data.startswith(b"PK"):
-        raise InputError(
-            "is not an .npz (zip) archive",
-            source=source,
-            expected="a file written by numpy.savez",
-        )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():
-                _check_member(zf, info, source)
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            return {k: np.asarray(z[k]) for k in z.files}
-    except InputError:
-        raise
-    except Exception as e:  # zipfile and numpy raise many kinds for a corrupt archive
-        raise InputError(
-            f"is a corrupt or truncated .npz ({type(e).__name__}: {e})",
-            source=source,
-            expected="a file written by numpy.savez",
-        ) from None
-
-
-def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> None:
-    name = info.filename
-    if not name.endswith(".npy"):
-        raise InputError(f"holds {name!r}, not an array", source=source, expected=EXPECTED)
-    if info.compress_type == zipfile.ZIP_STORED:
-        if info.file_size != info.compress_size:
-            raise InputError(f"{name}: sizes disagree", source=source, expected=EXPECTED)
-    elif info.file_size > DEFLATE_MAX_RATIO * max(info.compress_size, 1):
-        raise InputError(
-            f"{name} claims {info.file_size} bytes from {info.compress_size} compressed",
-            source=source,
-            expected=EXPECTED,
-        )
-    with zf.open(info) as fp:
-        version = np.lib.format.read_magic(fp)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(fp)
-        elif version == (2, 0):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
-        else:
-            raise InputError(f"{name}: .npy version {version}", source=source, expected="1.0/2.0")
-        header = fp.tell()
-    if dtype.hasobject:
-        raise InputError(
-            f"{name[:-4]} holds Python objects (a pickle, which can run code): nncalc never "
-            "loads them",
-            source=source,
-            expected="numeric arrays",
-        )
-    need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if need != info.file_size - header:
-        raise InputError(
-            f"{name[:-4]} claims shape {tuple(shape)} of {dtype} ({need} bytes) but holds "
-            f"{info.file_size - header}",
-            source=source,
-            expected=EXPECTED,
-        )
 
 
 def write(net: Network, meta: dict[str, str]) -> bytes:

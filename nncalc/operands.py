@@ -222,8 +222,7 @@ def _draw_missing(
     p = _neurons(req, x_shape, w, b, labels)
     if p is None:
         return w, b, labels, None
-    if req.init not in generate.RECIPES:
-        raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
+    _check_init(req)
     n = x_shape[-1] if x_shape else 1
     seed = generate.fresh_seed() if req.seed is None else req.seed
     want_w, want_b = w is None, b is None
@@ -240,6 +239,11 @@ def _draw_missing(
     if want_b:
         b, labels = new_b, Labels(labels.x, labels.w, f"b {drawn}")
     return w, b, labels, Generated(req.init, seed, want_w, want_b, line, req.seed is None)
+
+
+def _check_init(req: Request) -> None:
+    if req.init not in generate.RECIPES:
+        raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
 
 
 def input_reader(
@@ -465,17 +469,14 @@ def _from_flags(req: Request, x_label: str, stack: ExitStack) -> Operands:
         details += [wm.detected(), bm.detected()]
         w_header = wm.header
         labels = Labels(x_label if k == 1 else f"A{k - 1}", wm.source, bm.source)
-        raws.append(RawLayer(wm.values, bm.values, labels, acts[k - 1], req.layout, f"layer{k}"))
+        raws.append(RawLayer(wm.values, bm.values, labels, acts[k - 1], req.layout))
     return Operands(tuple(raws), None, w_header, tuple(details))
 
 
 def _drawn(req: Request, x_shape: tuple[int, ...], x_label: str) -> Operands:
     if req.biases:
         raise UsageError("-b without -w: give each layer's weights, or draw them all")
-    if any(p <= 0 for p in req.neurons):
-        raise UsageError(f"--neurons must be positive sizes, got {','.join(map(str, req.neurons))}")
-    if req.init not in generate.RECIPES:
-        raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
+    _check_init(req)
     if req.layout != "in-out":
         raise UsageError("--layout reads given weights; drawn ones are n×p already")
     n = x_shape[-1] if x_shape else 1
@@ -494,8 +495,6 @@ def _drawn(req: Request, x_shape: tuple[int, ...], x_label: str) -> Operands:
             b,
             Labels(x_label if k == 1 else f"A{k - 1}", f"W{k} {tag}", f"b{k} {tag}"),
             acts[k - 1],
-            "in-out",
-            f"layer{k}",
         )  # fmt: skip
         for k, (w, b) in enumerate(drawn, 1)
     )

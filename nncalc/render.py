@@ -74,7 +74,7 @@ class Labels2D(NamedTuple):
     cols: Sequence[str] | None = None
 
 
-class Shown(NamedTuple):
+class Elided(NamedTuple):
     """The rows a table shows of a long X (its first and last few, read without holding
     the rest): their labels, the row after which "…" stands, and X's whole shape."""
 
@@ -284,7 +284,7 @@ def forward_tables(
     precision: int = 4,
     w_note: str | None = None,
     b_note: str | None = None,
-    shown: Shown = Shown(),
+    shown: Elided = Elided(),
 ) -> list[RenderableType]:
     """One table per requested stage (shapes, x, w, b, z, a), each titled with its
     symbol, meaning and shape."""
@@ -392,7 +392,7 @@ def network_tables(
     layers: Sequence[int],
     precision: int = 4,
     caption: str | None = None,
-    shown: Shown = Shown(),
+    shown: Elided = Elided(),
 ) -> list[RenderableType]:
     """The chain table, X, then the tables of each chosen layer (W_k, b_k, Z_k, A_k)."""
     single = plans[0].single_sample
@@ -422,7 +422,7 @@ def _layer_tables(
     stages: Sequence[str],
     precision: int,
     caption: str | None,
-    shown: Shown = Shown(),
+    shown: Elided = Elided(),
 ) -> list[RenderableType]:
     z = res.z[0] if single else res.z
     a = res.a[0] if single else res.a
@@ -452,7 +452,7 @@ def _layer_tables(
     return [tables[s]() for s in ("w", "b", "z", "a") if s in stages]
 
 
-def class_table(names: Sequence[str], layer: int, shown: Shown = Shown()) -> Group:
+def class_table(names: Sequence[str], layer: int, shown: Elided = Elided()) -> Group:
     t = Table(show_header=True, header_style="bold")
     t.add_column("", style="dim", justify="right")
     t.add_column("class")

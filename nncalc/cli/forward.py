@@ -452,7 +452,7 @@ def run_tables(
         ops = gather(job.req, x_shape, xm.source, from_file, stack)
     net, plans = job.network(x_shape, ops)
     finite = not job.req.read.allow_nonfinite
-    view = render.Shown()
+    view = render.Elided()
     try:
         if shown.tail is None:
             trace = local.trace(net, x.reshape(-1, net.n), finite=finite)
@@ -470,7 +470,7 @@ def run_tables(
             xm = xm._replace(values=x)
             m = shown.m
             labels = [f"s{i}" for i in range(6)] + [f"s{i}" for i in range(m - 6, m)]
-            view = render.Shown(labels, 5, x_shape)
+            view = render.Elided(labels, 5, x_shape)
     except InputError as e:
         raise e.located(xm.source) from None
     report(job, [xm.detected(), *ops.details], ops.generated)

@@ -60,7 +60,8 @@ def run(
 ) -> Iterator[Array]:
     """The network's output (or layer ``upto``'s), block by block, bit-identical to a
     whole run however the blocks were cut.  With ``finite``, a Z that overflows (finite
-    inputs, the readers see to that) stops the run with :class:`NonFinite`."""
+    inputs, the readers see to that) stops the run with an :class:`InputError` naming
+    the sample and the neuron."""
     threads = Threads(network, stack, upto)
     row = 0
     for group in regroup(blocks, network.step):

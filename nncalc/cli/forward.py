@@ -307,17 +307,15 @@ def report(job: Job, details: list[str] | tuple[str, ...], generated: Generated 
 def save_params(job: Job, net: Network, ops: Operands) -> None:
     """Write the parameters actually used, so ``--params`` replays the run exactly: W (n×p)
     and b for one layer as before, every layer (a model file) for a network."""
+    gen = ops.generated
+    meta = {"init": gen.recipe, "seed": str(gen.seed)} if gen else {}  # a model file's
     if job.save_params is not None:
-        meta = {}
-        if ops.generated:
-            meta = {"init": ops.generated.recipe, "seed": ops.generated.seed}
+        npz = job.save_params.lower().endswith(".npz")
         if len(net) > 1:
             from nncalc.models import write_model
 
-            target = job.save_params
-            data = write_model(net, target if target.lower().endswith(".npz") else "p.json",
-                               {k: str(v) for k, v in meta.items()})  # fmt: skip
-        elif job.save_params.lower().endswith(".npz"):
+            data = write_model(net, job.save_params, meta, "npz" if npz else "json")
+        elif npz:
             layer = net[0]
             buf = io.BytesIO()
             np.savez(buf, weights=layer.w, biases=layer.bias)
@@ -326,8 +324,9 @@ def save_params(job: Job, net: Network, ops: Operands) -> None:
             import orjson
 
             layer = net[0]
+            seed = {"init": gen.recipe, "seed": gen.seed} if gen else {}  # as JSON numbers
             data = orjson.dumps(
-                {"weights": layer.w, "biases": layer.bias, **meta},
+                {"weights": layer.w, "biases": layer.bias, **seed},
                 option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
             )
         with Sink(job.save_params, protect=job.protect(), force=job.force) as sink:
@@ -335,9 +334,6 @@ def save_params(job: Job, net: Network, ops: Operands) -> None:
     if job.save_model is not None:
         from nncalc.models import write_model
 
-        meta = (
-            {"init": ops.generated.recipe, "seed": str(ops.generated.seed)} if ops.generated else {}
-        )
         data = write_model(net, job.save_model, meta)
         with Sink(job.save_model, protect=job.protect(), force=job.force) as sink:
             sink.write(data)

@@ -78,9 +78,11 @@ def read_model(path: str, options: LoadOptions | None = None) -> Model:
     return model
 
 
-def write_model(net: Network, path: str, meta: dict[str, str] | None = None) -> bytes:
-    """``net`` encoded in the format ``path``'s extension names."""
-    fmt = FORMATS.get(PurePath(path).suffix.lower())
+def write_model(
+    net: Network, path: str, meta: dict[str, str] | None = None, fmt: str | None = None
+) -> bytes:
+    """``net`` encoded in ``fmt``, or the format ``path``'s extension names."""
+    fmt = fmt or FORMATS.get(PurePath(path).suffix.lower())
     if fmt is None:
         raise UsageError(
             f"cannot tell which model format to write for {path}: name a {', '.join(FORMATS)} file"

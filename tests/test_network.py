@@ -273,6 +273,7 @@ def test_every_refusal_is_one_line(
 @pytest.mark.parametrize(
     ("text", "contains"),
     [
+        (b"", 'is empty (expected a model: {"layers"'),
         (b"not json", "invalid JSON"),
         (b'{"weights": [[1]]}', 'has no "layers"'),
         (b'{"layers": [{"biases": [1]}]}', 'layer 1 has no "weights"'),

@@ -18,24 +18,26 @@ from typing import Any
 import numpy as np
 import orjson
 
+from nncalc import limits
 from nncalc.core import Layer, Network, activation
 from nncalc.errors import InputError, ShapeError, UsageError
 from nncalc.formats import read_matrix
 from nncalc.formats.jsonio import loads, to_array
 
 from . import LoadOptions, Model, pick_activations
+from .build import read_bytes
 
 LAYER_KEYS = {"weights", "biases", "activation", "layout", "name"}
 
 
+MODEL_EXPECTED = 'a model: {"layers": [{"weights": ..., "biases": ..., "activation": ...}]}'
+
+
 def read(path: str, options: LoadOptions) -> Model:
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", source=path, expected="an existing model file") from None
-    except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", source=path) from None
-    return parse(loads(data, path), path, Path(path).parent, options)
+    data = read_bytes(path)
+    if not data.strip():
+        raise InputError("is empty", source=path, expected=MODEL_EXPECTED)
+    return parse(loads(data, path, limits.max_json()), path, Path(path).parent, options)
 
 
 def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOptions()) -> Model:
@@ -44,7 +46,7 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
         raise InputError(
             'has no "layers"' if isinstance(obj, dict) else "is not a JSON object",
             source=source,
-            expected='a model: {"layers": [{"weights": ..., "biases": ..., "activation": ...}]}',
+            expected=MODEL_EXPECTED,
         )
     if options.layer_order:
         raise UsageError(

@@ -447,7 +447,7 @@ def test_several_inputs_need_out_dir() -> None:
 
 def test_unreadable_file(monkeypatch: pytest.MonkeyPatch) -> None:
     # As root every file is readable, so make open() refuse the way it would for a user.
-    from nncalc import operands
+    from nncalc.operands import sources as operands
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")

@@ -1,102 +1,24 @@
-"""Where X, W and b come from: files, stdin, a parameters file, or a seeded draw.
+"""Where the layers come from: a model file, -w/-b files, a parameters file, or a draw.
 
-Shared by every command that computes a layer (forward, shapes, explain), so they read
-their operands exactly alike.  No CLI framework here: problems are NncalcErrors.
+Every command that computes (forward, shapes, explain, draw, inspect) gets its layers
+here, so they agree on what a request means.  No CLI framework: problems are NncalcErrors.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-from . import generate
-from .core import Network, layer_of
-from .errors import InputError, ShapeError, UsageError
-from .formats import (
-    Format,
-    Matrix,
-    ReadOptions,
-    RowReader,
-    format_from_name,
-    open_rows,
-)
-from .formats.jsonio import WholeReader, read_params
-from .formats.spec import read_param
-from .models import LoadOptions, Model, read_model
-from .shapes import Labels, LayerShapes, Layout, Plan, chain_message, plan, plan_chain
+from nncalc import generate
+from nncalc.core import Network, layer_of
+from nncalc.errors import ShapeError, UsageError
+from nncalc.models import Model, read_model
+from nncalc.shapes import Labels, LayerShapes, Layout, Plan, chain_message, plan, plan_chain
 
-
-def display_name(name: str) -> str:
-    return "stdin" if name == "-" else name
-
-
-def open_source(name: str, stack: ExitStack) -> BinaryIO:
-    """A binary stream for a path or ``-``; a terminal on stdin is refused, not waited on."""
-    if name == "-":
-        if sys.stdin is None:  # started with stdin closed (<&-)
-            raise UsageError("stdin is closed: pipe numbers in or name a file")
-        if sys.stdin.isatty():
-            raise UsageError(
-                "stdin is a terminal: pipe numbers in (cat x.csv | nncalc forward - ...) "
-                "or name a file"
-            )
-        return sys.stdin.buffer
-    try:
-        return stack.enter_context(open(name, "rb"))
-    except FileNotFoundError:
-        raise InputError("no such file", source=name, expected="an existing file") from None
-    except IsADirectoryError:
-        raise InputError("is a directory", source=name, expected="a file") from None
-    except PermissionError:
-        raise InputError("permission denied", source=name, expected="a readable file") from None
-    except OSError as e:
-        raise InputError(f"cannot open: {e.strerror}", source=name) from None
-
-
-class Generated(NamedTuple):
-    """How missing parameters were drawn, so the run can be replayed."""
-
-    recipe: str
-    seed: int
-    made_w: bool
-    made_b: bool
-    line: str
-    fresh: bool = False  # the seed was drawn, not given: it must be shown
-
-    def caption(self) -> str:
-        return f"init {self.recipe}, seed {self.seed}: {self.line}"
-
-
-class Request(NamedTuple):
-    """What the user named; any of it may be missing (then stdin, params or a draw).
-
-    ``weights``/``biases`` hold one name per layer (repeated -w/-b, the k-th -w paired
-    with the k-th -b); ``neurons`` one size per layer; ``activations`` one name for every
-    layer or one per layer (empty: relu, or what a model file says).
-    """
-
-    inputs: str | None = None
-    weights: tuple[str, ...] = ()
-    biases: tuple[str, ...] = ()
-    params: str | None = None
-    neurons: tuple[int, ...] = ()
-    seed: int | None = None
-    init: str = "randn"
-    layout: Layout = "in-out"
-    read: ReadOptions = ReadOptions()
-    model: str | None = None
-    model_options: LoadOptions = LoadOptions()
-    activations: tuple[str, ...] = ()
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """Every file this request reads (outputs must never overwrite them)."""
-        named = (self.inputs, *self.weights, *self.biases, self.params, self.model)
-        return tuple(n for n in named if n)
+from .request import Generated, Request
+from .sources import display_name, params_is_model, read_named
 
 
 class Params(NamedTuple):
@@ -109,47 +31,6 @@ class Params(NamedTuple):
     w_header: list[str] | None = None
     details: list[str] = []  # noqa: RUF012 - always passed; the default is never mutated
     hints: list[str] = []  # noqa: RUF012 - for a shape error: W's first row may be labels
-
-
-def _check_stdin_once(req: Request) -> None:
-    dashes = [n for n in req.names if n == "-"]
-    if len(dashes) > 1:
-        raise UsageError("only one operand can come from stdin ('-')")
-
-
-def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> Matrix:
-    """W or b from its own file (detected, or forced by a ``?header=1`` suffix: X's read
-    options never apply), a literal ``-b 0.5``; a parameters file gives its entry for role."""
-    return read_param(name, role, options, lambda path: open_source(path, stack))
-
-
-def params_is_model(req: Request) -> bool:
-    """A --params file that holds a whole network (``{"layers": …}`` or an npz of W1, b1,
-    …, as --save-params writes for one): read as a model file, not as W and b."""
-    if req.params is None or req.params == "-":
-        return False
-    if req.params.lower().endswith(".npz"):
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(req.params) as z:
-                return "W1.npy" in z.namelist()
-        except (OSError, zipfile.BadZipFile):
-            return False  # the params reader says what is wrong with it
-    if not req.params.lower().endswith(".json"):
-        return False
-    try:
-        with open(req.params, "rb") as f:
-            head = f.read(1 << 16)
-    except OSError:
-        return False
-    return head.lstrip()[:1] == b"{" and b'"layers"' in head
-
-
-def load_params_file(req: Request, stack: ExitStack) -> dict[str, np.ndarray]:
-    if req.params is None or params_is_model(req):
-        return {}
-    return read_params(open_source(req.params, stack), display_name(req.params), req.read)
 
 
 def resolve_params(
@@ -246,94 +127,6 @@ def _check_init(req: Request) -> None:
         raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
 
 
-def input_reader(
-    req: Request, stack: ExitStack, on_read: Callable[[int], object] | None = None
-) -> RowReader:
-    name = req.inputs
-    if name is None:
-        raise UsageError("no inputs: name a file, or '-' to read stdin")
-    fp = open_source(name, stack)
-    return open_rows(fp if on_read is None else Counted(fp, on_read), display_name(name),
-                     req.read)  # fmt: skip
-
-
-class Loaded(NamedTuple):
-    """X as read whole, and the entries of a parameters file (for :func:`gather`)."""
-
-    x: Matrix
-    from_file: dict[str, np.ndarray]
-
-
-def load_all(req: Request, stack: ExitStack) -> Loaded:
-    """Read X whole (tables, shapes and explain); W and b come from :func:`gather`."""
-    reader, from_file = _inputs(req, stack)
-    return Loaded(reader.read_all(), from_file)
-
-
-class Shown(NamedTuple):
-    """X as a table shows it: whole when small, else its first and last row groups."""
-
-    x: Matrix
-    m: int  # rows in X
-    tail: int | None = None  # None: x holds every row; else x's last ``tail`` rows end X
-
-
-def load_shown(req: Request, stack: ExitStack) -> tuple[Shown, dict[str, np.ndarray]]:
-    """X for tables in bounded memory (the rows shown, and a count), and the parameters
-    file's entries."""
-    reader, from_file = _inputs(req, stack)
-    matrix, m, tail = reader.read_shown()
-    return Shown(matrix, m, tail), from_file
-
-
-def _inputs(
-    req: Request, stack: ExitStack, on_read: Callable[[int], object] | None = None
-) -> tuple[RowReader, dict[str, np.ndarray]]:
-    """X's reader (a file, stdin, or the inputs of a parameters file) and that file's
-    entries, read once for both X and W/b."""
-    _check_stdin_once(req)
-    from_file = load_params_file(req, stack)
-    if req.inputs is None and "x" in from_file:
-        name = display_name(req.params or "params")
-        return WholeReader(Matrix(from_file["x"], name, _params_format(req))), from_file
-    return input_reader(req, stack, on_read), from_file
-
-
-def _params_format(req: Request) -> Format:
-    return format_from_name(req.params or "") or Format.JSON
-
-
-class Counted:
-    """A binary stream that reports every read's size, to drive a progress bar."""
-
-    def __init__(self, fp: BinaryIO, report: Callable[[int], object]) -> None:
-        self.fp, self.report = fp, report
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.fp.read(n)
-        self.report(len(data))
-        return data
-
-    def readline(self, limit: int = -1) -> bytes:
-        data = self.fp.readline(limit)
-        self.report(len(data))
-        return data
-
-
-def stream_inputs(
-    req: Request, stack: ExitStack, on_read: Callable[[int], object] | None = None
-) -> tuple[RowReader, Iterator[np.ndarray], np.ndarray, dict[str, np.ndarray]]:
-    """Start streaming X: its reader, the remaining blocks, and the first block.
-
-    ``on_read`` hears the size of every read from the input file (a progress bar).
-    """
-    reader, from_file = _inputs(req, stack, on_read)
-    blocks = iter(reader.blocks())
-    first = next(blocks)
-    return reader, blocks, first, from_file
-
-
-# -- networks ----------------------------------------------------------------------------
 class RawLayer(NamedTuple):
     """One layer as read or drawn, before it is checked against what feeds it."""
 

@@ -1,0 +1,51 @@
+"""What the user named, and how missing parameters were drawn: shared by every command."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from nncalc.formats import ReadOptions
+from nncalc.models import LoadOptions
+from nncalc.shapes import Layout
+
+
+class Generated(NamedTuple):
+    """How missing parameters were drawn, so the run can be replayed."""
+
+    recipe: str
+    seed: int
+    made_w: bool
+    made_b: bool
+    line: str
+    fresh: bool = False  # the seed was drawn, not given: it must be shown
+
+    def caption(self) -> str:
+        return f"init {self.recipe}, seed {self.seed}: {self.line}"
+
+
+class Request(NamedTuple):
+    """What the user named; any of it may be missing (then stdin, params or a draw).
+
+    ``weights``/``biases`` hold one name per layer (repeated -w/-b, the k-th -w paired
+    with the k-th -b); ``neurons`` one size per layer; ``activations`` one name for every
+    layer or one per layer (empty: relu, or what a model file says).
+    """
+
+    inputs: str | None = None
+    weights: tuple[str, ...] = ()
+    biases: tuple[str, ...] = ()
+    params: str | None = None
+    neurons: tuple[int, ...] = ()
+    seed: int | None = None
+    init: str = "randn"
+    layout: Layout = "in-out"
+    read: ReadOptions = ReadOptions()
+    model: str | None = None
+    model_options: LoadOptions = LoadOptions()
+    activations: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every file this request reads (outputs must never overwrite them)."""
+        named = (self.inputs, *self.weights, *self.biases, self.params, self.model)
+        return tuple(n for n in named if n)

@@ -1,0 +1,144 @@
+"""A network's screens: the chain table and verdict, each layer's tables, classes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from nncalc.core import Layer, Network, Pass
+from nncalc.formats import Matrix
+from nncalc.shapes import Labels as ShapeLabels
+from nncalc.shapes import Plan, describe_b, describe_w, describe_x, dims
+
+from .basics import MAX_ROWS, Elided, Labels2D, act_label, act_meaning, matrix_table, pick
+
+
+def chain_table(plans: Sequence[Plan], activations: Sequence[str], layers: int) -> Table:
+    """The whole network's shapes in one table: X, then W_k, b_k, Z_k, A_k per layer."""
+    first = plans[0]
+    m = "m" if first.m is None else str(first.m)
+    title = f"Network: {layers} layers, m={m}"
+    t = Table(title=title, title_justify="left", header_style="bold")
+    for col in ("", "what", "shape", "meaning"):
+        t.add_column(col)
+    t.add_row("X", "inputs", dims(first.x_shape), describe_x(first.x_shape))
+    for k in range(1, layers + 1):
+        if k > len(plans):
+            t.add_row(f"layer {k}", "", Text("—", style="dim"), Text("not checked", style="dim"))
+            continue
+        pl = plans[k - 1]
+        bad = {key for prob in pl.problems for key in prob.marks}
+        prev = "X" if k == 1 else f"A{k - 1}"
+        t.add_row(f"W{k}", "weights", dims(pl.w_shape), describe_w(pl.w_shape, pl.layout),
+                  style="red" if "w" in bad else "")  # fmt: skip
+        t.add_row(f"b{k}", "biases", dims(pl.b_shape), describe_b(pl.b_shape),
+                  style="red" if "b" in bad else "")  # fmt: skip
+        out = pl.out_shape
+        out_text = Text(dims(out)) if out else Text("undefined", style="bold red")
+        t.add_row(f"Z{k}", f"{prev}·W{k} + b{k}", out_text, "one row per sample" if out else "")
+        act = activations[k - 1]
+        t.add_row(f"A{k}", f"{act_label(act)}(Z{k})", out_text.copy(), act_meaning(act))
+    return t
+
+
+def chain_verdict(plans: Sequence[Plan], layers: int) -> Text:
+    bad = next((pl for pl in plans if not pl.ok), None)
+    if bad is None and len(plans) == layers:
+        last = plans[-1]
+        return Text(f"✓ the network is defined: {dims(plans[0].x_shape)} in, "
+                    f"{dims(last.out_shape)} out", style="green")  # fmt: skip
+    text = Text("✗ the network is not defined\n", style="bold red")
+    for prob in bad.problems if bad else ():
+        text.append(f"  {prob.message}\n")
+        if prob.hint:
+            text.append(f"  hint: {prob.hint}\n", style="yellow")
+    text.rstrip()
+    return text
+
+
+def network_tables(
+    x: Matrix,
+    net: Network,
+    plans: Sequence[Plan],
+    trace: Sequence[Pass],
+    labels: Sequence[ShapeLabels],
+    stages: Sequence[str],
+    layers: Sequence[int],
+    precision: int = 4,
+    caption: str | None = None,
+    shown: Elided = Elided(),
+) -> list[RenderableType]:
+    """The chain table, X, then the tables of each chosen layer (W_k, b_k, Z_k, A_k)."""
+    single = plans[0].single_sample
+    items: list[RenderableType] = []
+    if "shapes" in stages:
+        items.append(chain_table(plans, [layer.activation for layer in net], len(net)))
+    if "x" in stages:
+        items.append(matrix_table(
+            x.values, f"X  inputs ({dims(shown.shape or x.values.shape)}) — {labels[0].x}",
+            precision=precision, labels=Labels2D(shown.labels, x.header), row_word="s",
+            col_word="x", gap=shown.gap,
+        ))  # fmt: skip
+    for k in layers:
+        cap = caption if k == 1 else None
+        items += _layer_tables(k, net[k - 1], trace[k - 1], plans[k - 1], labels[k - 1],
+                               single, stages, precision, cap, shown)  # fmt: skip
+    return items
+
+
+def _layer_tables(
+    k: int,
+    layer: Layer,
+    res: Pass,
+    pl: Plan,
+    lab: ShapeLabels,
+    single: bool,
+    stages: Sequence[str],
+    precision: int,
+    caption: str | None,
+    shown: Elided = Elided(),
+) -> list[RenderableType]:
+    z = res.z[0] if single else res.z
+    a = res.a[0] if single else res.a
+    out = dims(pl.out_shape)
+    relu = layer.act.name == "relu"
+    prev = "X" if k == 1 else f"A{k - 1}"
+    tables = {
+        "w": lambda: matrix_table(
+            layer.w, f"W{k}  weights ({layer.n}×{layer.p}) — {lab.w}", caption=caption,
+            precision=precision, row_word="x" if k == 1 else "a", col_word="n",
+        ),
+        "b": lambda: matrix_table(
+            layer.bias, f"b{k}  biases ({layer.p},) — {lab.b}", precision=precision,
+            col_word="n",
+        ),
+        "z": lambda: matrix_table(
+            z, f"Z{k} = {prev}·W{k} + b{k} ({out})", precision=precision, row_word="s",
+            col_word="n", labels=Labels2D(shown.labels), gap=shown.gap,
+        ),
+        "a": lambda: matrix_table(
+            a, f"A{k} = {act_label(layer.activation)}(Z{k}) ({out})",
+            precision=precision, dim_mask=(z <= 0) if relu else None, row_word="s",
+            col_word="n", labels=Labels2D(shown.labels), gap=shown.gap,
+            caption="dimmed: zeros made by ReLU" if relu and (z <= 0).any() else None,
+        ),
+    }  # fmt: skip
+    return [tables[s]() for s in ("w", "b", "z", "a") if s in stages]
+
+
+def class_table(names: Sequence[str], layer: int, shown: Elided = Elided()) -> Group:
+    t = Table(show_header=True, header_style="bold")
+    t.add_column("", style="dim", justify="right")
+    t.add_column("class")
+    rows: list[int | None] = pick(len(names), MAX_ROWS)
+    if shown.gap is not None:
+        rows = [*range(shown.gap + 1), None, *range(shown.gap + 1, len(names))]
+    for i in rows:
+        if i is None:
+            t.add_row("…", "…")
+        else:
+            t.add_row(shown.labels[i] if shown.labels else f"s{i}", names[i])
+    return Group(Text(f"argmax of A{layer}: each sample's class", style="bold"), t)

@@ -21,6 +21,8 @@ ENV = "NNCALC_MAX_MEMORY"
 # Measured peaks per byte of input (tests/test_hostile.py keeps them honest):
 LINE_FACTOR = 64  # a CSV/NDJSON line: str, one str per cell, one float per cell, the row
 JSON_FACTOR = 48  # a JSON document: orjson's objects (8 MB of [1,2,3] rows peaked at 330 MB)
+MODEL_FACTOR = 4  # a binary model file: its bytes, the decoded tensors, the layers (a 64 MB
+# .onnx peaked at 3.2× its size, .safetensors 2.8×, .npz 1.8×; float64 widening adds more)
 
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _budget: int | None = None
@@ -99,6 +101,11 @@ def network_bytes(sizes: list[tuple[int, int]]) -> int:
 def max_line() -> int:
     """The longest line of text (bytes) a reader accepts: parsing one costs ~64× its size."""
     return max(1 << 16, budget() // LINE_FACTOR)
+
+
+def max_model(factor: int = MODEL_FACTOR) -> int:
+    """The largest model file (bytes) read whole, for a reader holding ``factor`` × it."""
+    return max(1 << 16, budget() // factor)
 
 
 def max_json() -> int:

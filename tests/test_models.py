@@ -9,8 +9,10 @@ an ImportError, a failure, never a skip.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import struct
+import subprocess
 import warnings
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from sklearn.neural_network import MLPClassifier
 from nncalc.core import Layer, Network
 from nncalc.errors import InputError, UsageError
 from nncalc.models import LoadOptions, read_model, write_model
-from tests.conftest import run_nncalc
+from tests.conftest import assert_one_error_line, run_nncalc
 
 RNG = np.random.default_rng(20261128)
 ACTS = ["linear", "relu", "leaky_relu", "leaky_relu:0.2", "sigmoid", "tanh", "softmax"]
@@ -628,3 +630,53 @@ def test_onnx_unused_int_initializer_does_not_hide_the_refused_node(tmp_path: Pa
     )  # fmt: skip
     with pytest.raises(InputError, match="'reshape1' \\(Reshape\\)"):
         read_model(save(tmp_path, "r.onnx", model.SerializeToString()))
+
+
+# -- the memory budget: a model file is held whole, so its size is checked first ---------
+@pytest.fixture
+def budget_1m():
+    from nncalc import limits
+
+    limits.set_budget(1 << 20)  # a model file of at most 256 KiB (4× its size must fit)
+    yield
+    limits.set_budget(None)
+
+
+@pytest.mark.parametrize("ext", ["onnx", "safetensors", "npz", "json"])
+def test_model_files_beyond_the_budget_are_refused_by_size(
+    tmp_path: Path, ext: str, budget_1m: None
+) -> None:
+    from nncalc.limits import MemoryLimitError
+
+    small = Network([Layer(RNG.standard_normal((20, 10)), RNG.standard_normal(10), "relu")])
+    big = Network([Layer(RNG.standard_normal((200, 200)), RNG.standard_normal(200), "relu")])
+    ok = save(tmp_path, f"small.{ext}", write_model(small, f"m.{ext}"))
+    assert read_model(ok).network[0].w.shape == (20, 10)
+    path = save(tmp_path, f"big.{ext}", write_model(big, f"m.{ext}"))
+    with pytest.raises(MemoryLimitError, match=r"this model file \(.*\) does not fit the memory "
+                       r"budget of 1 MiB; reading one takes about \d+× its size"):  # fmt: skip
+        read_model(path)
+
+
+def test_onnx_external_data_beyond_the_budget_is_refused(tmp_path: Path, budget_1m: None) -> None:
+    from nncalc.limits import MemoryLimitError
+
+    net = Network([Layer(RNG.standard_normal((300, 300)).astype(np.float32), None, "relu")])
+    model = onnx.load_model_from_string(write_model(net, "m.onnx"))
+    onnx.save_model(model, str(tmp_path / "m.onnx"), save_as_external_data=True,
+                    location="m.data", size_threshold=0)  # fmt: skip
+    assert (tmp_path / "m.onnx").stat().st_size < 1 << 16  # the model itself is small
+    with pytest.raises(MemoryLimitError, match="its external data .* does not fit"):
+        read_model(str(tmp_path / "m.onnx"))
+
+
+def test_a_model_that_never_ends_is_read_only_as_far_as_the_budget(tmp_path: Path) -> None:
+    fifo = tmp_path / "m.onnx"
+    os.mkfifo(fifo)
+    feeder = subprocess.Popen(["sh", "-c", f"cat /dev/zero > {fifo}"], stderr=subprocess.DEVNULL)
+    try:
+        proc = run_nncalc("inspect", str(fifo), "--max-memory", "16M", timeout=60)
+    finally:
+        feeder.kill()
+        feeder.wait()
+    assert_one_error_line(proc, 1, "a model file of more than 4 MiB does not fit")

@@ -26,6 +26,7 @@ from .options import (
     InputFormat,
     LayerOrder,
     LayoutOpt,
+    MaxMemory,
     ModelFormat,
     ModelOpt,
     Neurons,
@@ -109,6 +110,7 @@ def draw(
     header: Header = None,
     decimal: Decimal = ".",
     allow_nonfinite: AllowNonfinite = False,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Draw the network: inputs on the left, each layer's neurons to the right, one line
     per weight (blue positive, red negative, wider for a larger |w|), each neuron's bias.

@@ -18,6 +18,7 @@ from .options import (
     InputFormat,
     LayerOrder,
     LayoutOpt,
+    MaxMemory,
     ModelFormat,
     ShapesFmt,
     Weights,
@@ -48,6 +49,7 @@ def inspect(
     delimiter: Delimiter = None,
     header: Header = None,
     decimal: Decimal = ".",
+    max_memory: MaxMemory = None,
 ) -> None:
     """Summarize a network: one row per layer (name, W as n×p, bias, activation,
     parameters, dtype), the input and output widths and the totals.

@@ -29,6 +29,7 @@ from .options import (
     InputFormat,
     LayerOrder,
     LayoutOpt,
+    MaxMemory,
     ModelFormat,
     ModelOpt,
     Neurons,
@@ -114,6 +115,7 @@ def shapes(
     activation: ActivationOpt = None,
     model_format: ModelFormat = None,
     layer_order: LayerOrder = None,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Show how X, W and b fit together (m, n, p) and, if they don't, why and how to fix it.
 
@@ -220,6 +222,7 @@ def explain(
     activation: ActivationOpt = None,
     model_format: ModelFormat = None,
     layer_order: LayerOrder = None,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Show one sample's arithmetic term by term, as a teacher writes it on the board:
     z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03

@@ -4,13 +4,15 @@ line gives."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from nncalc import limits
 from nncalc.core import Layer, Network
 from nncalc.errors import InputError, ShapeError, UsageError
 
@@ -27,15 +29,32 @@ class RawLayer(NamedTuple):
     activation: str | None
 
 
-def read_bytes(path: str) -> bytes:
+def read_bytes(path: str, factor: int = limits.MODEL_FACTOR) -> bytes:
+    """The whole file, refused before it is read when holding and decoding it (``factor``
+    × its size) would not fit the memory budget; a FIFO or device is read only that far."""
+    room = limits.max_model(factor)
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if stat.S_ISREG(st.st_mode) and st.st_size > room:
+                raise _too_big(path, st.st_size, factor)
+            data = f.read(room + 1)
     except FileNotFoundError:
         raise InputError("no such file", source=path, expected="an existing model file") from None
     except IsADirectoryError:
         raise InputError("is a folder", source=path, expected="a model file") from None
     except OSError as e:
         raise InputError(f"cannot read: {e.strerror}", source=path) from None
+    if len(data) > room:
+        raise _too_big(path, None, factor)
+    return data
+
+
+def _too_big(path: str, size: int | None, factor: int) -> limits.MemoryLimitError:
+    most = limits.human(limits.max_model(factor))
+    what = "this model file" if size is not None else f"a model file of more than {most}"
+    return limits.refuse(what, size, path, f"reading one takes about {factor}× its size, "
+                         f"so the largest that fits is {most}")  # fmt: skip
 
 
 def numbers(arr: np.ndarray, source: str, what: str) -> np.ndarray:

@@ -34,7 +34,7 @@ MODEL_EXPECTED = 'a model: {"layers": [{"weights": ..., "biases": ..., "activati
 
 
 def read(path: str, options: LoadOptions) -> Model:
-    data = read_bytes(path)
+    data = read_bytes(path, limits.JSON_FACTOR)
     if not data.strip():
         raise InputError("is empty", source=path, expected=MODEL_EXPECTED)
     return parse(loads(data, path, limits.max_json()), path, Path(path).parent, options)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from nncalc import limits
 from nncalc.core import Network
 from nncalc.errors import InputError, UsageError
 
@@ -228,6 +229,7 @@ def _load_external(model: Any, path: str) -> None:
 
     folder = Path(path).resolve().parent
     tensors = [t for t in model.graph.initializer if ext.uses_external_data(t)]
+    total = 0
     for t in tensors:
         info = {e.key: e.value for e in t.external_data}
         loc = info.get("location", "")
@@ -247,6 +249,13 @@ def _load_external(model: Any, path: str) -> None:
         if offset > size or end > size:
             raise InputError(f"initializer {t.name!r}: its data file {loc} is too short",
                              source=path)  # fmt: skip
+        total += int(length) if length is not None else size - offset
+    most = limits.max_model()
+    if total > most:
+        why = (
+            f"reading it takes about {limits.MODEL_FACTOR}× its size: at most {limits.human(most)}"
+        )
+        raise limits.refuse("its external data", total, path, why)
     if tensors:
         try:
             onnx.load_external_data_for_model(model, str(folder))

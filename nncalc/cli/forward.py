@@ -1,25 +1,23 @@
-"""``nncalc forward``: one input (tables or streamed data) or many (batch mode)."""
+"""``nncalc forward``: the command's options, wired to the runners (nncalc/runner: stream
+and tables) or to batch mode (cli/batch.py) and the Dask engine (cli/distributed.py)."""
 
-import io
 import os
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
-from itertools import chain
 from pathlib import Path
-from typing import Annotated, NamedTuple
+from typing import Annotated
 
-import numpy as np
 import typer
 
-from nncalc import generate, limits
-from nncalc.core import Network, Pass
-from nncalc.errors import ExitStatus, InputError, NncalcError, ShapeError, UsageError
+from nncalc.errors import InputError, UsageError
 from nncalc.formats import Format
-from nncalc.formats.spec import split_options
-from nncalc.operands import Generated, Operands, Request, gather, load_shown, stream_inputs
-from nncalc.shapes import Plan
-from nncalc.sink import Sink, output_mode
+from nncalc.operands import Generated
+from nncalc.runner.job import Job
+from nncalc.runner.job import out_header as out_header  # cli/distributed.py imports these
+from nncalc.runner.job import save_params as save_params
+from nncalc.runner.stream import run_stream
+from nncalc.runner.tables import run_tables
+from nncalc.sink import output_mode
 
 from .options import (
     ActivationOpt,
@@ -63,44 +61,7 @@ from .options import (
     stdin_default,
     stdout_is_tty,
 )
-from .root import app, error, guarded, note
-
-
-class Job(NamedTuple):
-    """How to run the network, whatever the inputs: one record instead of ten arguments."""
-
-    req: Request
-    dtype: str | None = None  # None: a model file's own dtype, else float64
-    verbose: bool = False
-    force: bool = False
-    save_params: str | None = None
-    show_recipe: bool = False
-    save_model: str | None = None
-    upto: int | None = None
-    argmax: bool = False
-    classes: list[str] | None = None
-    batch: tuple[str, ...] = ()  # every input of a batch, protected while any one runs
-
-    def protect(self) -> tuple[str, ...]:
-        """Files an output must never overwrite (without --force): every input."""
-        return tuple(split_options(n)[0] for n in (*self.req.names, *self.batch))
-
-    def network(self, x_shape: tuple[int, ...], ops: Operands) -> tuple[Network, tuple[Plan, ...]]:
-        try:
-            net, plans = ops.network(x_shape, self.dtype)
-        except ShapeError as e:
-            if not ops.hints:
-                raise
-            raise ShapeError("; ".join([str(e), *ops.hints])) from None
-        if self.upto is not None and not 1 <= self.upto <= len(net):
-            raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
-                             f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
-        if self.classes is not None:
-            p = net.layers[(self.upto or len(net)) - 1].p
-            if len(self.classes) != p:
-                raise UsageError(f"--classes names {len(self.classes)} classes but the output "
-                                 f"has {p} values per sample")  # fmt: skip
-        return net, plans
+from .root import app, guarded, note
 
 
 @app.command()
@@ -250,6 +211,8 @@ def forward(
             raise UsageError("--output and --out-dir cannot be combined")
         if fmt is OutFormat.table:
             raise UsageError("--out-dir writes data files: pick --format csv, tsv, json or ndjson")
+        from .batch import run_batch
+
         run_batch(job, names, Path(out_dir), Format(fmt.value) if fmt else Format.CSV)
         return
     job = job._replace(req=req._replace(inputs=names[0] if names else None))
@@ -259,9 +222,14 @@ def forward(
 
         check_report(report_file, mode)
     if mode == "table":
-        run_tables(job, stages_of(show), layer_list(layers), precision, output, report_file)
+        drawn = run_tables(job, stages_of(show), layer_list(layers), precision, report)
+        if report_file is not None:
+            from .draw import write_report
+
+            write_report(report_file, drawn.net, drawn.x, drawn.items, job.protect(), job.force)
+        print_items(drawn.items, output, job.force, job.protect())
     else:
-        run_stream(job, Format(mode), output)
+        run_stream(job, Format(mode), output, report, input_progress)
 
 
 def class_names(value: str | None) -> list[str] | None:
@@ -304,56 +272,6 @@ def report(job: Job, details: list[str] | tuple[str, ...], generated: Generated 
         note(notice)
 
 
-def save_params(job: Job, net: Network, ops: Operands) -> None:
-    """Write the parameters actually used, so ``--params`` replays the run exactly: W (n×p)
-    and b for one layer as before, every layer (a model file) for a network."""
-    gen = ops.generated
-    meta = {"init": gen.recipe, "seed": str(gen.seed)} if gen else {}  # a model file's
-    if job.save_params is not None:
-        npz = job.save_params.lower().endswith(".npz")
-        if len(net) > 1:
-            from nncalc.models import write_model
-
-            data = write_model(net, job.save_params, meta, "npz" if npz else "json")
-        elif npz:
-            layer = net[0]
-            buf = io.BytesIO()
-            np.savez(buf, weights=layer.w, biases=layer.bias)
-            data = buf.getvalue()
-        else:
-            import orjson
-
-            layer = net[0]
-            seed = {"init": gen.recipe, "seed": gen.seed} if gen else {}  # as JSON numbers
-            data = orjson.dumps(
-                {"weights": layer.w, "biases": layer.bias, **seed},
-                option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
-            )
-        with Sink(job.save_params, protect=job.protect(), force=job.force) as sink:
-            sink.write(data)
-    if job.save_model is not None:
-        from nncalc.models import write_model
-
-        data = write_model(net, job.save_model, meta)
-        with Sink(job.save_model, protect=job.protect(), force=job.force) as sink:
-            sink.write(data)
-
-
-def out_header(
-    job: Job, reader_header: list[str] | None, ops: Operands, p: int
-) -> list[str] | None:
-    """A CSV header only when the input had one: W's column names, else a1..ap (or
-    ``class`` for --argmax)."""
-    if not reader_header:
-        return None
-    if job.argmax:
-        return ["class"]
-    last = job.upto is None or job.upto == len(ops.layers)
-    if last and ops.w_header and len(ops.w_header) == p:
-        return ops.w_header
-    return [f"n{j}" for j in range(p)]  # as the tables name A's columns
-
-
 PROGRESS_MIN_BYTES = 64 << 20
 
 
@@ -372,176 +290,3 @@ def input_progress(name: str | None, stack: ExitStack) -> Callable[[int], object
     bar = stack.enter_context(render.progress(enabled=True, bytes_=True))
     task = bar.add_task(Path(name).name, total=size)
     return lambda k: bar.advance(task, k)
-
-
-def run_stream(job: Job, fmt: Format, output: str | None, progress: bool = True) -> tuple[int, int]:
-    """Stream X through the network: rows are read, computed and written chunk by chunk,
-    so memory stays bounded and output starts before the input ends.  Returns (m, p)."""
-    from nncalc.engines import local
-    from nncalc.formats.write import LabelWriter, Writer
-
-    rows_seen = 0
-
-    def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        nonlocal rows_seen
-        for b in blocks:
-            rows_seen += len(b)
-            yield b
-
-    with ExitStack() as stack:
-        on_read = input_progress(job.req.inputs, stack) if progress else None
-        reader, blocks, first, from_file = stream_inputs(job.req, stack, on_read)
-        single = first.ndim < 2
-        x_shape = first.shape if single else (len(first), first.shape[1])
-        ops = gather(job.req, x_shape, reader.source, from_file, stack)
-        try:
-            net, _ = job.network(x_shape, ops)
-        except ShapeError:
-            if single:
-                raise
-            # Only the first rows are in hand; count the rest so the message (and its
-            # hint about a transposed X) speaks of the real number of samples.
-            m = len(first) + sum(len(b) for b in blocks)
-            job.network((m, first.shape[1]), ops)
-            raise
-        sizes = [(layer.n, layer.p) for layer in net]
-        limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
-        report(job, [reader.detected(), *ops.details], ops.generated)
-        save_params(job, net, ops)
-        p = net.layers[(job.upto or len(net)) - 1].p
-        header = out_header(job, reader.header, ops, p)
-        rows = counted(chain([np.atleast_2d(first)], blocks))
-        outputs = local.located(
-            local.run(rows, net, stack, job.upto, finite=not job.req.read.allow_nonfinite),
-            reader.source,
-        )
-        if job.argmax:
-            encoded = LabelWriter(fmt, job.classes, header).encode(local.argmax(outputs))
-        else:
-            encoded = Writer(fmt, header=header, one_row=single, ids=reader.ids,
-                             id_name=reader.id_name).encode(outputs)  # fmt: skip
-        with (
-            Sink(output, protect=job.protect(), force=job.force) as sink,
-            np.errstate(all="ignore"),
-        ):
-            for data in encoded:
-                sink.write(data)
-    return rows_seen, p
-
-
-def run_tables(
-    job: Job,
-    stages: list[str],
-    layers: list[int] | None,
-    precision: int,
-    output: str | None,
-    report_file: str | None = None,
-) -> None:
-    from nncalc import render
-    from nncalc.engines import local
-
-    with ExitStack() as stack:
-        shown, from_file = load_shown(job.req, stack)
-        xm = shown.x
-        x = xm.values
-        x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
-        ops = gather(job.req, x_shape, xm.source, from_file, stack)
-    net, plans = job.network(x_shape, ops)
-    finite = not job.req.read.allow_nonfinite
-    view = render.Elided()
-    try:
-        if shown.tail is None:
-            trace = local.trace(net, x.reshape(-1, net.n), finite=finite)
-        else:
-            # a long X: its first row group and its last ones, each computed as a stream
-            # computes it (so the numbers shown are the numbers written), 6 rows of each
-            head, tail = x[: len(x) - shown.tail], x[len(x) - shown.tail :]
-            first, last = (
-                local.trace(net, head, finite=finite),
-                local.trace(net, tail, finite=finite),
-            )
-            trace = [Pass(np.concatenate([f.z[:6], t.z[-6:]]), np.concatenate([f.a[:6], t.a[-6:]]))
-                     for f, t in zip(first, last, strict=True)]  # fmt: skip
-            x = np.concatenate([head[:6], tail[-6:]])
-            xm = xm._replace(values=x)
-            m = shown.m
-            labels = [f"s{i}" for i in range(6)] + [f"s{i}" for i in range(m - 6, m)]
-            view = render.Elided(labels, 5, x_shape)
-    except InputError as e:
-        raise e.located(xm.source) from None
-    report(job, [xm.detected(), *ops.details], ops.generated)
-    save_params(job, net, ops)
-    gen = ops.generated
-    if len(net) == 1:
-        layer, pl, raw = net[0], plans[0], ops.layers[0]
-        w_note = gen.caption() if gen and gen.made_w else None
-        b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
-        if w_note is None and pl.transpose_w:
-            w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
-        items = render.forward_tables(
-            xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, view
-        )
-    else:
-        if layers is not None and max(layers) > len(net):
-            raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
-        items = render.network_tables(
-            xm, net, plans, trace, [r.labels for r in ops.layers], stages,
-            layers or list(range(1, len(net) + 1)), precision,
-            gen.caption() if gen else None, view,
-        )  # fmt: skip
-    if job.argmax:
-        out = trace[(job.upto or len(net)) - 1].a
-        picked = np.argmax(np.atleast_2d(out), axis=1)
-        names = [job.classes[i] if job.classes else str(i) for i in picked]
-        items.append(render.class_table(names, job.upto or len(net), view))
-    if report_file is not None:
-        from .draw import write_report
-
-        write_report(report_file, net, x, items, job.protect(), job.force)
-    print_items(items, output, job.force, job.protect())
-
-
-def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
-    """Many inputs, one process: a bad file is reported and the others still run."""
-    from nncalc import render
-
-    if "-" in names:
-        raise UsageError("batch mode reads files, not stdin ('-')")
-    targets: dict[Path, str] = {}
-    for name in names:
-        target = out_dir / f"{Path(name).stem}.{fmt.value}"
-        if target in targets:
-            raise UsageError(f"{targets[target]} and {name} would both write {target}")
-        targets[target] = name
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise InputError(f"cannot create the output folder: {e.strerror}", source=str(out_dir),
-                         expected="a folder nncalc may write in") from None  # fmt: skip
-    req = job.req
-    if req.seed is None and req.model is None and (not req.weights or not req.biases):
-        # one draw for the whole batch: every input meets the same layer
-        seed = generate.fresh_seed()
-        note(f"seed {seed} drawn for every input (--seed {seed} replays the batch)")
-        job = job._replace(req=req._replace(seed=seed))
-    rows: list[tuple[str, str, str, str]] = []
-    failed = 0
-    with render.progress(enabled=stderr_is_tty()) as progress:
-        task = progress.add_task("forward", total=len(names))
-        for target, name in targets.items():
-            started = time.perf_counter()
-            one = job._replace(req=job.req._replace(inputs=name))
-            try:
-                m, p = run_stream(
-                    one._replace(batch=tuple(names)), fmt, str(target), progress=False
-                )
-                shape, status = f"{m}×{p}", "ok"
-            except NncalcError as e:
-                failed += 1
-                shape, status = "—", str(e)
-                error(str(e))
-            rows.append((name, shape, f"{time.perf_counter() - started:.3f}s", status))
-            progress.advance(task)
-    render.make_console(stderr=True).print(render.batch_table(rows))
-    if failed:
-        raise typer.Exit(int(ExitStatus.DATA))

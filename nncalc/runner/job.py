@@ -1,0 +1,105 @@
+"""The job record shared by every way of running a network (stream, tables, batch, Dask),
+and what a run writes besides its output: the parameters used, the output's header."""
+
+import io
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from nncalc.core import Network
+from nncalc.errors import ShapeError, UsageError
+from nncalc.formats.spec import split_options
+from nncalc.operands import Generated, Operands, Request
+from nncalc.shapes import Plan
+from nncalc.sink import Sink
+
+# How a runner tells the user what it detected and how W/b were drawn (the CLI prints it).
+Report = Callable[["Job", "list[str] | tuple[str, ...]", "Generated | None"], None]
+
+
+class Job(NamedTuple):
+    """How to run the network, whatever the inputs: one record instead of ten arguments."""
+
+    req: Request
+    dtype: str | None = None  # None: a model file's own dtype, else float64
+    verbose: bool = False
+    force: bool = False
+    save_params: str | None = None
+    show_recipe: bool = False
+    save_model: str | None = None
+    upto: int | None = None
+    argmax: bool = False
+    classes: list[str] | None = None
+    batch: tuple[str, ...] = ()  # every input of a batch, protected while any one runs
+
+    def protect(self) -> tuple[str, ...]:
+        """Files an output must never overwrite (without --force): every input."""
+        return tuple(split_options(n)[0] for n in (*self.req.names, *self.batch))
+
+    def network(self, x_shape: tuple[int, ...], ops: Operands) -> tuple[Network, tuple[Plan, ...]]:
+        try:
+            net, plans = ops.network(x_shape, self.dtype)
+        except ShapeError as e:
+            if not ops.hints:
+                raise
+            raise ShapeError("; ".join([str(e), *ops.hints])) from None
+        if self.upto is not None and not 1 <= self.upto <= len(net):
+            raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
+                             f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
+        if self.classes is not None:
+            p = net.layers[(self.upto or len(net)) - 1].p
+            if len(self.classes) != p:
+                raise UsageError(f"--classes names {len(self.classes)} classes but the output "
+                                 f"has {p} values per sample")  # fmt: skip
+        return net, plans
+
+
+def save_params(job: Job, net: Network, ops: Operands) -> None:
+    """Write the parameters actually used, so ``--params`` replays the run exactly: W (n×p)
+    and b for one layer as before, every layer (a model file) for a network."""
+    gen = ops.generated
+    meta = {"init": gen.recipe, "seed": str(gen.seed)} if gen else {}  # a model file's
+    if job.save_params is not None:
+        npz = job.save_params.lower().endswith(".npz")
+        if len(net) > 1:
+            from nncalc.models import write_model
+
+            data = write_model(net, job.save_params, meta, "npz" if npz else "json")
+        elif npz:
+            layer = net[0]
+            buf = io.BytesIO()
+            np.savez(buf, weights=layer.w, biases=layer.bias)
+            data = buf.getvalue()
+        else:
+            import orjson
+
+            layer = net[0]
+            seed = {"init": gen.recipe, "seed": gen.seed} if gen else {}  # as JSON numbers
+            data = orjson.dumps(
+                {"weights": layer.w, "biases": layer.bias, **seed},
+                option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
+            )
+        with Sink(job.save_params, protect=job.protect(), force=job.force) as sink:
+            sink.write(data)
+    if job.save_model is not None:
+        from nncalc.models import write_model
+
+        data = write_model(net, job.save_model, meta)
+        with Sink(job.save_model, protect=job.protect(), force=job.force) as sink:
+            sink.write(data)
+
+
+def out_header(
+    job: Job, reader_header: list[str] | None, ops: Operands, p: int
+) -> list[str] | None:
+    """A CSV header only when the input had one: W's column names, else a1..ap (or
+    ``class`` for --argmax)."""
+    if not reader_header:
+        return None
+    if job.argmax:
+        return ["class"]
+    last = job.upto is None or job.upto == len(ops.layers)
+    if last and ops.w_header and len(ops.w_header) == p:
+        return ops.w_header
+    return [f"n{j}" for j in range(p)]  # as the tables name A's columns

@@ -1,0 +1,76 @@
+"""The stream runner: X read, computed and written chunk by chunk (data output), so memory
+stays bounded and output starts before the input ends."""
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from itertools import chain
+
+import numpy as np
+
+from nncalc import limits
+from nncalc.errors import ShapeError
+from nncalc.formats import Format
+from nncalc.operands import gather, stream_inputs
+from nncalc.sink import Sink
+
+from .job import Job, Report, out_header, save_params
+
+# Given the input's name and the run's stack, a callback told of every byte count read
+# (a progress bar), or None.
+OnRead = Callable[[str | None, ExitStack], Callable[[int], object] | None]
+
+
+def run_stream(
+    job: Job, fmt: Format, output: str | None, report: Report, on_read: OnRead | None = None
+) -> tuple[int, int]:
+    """Stream X through the network into ``output`` (stdout when None).  Returns (m, p)."""
+    from nncalc.engines import local
+    from nncalc.formats.write import LabelWriter, Writer
+
+    rows_seen = 0
+
+    def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        nonlocal rows_seen
+        for b in blocks:
+            rows_seen += len(b)
+            yield b
+
+    with ExitStack() as stack:
+        progress = on_read(job.req.inputs, stack) if on_read else None
+        reader, blocks, first, from_file = stream_inputs(job.req, stack, progress)
+        single = first.ndim < 2
+        x_shape = first.shape if single else (len(first), first.shape[1])
+        ops = gather(job.req, x_shape, reader.source, from_file, stack)
+        try:
+            net, _ = job.network(x_shape, ops)
+        except ShapeError:
+            if single:
+                raise
+            # Only the first rows are in hand; count the rest so the message (and its
+            # hint about a transposed X) speaks of the real number of samples.
+            m = len(first) + sum(len(b) for b in blocks)
+            job.network((m, first.shape[1]), ops)
+            raise
+        sizes = [(layer.n, layer.p) for layer in net]
+        limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
+        report(job, [reader.detected(), *ops.details], ops.generated)
+        save_params(job, net, ops)
+        p = net.layers[(job.upto or len(net)) - 1].p
+        header = out_header(job, reader.header, ops, p)
+        rows = counted(chain([np.atleast_2d(first)], blocks))
+        outputs = local.located(
+            local.run(rows, net, stack, job.upto, finite=not job.req.read.allow_nonfinite),
+            reader.source,
+        )
+        if job.argmax:
+            encoded = LabelWriter(fmt, job.classes, header).encode(local.argmax(outputs))
+        else:
+            encoded = Writer(fmt, header=header, one_row=single, ids=reader.ids,
+                             id_name=reader.id_name).encode(outputs)  # fmt: skip
+        with (
+            Sink(output, protect=job.protect(), force=job.force) as sink,
+            np.errstate(all="ignore"),
+        ):
+            for data in encoded:
+                sink.write(data)
+    return rows_seen, p

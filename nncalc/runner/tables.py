@@ -1,0 +1,84 @@
+"""The table runner: X read whole (or its first and last row groups, when long), every
+stage computed and made into tables for the terminal; the CLI prints them."""
+
+from contextlib import ExitStack
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from nncalc.core import Network, Pass
+from nncalc.errors import InputError, UsageError
+from nncalc.operands import gather, load_shown
+
+from .job import Job, Report, save_params
+
+
+class Drawn(NamedTuple):
+    """The tables of a run, and the network and X rows they show (for --report)."""
+
+    items: list[Any]
+    net: Network
+    x: np.ndarray
+
+
+def run_tables(
+    job: Job, stages: list[str], layers: list[int] | None, precision: int, report: Report
+) -> Drawn:
+    from nncalc import render
+    from nncalc.engines import local
+
+    with ExitStack() as stack:
+        shown, from_file = load_shown(job.req, stack)
+        xm = shown.x
+        x = xm.values
+        x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
+        ops = gather(job.req, x_shape, xm.source, from_file, stack)
+    net, plans = job.network(x_shape, ops)
+    finite = not job.req.read.allow_nonfinite
+    view = render.Elided()
+    try:
+        if shown.tail is None:
+            trace = local.trace(net, x.reshape(-1, net.n), finite=finite)
+        else:
+            # a long X: its first row group and its last ones, each computed as a stream
+            # computes it (so the numbers shown are the numbers written), 6 rows of each
+            head, tail = x[: len(x) - shown.tail], x[len(x) - shown.tail :]
+            first, last = (
+                local.trace(net, head, finite=finite),
+                local.trace(net, tail, finite=finite),
+            )
+            trace = [Pass(np.concatenate([f.z[:6], t.z[-6:]]), np.concatenate([f.a[:6], t.a[-6:]]))
+                     for f, t in zip(first, last, strict=True)]  # fmt: skip
+            x = np.concatenate([head[:6], tail[-6:]])
+            xm = xm._replace(values=x)
+            m = shown.m
+            labels = [f"s{i}" for i in range(6)] + [f"s{i}" for i in range(m - 6, m)]
+            view = render.Elided(labels, 5, x_shape)
+    except InputError as e:
+        raise e.located(xm.source) from None
+    report(job, [xm.detected(), *ops.details], ops.generated)
+    save_params(job, net, ops)
+    gen = ops.generated
+    if len(net) == 1:
+        layer, pl, raw = net[0], plans[0], ops.layers[0]
+        w_note = gen.caption() if gen and gen.made_w else None
+        b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
+        if w_note is None and pl.transpose_w:
+            w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
+        items = render.forward_tables(
+            xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, view
+        )
+    else:
+        if layers is not None and max(layers) > len(net):
+            raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
+        items = render.network_tables(
+            xm, net, plans, trace, [r.labels for r in ops.layers], stages,
+            layers or list(range(1, len(net) + 1)), precision,
+            gen.caption() if gen else None, view,
+        )  # fmt: skip
+    if job.argmax:
+        out = trace[(job.upto or len(net)) - 1].a
+        picked = np.argmax(np.atleast_2d(out), axis=1)
+        names = [job.classes[i] if job.classes else str(i) for i in picked]
+        items.append(render.class_table(names, job.upto or len(net), view))
+    return Drawn(items, net, x)

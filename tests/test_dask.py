@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from nncalc.core import Layer, Network
 from nncalc.engines import dask as engine
 from nncalc.engines.blocks import parse_size, row_count
+from nncalc.errors import UsageError
 from nncalc.formats import Format, ReadOptions, read_matrix
 from nncalc.formats.write import Writer
 from tests.conftest import assert_one_error_line, run_nncalc
@@ -205,7 +206,7 @@ def test_an_out_holding_results_is_refused_without_force(tmp_path: Path, cluster
     out = str(tmp_path / "out")
     small = engine.Settings(scheduler=cluster, blocksize=2_000)
     engine.run([str(src)], out, NET, ReadOptions(), "csv", header, small)
-    with pytest.raises(engine.UsageError, match="already holds results.*--force"):
+    with pytest.raises(UsageError, match="already holds results.*--force"):
         engine.run([str(src)], out, NET, ReadOptions(), "csv", header, small)
     whole = small._replace(blocksize=1 << 20)
     engine.run([str(src)], out, NET, ReadOptions(), "csv", header, whole, force=True)
@@ -360,7 +361,7 @@ def test_dask_is_imported_only_by_its_engine() -> None:
     imports = re.compile(r"^\s*(?:import|from)\s+(?:dask|distributed|fsspec|s3fs)\b", re.M)
     users = {p.relative_to(root).as_posix() for p in root.rglob("*.py")
              if imports.search(p.read_text())}  # fmt: skip
-    assert users == {"engines/dask.py"}
+    assert users and all(u.startswith("engines/dask/") for u in users)
 
 
 # -- failures mid-run ---------------------------------------------------------------------------

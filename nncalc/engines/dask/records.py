@@ -1,0 +1,83 @@
+"""What the Dask engine's tasks and its caller pass around: plain records, picklable, so
+the workers receive them as they are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from nncalc.core import Network
+from nncalc.formats import Format, ReadOptions
+
+DEFAULT_BLOCKSIZE = 64 << 20
+OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, Format.PARQUET)
+SUCCESS = "_SUCCESS"
+
+
+class Settings(NamedTuple):
+    """Where and how to run; ``scheduler=None`` starts a LocalCluster of ``workers``."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    blocksize: int = DEFAULT_BLOCKSIZE
+    storage_options: dict[str, Any] | None = None
+
+
+class Outcome(NamedTuple):
+    """One input's result, for the batch table."""
+
+    name: str
+    rows: int
+    parts: int
+    seconds: float
+    error: str | None = None
+
+
+class Layout(NamedTuple):
+    """What every block of one input needs to parse itself the way a whole read would."""
+
+    options: ReadOptions  # the user's
+    delimiter: str | None  # decided from the first line (None: whitespace)
+    ncols: int
+    first_line: int  # whole-file number of the first data or header line
+    header: list[str] | None  # the input's column names, when its first line is a header
+    rows: int | None = None  # Parquet: known from the footer, no count pass
+
+
+class Job(NamedTuple):
+    """What every score task of one run shares (sent to the workers once)."""
+
+    network: Network
+    fmt: str  # csv, tsv, ndjson or parquet
+    out_header: list[str] | None
+    upto: int | None = None
+    # OpenBLAS gives other bits for some shapes (3×1100, 1100×2) with another thread
+    # count: blocks compute with the client's, as the local engine would (Dask's nanny
+    # starts workers with one)
+    blas_threads: int | None = None
+    argmax: bool = False  # each sample's class instead of its outputs
+    classes: list[str] | None = None
+    finite: bool = True  # refuse a Z that overflows, as a local run does
+
+
+class Block(NamedTuple):
+    """One block of one input, and (after the count pass) where it sits in the file."""
+
+    input: int
+    index: int
+    fs: Any
+    path: str
+    offset: int
+    length: int
+    first_line: int = 1
+    first_row: int = 0
+    rows: int = 0
+    total_rows: int = 0
+
+
+class Progress(NamedTuple):
+    """Hooks for the CLI's bar: ``total(n)`` once the blocks are known, ``step()`` per
+    block done."""
+
+    total: Callable[[int], object] = lambda n: None
+    step: Callable[[], object] = lambda: None

@@ -578,3 +578,39 @@ def test_hostile_runs_keep_every_promise(
     )
     if out == "file" and p.returncode != 0:
         assert target.read_bytes() == b"old\n"
+
+
+def test_saved_params_are_kept_only_when_the_run_succeeds(tmp_path: Path) -> None:
+    # a bad cell far down the input: the stream has started, the parameters are known
+    rows = b"1,2,3\n" * 300_000 + b"1,x,3\n"
+    old = tmp_path / "p.json"
+    old.write_bytes(b"the last good run's parameters\n")
+    for extra in (
+        ["--save-params", str(old), "--force"],
+        ["--save-model", str(tmp_path / "m.onnx")],
+    ):
+        proc = run_nncalc("forward", "-", "-p", "2", "--seed", "1", *extra, stdin=rows)
+        assert_one_error_line(proc, 1, "stdin:300001:3:")
+    assert old.read_bytes() == b"the last good run's parameters\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]  # no temporary left
+    # a usage error found after the tables were computed (--layers past the end)
+    proc = run_nncalc("forward", "-", "--neurons", "2,2", "--seed", "1", "-f", "table",
+                      "--layers", "3", "--save-params", str(tmp_path / "t.json"),
+                      stdin=b"1,2,3\n")  # fmt: skip
+    assert_one_error_line(proc, 2, "--layers 3")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
+
+
+def test_saved_params_are_kept_when_the_reader_of_stdout_leaves(tmp_path: Path) -> None:
+    saved = tmp_path / "p.json"
+    head = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    proc = popen(["forward", "-", "-p", "2", "--seed", "1", "--save-params", str(saved)],
+                 stdin=subprocess.PIPE, stdout=head.stdin)  # fmt: skip
+    assert head.stdin is not None
+    head.stdin.close()
+    _, err = proc.communicate(b"1,2,3\n" * 2_000_000, timeout=60)
+    head.wait(timeout=10)
+    assert proc.returncode == 0, err
+    again = run_nncalc("forward", "-", "--params", str(saved), stdin=b"1,2,3\n")
+    direct = run_nncalc("forward", "-", "-p", "2", "--seed", "1", stdin=b"1,2,3\n")
+    assert again.returncode == 0 and again.stdout == direct.stdout

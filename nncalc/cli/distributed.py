@@ -43,8 +43,9 @@ def run(
     require_dask()
     from nncalc import render
     from nncalc.engines import dask as engine
+    from nncalc.runner.job import out_header, saving
 
-    from .forward import out_header, report, save_params
+    from .forward import report
     from .options import stderr_is_tty
 
     if "-" in names:
@@ -60,13 +61,12 @@ def run(
         ops = gather(req, (1, first.ncols), shown, from_file, stack)
     net, _ = job.network((1, first.ncols), ops)
     report(job, ops.details, ops.generated)
-    save_params(job, net, ops)
     p = net.layers[(job.upto or len(net)) - 1].p
 
     def header(layout: Layout) -> list[str] | None:
         return out_header(job, layout.header, ops, p)
 
-    with render.progress(enabled=stderr_is_tty()) as bar:
+    with saving(job, net, ops), render.progress(enabled=stderr_is_tty()) as bar:
         task = bar.add_task("forward (dask)", total=None)
         hooks = engine.Progress(
             total=lambda n: bar.update(task, total=n), step=lambda: bar.advance(task)

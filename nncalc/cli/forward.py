@@ -13,8 +13,6 @@ from nncalc.errors import InputError, UsageError
 from nncalc.formats import Format
 from nncalc.operands import Generated
 from nncalc.runner.job import Job
-from nncalc.runner.job import out_header as out_header  # cli/distributed.py imports these
-from nncalc.runner.job import save_params as save_params
 from nncalc.runner.stream import run_stream
 from nncalc.runner.tables import run_tables
 from nncalc.sink import output_mode

@@ -2,7 +2,8 @@
 and what a run writes besides its output: the parameters used, the output's header."""
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -12,7 +13,7 @@ from nncalc.errors import ShapeError, UsageError
 from nncalc.formats.spec import split_options
 from nncalc.operands import Generated, Operands, Request
 from nncalc.shapes import Plan
-from nncalc.sink import Sink
+from nncalc.sink import PipeClosed, Sink
 
 # How a runner tells the user what it detected and how W/b were drawn (the CLI prints it).
 Report = Callable[["Job", "list[str] | tuple[str, ...]", "Generated | None"], None]
@@ -55,11 +56,32 @@ class Job(NamedTuple):
         return net, plans
 
 
-def save_params(job: Job, net: Network, ops: Operands) -> None:
-    """Write the parameters actually used, so ``--params`` replays the run exactly: W (n×p)
-    and b for one layer as before, every layer (a model file) for a network."""
+@contextmanager
+def saving(job: Job, net: Network, ops: Operands) -> Iterator[None]:
+    """Keep ``--save-params``/``--save-model`` for a run that succeeds: the files are
+    written to temporary names first and put in place only when the block ends without
+    an error (or because stdout's reader left, which ends a run normally), so a run that
+    fails at line 10,000 replaces no parameters file with those of a run that never
+    happened.  Problems with the paths themselves (a folder, an input) show at once."""
+    files = _saved_files(job, net, ops)
+    closed: PipeClosed | None = None
+    with ExitStack() as sinks:
+        for path, data in files:
+            sinks.enter_context(Sink(path, protect=job.protect(), force=job.force)).write(data)
+        try:
+            yield
+        except PipeClosed as e:
+            closed = e
+    if closed is not None:
+        raise closed
+
+
+def _saved_files(job: Job, net: Network, ops: Operands) -> list[tuple[str, bytes]]:
+    """The parameters actually used, so ``--params`` replays the run exactly: W (n×p) and
+    b for one layer as before, every layer (a model file) for a network."""
     gen = ops.generated
     meta = {"init": gen.recipe, "seed": str(gen.seed)} if gen else {}  # a model file's
+    files = []
     if job.save_params is not None:
         npz = job.save_params.lower().endswith(".npz")
         if len(net) > 1:
@@ -80,14 +102,12 @@ def save_params(job: Job, net: Network, ops: Operands) -> None:
                 {"weights": layer.w, "biases": layer.bias, **seed},
                 option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
             )
-        with Sink(job.save_params, protect=job.protect(), force=job.force) as sink:
-            sink.write(data)
+        files.append((job.save_params, data))
     if job.save_model is not None:
         from nncalc.models import write_model
 
-        data = write_model(net, job.save_model, meta)
-        with Sink(job.save_model, protect=job.protect(), force=job.force) as sink:
-            sink.write(data)
+        files.append((job.save_model, write_model(net, job.save_model, meta)))
+    return files
 
 
 def out_header(

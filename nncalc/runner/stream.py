@@ -13,7 +13,7 @@ from nncalc.formats import Format
 from nncalc.operands import gather, stream_inputs
 from nncalc.sink import Sink
 
-from .job import Job, Report, out_header, save_params
+from .job import Job, Report, out_header, saving
 
 # Given the input's name and the run's stack, a callback told of every byte count read
 # (a progress bar), or None.
@@ -54,7 +54,7 @@ def run_stream(
         sizes = [(layer.n, layer.p) for layer in net]
         limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
         report(job, [reader.detected(), *ops.details], ops.generated)
-        save_params(job, net, ops)
+        stack.enter_context(saving(job, net, ops))  # kept only if the stream completes
         p = net.layers[(job.upto or len(net)) - 1].p
         header = out_header(job, reader.header, ops, p)
         rows = counted(chain([np.atleast_2d(first)], blocks))

@@ -10,7 +10,7 @@ from nncalc.core import Network, Pass
 from nncalc.errors import InputError, UsageError
 from nncalc.operands import gather, load_shown
 
-from .job import Job, Report, save_params
+from .job import Job, Report, saving
 
 
 class Drawn(NamedTuple):
@@ -57,28 +57,28 @@ def run_tables(
     except InputError as e:
         raise e.located(xm.source) from None
     report(job, [xm.detected(), *ops.details], ops.generated)
-    save_params(job, net, ops)
-    gen = ops.generated
-    if len(net) == 1:
-        layer, pl, raw = net[0], plans[0], ops.layers[0]
-        w_note = gen.caption() if gen and gen.made_w else None
-        b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
-        if w_note is None and pl.transpose_w:
-            w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
-        items = render.forward_tables(
-            xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, view
-        )
-    else:
-        if layers is not None and max(layers) > len(net):
-            raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
-        items = render.network_tables(
-            xm, net, plans, trace, [r.labels for r in ops.layers], stages,
-            layers or list(range(1, len(net) + 1)), precision,
-            gen.caption() if gen else None, view,
-        )  # fmt: skip
-    if job.argmax:
-        out = trace[(job.upto or len(net)) - 1].a
-        picked = np.argmax(np.atleast_2d(out), axis=1)
-        names = [job.classes[i] if job.classes else str(i) for i in picked]
-        items.append(render.class_table(names, job.upto or len(net), view))
+    with saving(job, net, ops):  # kept only if the tables can be drawn
+        gen = ops.generated
+        if len(net) == 1:
+            layer, pl, raw = net[0], plans[0], ops.layers[0]
+            w_note = gen.caption() if gen and gen.made_w else None
+            b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
+            if w_note is None and pl.transpose_w:
+                w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
+            items = render.forward_tables(
+                xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, view
+            )
+        else:
+            if layers is not None and max(layers) > len(net):
+                raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
+            items = render.network_tables(
+                xm, net, plans, trace, [r.labels for r in ops.layers], stages,
+                layers or list(range(1, len(net) + 1)), precision,
+                gen.caption() if gen else None, view,
+            )  # fmt: skip
+        if job.argmax:
+            out = trace[(job.upto or len(net)) - 1].a
+            picked = np.argmax(np.atleast_2d(out), axis=1)
+            names = [job.classes[i] if job.classes else str(i) for i in picked]
+            items.append(render.class_table(names, job.upto or len(net), view))
     return Drawn(items, net, x)

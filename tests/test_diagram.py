@@ -395,10 +395,25 @@ def test_forward_report_holds_the_run(tmp_path: Path) -> None:
     proc = run_nncalc("forward", *args)
     assert proc.returncode == 0, proc.stderr
     text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
-    for line in proc.stdout.decode().splitlines():  # the terminal's tables, word for word
+    lines = proc.stdout.decode().splitlines()
+    shapes = lines[: lines.index(next(x for x in lines if x.startswith("X  inputs")))]
+    assert shapes[0].startswith("Shapes: m=3")
+    for line in lines[len(shapes) :]:  # the terminal's tables, word for word
         assert line.rstrip() in text, line
     assert "nncalc forward " + " ".join(args) in text
-    assert text.count("A = ReLU(Z)") == 1 and "Shape chain" in text
+    assert text.count("A = ReLU(Z)") == 1 and text.count("Shape chain") == 1
+    assert "Shapes: m=3" not in text  # the page's own shape chain says it, once
+
+
+def test_forward_report_shows_a_network_chain_once(tmp_path: Path) -> None:
+    page = tmp_path / "run.html"
+    proc = run_nncalc("forward", INPUTS, "--model", "samples/network/net.json", "-f", "table",
+                      "--report", str(page))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "Network: 2 layers" in proc.stdout.decode()
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+    assert "Network: 2 layers" not in text and text.count("Shape chain") == 1
+    assert "Z2 = A1·W2 + b2" in text
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,8 @@ def forward(
         if report_file is not None:
             from .draw import write_report
 
-            write_report(report_file, drawn.net, drawn.x, drawn.items, job.protect(), job.force)
+            write_report(report_file, drawn.net, drawn.x, drawn.report_items(), job.protect(),
+                         job.force)  # fmt: skip
         print_items(drawn.items, output, job.force, job.protect())
     else:
         run_stream(job, Format(mode), output, report, input_progress)

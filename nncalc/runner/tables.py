@@ -19,6 +19,11 @@ class Drawn(NamedTuple):
     items: list[Any]
     net: Network
     x: np.ndarray
+    shapes_at: int | None = None  # which item is the shape table (a report has its own)
+
+    def report_items(self) -> list[Any]:
+        """The tables for --report, less the shape table: the page shows the chain."""
+        return [item for k, item in enumerate(self.items) if k != self.shapes_at]
 
 
 def run_tables(
@@ -81,4 +86,5 @@ def run_tables(
             picked = np.argmax(np.atleast_2d(out), axis=1)
             names = [job.classes[i] if job.classes else str(i) for i in picked]
             items.append(render.class_table(names, job.upto or len(net), view))
-    return Drawn(items, net, x)
+    shapes_at = (stages.index("shapes") if len(net) == 1 else 0) if "shapes" in stages else None
+    return Drawn(items, net, x, shapes_at)

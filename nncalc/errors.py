@@ -62,6 +62,18 @@ class InputError(NncalcError):
         return self
 
 
+def cannot_open(e: OSError, source: str, what: str = "file") -> InputError:
+    """The one wording for a file that cannot be opened, whoever opens it (X, W, b, a
+    model file, a cluster's input)."""
+    if isinstance(e, FileNotFoundError):
+        return InputError("no such file", source=source, expected=f"an existing {what}")
+    if isinstance(e, IsADirectoryError):
+        return InputError("is a directory", source=source, expected=f"a {what}")
+    if isinstance(e, PermissionError):
+        return InputError("permission denied", source=source, expected=f"a readable {what}")
+    return InputError(f"cannot open: {e.strerror or e}", source=source)
+
+
 class OutputError(InputError):
     """A write that failed (a full disk, a closed stdout, a target replaced mid-run),
     located at its target like an input error; the target keeps its old content."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from nncalc import limits
 from nncalc.core import Layer, Network
-from nncalc.errors import InputError, ShapeError, UsageError
+from nncalc.errors import InputError, ShapeError, UsageError, cannot_open
 
 from . import LoadOptions, Model, pick_activations
 
@@ -39,12 +39,8 @@ def read_bytes(path: str, factor: int = limits.MODEL_FACTOR) -> bytes:
             if stat.S_ISREG(st.st_mode) and st.st_size > room:
                 raise _too_big(path, st.st_size, factor)
             data = f.read(room + 1)
-    except FileNotFoundError:
-        raise InputError("no such file", source=path, expected="an existing model file") from None
-    except IsADirectoryError:
-        raise InputError("is a folder", source=path, expected="a model file") from None
     except OSError as e:
-        raise InputError(f"cannot read: {e.strerror}", source=path) from None
+        raise cannot_open(e, path, "model file") from None
     if len(data) > room:
         raise _too_big(path, None, factor)
     return data

@@ -12,7 +12,7 @@ from typing import BinaryIO, NamedTuple
 
 import numpy as np
 
-from nncalc.errors import InputError, UsageError
+from nncalc.errors import UsageError, cannot_open
 from nncalc.formats import Format, Matrix, ReadOptions, RowReader, format_from_name, open_rows
 from nncalc.formats.jsonio import WholeReader, read_params
 from nncalc.formats.spec import read_param
@@ -37,14 +37,8 @@ def open_source(name: str, stack: ExitStack) -> BinaryIO:
         return sys.stdin.buffer
     try:
         return stack.enter_context(open(name, "rb"))
-    except FileNotFoundError:
-        raise InputError("no such file", source=name, expected="an existing file") from None
-    except IsADirectoryError:
-        raise InputError("is a directory", source=name, expected="a file") from None
-    except PermissionError:
-        raise InputError("permission denied", source=name, expected="a readable file") from None
     except OSError as e:
-        raise InputError(f"cannot open: {e.strerror}", source=name) from None
+        raise cannot_open(e, name) from None
 
 
 def _check_stdin_once(req: Request) -> None:

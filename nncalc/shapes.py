@@ -76,15 +76,15 @@ def dims(shape: Shape | None) -> str:
     return "×".join(str(d) for d in shape)
 
 
-def _plural(k: int, word: str) -> str:
+def plural(k: int, word: str) -> str:
     return f"{k} {word}" if k == 1 else f"{k} {word}s"
 
 
 def describe_x(shape: Shape) -> str:
     if len(shape) == 2:
-        return f"{_plural(shape[0], 'sample')}, {_plural(shape[1], 'feature')}"
+        return f"{plural(shape[0], 'sample')}, {plural(shape[1], 'feature')}"
     if len(shape) == 1:
-        return f"one sample, {_plural(shape[0], 'feature')}"
+        return f"one sample, {plural(shape[0], 'feature')}"
     if len(shape) == 0:
         return "one sample, 1 feature"
     return f"{len(shape)} dimensions"
@@ -93,9 +93,9 @@ def describe_x(shape: Shape) -> str:
 def describe_w(shape: Shape, layout: Layout = "in-out") -> str:
     if len(shape) == 2:
         ins, outs = shape if layout == "in-out" else shape[::-1]
-        return f"{_plural(ins, 'input')} → {_plural(outs, 'neuron')}"
+        return f"{plural(ins, 'input')} → {plural(outs, 'neuron')}"
     if len(shape) == 1:
-        return f"one neuron, {_plural(shape[0], 'weight')}"
+        return f"one neuron, {plural(shape[0], 'weight')}"
     if len(shape) == 0:
         return "one neuron, 1 weight"
     return f"{len(shape)} dimensions"
@@ -171,7 +171,7 @@ def plan(
         else:
             problems.append(
                 Problem(
-                    f"{x_desc} but {wl} has {_plural(k, 'weight')} (one neuron): "
+                    f"{x_desc} but {wl} has {plural(k, 'weight')} (one neuron): "
                     f"a neuron needs one weight per feature, {n} here",
                     None,
                     {"x": (len(x_shape) - 1,), "w": (0,) if w_shape else ()},
@@ -228,11 +228,11 @@ def plan(
                 hint = f"{bl} has one value per feature; biases belong to neurons"
             elif not single and size == m and m != p:
                 hint = f"{bl} has one value per sample; biases belong to neurons"
-            w_desc = f"{wl} has {_plural(p, 'neuron')}"
+            w_desc = f"{wl} has {plural(p, 'neuron')}"
             problems.append(
                 Problem(
                     f"{bl} has {describe_b(b_shape)} but {w_desc}: {bl} needs "
-                    f"{_plural(p, 'value')}, one per neuron",
+                    f"{plural(p, 'value')}, one per neuron",
                     hint,
                     {
                         "b": tuple(i for i, d in enumerate(b_shape) if d != 1) or (0,),

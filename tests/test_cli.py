@@ -314,6 +314,9 @@ def test_explain_the_board_example() -> None:
         "z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03" in r.stdout
     )
     assert "z[0,0] = (-0.9)(0.8) + (-0.5)(-0.4) + (-0.7)(0) + 0.5 = -0.02 → ReLU → 0" in r.stdout
+    assert ": 3 features, 2 neurons" in r.stdout
+    args, _ = operands("one-neuron", "file")
+    assert ": 3 features, 1 neuron\n" in invoke("explain", *args).stdout
 
 
 @given(st.integers(0, 1000), st.integers(1, 12), st.integers(1, 3))

@@ -12,7 +12,7 @@ from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
 from nncalc.operands import Operands, Request, gather, load_all
-from nncalc.shapes import Labels, Plan
+from nncalc.shapes import Labels, Plan, plural
 from nncalc.sink import Sink
 
 from .options import (
@@ -249,11 +249,12 @@ def explain(
     else:
         chosen = list(range(min(lay.p, 8)))
     if len(net) == 1:
-        title = f"sample {i} of {ops.layers[0].labels.x}: {lay.n} features, {lay.p} neurons"
+        title = (f"sample {i} of {ops.layers[0].labels.x}: {plural(lay.n, 'feature')}, "
+                 f"{plural(lay.p, 'neuron')}")  # fmt: skip
     else:
         source = "X" if k == 1 else f"A{k - 1}, layer {k - 1}'s activations"
         title = (f"layer {k} of {len(net)}, sample {i}: inputs are {source} "
-                 f"({lay.n} values), {lay.p} neurons")  # fmt: skip
+                 f"({plural(lay.n, 'value')}), {plural(lay.p, 'neuron')}")  # fmt: skip
     lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
     items = [render.explanation(title, lines, precision, lay.p - len(chosen))]
     print_items(items, None, False, soft_wrap=True)

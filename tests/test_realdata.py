@@ -86,6 +86,48 @@ def test_b_as_numbers_on_the_command_line(tmp_path: Path, bias: str) -> None:
     assert csv_values(r.stdout).tobytes() == want.tobytes()
 
 
+# The course's first three steps, typed as the course writes them (its printed answers).
+NNFS_X = "1,2,3,2.5;2,5,-1,2;-1.5,2.7,3.3,-0.8"
+NNFS_W = "0.2,0.8,-0.5,1;0.5,-0.91,0.26,-0.5;-0.26,-0.27,0.17,0.87"  # one row per neuron
+
+
+@pytest.mark.parametrize(
+    ("args", "want"),
+    [
+        (["1,2,3", "-w", "0.2,0.8,-0.5", "-b", "2"], [[2.3]]),  # a neuron
+        (["1,2,3,2.5", "-w", NNFS_W, "-b", "2,3,0.5", "--layout", "out-in"],
+         [[4.8, 1.21, 2.385]]),  # a layer
+        ([NNFS_X, "-w", NNFS_W, "-b", "2,3,0.5", "--layout", "out-in", "--activation", "linear"],
+         [[4.8, 1.21, 2.385], [8.9, -1.81, 0.2], [1.41, 1.051, 0.026]]),  # a batch
+    ],
+)  # fmt: skip
+def test_numbers_typed_on_the_command_line(args: list[str], want: list[list[float]]) -> None:
+    r = invoke("forward", *args, "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    x, w, b = (literal(args[k]) for k in (0, 2, 4))
+    assert x is not None and w is not None and b is not None
+    ref = np.atleast_2d(x) @ np.ascontiguousarray(w.T if w.ndim == 2 else w.reshape(-1, 1)) + b
+    got = csv_values(r.stdout)
+    assert got.tobytes() == np.maximum(ref, 0).tobytes() or "linear" in args
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert (
+        "z[0,0] = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3"
+        in invoke("explain", "1,2,3", "-w", "0.2,0.8,-0.5", "-b", "2").stdout
+    )
+
+
+def test_numbers_on_the_command_line_lose_to_a_file_and_need_equal_rows(tmp_path: Path) -> None:
+    (tmp_path / "1,2").write_text("5,5\n")  # a file of that name wins
+    r = run_nncalc("forward", "1,2", "-w", "1,2", "-b", "0", "-f", "csv", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == b"50.0\n", r.stderr  # [5,5]·[5,5]
+    r = run_nncalc("forward", "1,2;3", "-w", "1,2", "-b", "0", cwd=tmp_path)
+    assert_one_error_line(r, 1, "1,2;3: no such file")  # rows of unequal length: not numbers
+    r = run_nncalc("forward", "-1,2", "-w", "1,2", "-b", "0")
+    assert_one_error_line(r, 2, "numbers that start with '-' as X go last, after '--'")
+    r = run_nncalc("forward", "-w", "1,2", "-b", "0", "--", "-1,2")
+    assert r.returncode == 0 and r.stdout == b"3.0\n", r.stderr
+
+
 def test_header_for_w_no_longer_eats_a_sample(tmp_path: Path) -> None:
     """Once, --header to fix W's labels also dropped X's first sample (exit 0)."""
     (tmp_path / "x.csv").write_text(X3)
@@ -287,7 +329,7 @@ def test_json_output_untouched_by_selection(tmp_path: Path) -> None:
     (tmp_path / "x.csv").write_text("a,b,c\n1,2,3\n")
     r = invoke("forward", tmp_path / "x.csv", "--columns", "a,c", "-w", "1,0", "-b", "0",
                "-f", "json")  # fmt: skip
-    assert r.exit_code == 1  # -w takes files only: "1,0" is no file
+    assert r.exit_code == 0 and json.loads(r.stdout) == [[1.0]]  # W typed in: [1, 0]
     (tmp_path / "w.csv").write_text("1\n1\n")
     r = invoke("forward", tmp_path / "x.csv", "--columns", "a,c", "-w", tmp_path / "w.csv",
                "-b", "0", "-f", "json")  # fmt: skip
@@ -401,7 +443,7 @@ def test_json_records_and_ndjson_objects(tmp_path: Path) -> None:
         assert m.header == ["a", "b"] and "keys a, b" in m.detected()
     r = invoke("forward", tmp_path / "r.ndjson", "--columns", "b", "-w", "1", "-b", "0",
                "-f", "csv")  # fmt: skip
-    assert r.exit_code == 1  # "-w 1" is not a file: literals are for b only
+    assert r.exit_code == 0 and r.stdout == "n0\n2.0\n4.0\n"  # "-w 1": W is the number 1
     (tmp_path / "w.csv").write_text("2\n")
     r = invoke("forward", tmp_path / "r.ndjson", "--columns", "b", "-w", tmp_path / "w.csv",
                "-b", "0", "-f", "csv")  # fmt: skip
@@ -674,7 +716,7 @@ def test_id_column_labels_the_rows_of_the_tables(tmp_path: Path) -> None:
     )
     r = invoke("forward", tmp_path / "iris.csv", "--id-column", "species", "-w", "1,0",
                "-b", "0", "-f", "table")  # fmt: skip
-    assert r.exit_code == 1  # "-w 1,0" is not a file
+    assert r.exit_code == 0 and "s1 virginica" in r.stdout  # W typed in: [1, 0]
     (tmp_path / "w.csv").write_text("1\n1\n")
     r = invoke("forward", tmp_path / "iris.csv", "--id-column", "species", "-w",
                tmp_path / "w.csv", "-b", "0", "-f", "table", "--show", "x,a")  # fmt: skip

@@ -68,8 +68,8 @@ def forward(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(
-            help="Inputs X, m×n (samples × features): CSV/TSV/JSON/NDJSON files, or '-' for "
-            "stdin. Several files need --out-dir.",
+            help="Inputs X, m×n (samples × features): CSV/TSV/JSON/NDJSON/Parquet files, '-' "
+            "for stdin, or numbers (1,2,3;4,5,6). Several files need --out-dir.",
             show_default=False,
         ),
     ] = None,

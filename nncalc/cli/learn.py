@@ -49,7 +49,8 @@ from .options import (
 from .root import app, guarded, note
 
 InputArg = Annotated[
-    str | None, typer.Argument(help="Inputs X (a file, or '-' for stdin).", show_default=False)
+    str | None,
+    typer.Argument(help="Inputs X (a file, '-' for stdin, or numbers: 1,2,3).", show_default=False),
 ]
 
 

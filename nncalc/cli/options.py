@@ -44,7 +44,8 @@ Weights = Annotated[
     typer.Option(
         "--weights",
         "-w",
-        help="W, n×p (inputs × neurons); '-' reads stdin. Drawn if omitted. Repeat for a "
+        help="W, n×p (inputs × neurons): a file, '-' for stdin, or numbers, rows split by "
+        "';' (-w 0.2,0.8,-0.5). Drawn if omitted. Repeat for a "
         "network: -w W1 -b b1 -w W2 -b b2. Read options go on the name: "
         "'w.csv?header=1&delimiter=;&decimal=,'.",
         show_default=False,

@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()  # a late failure is reported here, not by the interpreter
     except typer.TyperException as e:  # click's UsageError, BadParameter, NoSuchOption…
         message = e.format_message().strip()
+        option = getattr(e, "option_name", "") or ""
+        if option[1:2].isdigit() or option[1:2] == ".":  # `nncalc forward -1,2,3 …`
+            message += (": numbers that start with '-' as X go last, after '--' "
+                        "(nncalc forward -w … -b … -- -1,2,3)")  # fmt: skip
         if message:  # bare `nncalc` has printed the help already: no empty error line
             error(f"{message} (see nncalc --help)")
         code = getattr(e, "exit_code", int(ExitStatus.USAGE))

@@ -271,6 +271,10 @@ class WholeReader(RowReader):
         self.source = matrix.source
         self.format = matrix.format
         self.header = matrix.header
+        self.delimiter = matrix.delimiter
+
+    def detected(self) -> str:
+        return self.matrix.detected()
 
     def blocks(self) -> Iterator[np.ndarray]:
         yield self.matrix.values

@@ -71,33 +71,56 @@ def split_options(name: str) -> tuple[str, dict[str, Any]]:
 
 
 def literal(name: str) -> np.ndarray | None:
-    """``0.5`` or ``0.5,-1`` as numbers (a vector for a list), or None if not numbers.
+    """``0.5``, ``0.5,-1`` or rows ``1,2;3,4`` as numbers (a number, a vector, a matrix),
+    or None when ``name`` is not numbers alone.
 
     >>> literal("0.5,-1").tolist(), literal("0.5").tolist(), literal("b.csv")
     ([0.5, -1.0], 0.5, None)
+    >>> literal("1,2;3,4").tolist(), literal("1,2;3")
+    ([[1.0, 2.0], [3.0, 4.0]], None)
     """
-    parts = name.split(",")
+    rows = [_numbers(row) for row in name.split(";")]
+    if any(r is None for r in rows) or len({len(r) for r in rows if r is not None}) != 1:
+        return None
+    if len(rows) > 1:
+        return np.array(rows, dtype=np.float64)
+    values = rows[0]
+    assert values is not None
+    return np.array(values[0] if len(values) == 1 and "," not in name else values, np.float64)
+
+
+def _numbers(text: str) -> list[float] | None:
+    parts = text.split(",")
     try:
         values = [float(v) for v in parts if v.strip()]
     except ValueError:
         return None
     if not values or len(values) != len(parts) or any("_" in v for v in parts):
         return None
-    if not all(np.isfinite(values)):
-        return None
-    return np.array(values[0] if len(parts) == 1 else values, dtype=np.float64)
+    return values if all(np.isfinite(values)) else None
+
+
+LITERAL_NOTE = "numbers given on the command line"
+
+
+def literal_matrix(name: str, value: np.ndarray) -> Matrix:
+    """Numbers from the command line as a Matrix, named by them (shortened when long, so
+    a message that names W three times stays readable)."""
+    shown = name if len(name) <= 24 else name[:21] + "…"
+    return Matrix(value, shown, Format.CSV, ",", note=LITERAL_NOTE)
 
 
 def read_param(
     name: str, role: str, base: ReadOptions, opener: Callable[[str], BinaryIO]
 ) -> Matrix:
-    """W or b as named on the command line: a literal number (b only), or a file read
-    with its own options (detected, unless its name's suffix forces them).  Of X's
-    options only ``allow_nonfinite`` carries over; ``opener`` opens a path (or ``-``)."""
-    if role == "b" and not os.path.exists(name):
+    """W or b as named on the command line: numbers (``-w 0.2,0.8,-0.5 -b 2``; a file of
+    that name wins), or a file read with its own options (detected, unless its name's
+    suffix forces them).  Of X's options only ``allow_nonfinite`` carries over; ``opener``
+    opens a path (or ``-``)."""
+    if not os.path.exists(name):
         value = literal(name)
         if value is not None:
-            return Matrix(value, name, Format.CSV, ",", note="numbers given on the command line")
+            return literal_matrix(name, value)
     path, overrides = split_options(name)
     options = ReadOptions(allow_nonfinite=base.allow_nonfinite, role=role, origin=path)
     shown = "stdin" if path == "-" else path

@@ -5,6 +5,7 @@ Reading only: what the numbers mean as layers is :mod:`.layers`'s business.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -15,7 +16,7 @@ import numpy as np
 from nncalc.errors import UsageError, cannot_open
 from nncalc.formats import Format, Matrix, ReadOptions, RowReader, format_from_name, open_rows
 from nncalc.formats.jsonio import WholeReader, read_params
-from nncalc.formats.spec import read_param
+from nncalc.formats.spec import literal, literal_matrix, read_param
 
 from .request import Request
 
@@ -88,6 +89,10 @@ def input_reader(
     name = req.inputs
     if name is None:
         raise UsageError("no inputs: name a file, or '-' to read stdin")
+    if name != "-" and not os.path.exists(name):
+        value = literal(name)
+        if value is not None:  # `nncalc forward 1,2,3 -w 0.2,0.8,-0.5 -b 2`: one sample
+            return WholeReader(literal_matrix(name, np.atleast_2d(value)))
     fp = open_source(name, stack)
     return open_rows(fp if on_read is None else Counted(fp, on_read), display_name(name),
                      req.read)  # fmt: skip

@@ -318,63 +318,23 @@ class RowReader:
         return detection(self.source, self.format, self.delimiter, self.header)
 
     def read_shown(self, group: int = 4096, shown: int = 6) -> tuple[Matrix, int, int | None]:
-        """X for tables, read without holding it whole: ``(matrix, m, tail)``.
-
-        Up to 3 groups of rows come whole (``tail`` None).  Past that, the matrix holds
-        the first ``group`` rows, then the rows from the last multiple of ``group`` before
-        the ``shown`` last ones (``tail`` counts those): whole row blocks of a stream, so
-        what a table shows of them is what a stream computes for them.  Rows between are
-        counted and let go.
-        """
+        """X for tables, read without holding it whole: ``(matrix, m, tail)``; see
+        :class:`~nncalc.formats.shown.ShownRows` for which rows."""
         if self.ids is not None:  # labels for every row: read whole (bounded by the budget)
             matrix = self.read_all()
             return matrix, len(matrix.values), None
-        from nncalc import limits
+        from .shown import ShownRows
 
-        room = limits.budget() // 4
-        head: list[np.ndarray] = []
-        tail: list[np.ndarray] = []
-        m = tail_start = 0
+        kept = ShownRows(self.source, group, shown)
         for block in self.blocks():
-            if block.ndim < 2:  # one sample: nothing to elide
-                return Matrix(block, self.source, self.format, self.delimiter, self.header,
-                              "; ".join(self.notes) or None), 1, None  # fmt: skip
-            taken = max(0, min(len(block), group - m))
-            if taken:
-                head.append(block[:taken])
-            tail.append(block)
-            m += len(block)
-            if m > 3 * group:  # else every row is kept: a small X is shown whole
-                cut = (m // group - 1) * group  # the last whole group before m starts here
-                while tail and tail_start + len(tail[0]) <= cut:
-                    tail_start += len(tail.pop(0))
-                if tail_start < cut:  # keep a copy of the rows still needed, not the block
-                    tail[0] = tail[0][cut - tail_start :].copy()
-                    tail_start = cut
-            held = sum(b.nbytes for b in head) + sum(b.nbytes for b in tail)
-            if held > room:
-                raise limits.refuse(
-                    f"X's rows for tables (more than {limits.human(room)})", source=self.source,
-                    why="piped or with --format, rows stream and any number fit",
-                )  # fmt: skip
-        if not m:
-            raise InputError("no numbers found (empty input)", source=self.source)
+            kept.add(block)
+        values, m, tail = kept.rows()
+        return self.matrix_of(values), m, tail
+
+    def matrix_of(self, values: np.ndarray) -> Matrix:
+        """Rows of this input as a Matrix, with what was detected reading it."""
         note = "; ".join(self.notes) or None
-        if m <= 3 * group:
-            whole = tail[0] if len(tail) == 1 else np.concatenate(tail)
-            return (
-                Matrix(whole, self.source, self.format, self.delimiter, self.header, note),
-                m,
-                None,
-            )
-        start = (m - shown) // group * group
-        rows = np.concatenate(tail)[start - tail_start :]
-        values = np.concatenate([*head, rows])
-        return (
-            Matrix(values, self.source, self.format, self.delimiter, self.header, note),
-            m,
-            len(rows),
-        )
+        return Matrix(values, self.source, self.format, self.delimiter, self.header, note)
 
     def read_all(self) -> Matrix:
         """Every row at once (tables, shapes, explain): refused past a quarter of the

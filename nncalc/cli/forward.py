@@ -14,7 +14,7 @@ from nncalc.formats import Format
 from nncalc.operands import Generated
 from nncalc.runner.job import Job
 from nncalc.runner.stream import run_stream
-from nncalc.runner.tables import run_tables
+from nncalc.runner.tables import View, run_tables
 from nncalc.sink import output_mode
 
 from .options import (
@@ -220,7 +220,7 @@ def forward(
 
         check_report(report_file, mode)
     if mode == "table":
-        drawn = run_tables(job, stages_of(show), layer_list(layers), precision, report)
+        drawn = run_tables(job, View(stages_of(show), layer_list(layers), precision), report)
         if report_file is not None:
             from .draw import write_report
 

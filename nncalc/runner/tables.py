@@ -8,7 +8,10 @@ import numpy as np
 
 from nncalc.core import Network, Pass
 from nncalc.errors import InputError, UsageError
-from nncalc.operands import gather, load_shown
+from nncalc.formats import Matrix
+from nncalc.operands import Operands, gather, load_shown
+from nncalc.operands.sources import Shown
+from nncalc.shapes import Plan
 
 from .job import Job, Report, saving
 
@@ -26,21 +29,50 @@ class Drawn(NamedTuple):
         return [item for k, item in enumerate(self.items) if k != self.shapes_at]
 
 
-def run_tables(
-    job: Job, stages: list[str], layers: list[int] | None, precision: int, report: Report
-) -> Drawn:
+class View(NamedTuple):
+    """Which tables to draw: the stages (--show), the layers (--layers), the digits."""
+
+    stages: list[str]
+    layers: list[int] | None = None
+    precision: int = 4
+
+
+def run_tables(job: Job, view: View, report: Report) -> Drawn:
+    """Read X (its first and last row groups when long), compute, and draw."""
+    with ExitStack() as stack:
+        shown, from_file = load_shown(job.req, stack)
+        x = shown.x.values
+        x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
+        ops = gather(job.req, x_shape, shown.x.source, from_file, stack)
+    net, plans = job.network(x_shape, ops)
+    traced = _trace(job, net, shown)
+    report(job, [shown.x.detected(), *ops.details], ops.generated)
+    with saving(job, net, ops):  # kept only if the tables can be drawn
+        return _draw(job, net, plans, ops, traced, view)
+
+
+def tables_of(job: Job, net: Network, ops: Operands, shown: Shown, view: View) -> Drawn:
+    """The tables of rows kept while they streamed (``forward -f csv --report``)."""
+    x = shown.x.values
+    x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
+    _, plans = job.network(x_shape, ops)
+    return _draw(job, net, plans, ops, _trace(job, net, shown), view)
+
+
+class _Traced(NamedTuple):
+    xm: Matrix  # the rows shown
+    trace: list[Pass]
+    elided: Any  # render.Elided: which rows they are of X
+
+
+def _trace(job: Job, net: Network, shown: Shown) -> _Traced:
     from nncalc import render
     from nncalc.engines import local
 
-    with ExitStack() as stack:
-        shown, from_file = load_shown(job.req, stack)
-        xm = shown.x
-        x = xm.values
-        x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
-        ops = gather(job.req, x_shape, xm.source, from_file, stack)
-    net, plans = job.network(x_shape, ops)
+    xm = shown.x
+    x = xm.values
     finite = not job.req.read.allow_nonfinite
-    view = render.Elided()
+    elided = render.Elided()
     try:
         if shown.tail is None:
             trace = local.trace(net, x.reshape(-1, net.n), finite=finite)
@@ -54,37 +86,44 @@ def run_tables(
             )
             trace = [Pass(np.concatenate([f.z[:6], t.z[-6:]]), np.concatenate([f.a[:6], t.a[-6:]]))
                      for f, t in zip(first, last, strict=True)]  # fmt: skip
-            x = np.concatenate([head[:6], tail[-6:]])
-            xm = xm._replace(values=x)
+            xm = xm._replace(values=np.concatenate([head[:6], tail[-6:]]))
             m = shown.m
             labels = [f"s{i}" for i in range(6)] + [f"s{i}" for i in range(m - 6, m)]
-            view = render.Elided(labels, 5, x_shape)
+            elided = render.Elided(labels, 5, (m, x.shape[1]))
     except InputError as e:
         raise e.located(xm.source) from None
-    report(job, [xm.detected(), *ops.details], ops.generated)
-    with saving(job, net, ops):  # kept only if the tables can be drawn
-        gen = ops.generated
-        if len(net) == 1:
-            layer, pl, raw = net[0], plans[0], ops.layers[0]
-            w_note = gen.caption() if gen and gen.made_w else None
-            b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
-            if w_note is None and pl.transpose_w:
-                w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
-            items = render.forward_tables(
-                xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, view
-            )
-        else:
-            if layers is not None and max(layers) > len(net):
-                raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
-            items = render.network_tables(
-                xm, net, plans, trace, [r.labels for r in ops.layers], stages,
-                layers or list(range(1, len(net) + 1)), precision,
-                gen.caption() if gen else None, view,
-            )  # fmt: skip
-        if job.argmax:
-            out = trace[(job.upto or len(net)) - 1].a
-            picked = np.argmax(np.atleast_2d(out), axis=1)
-            names = [job.classes[i] if job.classes else str(i) for i in picked]
-            items.append(render.class_table(names, job.upto or len(net), view))
+    return _Traced(xm, trace, elided)
+
+
+def _draw(
+    job: Job, net: Network, plans: tuple[Plan, ...], ops: Operands, traced: _Traced, view: View
+) -> Drawn:
+    from nncalc import render
+
+    xm, trace, elided = traced
+    stages, layers, precision = view
+    gen = ops.generated
+    if len(net) == 1:
+        layer, pl, raw = net[0], plans[0], ops.layers[0]
+        w_note = gen.caption() if gen and gen.made_w else None
+        b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
+        if w_note is None and pl.transpose_w:
+            w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
+        items = render.forward_tables(
+            xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, elided
+        )
+    else:
+        if layers is not None and max(layers) > len(net):
+            raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
+        items = render.network_tables(
+            xm, net, plans, trace, [r.labels for r in ops.layers], stages,
+            layers or list(range(1, len(net) + 1)), precision,
+            gen.caption() if gen else None, elided,
+        )  # fmt: skip
+    if job.argmax:
+        out = trace[(job.upto or len(net)) - 1].a
+        picked = np.argmax(np.atleast_2d(out), axis=1)
+        names = [job.classes[i] if job.classes else str(i) for i in picked]
+        items.append(render.class_table(names, job.upto or len(net), elided))
     shapes_at = (stages.index("shapes") if len(net) == 1 else 0) if "shapes" in stages else None
-    return Drawn(items, net, x, shapes_at)
+    return Drawn(items, net, xm.values, shapes_at)

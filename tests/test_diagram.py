@@ -420,7 +420,6 @@ def test_forward_report_shows_a_network_chain_once(tmp_path: Path) -> None:
     ("extra", "says"),
     [
         (["--report", "run.txt"], "name a .html file"),
-        (["--format", "csv", "--report", "run.html"], "--report holds the tables"),
         (["--format", "table", "--report", INPUTS], "name a .html file"),
         (["--out-dir", "o", "--report", "run.html"], "not with --out-dir"),
     ],
@@ -428,6 +427,38 @@ def test_forward_report_shows_a_network_chain_once(tmp_path: Path) -> None:
 def test_forward_report_refusals(tmp_path: Path, extra: list[str], says: str) -> None:
     proc = run_nncalc("forward", INPUTS, *WB, *extra, cwd=tmp_path)
     assert_one_error_line(proc, 2, says)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _tables_of(page: Path) -> str:
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8")))
+    return text[text.index("Tables") :]
+
+
+@pytest.mark.parametrize("rows", [1, 3, 20_000])
+def test_a_streamed_run_reports_the_tables_a_terminal_would_show(tmp_path: Path, rows: int) -> None:
+    lines = [f"{i % 7 - 3},{i % 5 - 2},{i % 3 - 1}" for i in range(rows)]
+    x = tmp_path / "x.csv"
+    x.write_text("\n".join(lines) + "\n")
+    net = ["--model", str(SAMPLES / "network/net.json")]
+    tables = run_nncalc(
+        "forward", str(x), *net, "-f", "table", "--report", str(tmp_path / "t.html")
+    )
+    assert tables.returncode == 0, tables.stderr
+    plain = run_nncalc("forward", "-", *net, stdin=x.read_bytes())
+    piped = run_nncalc("forward", "-", *net, "--report", str(tmp_path / "s.html"),
+                       stdin=x.read_bytes())  # fmt: skip
+    assert piped.returncode == 0 and piped.stdout == plain.stdout  # the output is untouched
+    want = _tables_of(tmp_path / "t.html").replace(str(x), "stdin")
+    assert _tables_of(tmp_path / "s.html") == want
+    if rows == 20_000:
+        assert "s19999" in want and "…" in want  # its first and last rows, as a terminal's
+
+
+def test_a_streamed_run_that_fails_writes_no_report(tmp_path: Path) -> None:
+    rows = b"1,2,3\n" * 100_000 + b"1,x,3\n"
+    proc = run_nncalc("forward", "-", *WB, "--report", str(tmp_path / "r.html"), stdin=rows)
+    assert_one_error_line(proc, 1, "stdin:100001:3:")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -48,7 +48,7 @@ def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
             started = time.perf_counter()
             one = job._replace(req=job.req._replace(inputs=name), batch=tuple(names))
             try:
-                m, p = run_stream(one, fmt, str(target), report)
+                m, p, *_ = run_stream(one, fmt, str(target), report)
                 shape, status = f"{m}×{p}", "ok"
             except NncalcError as e:
                 failed += 1

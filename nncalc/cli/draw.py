@@ -137,18 +137,10 @@ def draw(
         sink.write(data)
 
 
-def check_report(path: str | None, mode: str) -> None:
-    """``forward --report``: an .html name, and a run that draws tables (the report holds
-    them; a streamed run never has X whole)."""
-    if path is None:
-        return
+def check_report(path: str) -> None:
+    """``forward --report``: an .html name (checked before any work is done)."""
     if not path.lower().endswith((".html", ".htm")):
         raise UsageError(f"--report writes one HTML file: name a .html file, not {path}")
-    if mode != "table":
-        raise UsageError(
-            "--report holds the tables: run on a terminal or add --format table "
-            "(data output streams and is not kept)"
-        )
 
 
 def write_report(

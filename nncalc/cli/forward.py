@@ -14,7 +14,7 @@ from nncalc.formats import Format
 from nncalc.operands import Generated
 from nncalc.runner.job import Job
 from nncalc.runner.stream import run_stream
-from nncalc.runner.tables import View, run_tables
+from nncalc.runner.tables import Drawn, View, run_tables, tables_of
 from nncalc.sink import output_mode
 
 from .options import (
@@ -218,17 +218,26 @@ def forward(
     if report_file is not None:
         from .draw import check_report
 
-        check_report(report_file, mode)
+        check_report(report_file)
+    view = View(stages_of(show), layer_list(layers), precision)
     if mode == "table":
-        drawn = run_tables(job, View(stages_of(show), layer_list(layers), precision), report)
+        drawn = run_tables(job, view, report)
         if report_file is not None:
-            from .draw import write_report
-
-            write_report(report_file, drawn.net, drawn.x, drawn.report_items(), job.protect(),
-                         job.force)  # fmt: skip
+            write_page(report_file, job, drawn)
         print_items(drawn.items, output, job.force, job.protect())
     else:
-        run_stream(job, Format(mode), output, report, input_progress)
+        streamed = run_stream(job, Format(mode), output, report, input_progress,
+                              keep_shown=report_file is not None)  # fmt: skip
+        if report_file is not None and streamed.shown is not None:
+            # the tables a terminal would show, of the rows kept as they streamed by
+            drawn = tables_of(job, streamed.net, streamed.ops, streamed.shown, view)
+            write_page(report_file, job, drawn)
+
+
+def write_page(path: str, job: Job, drawn: Drawn) -> None:
+    from .draw import write_report
+
+    write_report(path, drawn.net, drawn.x, drawn.report_items(), job.protect(), job.force)
 
 
 def class_names(value: str | None) -> list[str] | None:

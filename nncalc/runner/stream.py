@@ -4,13 +4,17 @@ stays bounded and output starts before the input ends."""
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from itertools import chain
+from typing import NamedTuple
 
 import numpy as np
 
 from nncalc import limits
+from nncalc.core import Network
 from nncalc.errors import ShapeError
 from nncalc.formats import Format
-from nncalc.operands import gather, stream_inputs
+from nncalc.formats.shown import ShownRows
+from nncalc.operands import Operands, gather, stream_inputs
+from nncalc.operands.sources import Shown
 from nncalc.sink import Sink
 
 from .job import Job, Report, out_header, saving
@@ -20,19 +24,38 @@ from .job import Job, Report, out_header, saving
 OnRead = Callable[[str | None, ExitStack], Callable[[int], object] | None]
 
 
+class Streamed(NamedTuple):
+    """What a stream ran: its rows, the output's width, and (when asked) the rows a
+    table would show, kept as they went by (for --report)."""
+
+    m: int
+    p: int
+    net: Network
+    ops: Operands
+    shown: Shown | None = None
+
+
 def run_stream(
-    job: Job, fmt: Format, output: str | None, report: Report, on_read: OnRead | None = None
-) -> tuple[int, int]:
-    """Stream X through the network into ``output`` (stdout when None).  Returns (m, p)."""
+    job: Job,
+    fmt: Format,
+    output: str | None,
+    report: Report,
+    on_read: OnRead | None = None,
+    keep_shown: bool = False,
+) -> Streamed:
+    """Stream X through the network into ``output`` (stdout when None)."""
     from nncalc.engines import local
     from nncalc.formats.write import LabelWriter, Writer
 
     rows_seen = 0
+    kept: ShownRows | None = None
 
     def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         nonlocal rows_seen
         for b in blocks:
             rows_seen += len(b)
+            if kept is not None:
+                kept.add(b)
             yield b
 
     with ExitStack() as stack:
@@ -57,6 +80,11 @@ def run_stream(
         stack.enter_context(saving(job, net, ops))  # kept only if the stream completes
         p = net.layers[(job.upto or len(net)) - 1].p
         header = out_header(job, reader.header, ops, p)
+        collector = ShownRows(reader.source) if keep_shown else None
+        if collector is not None and single:
+            collector.add(first)  # one sample is drawn as one, not as a 1×n matrix
+        else:
+            kept = collector
         rows = counted(chain([np.atleast_2d(first)], blocks))
         outputs = local.located(
             local.run(rows, net, stack, job.upto, finite=not job.req.read.allow_nonfinite),
@@ -73,4 +101,8 @@ def run_stream(
         ):
             for data in encoded:
                 sink.write(data)
-    return rows_seen, p
+    shown = None
+    if collector is not None:
+        values, m, tail = collector.rows()
+        shown = Shown(reader.matrix_of(values), m, tail)
+    return Streamed(rows_seen, p, net, ops, shown)

@@ -98,7 +98,7 @@ def test_a_parquet_file_streams_in_slices_bit_identical_to_csv(
 ) -> None:
     from nncalc.formats import parquet as parquet_mod
 
-    monkeypatch.setattr(parquet_mod, "SLICE_ROWS", 100)  # 10 slices, two decoded side by side
+    monkeypatch.setattr(parquet_mod, "SLICE_ROWS", 100)  # 10 slices, decoded one ahead
     rng = np.random.default_rng(5)
     x = rng.standard_normal((1000, 3))
     pl.DataFrame({f"c{j}": x[:, j] for j in range(3)}).write_parquet(tmp_path / "x.parquet")

@@ -74,7 +74,6 @@ def read_parquet(fp: BinaryIO, source: str, allow_nonfinite: bool = False) -> Ma
 
 
 SLICE_ROWS = 1 << 16  # rows per block read from a Parquet file (16 MiB at 32 columns)
-DECODERS = 2  # slices decoded side by side
 
 
 class ParquetReader(RowReader):
@@ -104,25 +103,22 @@ class ParquetReader(RowReader):
                              expected="at least one row of numbers")  # fmt: skip
 
     def blocks(self) -> Iterator[np.ndarray]:
-        """Slices in order; from the second on, the next DECODERS slices are decoded in
-        worker threads, side by side (polars releases the GIL, and a slice's decode is
-        mostly one core's work), while the caller computes and writes the current one."""
+        """Slices in order; from the second on, slice k+1 is decoded in a worker thread
+        (polars releases the GIL) while the caller computes and writes slice k."""
         starts = range(0, self.rows, SLICE_ROWS)
         if len(starts) == 1:
             yield self._slice(0)
             return
-        from collections import deque
-        from concurrent.futures import Future, ThreadPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor
 
-        pool = ThreadPoolExecutor(DECODERS, thread_name_prefix="nncalc-parquet")
-        ahead: deque[Future[np.ndarray]] = deque()
+        pool = ThreadPoolExecutor(1, thread_name_prefix="nncalc-parquet")
         try:
-            for start in starts:
-                ahead.append(pool.submit(self._slice, start))
-                if len(ahead) > DECODERS:
-                    yield ahead.popleft().result()
-            while ahead:
-                yield ahead.popleft().result()
+            pending = pool.submit(self._slice, starts[0])
+            for start in starts[1:]:
+                ahead = pool.submit(self._slice, start)
+                yield pending.result()
+                pending = ahead
+            yield pending.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 

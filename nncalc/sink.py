@@ -10,7 +10,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
@@ -111,6 +110,8 @@ class Sink:
             except OSError as e:
                 raise self._failed(e) from None
             return self
+        import tempfile  # only for files: random and shutil cost ~5 ms of every start
+
         parent = self.path.parent
         try:
             fd, self._tmp = tempfile.mkstemp(

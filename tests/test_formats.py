@@ -200,6 +200,93 @@ def test_fast_path_falls_back_for_a_precise_error(small_chunks: list[int]) -> No
     assert small_chunks
 
 
+def test_line_numbers_after_chunks_polars_took(small_chunks: list[int]) -> None:
+    """Chunks polars parsed count their rows as lines; a later chunk's error still names
+    its line (a header and CRLF line ends here)."""
+    rows = b"a,b\r\n" + b"1.5,2.5\r\n" * 100_000 + b"3,oops\r\n" + b"1,2\r\n" * 1000
+    with pytest.raises(InputError, match=r"^-:100002:3: 'oops' is not a number"):
+        read(rows)
+    assert len(small_chunks) > 2
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1000, 1 << 16])
+@pytest.mark.parametrize("last_newline", [True, False])
+def test_chunks_end_at_line_ends_whatever_the_line_lengths(
+    monkeypatch: pytest.MonkeyPatch, chunk: int, last_newline: bool
+) -> None:
+    """A chunk takes the rest of its last line, however long (here 1,200 bytes against
+    chunks of 7, 64 and 1,000), and line numbers follow rows polars counted: every row
+    arrives once, in order, exact, by either parser."""
+    rng = np.random.default_rng(9)
+    rows = [rng.standard_normal(3) * 10.0 ** rng.integers(-8, 8, 3) for _ in range(400)]
+    rows[200] = np.full(3, 1 / 3) * 10.0 ** np.arange(3)  # a plain row among them
+    text = Writer(Format.CSV).dumps(np.array(rows))
+    long_row = ",".join(["1.25"] * 3) + " " * 1200  # trailing blanks: one long line
+    text = text.replace(b"\n", f"\n{long_row}\n".encode(), 1)
+    expected = np.array([rows[0], [1.25] * 3, *rows[1:]])
+    if not last_newline:
+        text = text[:-1]
+    monkeypatch.setattr(delimited_mod, "CHUNK_BYTES", chunk)
+    for fast_min in (0, 1 << 62):  # polars for every chunk, then the line parser for all
+        monkeypatch.setattr(delimited_mod, "FAST_MIN_BYTES", fast_min)
+        assert read(text).tobytes() == expected.tobytes()
+
+
+def chunk_log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, bool]]:
+    """Every chunk handed to a parser: its size, and whether polars parsed it."""
+    log: list[tuple[int, bool]] = []
+    real = delimited_mod.DelimitedReader._parse_chunk
+
+    def spy(self, data: bytes, end: int):  # type: ignore[no-untyped-def]
+        log.append((len(data), self._fast_ok(data, end)))
+        return real(self, data, end)
+
+    monkeypatch.setattr(delimited_mod.DelimitedReader, "_parse_chunk", spy)
+    return log
+
+
+@pytest.mark.parametrize("header", [False, True])
+def test_small_first_chunk_and_short_tail_read_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch, header: bool
+) -> None:
+    """A large input's first chunk is only FAST_MIN_BYTES (its parse starts sooner) and
+    its last, short chunk goes to polars too: the numbers are bit for bit those of the
+    line parser reading the whole input at once."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((30_000, 6)) * 10.0 ** rng.integers(-300, 300, (30_000, 6))
+    text = (b"a,b,c,d,e,f\n" if header else b"") + Writer(Format.CSV).dumps(a)
+    log = chunk_log(monkeypatch)
+    monkeypatch.setattr(delimited_mod, "CHUNK_BYTES", 1 << 18)
+    monkeypatch.setattr(delimited_mod, "FAST_MIN_BYTES", 1 << 16)
+    fast = read(text)
+    sizes = [n for n, _ in log]
+    assert sizes[0] < 1 << 17 <= sizes[1]  # first chunk ~64 KiB, then 256 KiB ones
+    assert sizes[-1] < 1 << 18 and all(polars for _, polars in log)  # the short tail too
+    log.clear()
+    monkeypatch.setattr(delimited_mod, "FAST_MIN_BYTES", 1 << 62)
+    slow = read(text)
+    assert not any(polars for _, polars in log)
+    assert fast.tobytes() == slow.tobytes() == a.tobytes()
+
+
+def test_short_numbers_are_read_in_smaller_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Zeros parse to four times their text: chunks hold about CHUNK_VALUES values, not
+    CHUNK_BYTES bytes, and the numbers are the same as in one read."""
+    log = chunk_log(monkeypatch)
+    monkeypatch.setattr(delimited_mod, "CHUNK_VALUES", 1 << 15)
+    monkeypatch.setattr(delimited_mod, "FAST_MIN_BYTES", 1 << 15)
+    text = b"0,0,0,0\n" * 40_000 + b"1,2,3,4\n"
+    reader = delimited_mod.DelimitedReader(
+        delimited_mod.Peekable(io.BytesIO(text)), "-", ReadOptions(), Format.CSV
+    )
+    assert reader.chunk_bytes() == 2 << 15  # 2 bytes a value
+    x = read(text)
+    assert {n >> 15 for n, _ in log[:-1]} == {2} and all(polars for _, polars in log)
+    expected = np.zeros((40_001, 4))
+    expected[-1] = [1, 2, 3, 4]
+    assert x.tobytes() == expected.tobytes()
+
+
 def test_writer_spells_nonfinite() -> None:
     a = np.array([[np.nan, np.inf, -np.inf, 1e-7]])
     assert Writer(Format.CSV).dumps(a) == b"nan,inf,-inf,1e-7\n"

@@ -316,3 +316,19 @@ def test_full_disk_is_one_line() -> None:
         err == "nncalc: error: stdout: cannot write: No space left on device "
         "(expected room on the disk and a writable target)\n"
     )
+
+
+def test_quick_exit_keeps_every_byte_and_the_exit_code(tmp_path: Path) -> None:
+    """The console script ends with os._exit once its output is flushed (no interpreter
+    teardown): stdout down a pipe is whole, notes reach stderr, exit codes stand."""
+    from nncalc.formats import Format
+    from nncalc.formats.write import Writer
+
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((30_000, 4))
+    proc = run_nncalc("forward", "-", "-p", "3", stdin=Writer(Format.CSV).dumps(x))
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 30_000 and proc.stdout.endswith(b"\n")
+    assert b"seed" in proc.stderr  # the fresh-seed note, written before the exit
+    again = run_nncalc("forward", "-", "-p", "3", "--seed", "1", stdin=b"1,2,3,4\n1,2,x,4\n")
+    assert_one_error_line(again, 1, "'x' is not a number")

@@ -33,16 +33,19 @@ def frame_to_matrix(
     """A polars DataFrame's numeric columns as an m×n float64 array; any other column, a
     null or (unless allowed) a non-finite value is one error naming the column and the
     row (1-based, counted from ``first_row`` when the frame is a piece of a file)."""
-    for name, dtype in zip(frame.columns, frame.dtypes, strict=True):
+    nulls = frame.null_count().row(0) if frame.width else ()  # one call, not one a column
+    for name, dtype, null in zip(frame.columns, frame.dtypes, nulls, strict=True):
         if not (dtype.is_numeric() or str(dtype) == "Boolean"):
             raise InputError(f"column {name!r} holds {dtype} values", source=source,
                              expected="numeric columns")  # fmt: skip
-        nulls = frame.get_column(name).is_null()
-        if nulls.any():
-            row = first_row + int(nulls.arg_true()[0]) + 1
+        if null:
+            row = first_row + int(frame.get_column(name).is_null().arg_true()[0]) + 1
             raise InputError(f"column {name!r}, row {row}: no value (null)", source=source,
                              expected="a number in every cell")  # fmt: skip
-    x = np.ascontiguousarray(frame.to_numpy(), dtype=np.float64).reshape(frame.height, -1)
+    # row-major from polars directly: a column-major array copied to row order took three
+    # times as long (24 vs 7 ms for 65,536×32), on the thread that bounds a Parquet run
+    x = np.ascontiguousarray(frame.to_numpy(order="c"), dtype=np.float64)
+    x = x.reshape(frame.height, -1)
     if not allow_nonfinite and not np.isfinite(x).all():
         row, col = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
         raise InputError(

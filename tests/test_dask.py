@@ -258,16 +258,14 @@ def test_argmax_classes_on_the_cluster(tmp_path: Path, cluster: str) -> None:
     [
         (["-", "--out-dir", "o"], "not stdin"),
         (["x.csv"], "name a folder with --out-dir"),
-        (["x.csv", "--out-dir", "o", "-f", "json"], "csv, tsv, ndjson or parquet"),
-        (["samples/batch/inputs.json", "--out-dir", "o"], "reads CSV, TSV and Parquet"),
+        (["x.npy", "--out-dir", "o"], "reads CSV, TSV, NDJSON, JSON and Parquet"),
     ],
 )
 def test_what_the_dask_engine_cannot_do_is_one_usage_line(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
     (tmp_path / "x.csv").write_text("1,2\n")
-    (tmp_path / "samples" / "batch").mkdir(parents=True)
-    (tmp_path / "samples" / "batch" / "inputs.json").write_text("[[1, 2]]")
+    np.save(tmp_path / "x.npy", np.ones((2, 2)))
     proc = run_nncalc("forward", *args, "--neurons", "2", "--seed", "0", "--engine", "dask",
                       cwd=tmp_path)  # fmt: skip
     assert_one_error_line(proc, 2, message)

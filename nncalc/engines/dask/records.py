@@ -10,7 +10,7 @@ from nncalc.core import Network
 from nncalc.formats import Format, ReadOptions
 
 DEFAULT_BLOCKSIZE = 64 << 20
-OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, Format.PARQUET)
+OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, Format.JSON, Format.PARQUET)
 SUCCESS = "_SUCCESS"
 
 
@@ -40,15 +40,18 @@ class Layout(NamedTuple):
     delimiter: str | None  # decided from the first line (None: whitespace)
     ncols: int
     first_line: int  # whole-file number of the first data or header line
-    header: list[str] | None  # the input's column names, when its first line is a header
-    rows: int | None = None  # Parquet: known from the footer, no count pass
+    header: list[str] | None  # the input's column names (a header line, record keys)
+    rows: int | None = None  # Parquet, JSON: known before any task runs, no count pass
+    fmt: Format = Format.CSV  # csv, tsv, ndjson, json or parquet
+    detected: str = ""  # the --verbose line a local run prints for this input
+    one_row: bool = False  # JSON: a single sample (a flat list)
 
 
 class Job(NamedTuple):
     """What every score task of one run shares (sent to the workers once)."""
 
-    network: Network
-    fmt: str  # csv, tsv, ndjson or parquet
+    network: Network | None  # None in the record sent: the network goes apart, scattered
+    fmt: str  # csv, tsv, ndjson, json or parquet
     out_header: list[str] | None
     upto: int | None = None
     # OpenBLAS gives other bits for some shapes (3×1100, 1100×2) with another thread

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -51,13 +51,56 @@ def parse_chunks(data: bytes, block: Block, name: str, layout: Layout) -> Iterat
 
 
 def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
-    if layout.rows is None:
-        yield from parse_chunks(block_bytes(block), block, name, layout)
-        return
-    from nncalc.formats.parquet import frame_to_matrix
+    """The block's rows, read by the reader a local run uses for its format."""
+    if layout.fmt is Format.PARQUET:
+        from nncalc.formats.parquet import frame_to_matrix
 
-    frame = parquet_frame(block.fs, block.path, block.first_row, block.rows).collect()
-    yield frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
+        frame = parquet_frame(block.fs, block.path, block.first_row, block.rows).collect()
+        yield frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
+    elif layout.fmt is Format.JSON:
+        from nncalc.formats import open_rows
+
+        with block.fs.open(block.path, "rb") as f:
+            yield np.atleast_2d(open_rows(f, name, layout.options).read_all().values)
+    elif layout.fmt is Format.NDJSON:
+        from nncalc.formats.jsonio import NdjsonReader
+
+        within = (layout.header, layout.ncols, block.first_line - 1, block.first_row)
+        reader = NdjsonReader(Peekable(io.BytesIO(block_bytes(block))), name, layout.options,
+                              within)  # fmt: skip
+        if block.rows:
+            yield from reader.blocks()
+    else:
+        yield from parse_chunks(block_bytes(block), block, name, layout)
+
+
+def json_part(
+    pieces: Iterator[bytes | memoryview], block: Block, labels: bool
+) -> Iterator[bytes | memoryview]:
+    """A block's share of the one JSON document a local run writes: the opening bracket
+    only in the first part, the closing one only in the part with the last row, and a
+    comma before the first row of every part that follows rows.  The parts, joined in
+    name order, are that document byte for byte."""
+    first, last = (
+        block.index == 0,
+        block.rows > 0 and block.first_row + block.rows == block.total_rows,
+    )
+    opening = next(pieces)
+    if first:
+        yield opening
+    joined = block.first_row == 0
+    held: bytes | memoryview | None = None
+    for piece in pieces:
+        if held is not None:
+            yield held
+        if not joined and len(piece):
+            # a local run's writer puts "\n" before its first row and ",\n" (labels: ",")
+            # before every later one
+            piece = b"," + bytes(piece) if labels else b",\n" + bytes(piece)[1:]
+            joined = True
+        held = piece
+    if held is not None and last:
+        yield held  # the closing bracket
 
 
 def score_block(
@@ -87,10 +130,13 @@ def score_block(
     try:
         with part_file(out_fs, path) as write:
             with threadpool_limits(limits=job.blas_threads, user_api="blas"):
+                encoded: Iterator[bytes | memoryview]
                 if job.argmax:
                     encoded = LabelWriter(fmt, job.classes, header).encode(outputs())
                 else:
-                    encoded = Writer(fmt, header=header).encode(outputs())
+                    encoded = Writer(fmt, header=header, one_row=layout.one_row).encode(outputs())
+                if fmt is Format.JSON:
+                    encoded = json_part(encoded, block, job.argmax)
                 for data in encoded:
                     write(data)
             got = row - block.first_row
@@ -121,20 +167,22 @@ def submit(
     inputs: list[tuple[str, Any, str]],
     layouts: dict[int, Layout],
     placed: dict[int, list[Block]],
+    nets: dict[int, Network],
     template: Job,
-    out_header: Any,
+    out_header: Callable[[Layout], list[str] | None],
     out_fs: Any,
     folders: list[str],
 ) -> dict[int, list[Any]]:
-    """One score task per placed block, the network scattered once to every worker."""
-    network = template.network
-    [net_future] = client.scatter([network], broadcast=True)
+    """One score task per placed block; each network is scattered once to every worker."""
+    scattered: dict[int, Any] = {}
     per_input: dict[int, list[Any]] = {}
     for i, bl in placed.items():
-        lay = layouts[i]
+        lay, network = layouts[i], nets[i]
+        if id(network) not in scattered:
+            [scattered[id(network)]] = client.scatter([network], broadcast=True)
         # the thread count a local run uses: one for small networks, else this machine's
         threads = blas_cap(network) or blas_threads()
-        job = template._replace(out_header=out_header(lay), blas_threads=threads)
-        args = (inputs[i][0], lay, job._replace(network=None), net_future, out_fs, folders[i])
+        job = template._replace(network=None, out_header=out_header(lay), blas_threads=threads)
+        args = (inputs[i][0], lay, job, scattered[id(network)], out_fs, folders[i])
         per_input[i] = [client.submit(score, b, *args, pure=False) for b in bl]
     return per_input

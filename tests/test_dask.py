@@ -216,27 +216,54 @@ def test_an_out_holding_results_is_refused_without_force(tmp_path: Path, cluster
     assert joined(tmp_path / "out" / "x") == local_bytes(src)
 
 
-def test_parquet_in_and_out_on_the_cluster(tmp_path: Path, cluster: str) -> None:
+def write_groups(path: Path, x: np.ndarray, sizes: list[int]) -> list[int]:
+    """A Parquet file of ``x`` in row groups of ``sizes`` rows; the row where each starts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = [f"f{j}" for j in range(x.shape[1])]
+    starts = [int(s) for s in np.cumsum([0, *sizes])]
+    with pq.ParquetWriter(path, pa.schema([(n, pa.float64()) for n in names])) as w:
+        for a, b in zip(starts, starts[1:], strict=False):
+            w.write_table(pa.table({n: x[a:b, j] for j, n in enumerate(names)}))
+    assert pq.ParquetFile(path).metadata.num_row_groups == len(sizes)
+    return starts
+
+
+GROUPS = [300, 1200, 50, 2000, 1450]
+
+
+@pytest.mark.parametrize("footer", [True, False])
+def test_parquet_is_cut_at_row_groups(
+    tmp_path: Path, cluster: str, footer: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import polars as pl
 
+    from nncalc.engines.dask import parquet
+
+    if not footer:  # without pyarrow: row ranges, the same numbers
+        monkeypatch.setattr(parquet, "row_groups", lambda fs, path: None)
     x = np.random.default_rng(4).standard_normal((M, 4))
-    pl.DataFrame({f"f{j}": x[:, j] for j in range(4)}).write_parquet(
-        tmp_path / "x.parquet", row_group_size=700
-    )
+    starts = write_groups(tmp_path / "x.parquet", x, GROUPS)
     whole = local_run(x)
-    settings = engine.Settings(scheduler=cluster, blocksize=30_000)  # 937 rows a block
+    settings = engine.Settings(scheduler=cluster, blocksize=50_000)  # 1562 rows of values
     for fmt in ("csv", "parquet"):
         [out] = engine.run([str(tmp_path / "x.parquet")], str(tmp_path / fmt), NET,
                            ReadOptions(), fmt, header, settings)  # fmt: skip
-        assert out.error is None and out.parts == -(-M // 937)
+        assert out.error is None and out.rows == M
         folder = tmp_path / fmt / "x"
         if fmt == "csv":
             assert joined(folder) == Writer(Format.CSV, header=["a1", "a2"]).dumps(whole)
+            continue
+        frames = [pl.read_parquet(p) for p in sorted(folder.glob("part-*.parquet"))]
+        assert all(f.columns == ["a1", "a2"] for f in frames)
+        assert pl.concat(frames).to_numpy().tobytes() == whole.tobytes()
+        cuts = [int(c) for c in np.cumsum([0, *(len(f) for f in frames)])]
+        if footer:  # whole groups; small ones together, one larger than a block alone
+            assert set(cuts) <= set(starts) and len(cuts) < len(starts)
+            assert cuts[cuts.index(1550) + 1] == 3550
         else:
-            parts = sorted(folder.glob("part-*.parquet"))
-            frame = pl.concat([pl.read_parquet(p) for p in parts])
-            assert frame.columns == ["a1", "a2"]
-            assert frame.to_numpy().tobytes() == whole.tobytes()
+            assert cuts == [*range(0, M, 1562), M]
 
 
 def test_argmax_classes_on_the_cluster(tmp_path: Path, cluster: str) -> None:
@@ -360,6 +387,10 @@ def test_dask_is_imported_only_by_its_engine() -> None:
     users = {p.relative_to(root).as_posix() for p in root.rglob("*.py")
              if imports.search(p.read_text())}  # fmt: skip
     assert users and all(u.startswith("engines/dask/") for u in users)
+    arrow = re.compile(r"^\s*(?:import|from)\s+pyarrow\b", re.M)
+    users = {p.relative_to(root).as_posix() for p in root.rglob("*.py")
+             if arrow.search(p.read_text())}  # fmt: skip
+    assert users == {"engines/dask/parquet.py"}
 
 
 # -- failures mid-run ---------------------------------------------------------------------------
@@ -462,11 +493,15 @@ def test_s3_urls_for_inputs_and_outputs(tmp_path: Path, s3: dict[str, str]) -> N
     for k in range(2):
         write_input(tmp_path / f"in{k}.csv", m=800, seed=k)
         fs.put(str(tmp_path / f"in{k}.csv"), f"lab/x/in{k}.csv")
+    # Parquet from object storage: the footer, then each block's row groups, fetched alone
+    write_groups(tmp_path / "p.parquet", np.random.default_rng(2).standard_normal((M, 4)), GROUPS)
+    fs.put(str(tmp_path / "p.parquet"), "lab/p/p.parquet")
     net = write_network(tmp_path)
     env = {**os.environ, **s3}
     proc = subprocess.run(
-        [sys.executable, "-m", "nncalc", "forward", "s3://lab/x/*.csv", *net, "--engine", "dask",
-         "--workers", "2", "--blocksize", "10kB", "--out-dir", "s3://lab/out"],
+        [sys.executable, "-m", "nncalc", "forward", "s3://lab/x/*.csv", "s3://lab/p/p.parquet",
+         *net, "--engine", "dask", "--workers", "2", "--blocksize", "10kB",
+         "--out-dir", "s3://lab/out"],
         env=env, capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -476,6 +511,10 @@ def test_s3_urls_for_inputs_and_outputs(tmp_path: Path, s3: dict[str, str]) -> N
         assert names[0].endswith("/_SUCCESS") and len(names) > 3
         local = run_nncalc("forward", str(tmp_path / f"in{k}.csv"), *net, "--format", "csv")
         assert b"".join(fs.cat(n) for n in names[1:]) == local.stdout
+    names = sorted(fs.ls("lab/out/p"))
+    assert len(names) == len(GROUPS) + 1  # 10kB blocks: one row group each
+    local = run_nncalc("forward", str(tmp_path / "p.parquet"), *net, "--format", "csv")
+    assert b"".join(fs.cat(n) for n in names[1:]) == local.stdout
     again = subprocess.run(proc.args, env=env, capture_output=True, timeout=120, check=False)
     assert again.returncode == 2 and b"already holds results" in again.stderr
 

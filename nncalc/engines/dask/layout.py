@@ -16,13 +16,12 @@ from nncalc.formats import (
     Peekable,
     ReadOptions,
     check_binary,
-    detection,
     format_from_name,
     sniff,
 )
 
+from .parquet import parquet_blocks, parquet_layout
 from .records import Block, Layout
-from .storage import is_local
 
 
 def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
@@ -101,54 +100,14 @@ def json_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
                   len(x), Format.JSON, reader.detected(), values.ndim < 2)  # fmt: skip
 
 
-def parquet_frame(fs: Any, path: str, first: int | None = None, rows: int | None = None) -> Any:
-    """Rows ``first…`` of a Parquet file as a polars frame (its schema alone when
-    ``rows`` is 0).  Local files are scanned, so only the row groups needed are read;
-    remote ones are fetched whole by fsspec (polars' own cloud access would need its
-    own credentials setup)."""
-    import polars as pl
-
-    if is_local(fs):
-        frame = pl.scan_parquet(path)
-    else:
-        with fs.open(path, "rb") as f:
-            frame = pl.read_parquet(io.BytesIO(f.read())).lazy()
-    if first is not None:
-        frame = frame.slice(first, rows)
-    return frame
-
-
-def parquet_layout(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
-    """Columns and row count from a Parquet file's footer."""
-    import polars as pl
-
-    try:
-        frame = parquet_frame(fs, path)
-        columns = list(frame.collect_schema().names())
-        rows = int(frame.select(pl.len()).collect().item())
-    except FileNotFoundError:
-        raise InputError("no such file", source=name, expected="an existing file") from None
-    except Exception as e:  # polars raises several kinds for a damaged file
-        raise InputError(f"not a readable Parquet file ({type(e).__name__})", source=name,
-                         expected="a Parquet file") from None  # fmt: skip
-    if not columns or not rows:
-        raise InputError("no numbers (empty input)", source=name,
-                         expected="at least one row of numbers")  # fmt: skip
-    detected = detection(name, Format.PARQUET, None, columns)
-    return Layout(options._replace(format=Format.PARQUET), None, len(columns), 1, columns, rows,
-                  Format.PARQUET, detected)  # fmt: skip
-
-
 def cut(i: int, fs: Any, path: str, blocksize: int, layout: Layout | None = None) -> list[Block]:
-    """Byte blocks at line starts; a JSON document whole; for Parquet, row ranges of
-    about ``blocksize`` bytes of float64 values (``offset``/``length`` count rows)."""
+    """Byte blocks of text at line starts; a JSON document whole; Parquet at row groups
+    (:func:`parquet.parquet_blocks`)."""
     if layout is not None and layout.fmt is Format.JSON:  # one document, one block
         m = layout.rows or 0
         return [Block(i, 0, fs, path, 0, fs.size(path), 1, 0, m, m)]
-    if layout is not None and layout.rows is not None:
-        m, step = layout.rows, max(1, blocksize // (8 * layout.ncols))
-        return [Block(i, k, fs, path, a, min(step, m - a), 1, a, min(step, m - a), m)
-                for k, a in enumerate(range(0, m, step))]  # fmt: skip
+    if layout is not None and layout.fmt is Format.PARQUET:
+        return parquet_blocks(i, fs, path, blocksize, layout)
     size = fs.size(path)
     return [Block(i, k, fs, path, off, min(blocksize, size - off))
             for k, off in enumerate(range(0, max(size, 1), blocksize))]  # fmt: skip

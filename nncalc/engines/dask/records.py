@@ -45,6 +45,7 @@ class Layout(NamedTuple):
     fmt: Format = Format.CSV  # csv, tsv, ndjson, json or parquet
     detected: str = ""  # the --verbose line a local run prints for this input
     one_row: bool = False  # JSON: a single sample (a flat list)
+    groups: tuple[tuple[int, int], ...] | None = None  # Parquet: (rows, bytes) per row group
 
 
 class Job(NamedTuple):
@@ -70,8 +71,8 @@ class Block(NamedTuple):
     index: int
     fs: Any
     path: str
-    offset: int
-    length: int
+    offset: int  # bytes; Parquet: the first row group (or row, without the footer's groups)
+    length: int  # bytes; Parquet: row groups (or rows)
     first_line: int = 1
     first_row: int = 0
     rows: int = 0

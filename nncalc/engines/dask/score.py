@@ -19,7 +19,7 @@ from nncalc.engines.local import blas_cap, check_finite
 from nncalc.errors import InputError, NncalcError
 from nncalc.formats import Format, Peekable
 
-from .layout import parquet_frame
+from .parquet import block_frame
 from .records import Block, Job, Layout
 from .storage import block_bytes, join, out_name, part_file
 
@@ -55,7 +55,7 @@ def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
     if layout.fmt is Format.PARQUET:
         from nncalc.formats.parquet import frame_to_matrix
 
-        frame = parquet_frame(block.fs, block.path, block.first_row, block.rows).collect()
+        frame = block_frame(block, layout)
         yield frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
     elif layout.fmt is Format.JSON:
         from nncalc.formats import open_rows

@@ -393,6 +393,36 @@ def test_dask_is_imported_only_by_its_engine() -> None:
     assert users == {"engines/dask/parquet.py"}
 
 
+def test_our_local_cluster_forks_its_workers_from_a_server_that_imported_them() -> None:
+    """Start-up: the workers' imports ran once, in the fork server, and the variables
+    the nanny sets before a spawn (one BLAS thread) are still set in every worker."""
+    code = """if True:
+        import os, sys
+        from nncalc.engines.dask.cluster import client_for, close, start_fork_server
+        from nncalc.engines.dask.records import Settings
+
+        def seen():
+            return (os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("POLARS_MAX_THREADS"),
+                    "nncalc.engines.dask.score" in sys.modules)
+
+        if __name__ == "__main__":
+            start_fork_server()
+            client, cluster = client_for(Settings(workers=2))
+            try:
+                print(sorted(client.run(seen).values()))
+            finally:
+                close(client, cluster)
+    """
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DASK_", "OPENBLAS_", "POLARS_"))
+    }
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                          check=False, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    assert proc.stdout.decode().strip() == str([("1", share, True)] * 2)
+
+
 # -- failures mid-run ---------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from nncalc.core import Network
 from nncalc.errors import NncalcError, UsageError
 from nncalc.formats import ReadOptions
 
-from .cluster import client_for, close, drain
+from .cluster import client_for, close, drain, start_fork_server
 from .count import NetworkFor, fixed, place
 from .layout import cut, layout_of
 from .records import OUTPUT_FORMATS, SUCCESS, Block, Job, Layout, Outcome, Progress, Settings
@@ -48,6 +48,8 @@ def run(
 
     settings = settings or Settings()
     progress = progress or Progress()
+    if settings.scheduler is None:
+        start_fork_server()  # our workers' imports run while the inputs are looked at
     if network_for is None:
         assert network is not None, "a network, or network_for"
         network_for = fixed(network)

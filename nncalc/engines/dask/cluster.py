@@ -12,6 +12,55 @@ from nncalc.errors import UsageError
 
 from .records import Settings
 
+# what a worker needs before its first task: imported once, in the fork server
+PRELOAD = ["distributed", "numpy", "threadpoolctl", "orjson", "fsspec",
+           "nncalc.engines.dask.count", "nncalc.engines.dask.score"]  # fmt: skip
+
+# distributed's defaults for distributed.nanny.pre-spawn-environ (distributed.yaml)
+NANNY_PRE_SPAWN = {"MALLOC_TRIM_THRESHOLD_": 65536, "OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1,
+                   "OPENBLAS_NUM_THREADS": 1}  # fmt: skip
+
+
+def start_fork_server() -> None:
+    """Start the process our LocalCluster's workers are forked from, and return at once.
+
+    With Dask's default ``spawn``, every worker is a new interpreter that imports
+    distributed, numpy and nncalc (~0.5 s each, all on the start-up's critical path) and
+    is shut down slowly (~0.4 s).  A fork server imports them once, while this process
+    reads the inputs' first lines, and forks each worker from a clean, single-threaded
+    process (the reason ``fork`` from this threaded client is not safe).  Kept as is
+    where the user chose another method, or where the platform has no fork server.
+    """
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    import dask.config
+
+    # read before distributed is imported (the import is what this overlaps): only the
+    # user's own settings (YAML, DASK_* variables) are there yet
+    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") != "spawn":
+        return
+    dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    # variables the nanny sets before spawning a worker (OPENBLAS_NUM_THREADS=1,
+    # MALLOC_TRIM_THRESHOLD_, …) must be there before numpy is imported: in the server
+    wanted = {**NANNY_PRE_SPAWN, **dask.config.get("distributed.nanny.pre-spawn-environ", {})}
+    pre = {k: str(v) for k, v in wanted.items() if v is not None and k not in os.environ}
+    pre.setdefault("PYTHONHASHSEED", os.environ.get("PYTHONHASHSEED", "6640"))
+    saved = {k: os.environ.get(k) for k in pre}
+    os.environ.update(pre)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
 
 def client_for(settings: Settings) -> tuple[Any, Any]:
     """A Client on the named scheduler, or on a LocalCluster of our own (closed after)."""
@@ -29,13 +78,14 @@ def client_for(settings: Settings) -> tuple[Any, Any]:
             return Client(settings.scheduler, timeout="10s"), None
         except OSError as e:
             raise UsageError(f"cannot reach the scheduler {settings.scheduler}: {e}") from None
-    # ":0": the scheduler's HTTP endpoint (health, metrics) on a free port; the default
-    # 8787 warns when another cluster holds it
     workers = settings.workers or os.cpu_count() or 1
     # polars (the CSV fast path) would start a thread per core in every worker
     share = str(max(1, (os.cpu_count() or 1) // workers))
     cluster = LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        # the scheduler always serves HTTP (health, metrics; the dashboard too with
+        # bokeh): ":0" puts it on a free port, as None would mean 8787, which warns when
+        # another cluster holds it
         dashboard_address=":0", silence_logs=logging.ERROR,
         env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share)},
     )  # fmt: skip

@@ -114,19 +114,22 @@ def test_the_same_bad_inputs_give_the_same_error_lines(tmp_path: Path, scheduler
     wide = np.random.default_rng(9).standard_normal((ROWS, 4)).tolist()
     (tmp_path / "in" / "wide.csv").write_text("".join(",".join(map(repr, r)) + "\n" for r in wide))
     (tmp_path / "in" / "empty.csv").write_text("a,b,c\n")
+    # one block: no count pass, so the rows in its message are counted once it fails
+    (tmp_path / "in" / "narrow.csv").write_text("1,2\n3,4\n\n5,6\n")
     (tmp_path / "in" / "good.csv").write_text("\n".join(cells[:1800]) + "\n")
     (tmp_path / "w.csv").write_text("1,2\n3,4\n5,6\n")
     (tmp_path / "b.csv").write_text("0.5,-0.5\n")
     names = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "in").iterdir())
     local, dask, local_err, dask_err = both(tmp_path, scheduler, names, "-w", "w.csv", "-b",
                                             "b.csv")  # fmt: skip
-    assert len(errors(local_err)) == 6
+    assert len(errors(local_err)) == 7
     assert errors(dask_err) == errors(local_err)
     wording = "\n".join(errors(dask_err))
     assert (
         "cell.csv:1802" in wording and "record 1501" in wording and "width.ndjson:2101" in wording
     )
     assert "wide.csv is 2500×4 (2500 samples, 4 features) but w.csv is 3×2" in wording
+    assert "narrow.csv is 3×2 (3 samples, 2 features)" in wording
     assert (
         b"".join(p.read_bytes() for p in parts(dask / "good")) == (local / "good.csv").read_bytes()
     )

@@ -59,10 +59,13 @@ def run(
     built: dict[tuple[int, bool], tuple[Network, Operands]] = {}
     width: dict[str, int] = {}  # each input's output values per sample
 
-    def network_for(name: str, layout: Layout, rows: int) -> Network:
+    def network_for(name: str, layout: Layout, rows: int | None) -> Network:
         key = (layout.ncols, layout.one_row)
         if key not in built:
-            x_shape = (layout.ncols,) if layout.one_row else (rows, layout.ncols)
+            # rows None: not counted yet (only a shape error's wording needs them, and
+            # the engine then asks again with them)
+            m = 1 if rows is None else rows
+            x_shape = (layout.ncols,) if layout.one_row else (m, layout.ncols)
             with ExitStack() as stack:
                 from_file = load_params_file(req, stack)
                 ops = gather(req, x_shape, name, from_file, stack)

@@ -24,7 +24,7 @@ def count_block(block: Block) -> tuple[int, int]:
     return line_count(data), row_count(data)
 
 
-NetworkFor = Callable[[str, Layout, int], Network]
+NetworkFor = Callable[[str, Layout, int | None], Network]
 
 
 def place(
@@ -38,29 +38,37 @@ def place(
 ) -> tuple[dict[int, list[Block]], dict[int, Network]]:
     """Every input's blocks placed in its file (first line, first row, rows, the input's
     rows), and its network: ``network_for(name, layout, rows)``, called in input order
-    once the rows are known, as a local run builds it (its shape errors, its --verbose
-    lines).  An input that is empty or does not fit gets its one error line in
-    ``errors`` instead.  The count tasks are added to ``futures``."""
+    once the rows are known (None: not counted, a one-block input), as a local run
+    builds it (its shape errors, its --verbose lines).  An input that is empty or does
+    not fit gets its one error line in ``errors`` instead.  The count tasks are added to
+    ``futures``."""
     counts = {}
     for i, bl in blocks.items():
-        if layouts[i].rows is None:  # Parquet and JSON know their rows
+        if layouts[i].rows is None and len(bl) > 1:  # Parquet and JSON know their rows
             counts[i] = client.map(count_block, bl, pure=False)
             futures += counts[i]
     placed: dict[int, list[Block]] = {}
     nets: dict[int, Network] = {}
     for i, bl in blocks.items():
-        lay = layouts[i]
+        name, lay = inputs[i][0], layouts[i]
+        if lay.rows is None and i not in counts:
+            # one block: its task counts its own rows; the network is checked on the
+            # columns alone (the sample count only words a shape error: counted then)
+            try:
+                nets[i] = network_for(name, lay, None)
+                placed[i] = [b._replace(whole=True) for b in bl]
+                continue
+            except NncalcError:
+                counts[i] = client.map(count_block, bl, pure=False)
+                futures += counts[i]
         rows = lay.rows or 0
         if i in counts:
-            bl, rows = _placed(bl, client.gather(counts[i]), lay)
+            bl, rows = placed_blocks(bl, client.gather(counts[i]), lay)
             if rows == 0:
-                what = "only a header" if lay.header else "no numbers"
-                empty = InputError(f"{what} (empty input)", source=inputs[i][0],
-                                   expected="at least one row of numbers")  # fmt: skip
-                errors[i] = (-1, str(empty))
+                errors[i] = (-1, empty(name, lay))
                 continue
         try:
-            nets[i] = network_for(inputs[i][0], lay, rows)
+            nets[i] = network_for(name, lay, rows)
         except NncalcError as e:
             errors[i] = (-1, str(e))
             continue
@@ -68,7 +76,14 @@ def place(
     return placed, nets
 
 
-def _placed(
+def empty(name: str, layout: Layout) -> str:
+    """The error line for a text input with no data rows."""
+    what = "only a header" if layout.header else "no numbers"
+    error = InputError(f"{what} (empty input)", source=name, expected="at least one row of numbers")
+    return str(error)
+
+
+def placed_blocks(
     blocks: list[Block], counts: list[tuple[int, int]], layout: Layout
 ) -> tuple[list[Block], int]:
     """Blocks with their whole-file first line and first row; the input's rows."""
@@ -86,8 +101,8 @@ def _placed(
 def fixed(network: Network) -> NetworkFor:
     """One network for every input; an input with other columns is a shape error."""
 
-    def network_for(name: str, layout: Layout, rows: int) -> Network:
-        shape_check(network, name, rows, layout.ncols)
+    def network_for(name: str, layout: Layout, rows: int | None) -> Network:
+        shape_check(network, name, 1 if rows is None else rows, layout.ncols)
         return network
 
     return network_for

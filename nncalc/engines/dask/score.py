@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from nncalc.core import Network
-from nncalc.engines.blocks import line_count
+from nncalc.engines.blocks import line_count, row_count
 from nncalc.engines.local import blas_cap, check_finite
 from nncalc.errors import InputError, NncalcError
 from nncalc.formats import Format, Peekable
 
+from .count import empty, placed_blocks
 from .parquet import block_frame
 from .records import Block, Job, Layout
 from .storage import block_bytes, join, out_name, part_file
@@ -50,8 +51,11 @@ def parse_chunks(data: bytes, block: Block, name: str, layout: Layout) -> Iterat
         raise
 
 
-def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
-    """The block's rows, read by the reader a local run uses for its format."""
+def block_rows(
+    block: Block, name: str, layout: Layout, data: bytes | None = None
+) -> Iterator[np.ndarray]:
+    """The block's rows, read by the reader a local run uses for its format (text from
+    ``data`` when it was read already)."""
     if layout.fmt is Format.PARQUET:
         from nncalc.formats.parquet import frame_to_matrix
 
@@ -66,12 +70,12 @@ def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
         from nncalc.formats.jsonio import NdjsonReader
 
         within = (layout.header, layout.ncols, block.first_line - 1, block.first_row)
-        reader = NdjsonReader(Peekable(io.BytesIO(block_bytes(block))), name, layout.options,
-                              within)  # fmt: skip
+        text = block_bytes(block) if data is None else data
+        reader = NdjsonReader(Peekable(io.BytesIO(text)), name, layout.options, within)
         if block.rows:
             yield from reader.blocks()
     else:
-        yield from parse_chunks(block_bytes(block), block, name, layout)
+        yield from parse_chunks(block_bytes(block) if data is None else data, block, name, layout)
 
 
 def json_part(
@@ -112,6 +116,12 @@ def score_block(
 
     from nncalc.formats.write import LabelWriter, Writer
 
+    text = None
+    if block.whole:  # the input's one block, not counted: count it here
+        text = block_bytes(block)
+        [block], rows = placed_blocks([block], [(line_count(text), row_count(text))], layout)
+        if rows == 0:
+            return 0, empty(name, layout)
     fmt = Format(job.fmt)
     first = block.index == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
     header = job.out_header if first else None
@@ -119,7 +129,7 @@ def score_block(
 
     def outputs() -> Iterator[np.ndarray]:
         nonlocal row
-        for x in block_rows(block, name, layout):
+        for x in block_rows(block, name, layout, text):
             check = functools.partial(check_finite, job.network) if job.finite else None
             with np.errstate(all="ignore"):
                 a = job.network.apply_at(x, row, block.total_rows, job.upto, check)

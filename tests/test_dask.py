@@ -4,6 +4,7 @@ local engine writes, however small the blocks."""
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
@@ -286,6 +287,7 @@ def test_argmax_classes_on_the_cluster(tmp_path: Path, cluster: str) -> None:
         (["-", "--out-dir", "o"], "not stdin"),
         (["x.csv"], "name a folder with --out-dir"),
         (["x.npy", "--out-dir", "o"], "reads CSV, TSV, NDJSON, JSON and Parquet"),
+        (["x.csv.gz", "--out-dir", "o"], "x.csv.gz is gzip-compressed: --engine dask cuts"),
     ],
 )
 def test_what_the_dask_engine_cannot_do_is_one_usage_line(
@@ -293,6 +295,7 @@ def test_what_the_dask_engine_cannot_do_is_one_usage_line(
 ) -> None:
     (tmp_path / "x.csv").write_text("1,2\n")
     np.save(tmp_path / "x.npy", np.ones((2, 2)))
+    (tmp_path / "x.csv.gz").write_bytes(gzip.compress(b"1,2\n"))
     proc = run_nncalc("forward", *args, "--neurons", "2", "--seed", "0", "--engine", "dask",
                       cwd=tmp_path)  # fmt: skip
     assert_one_error_line(proc, 2, message)

@@ -39,6 +39,13 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
         raise InputError("is a directory", source=name, expected="a file") from None
     with f:
         src = Peekable(f)
+        from nncalc.formats.compressed import detect
+
+        kind = detect(src.head)
+        if kind is not None:
+            raise UsageError(f"{name} is {kind}-compressed: --engine dask cuts inputs into "
+                             "blocks, which a compressed stream cannot be; decompress it, or "
+                             "use --engine local")  # fmt: skip
         fmt = fmt or sniff(src.head)
         if fmt is Format.JSON:
             return json_layout(src, name, options)

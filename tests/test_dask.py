@@ -400,13 +400,14 @@ def test_our_local_cluster_forks_its_workers_from_a_server_that_imported_them() 
     """Start-up: the workers' imports ran once, in the fork server, and the variables
     the nanny sets before a spawn (one BLAS thread) are still set in every worker."""
     code = """if True:
-        import os, sys
+        import logging, os, sys
         from nncalc.engines.dask.cluster import client_for, close, start_fork_server
         from nncalc.engines.dask.records import Settings
 
         def seen():
             return (os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("POLARS_MAX_THREADS"),
-                    "nncalc.engines.dask.score" in sys.modules)
+                    "nncalc.engines.dask.score" in sys.modules,
+                    logging.getLogger("distributed.worker").getEffectiveLevel())
 
         if __name__ == "__main__":
             start_fork_server()
@@ -423,7 +424,8 @@ def test_our_local_cluster_forks_its_workers_from_a_server_that_imported_them() 
                           check=False, env=env)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     share = str(max(1, (os.cpu_count() or 1) // 2))
-    assert proc.stdout.decode().strip() == str([("1", share, True)] * 2)
+    # and they log nothing below CRITICAL: the one line is the client's
+    assert proc.stdout.decode().strip() == str([("1", share, True, logging.CRITICAL)] * 2)
 
 
 # -- failures mid-run ---------------------------------------------------------------------------

@@ -52,6 +52,11 @@ def start_fork_server() -> None:
     wanted = {**NANNY_PRE_SPAWN, **dask.config.get("distributed.nanny.pre-spawn-environ", {})}
     pre = {k: str(v) for k, v in wanted.items() if v is not None and k not in os.environ}
     pre.setdefault("PYTHONHASHSEED", os.environ.get("PYTHONHASHSEED", "6640"))
+    # the workers' own log lines (a heartbeat that fails while an interrupted cluster
+    # shuts down) would break the one-line rule: whatever a worker meets reaches this
+    # process as a task's result or a lost worker, and is reported from here
+    if "DASK_LOGGING__DISTRIBUTED" not in os.environ:
+        pre["DASK_LOGGING__DISTRIBUTED"] = "critical"
     saved = {k: os.environ.get(k) for k in pre}
     os.environ.update(pre)
     try:

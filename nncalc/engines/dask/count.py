@@ -52,8 +52,9 @@ def place(
     for i, bl in blocks.items():
         name, lay = inputs[i][0], layouts[i]
         if lay.rows is None and i not in counts:
-            # one block: its task counts its own rows; the network is checked on the
-            # columns alone (the sample count only words a shape error: counted then)
+            # one block: its task streams it as a local run would, nothing to place; the
+            # network is checked on the columns alone (the sample count only words a
+            # shape error: counted then)
             try:
                 nets[i] = network_for(name, lay, None)
                 placed[i] = [b._replace(whole=True) for b in bl]

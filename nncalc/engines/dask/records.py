@@ -77,8 +77,8 @@ class Block(NamedTuple):
     first_row: int = 0
     rows: int = 0
     total_rows: int = 0
-    # the whole of a text input, not counted: the score task counts its own lines and
-    # rows (it reads them anyway), so a one-block input skips the count pass
+    # the whole of a text input, not counted: its task runs the local engine's stream on
+    # it (nothing to place), so a one-block input skips the count pass
     whole: bool = False
 
 

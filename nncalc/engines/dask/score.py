@@ -9,17 +9,18 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
 from nncalc.core import Network
-from nncalc.engines.blocks import line_count, row_count
+from nncalc.engines.blocks import line_count
 from nncalc.engines.local import blas_cap, check_finite
 from nncalc.errors import InputError, NncalcError
 from nncalc.formats import Format, Peekable
 
-from .count import empty, placed_blocks
 from .parquet import block_frame
 from .records import Block, Job, Layout
 from .storage import block_bytes, join, out_name, part_file
@@ -51,11 +52,8 @@ def parse_chunks(data: bytes, block: Block, name: str, layout: Layout) -> Iterat
         raise
 
 
-def block_rows(
-    block: Block, name: str, layout: Layout, data: bytes | None = None
-) -> Iterator[np.ndarray]:
-    """The block's rows, read by the reader a local run uses for its format (text from
-    ``data`` when it was read already)."""
+def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
+    """The block's rows, read by the reader a local run uses for its format."""
     if layout.fmt is Format.PARQUET:
         from nncalc.formats.parquet import frame_to_matrix
 
@@ -70,12 +68,12 @@ def block_rows(
         from nncalc.formats.jsonio import NdjsonReader
 
         within = (layout.header, layout.ncols, block.first_line - 1, block.first_row)
-        text = block_bytes(block) if data is None else data
-        reader = NdjsonReader(Peekable(io.BytesIO(text)), name, layout.options, within)
+        reader = NdjsonReader(Peekable(io.BytesIO(block_bytes(block))), name, layout.options,
+                              within)  # fmt: skip
         if block.rows:
             yield from reader.blocks()
     else:
-        yield from parse_chunks(block_bytes(block) if data is None else data, block, name, layout)
+        yield from parse_chunks(block_bytes(block), block, name, layout)
 
 
 def json_part(
@@ -116,12 +114,8 @@ def score_block(
 
     from nncalc.formats.write import LabelWriter, Writer
 
-    text = None
-    if block.whole:  # the input's one block, not counted: count it here
-        text = block_bytes(block)
-        [block], rows = placed_blocks([block], [(line_count(text), row_count(text))], layout)
-        if rows == 0:
-            return 0, empty(name, layout)
+    if block.whole:
+        return score_whole(block, name, layout, job, out_fs, folder)
     fmt = Format(job.fmt)
     first = block.index == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
     header = job.out_header if first else None
@@ -129,7 +123,7 @@ def score_block(
 
     def outputs() -> Iterator[np.ndarray]:
         nonlocal row
-        for x in block_rows(block, name, layout, text):
+        for x in block_rows(block, name, layout):
             check = functools.partial(check_finite, job.network) if job.finite else None
             with np.errstate(all="ignore"):
                 a = job.network.apply_at(x, row, block.total_rows, job.upto, check)
@@ -155,6 +149,55 @@ def score_block(
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)
     return block.rows, None
+
+
+def score_whole(
+    block: Block, name: str, layout: Layout, job: Job, out_fs: Any, folder: str
+) -> tuple[int, str | None]:
+    """The one block of an input that fits in one: the local engine's own stream (its
+    reader from the file, :func:`local.run`, its writer), so nothing needs counting
+    first and the part is a local run's output by construction."""
+    from threadpoolctl import threadpool_limits
+
+    from nncalc.engines import local
+    from nncalc.formats import open_rows
+    from nncalc.formats.write import LabelWriter, Writer
+
+    fmt = Format(job.fmt)
+    assert job.network is not None
+    rows = 0
+
+    def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        nonlocal rows
+        for x in blocks:
+            rows += len(x)
+            yield x
+
+    path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
+    try:
+        with ExitStack() as stack:
+            f = stack.enter_context(block.fs.open(block.path, "rb"))
+            write = stack.enter_context(part_file(out_fs, path))
+            stack.enter_context(threadpool_limits(limits=job.blas_threads, user_api="blas"))
+            stack.enter_context(np.errstate(all="ignore"))
+            reader = open_rows(f, name, layout.options._replace(format=layout.fmt))
+            blocks = iter(reader.blocks())
+            first = next(blocks)
+            xs = counted(chain([np.atleast_2d(first)], blocks))
+            outputs = local.located(local.run(xs, job.network, stack, job.upto,
+                                              finite=job.finite), name)  # fmt: skip
+            encoded: Iterator[bytes | memoryview]
+            if job.argmax:
+                encoded = LabelWriter(fmt, job.classes, job.out_header).encode(
+                    local.argmax(outputs)
+                )
+            else:
+                encoded = Writer(fmt, header=job.out_header, one_row=first.ndim < 2).encode(outputs)
+            for data in encoded:
+                write(data)
+    except NncalcError as e:
+        return 0, str(e.located(name) if isinstance(e, InputError) else e)
+    return rows, None
 
 
 def score(

@@ -153,7 +153,10 @@ def main() -> None:
             p.wait()
     base = figures["local batch"]
     for label, secs in figures.items():
-        within = f"  (median of per-round ratios {ratios[label]:.2f}×)" if label in ratios else ""
+        within = ""
+        if label in ratios:
+            each = " ".join(f"{s:.2f}" for s in runs[label])
+            within = f"  (median of per-round ratios {ratios[label]:.2f}×; runs {each})"
         print(f"{label:16s} {secs:7.2f} s  {secs / base:5.2f}× local{within}")
     start = statistics.median(dask(2, inputs=[str(tiny)]) for _ in range(args.repeat))
     blocks = -(-paths[0].stat().st_size // (8 << 20)) * len(paths)

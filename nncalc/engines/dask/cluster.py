@@ -16,11 +16,13 @@ from .records import Settings
 PRELOAD = ["distributed", "numpy", "threadpoolctl", "orjson", "fsspec",
            "nncalc.engines.dask.count", "nncalc.engines.dask.score"]  # fmt: skip
 
-# distributed's defaults for distributed.nanny.pre-spawn-environ (distributed.yaml), but
+# distributed's defaults for distributed.nanny.pre-spawn-environ (distributed.yaml; a
+# user's own setting of it in YAML is not read: the server starts before dask loads), but
 # MALLOC_TRIM_THRESHOLD_: setting it turns off glibc's dynamic mmap threshold, so every
 # numpy temporary above 128 KiB is fresh zeroed pages, mapped and unmapped (a block
 # scores ~15 % slower); it keeps long-lived workers small, and ours live for one run
 NANNY_PRE_SPAWN = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+METHOD_VARIABLE = "DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD"
 
 
 def start_fork_server() -> None:
@@ -37,20 +39,17 @@ def start_fork_server() -> None:
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
-    import dask.config
-
-    # read before distributed is imported (the import is what this overlaps): only the
-    # user's own settings (YAML, DASK_* variables) are there yet
-    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") != "spawn":
+    # decided before dask is even imported (~0.1 s, which the server's start then
+    # overlaps): a method the user set in the environment is theirs; one set in Dask's
+    # YAML is read below, and then the server just stays idle
+    if os.environ.get(METHOD_VARIABLE, "spawn") != "spawn":
         return
-    dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
     from multiprocessing import forkserver
 
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
     # variables the nanny sets before spawning a worker (OPENBLAS_NUM_THREADS=1, …) must
     # be there before numpy is imported: in the server
-    wanted = {**NANNY_PRE_SPAWN, **dask.config.get("distributed.nanny.pre-spawn-environ", {})}
-    pre = {k: str(v) for k, v in wanted.items() if v is not None and k not in os.environ}
+    pre = {k: str(v) for k, v in NANNY_PRE_SPAWN.items() if k not in os.environ}
     pre.setdefault("PYTHONHASHSEED", os.environ.get("PYTHONHASHSEED", "6640"))
     # the workers' own log lines (a heartbeat that fails while an interrupted cluster
     # shuts down) would break the one-line rule: whatever a worker meets reaches this
@@ -67,6 +66,11 @@ def start_fork_server() -> None:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    import dask.config
+
+    # only the user's own settings are there yet (distributed is not imported)
+    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "spawn":
+        dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
 
 
 def client_for(settings: Settings) -> tuple[Any, Any]:

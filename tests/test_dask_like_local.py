@@ -154,3 +154,18 @@ def test_verbose_says_what_a_local_run_says(tmp_path: Path, scheduler: str) -> N
     said = notes(local_err)
     assert len(said) > len(names) and any("format ndjson, keys a, b, c" in n for n in said)
     assert notes(dask_err) == said
+
+
+def test_class_names_as_json_parts_join_to_the_local_document(
+    tmp_path: Path, scheduler: str
+) -> None:
+    names = [n for n in write_inputs(tmp_path / "in") if Path(n).stem in ("x", "rec")]
+    local, dask, _, err = both(tmp_path, scheduler, names, "--neurons", "4,2", "--seed", "3",
+                               "--classes", "cat,dog", "-f", "json")  # fmt: skip
+    assert "error" not in err
+    for stem in ("x", "rec"):
+        got = parts(dask / stem)
+        assert len(got) > 3 and got[1].read_bytes().startswith(b',"')
+        joined = b"".join(p.read_bytes() for p in got)
+        assert joined == (local / f"{stem}.json").read_bytes()
+        assert set(json.loads(joined)) <= {"cat", "dog"}

@@ -1,6 +1,6 @@
 """--engine dask against the local batch mode: 8 inputs × 200,000 rows, one network.
 
-    python benchmarks/dask_batch.py                 # median of 3 runs each
+    python benchmarks/dask_batch.py                 # median of 3 rounds
     python benchmarks/dask_batch.py --repeat 1 --rows 50000
 
 Needs the dask extra (pip install '.[dask]').  Inputs are generated with a fixed seed
@@ -89,12 +89,19 @@ def main() -> None:
         engine = ["--engine", "dask", "--workers", str(workers), "--blocksize", blocksize]
         return timed([*NNCALC, "forward", *inputs, *NET, *engine, "--out-dir", str(target)])
 
-    figures: dict[str, float] = {}
-    for label, fn in [("local batch", local), ("dask, 1 worker", lambda: dask(1)),
-                      ("dask, 2 workers", lambda: dask(2))]:  # fmt: skip
-        figures[label] = statistics.median(fn() for _ in range(args.repeat))
-        if label != "local batch":
-            same_bytes(out / "local", out / f"dask{label[6]}", stems)
+    # interleaved rounds (local, 1 worker, 2 workers): on a machine shared with other
+    # jobs the load drifts, and a ratio within one round is fairer than one of medians
+    # taken minutes apart
+    runs: dict[str, list[float]] = {"local batch": [], "dask, 1 worker": [], "dask, 2 workers": []}
+    for _ in range(args.repeat):
+        runs["local batch"].append(local())
+        for workers in (1, 2):
+            runs[f"dask, {workers} worker{'s' if workers > 1 else ''}"].append(dask(workers))
+            same_bytes(out / "local", out / f"dask{workers}", stems)
+    figures = {label: statistics.median(secs) for label, secs in runs.items()}
+    base_runs = runs["local batch"]
+    ratios = {label: statistics.median(s / b for s, b in zip(secs, base_runs, strict=True))
+              for label, secs in runs.items()}  # fmt: skip
     # an existing cluster (--scheduler): what a user with a running cluster pays
     port = 8786 + 17
     address = f"tcp://127.0.0.1:{port}"
@@ -146,7 +153,11 @@ def main() -> None:
             p.wait()
     base = figures["local batch"]
     for label, secs in figures.items():
-        print(f"{label:16s} {secs:7.2f} s  {secs / base:5.2f}× local")
+        within = ""
+        if label in ratios:
+            each = " ".join(f"{s:.2f}" for s in runs[label])
+            within = f"  (median of per-round ratios {ratios[label]:.2f}×; runs {each})"
+        print(f"{label:16s} {secs:7.2f} s  {secs / base:5.2f}× local{within}")
     start = statistics.median(dask(2, inputs=[str(tiny)]) for _ in range(args.repeat))
     blocks = -(-paths[0].stat().st_size // (8 << 20)) * len(paths)
     per_block = (small - fixed) * 2 / blocks  # two workers

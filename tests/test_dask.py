@@ -4,6 +4,7 @@ local engine writes, however small the blocks."""
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import re
@@ -216,27 +217,54 @@ def test_an_out_holding_results_is_refused_without_force(tmp_path: Path, cluster
     assert joined(tmp_path / "out" / "x") == local_bytes(src)
 
 
-def test_parquet_in_and_out_on_the_cluster(tmp_path: Path, cluster: str) -> None:
+def write_groups(path: Path, x: np.ndarray, sizes: list[int]) -> list[int]:
+    """A Parquet file of ``x`` in row groups of ``sizes`` rows; the row where each starts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = [f"f{j}" for j in range(x.shape[1])]
+    starts = [int(s) for s in np.cumsum([0, *sizes])]
+    with pq.ParquetWriter(path, pa.schema([(n, pa.float64()) for n in names])) as w:
+        for a, b in zip(starts, starts[1:], strict=False):
+            w.write_table(pa.table({n: x[a:b, j] for j, n in enumerate(names)}))
+    assert pq.ParquetFile(path).metadata.num_row_groups == len(sizes)
+    return starts
+
+
+GROUPS = [300, 1200, 50, 2000, 1450]
+
+
+@pytest.mark.parametrize("footer", [True, False])
+def test_parquet_is_cut_at_row_groups(
+    tmp_path: Path, cluster: str, footer: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import polars as pl
 
+    from nncalc.engines.dask import parquet
+
+    if not footer:  # without pyarrow: row ranges, the same numbers
+        monkeypatch.setattr(parquet, "row_groups", lambda fs, path: None)
     x = np.random.default_rng(4).standard_normal((M, 4))
-    pl.DataFrame({f"f{j}": x[:, j] for j in range(4)}).write_parquet(
-        tmp_path / "x.parquet", row_group_size=700
-    )
+    starts = write_groups(tmp_path / "x.parquet", x, GROUPS)
     whole = local_run(x)
-    settings = engine.Settings(scheduler=cluster, blocksize=30_000)  # 937 rows a block
+    settings = engine.Settings(scheduler=cluster, blocksize=50_000)  # 1562 rows of values
     for fmt in ("csv", "parquet"):
         [out] = engine.run([str(tmp_path / "x.parquet")], str(tmp_path / fmt), NET,
                            ReadOptions(), fmt, header, settings)  # fmt: skip
-        assert out.error is None and out.parts == -(-M // 937)
+        assert out.error is None and out.rows == M
         folder = tmp_path / fmt / "x"
         if fmt == "csv":
             assert joined(folder) == Writer(Format.CSV, header=["a1", "a2"]).dumps(whole)
+            continue
+        frames = [pl.read_parquet(p) for p in sorted(folder.glob("part-*.parquet"))]
+        assert all(f.columns == ["a1", "a2"] for f in frames)
+        assert pl.concat(frames).to_numpy().tobytes() == whole.tobytes()
+        cuts = [int(c) for c in np.cumsum([0, *(len(f) for f in frames)])]
+        if footer:  # whole groups; small ones together, one larger than a block alone
+            assert set(cuts) <= set(starts) and len(cuts) < len(starts)
+            assert cuts[cuts.index(1550) + 1] == 3550
         else:
-            parts = sorted(folder.glob("part-*.parquet"))
-            frame = pl.concat([pl.read_parquet(p) for p in parts])
-            assert frame.columns == ["a1", "a2"]
-            assert frame.to_numpy().tobytes() == whole.tobytes()
+            assert cuts == [*range(0, M, 1562), M]
 
 
 def test_argmax_classes_on_the_cluster(tmp_path: Path, cluster: str) -> None:
@@ -258,16 +286,18 @@ def test_argmax_classes_on_the_cluster(tmp_path: Path, cluster: str) -> None:
     [
         (["-", "--out-dir", "o"], "not stdin"),
         (["x.csv"], "name a folder with --out-dir"),
-        (["x.csv", "--out-dir", "o", "-f", "json"], "csv, tsv, ndjson or parquet"),
-        (["samples/batch/inputs.json", "--out-dir", "o"], "reads CSV, TSV and Parquet"),
+        (["x.npy", "--out-dir", "o"], "reads CSV, TSV, NDJSON, JSON and Parquet"),
+        (["x.csv.gz", "--out-dir", "o"], "x.csv.gz is gzip-compressed: --engine dask cuts"),
+        (["x.csv", "--out-dir", "o", "--report", "r.html"], "not with --engine dask"),
+        (["x.csv", "--out-dir", "o", "--save-params", "x.csv"], "is also an input"),
     ],
 )
 def test_what_the_dask_engine_cannot_do_is_one_usage_line(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
     (tmp_path / "x.csv").write_text("1,2\n")
-    (tmp_path / "samples" / "batch").mkdir(parents=True)
-    (tmp_path / "samples" / "batch" / "inputs.json").write_text("[[1, 2]]")
+    np.save(tmp_path / "x.npy", np.ones((2, 2)))
+    (tmp_path / "x.csv.gz").write_bytes(gzip.compress(b"1,2\n"))
     proc = run_nncalc("forward", *args, "--neurons", "2", "--seed", "0", "--engine", "dask",
                       cwd=tmp_path)  # fmt: skip
     assert_one_error_line(proc, 2, message)
@@ -321,6 +351,14 @@ def test_cli_on_a_scheduler_and_two_workers_equals_local_forward(
     assert b"Traceback" not in proc.stderr and b"error" not in proc.stderr
     assert joined(tmp_path / "out" / "x") == local.stdout
     assert b"x.csv" in proc.stderr and b"ok" in proc.stderr  # the batch table
+    # --save-params: written once the run is done, and what it holds replays it
+    saved = tmp_path / "p.npz"
+    proc = run_nncalc("forward", str(src), "--neurons", "3,2", "--seed", "5", "--engine", "dask",
+                      "--scheduler", cli_cluster, "--out-dir", str(tmp_path / "drawn"),
+                      "--save-params", str(saved))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    again = run_nncalc("forward", str(src), "--params", str(saved), "--format", "csv")
+    assert joined(tmp_path / "drawn" / "x") == again.stdout
 
 
 def test_cli_own_local_cluster_globs_and_a_bad_input(tmp_path: Path) -> None:
@@ -341,6 +379,11 @@ def test_cli_own_local_cluster_globs_and_a_bad_input(tmp_path: Path) -> None:
         one = run_nncalc("forward", f"data/in{k}.csv", *net, "--format", "csv", cwd=tmp_path)
         assert joined(tmp_path / "out" / f"in{k}") == one.stdout
     assert not list((tmp_path / "out" / "in2").iterdir())
+    # every input failing: no run happened, so no parameters are kept
+    proc = run_nncalc("forward", "data/in2.csv", "--neurons", "2", "--seed", "1", "--engine",
+                      "dask", "--workers", "1", "--out-dir", "out2", "--save-params", "p.json",
+                      cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 1 and not (tmp_path / "p.json").exists()
 
 
 def test_cli_without_dask_is_one_line_naming_the_install(tmp_path: Path) -> None:
@@ -362,6 +405,42 @@ def test_dask_is_imported_only_by_its_engine() -> None:
     users = {p.relative_to(root).as_posix() for p in root.rglob("*.py")
              if imports.search(p.read_text())}  # fmt: skip
     assert users and all(u.startswith("engines/dask/") for u in users)
+    arrow = re.compile(r"^\s*(?:import|from)\s+pyarrow\b", re.M)
+    users = {p.relative_to(root).as_posix() for p in root.rglob("*.py")
+             if arrow.search(p.read_text())}  # fmt: skip
+    assert users == {"engines/dask/parquet.py"}
+
+
+def test_our_local_cluster_forks_its_workers_from_a_server_that_imported_them() -> None:
+    """Start-up: the workers' imports ran once, in the fork server, and the variables
+    the nanny sets before a spawn (one BLAS thread) are still set in every worker."""
+    code = """if True:
+        import logging, os, sys
+        from nncalc.engines.dask.cluster import client_for, close, start_fork_server
+        from nncalc.engines.dask.records import Settings
+
+        def seen():
+            return (os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("POLARS_MAX_THREADS"),
+                    "nncalc.engines.dask.score" in sys.modules,
+                    logging.getLogger("distributed.worker").getEffectiveLevel())
+
+        if __name__ == "__main__":
+            start_fork_server()
+            client, cluster = client_for(Settings(workers=2))
+            try:
+                print(sorted(client.run(seen).values()))
+            finally:
+                close(client, cluster)
+    """
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DASK_", "OPENBLAS_", "POLARS_"))
+    }
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120,
+                          check=False, env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    # and they log nothing below CRITICAL: the one line is the client's
+    assert proc.stdout.decode().strip() == str([("1", share, True, logging.CRITICAL)] * 2)
 
 
 # -- failures mid-run ---------------------------------------------------------------------------
@@ -464,11 +543,15 @@ def test_s3_urls_for_inputs_and_outputs(tmp_path: Path, s3: dict[str, str]) -> N
     for k in range(2):
         write_input(tmp_path / f"in{k}.csv", m=800, seed=k)
         fs.put(str(tmp_path / f"in{k}.csv"), f"lab/x/in{k}.csv")
+    # Parquet from object storage: the footer, then each block's row groups, fetched alone
+    write_groups(tmp_path / "p.parquet", np.random.default_rng(2).standard_normal((M, 4)), GROUPS)
+    fs.put(str(tmp_path / "p.parquet"), "lab/p/p.parquet")
     net = write_network(tmp_path)
     env = {**os.environ, **s3}
     proc = subprocess.run(
-        [sys.executable, "-m", "nncalc", "forward", "s3://lab/x/*.csv", *net, "--engine", "dask",
-         "--workers", "2", "--blocksize", "10kB", "--out-dir", "s3://lab/out"],
+        [sys.executable, "-m", "nncalc", "forward", "s3://lab/x/*.csv", "s3://lab/p/p.parquet",
+         *net, "--engine", "dask", "--workers", "2", "--blocksize", "10kB",
+         "--out-dir", "s3://lab/out"],
         env=env, capture_output=True, timeout=120, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -478,6 +561,10 @@ def test_s3_urls_for_inputs_and_outputs(tmp_path: Path, s3: dict[str, str]) -> N
         assert names[0].endswith("/_SUCCESS") and len(names) > 3
         local = run_nncalc("forward", str(tmp_path / f"in{k}.csv"), *net, "--format", "csv")
         assert b"".join(fs.cat(n) for n in names[1:]) == local.stdout
+    names = sorted(fs.ls("lab/out/p"))
+    assert len(names) == len(GROUPS) + 1  # 10kB blocks: one row group each
+    local = run_nncalc("forward", str(tmp_path / "p.parquet"), *net, "--format", "csv")
+    assert b"".join(fs.cat(n) for n in names[1:]) == local.stdout
     again = subprocess.run(proc.args, env=env, capture_output=True, timeout=120, check=False)
     assert again.returncode == 2 and b"already holds results" in again.stderr
 

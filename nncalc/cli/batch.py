@@ -17,6 +17,16 @@ from .options import stderr_is_tty
 from .root import error, note
 
 
+def batch_seed(job: Job) -> Job:
+    """One draw for the whole batch (said once), so every input meets the same layer."""
+    req = job.req
+    if req.seed is None and req.model is None and (not req.weights or not req.biases):
+        seed = generate.fresh_seed()
+        note(f"seed {seed} drawn for every input (--seed {seed} replays the batch)")
+        job = job._replace(req=req._replace(seed=seed))
+    return job
+
+
 def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
     """Many inputs, one process: a bad file is reported and the others still run."""
     from nncalc import render
@@ -34,12 +44,7 @@ def run_batch(job: Job, names: list[str], out_dir: Path, fmt: Format) -> None:
     except OSError as e:
         raise InputError(f"cannot create the output folder: {e.strerror}", source=str(out_dir),
                          expected="a folder nncalc may write in") from None  # fmt: skip
-    req = job.req
-    if req.seed is None and req.model is None and (not req.weights or not req.biases):
-        # one draw for the whole batch: every input meets the same layer
-        seed = generate.fresh_seed()
-        note(f"seed {seed} drawn for every input (--seed {seed} replays the batch)")
-        job = job._replace(req=req._replace(seed=seed))
+    job = batch_seed(job)
     rows: list[tuple[str, str, str, str]] = []
     failed = 0
     with render.progress(enabled=stderr_is_tty()) as progress:

@@ -15,7 +15,9 @@ from nncalc.operands import gather, load_params_file
 from .root import error
 
 if TYPE_CHECKING:
+    from nncalc.core import Network
     from nncalc.engines.dask import Layout
+    from nncalc.operands import Operands
 
     from .forward import Job
 
@@ -39,47 +41,70 @@ def run(
     blocksize: int | None,
 ) -> None:
     """Forward every input on the cluster, then print the batch table; exit 1 when an
-    input failed (the others still finish)."""
+    input failed (the others still finish).  Each input's network, shape errors and
+    --verbose lines are a local batch run's: built on the client once its rows are
+    counted (inputs with the same columns share one network, sent to the workers once)."""
     require_dask()
     from nncalc import render
     from nncalc.engines import dask as engine
-    from nncalc.runner.job import out_header, saving
+    from nncalc.runner.job import check_saves, out_header, saving
 
+    from .batch import batch_seed
     from .forward import report
     from .options import stderr_is_tty
 
     if "-" in names:
         raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
-    req = job.req
     settings = engine.Settings(scheduler, workers, blocksize or engine.DEFAULT_BLOCKSIZE)
-    inputs = engine.expand(names, settings.storage_options)
-    # the network is built once, from the first input's columns: every input meets it
-    shown, fs, path = inputs[0]
-    first = engine.layout_of(fs, path, shown, req.read)
-    with ExitStack() as stack:
-        from_file = load_params_file(req, stack)
-        ops = gather(req, (1, first.ncols), shown, from_file, stack)
-    net, _ = job.network((1, first.ncols), ops)
-    report(job, ops.details, ops.generated)
-    p = net.layers[(job.upto or len(net)) - 1].p
+    # every local input is protected from --save-params/--save-model, as in a local batch
+    local = [path for shown, _, path in engine.expand(names, settings.storage_options)
+             if "://" not in shown or shown.startswith("file://")]  # fmt: skip
+    job = job._replace(batch=tuple(local))
+    check_saves(job)
+    job = batch_seed(job)
+    req = job.req
+    built: dict[tuple[int, bool], tuple[Network, Operands]] = {}
+    width: dict[str, int] = {}  # each input's output values per sample
+
+    def network_for(name: str, layout: Layout, rows: int | None) -> Network:
+        key = (layout.ncols, layout.one_row)
+        if key not in built:
+            # rows None: not counted yet (only a shape error's wording needs them, and
+            # the engine then asks again with them)
+            m = 1 if rows is None else rows
+            x_shape = (layout.ncols,) if layout.one_row else (m, layout.ncols)
+            with ExitStack() as stack:
+                from_file = load_params_file(req, stack)
+                ops = gather(req, x_shape, name, from_file, stack)
+            net, _ = job.network(x_shape, ops)
+            built[key] = net, ops
+        net, ops = built[key]
+        report(job, [layout.detected, *ops.details], ops.generated)
+        width[name] = 1 if job.argmax else net.layers[(job.upto or len(net)) - 1].p
+        return net
 
     def header(layout: Layout) -> list[str] | None:
-        return out_header(job, layout.header, ops, p)
+        net, ops = built[layout.ncols, layout.one_row]
+        return out_header(job, layout.header, ops, net.layers[(job.upto or len(net)) - 1].p)
 
-    with saving(job, net, ops), render.progress(enabled=stderr_is_tty()) as bar:
+    with render.progress(enabled=stderr_is_tty()) as bar:
         task = bar.add_task("forward (dask)", total=None)
         hooks = engine.Progress(
             total=lambda n: bar.update(task, total=n), step=lambda: bar.advance(task)
         )
         outcomes = engine.run(
-            names, out_dir, net, req.read, fmt, header, settings, force=job.force,
-            upto=job.upto, argmax=job.argmax, classes=job.classes, progress=hooks,
+            names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,
+            force=job.force, upto=job.upto, argmax=job.argmax, classes=job.classes,
+            progress=hooks,
         )  # fmt: skip
+    if built and not all(o.error for o in outcomes):
+        with saving(job, *next(iter(built.values()))):  # the first input's network
+            pass
     rows = []
     for o in outcomes:
         if o.error:
             error(o.error)
-        shape = "—" if o.error else f"{o.rows}×{1 if job.argmax else p}"
+        shape = "—" if o.error else f"{o.rows}×{width[o.name]}"
         rows.append((o.name, shape, str(o.parts), f"{o.seconds:.3f}s", o.error or "ok"))
     render.make_console(stderr=True).print(render.parts_table(rows))
     if any(o.error for o in outcomes):

@@ -197,6 +197,8 @@ def forward(
         distributed.require_dask()
         if out_dir is None or output is not None or fmt is OutFormat.table:
             raise UsageError("--engine dask writes part files: name a folder with --out-dir")
+        if report_file is not None:
+            raise UsageError("--report writes one run's page: not with --engine dask")
         distributed.run(job, names, out_dir, fmt.value if fmt else "csv", scheduler, workers,
                         blocksize)  # fmt: skip
         return

@@ -286,16 +286,29 @@ class WholeReader(RowReader):
 class NdjsonReader(RowReader):
     """One JSON array (a row) per line; rows stream in blocks."""
 
-    def __init__(self, src: Peekable, source: str, options: ReadOptions) -> None:
+    def __init__(
+        self,
+        src: Peekable,
+        source: str,
+        options: ReadOptions,
+        within: tuple[list[str] | None, int, int, int] | None = None,
+    ) -> None:
         self.src, self.source, self.options = src, source, options
         self.format = Format.NDJSON
         self.header: list[str] | None = None  # the first record's keys, for objects
+        # a piece of a larger input (a Dask block): (the input's record keys, its row
+        # width, lines and rows before the piece), so errors read as a whole read's
+        self.within = within
+        if within is not None:
+            self.header = within[0]
 
     def blocks(self) -> Iterator[np.ndarray]:
         rows: list[np.ndarray] = []
         width: int | None = None
         lineno = 0
         produced = 0
+        if self.within is not None:
+            _, width, lineno, produced = self.within
         while True:
             raw = read_line(self.src, self.source, lineno + 1)
             if not raw:

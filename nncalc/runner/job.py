@@ -76,6 +76,14 @@ def saving(job: Job, net: Network, ops: Operands) -> Iterator[None]:
         raise closed
 
 
+def check_saves(job: Job) -> None:
+    """Refuse at once a --save-params/--save-model path that could never be written (a
+    folder, an input), for runs that save only at their end."""
+    for path in (job.save_params, job.save_model):
+        if path is not None:
+            Sink(path, protect=job.protect(), force=job.force)
+
+
 def _saved_files(job: Job, net: Network, ops: Operands) -> list[tuple[str, bytes]]:
     """The parameters actually used, so ``--params`` replays the run exactly: W (n×p) and
     b for one layer as before, every layer (a model file) for a network."""

@@ -13,8 +13,8 @@ from nncalc.core import Network
 from nncalc.errors import NncalcError, UsageError
 from nncalc.formats import ReadOptions
 
-from .cluster import client_for, close, drain
-from .count import place
+from .cluster import client_for, close, drain, start_fork_server
+from .count import NetworkFor, fixed, place
 from .layout import cut, layout_of
 from .records import OUTPUT_FORMATS, SUCCESS, Block, Job, Layout, Outcome, Progress, Settings
 from .score import submit
@@ -24,12 +24,13 @@ from .storage import clear, expand, join, put, results_in
 def run(
     names: Sequence[str],
     out: str,
-    network: Network,
+    network: Network | None,
     options: ReadOptions,
     fmt: str,
     out_header: Callable[[Layout], list[str] | None],
     settings: Settings | None = None,
     *,
+    network_for: NetworkFor | None = None,
     force: bool = False,
     upto: int | None = None,
     argmax: bool = False,
@@ -39,12 +40,19 @@ def run(
     """Forward every input on a Dask cluster into ``out/<stem>/part-NNNNN.<fmt>``.
 
     ``out_header(layout)`` names the output columns (None: no header line), given what
-    was detected in the input.  Returns one :class:`Outcome` per input, in input order.
+    was detected in the input.  ``network_for(name, layout, rows)`` builds each input's
+    network (default: ``network`` for every input).  Returns one :class:`Outcome` per
+    input, in input order.
     """
     from fsspec.core import url_to_fs
 
     settings = settings or Settings()
     progress = progress or Progress()
+    if settings.scheduler is None:
+        start_fork_server()  # our workers' imports run while the inputs are looked at
+    if network_for is None:
+        assert network is not None, "a network, or network_for"
+        network_for = fixed(network)
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--engine dask writes csv, tsv, ndjson or parquet parts, not {fmt}")
     if settings.blocksize < 1:
@@ -82,8 +90,8 @@ def run(
     futures: list[Any] = []
     try:
         rows_of, parts_of, seconds = _compute(
-            client, inputs, layouts, errors, network, out_header, settings, out_fs, folders,
-            Job(network, fmt, None, upto, None, argmax, classes, not options.allow_nonfinite),
+            client, inputs, layouts, errors, network_for, out_header, settings, out_fs, folders,
+            Job(None, fmt, None, upto, None, argmax, classes, not options.allow_nonfinite),
             progress, futures,
         )  # fmt: skip
     except BaseException:  # Ctrl-C, or a bug: stop the cluster's work before cleaning up
@@ -121,7 +129,7 @@ def _compute(
     inputs: list[tuple[str, Any, str]],
     layouts: dict[int, Layout],
     errors: dict[int, tuple[int, str]],
-    network: Network,
+    network_for: NetworkFor,
     out_header: Callable[[Layout], list[str] | None],
     settings: Settings,
     out_fs: Any,
@@ -138,9 +146,9 @@ def _compute(
     blocks: dict[int, list[Block]] = {
         i: cut(i, inputs[i][1], inputs[i][2], settings.blocksize, layouts[i]) for i in layouts
     }
-    placed = place(client, inputs, layouts, blocks, network, errors, futures)
+    placed, nets = place(client, inputs, layouts, blocks, network_for, errors, futures)
     progress.total(sum(len(bl) for bl in placed.values()))
-    per_input = submit(client, inputs, layouts, placed, template, out_header, out_fs, folders)
+    per_input = submit(client, inputs, layouts, placed, nets, template, out_header, out_fs, folders)
     owner: dict[Any, tuple[int, int]] = {}
     for i, fs_list in per_input.items():
         futures += fs_list

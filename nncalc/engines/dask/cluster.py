@@ -12,6 +12,66 @@ from nncalc.errors import UsageError
 
 from .records import Settings
 
+# what a worker needs before its first task: imported once, in the fork server
+PRELOAD = ["distributed", "numpy", "threadpoolctl", "orjson", "fsspec",
+           "nncalc.engines.dask.count", "nncalc.engines.dask.score"]  # fmt: skip
+
+# distributed's defaults for distributed.nanny.pre-spawn-environ (distributed.yaml; a
+# user's own setting of it in YAML is not read: the server starts before dask loads), but
+# MALLOC_TRIM_THRESHOLD_: setting it turns off glibc's dynamic mmap threshold, so every
+# numpy temporary above 128 KiB is fresh zeroed pages, mapped and unmapped (a block
+# scores ~15 % slower); it keeps long-lived workers small, and ours live for one run
+NANNY_PRE_SPAWN = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1}
+METHOD_VARIABLE = "DASK_DISTRIBUTED__WORKER__MULTIPROCESSING_METHOD"
+
+
+def start_fork_server() -> None:
+    """Start the process our LocalCluster's workers are forked from, and return at once.
+
+    With Dask's default ``spawn``, every worker is a new interpreter that imports
+    distributed, numpy and nncalc (~0.5 s each, all on the start-up's critical path) and
+    is shut down slowly (~0.4 s).  A fork server imports them once, while this process
+    reads the inputs' first lines, and forks each worker from a clean, single-threaded
+    process (the reason ``fork`` from this threaded client is not safe).  Kept as is
+    where the user chose another method, or where the platform has no fork server.
+    """
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    # decided before dask is even imported (~0.1 s, which the server's start then
+    # overlaps): a method the user set in the environment is theirs; one set in Dask's
+    # YAML is read below, and then the server just stays idle
+    if os.environ.get(METHOD_VARIABLE, "spawn") != "spawn":
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    # variables the nanny sets before spawning a worker (OPENBLAS_NUM_THREADS=1, …) must
+    # be there before numpy is imported: in the server
+    pre = {k: str(v) for k, v in NANNY_PRE_SPAWN.items() if k not in os.environ}
+    pre.setdefault("PYTHONHASHSEED", os.environ.get("PYTHONHASHSEED", "6640"))
+    # the workers' own log lines (a heartbeat that fails while an interrupted cluster
+    # shuts down) would break the one-line rule: whatever a worker meets reaches this
+    # process as a task's result or a lost worker, and is reported from here
+    if "DASK_LOGGING__DISTRIBUTED" not in os.environ:
+        pre["DASK_LOGGING__DISTRIBUTED"] = "critical"
+    saved = {k: os.environ.get(k) for k in pre}
+    os.environ.update(pre)
+    try:
+        forkserver.ensure_running()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    import dask.config
+
+    # only the user's own settings are there yet (distributed is not imported)
+    if dask.config.get("distributed.worker.multiprocessing-method", "spawn") == "spawn":
+        dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
+
 
 def client_for(settings: Settings) -> tuple[Any, Any]:
     """A Client on the named scheduler, or on a LocalCluster of our own (closed after)."""
@@ -29,13 +89,14 @@ def client_for(settings: Settings) -> tuple[Any, Any]:
             return Client(settings.scheduler, timeout="10s"), None
         except OSError as e:
             raise UsageError(f"cannot reach the scheduler {settings.scheduler}: {e}") from None
-    # ":0": the scheduler's HTTP endpoint (health, metrics) on a free port; the default
-    # 8787 warns when another cluster holds it
     workers = settings.workers or os.cpu_count() or 1
     # polars (the CSV fast path) would start a thread per core in every worker
     share = str(max(1, (os.cpu_count() or 1) // workers))
     cluster = LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+        # the scheduler always serves HTTP (health, metrics; the dashboard too with
+        # bokeh): ":0" puts it on a free port, as None would mean 8787, which warns when
+        # another cluster holds it
         dashboard_address=":0", silence_logs=logging.ERROR,
         env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share)},
     )  # fmt: skip

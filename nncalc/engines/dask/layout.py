@@ -11,24 +11,26 @@ import numpy as np
 
 from nncalc.core import Network
 from nncalc.errors import InputError, ShapeError, UsageError
-from nncalc.formats import Format, Peekable, ReadOptions, format_from_name
+from nncalc.formats import (
+    Format,
+    Peekable,
+    ReadOptions,
+    check_binary,
+    format_from_name,
+    sniff,
+)
 
+from .parquet import parquet_blocks, parquet_layout
 from .records import Block, Layout
-from .storage import is_local
 
 
 def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
-    """Delimiter, header and column count from the input's first line, read exactly as
-    the local reader reads it (only the first lines are fetched)."""
-    from nncalc.formats.delimited import DelimitedReader
-
-    fmt = options.format or format_from_name(name) or Format.CSV
+    """Format, delimiter, header and column count, decided as the local reader decides
+    them: from the first lines of a CSV/TSV or NDJSON input (only those are fetched),
+    from a Parquet footer, from a whole JSON document (read whole, as locally)."""
+    fmt = options.format or format_from_name(name)
     if fmt is Format.PARQUET:
         return parquet_layout(fs, path, name, options)
-    if fmt not in (Format.CSV, Format.TSV):
-        raise UsageError(f"{name} is {fmt.value}: --engine dask reads CSV, TSV and Parquet inputs")
-    if fmt is Format.TSV and options.delimiter is None:
-        options = options._replace(delimiter="\t")
     try:
         f = fs.open(path, "rb")
     except FileNotFoundError:
@@ -37,64 +39,82 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
         raise InputError("is a directory", source=name, expected="a file") from None
     with f:
         src = Peekable(f)
-        from nncalc.formats import check_binary
+        from nncalc.formats.compressed import detect
 
+        kind = detect(src.head)
+        if kind is not None:
+            raise UsageError(f"{name} is {kind}-compressed: --engine dask cuts inputs into "
+                             "blocks, which a compressed stream cannot be; decompress it, or "
+                             "use --engine local")  # fmt: skip
+        fmt = fmt or sniff(src.head)
+        if fmt is Format.JSON:
+            return json_layout(src, name, options)
+        if fmt not in (Format.CSV, Format.TSV, Format.NDJSON):
+            raise UsageError(f"{name} is {fmt.value}: --engine dask reads CSV, TSV, NDJSON, "
+                             "JSON and Parquet inputs")  # fmt: skip
         check_binary(src, name)
-        reader = DelimitedReader(src, name, options, fmt)
-        if reader.header is not None:
-            ncols, first = len(reader.header), reader.lineno
-        elif reader._first is not None:
-            first = reader._first[0]
-            ncols = len(reader._split(reader._first[1]))
-        else:
-            raise InputError("no numbers (empty input)", source=name,
-                             expected="at least one row of numbers")  # fmt: skip
-    return Layout(options, reader.delimiter, ncols, first, reader.header)
+        if fmt is Format.NDJSON:
+            return ndjson_layout(src, name, options)
+        return delimited_layout(src, name, options, fmt)
 
 
-def parquet_frame(fs: Any, path: str, first: int | None = None, rows: int | None = None) -> Any:
-    """Rows ``first…`` of a Parquet file as a polars frame (its schema alone when
-    ``rows`` is 0).  Local files are scanned, so only the row groups needed are read;
-    remote ones are fetched whole by fsspec (polars' own cloud access would need its
-    own credentials setup)."""
-    import polars as pl
+def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format) -> Layout:
+    from nncalc.formats.delimited import DelimitedReader
 
-    if is_local(fs):
-        frame = pl.scan_parquet(path)
+    if fmt is Format.TSV and options.delimiter is None:
+        options = options._replace(delimiter="\t")
+    reader = DelimitedReader(src, name, options, fmt)
+    if reader.header is not None:
+        ncols, first = len(reader.header), reader.lineno
+    elif reader._first is not None:
+        first = reader._first[0]
+        ncols = len(reader._split(reader._first[1]))
     else:
-        with fs.open(path, "rb") as f:
-            frame = pl.read_parquet(io.BytesIO(f.read())).lazy()
-    if first is not None:
-        frame = frame.slice(first, rows)
-    return frame
-
-
-def parquet_layout(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
-    """Columns and row count from a Parquet file's footer."""
-    import polars as pl
-
-    try:
-        frame = parquet_frame(fs, path)
-        columns = list(frame.collect_schema().names())
-        rows = int(frame.select(pl.len()).collect().item())
-    except FileNotFoundError:
-        raise InputError("no such file", source=name, expected="an existing file") from None
-    except Exception as e:  # polars raises several kinds for a damaged file
-        raise InputError(f"not a readable Parquet file ({type(e).__name__})", source=name,
-                         expected="a Parquet file") from None  # fmt: skip
-    if not columns or not rows:
         raise InputError("no numbers (empty input)", source=name,
                          expected="at least one row of numbers")  # fmt: skip
-    return Layout(options._replace(format=Format.PARQUET), None, len(columns), 1, columns, rows)
+    return Layout(options, reader.delimiter, ncols, first, reader.header, None, fmt,
+                  reader.detected())  # fmt: skip
+
+
+def ndjson_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
+    """The first row (its keys, for records, and its width) read by nncalc's NDJSON
+    reader from the lines up to the first that is not blank."""
+    from nncalc.formats import read_line
+    from nncalc.formats.jsonio import NdjsonReader
+
+    head, line = [], 0
+    while True:
+        raw = read_line(src, name, line + 1)
+        head.append(raw)
+        line += 1
+        if not raw or raw.strip():
+            break
+    reader = NdjsonReader(Peekable(io.BytesIO(b"".join(head))), name, options)
+    ncols = next(iter(reader.blocks())).shape[1]  # "empty input" when there is no row
+    return Layout(options, None, ncols, line, reader.header, None, Format.NDJSON,
+                  reader.detected())  # fmt: skip
+
+
+def json_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
+    """A JSON document is one value, read whole here as a local run reads it (within
+    the JSON memory budget); its rows are one block."""
+    from nncalc.formats import open_rows
+
+    reader = open_rows(src, name, options._replace(format=Format.JSON))
+    values = reader.read_all().values
+    x = np.atleast_2d(values)
+    return Layout(options._replace(format=Format.JSON), None, x.shape[1], 1, reader.header,
+                  len(x), Format.JSON, reader.detected(), values.ndim < 2)  # fmt: skip
 
 
 def cut(i: int, fs: Any, path: str, blocksize: int, layout: Layout | None = None) -> list[Block]:
-    """Byte blocks at line starts; for Parquet, row ranges of about ``blocksize`` bytes of
-    float64 values (``offset``/``length`` count rows)."""
-    if layout is not None and layout.rows is not None:
-        m, step = layout.rows, max(1, blocksize // (8 * layout.ncols))
-        return [Block(i, k, fs, path, a, min(step, m - a), 1, a, min(step, m - a), m)
-                for k, a in enumerate(range(0, m, step))]  # fmt: skip
+    """Byte blocks of text at line starts; a JSON document whole; Parquet at row groups
+    (:func:`parquet.parquet_blocks`)."""
+    if layout is not None and layout.fmt is Format.JSON:  # one document, one block
+        m = layout.rows or 0
+        return [Block(i, 0, fs, path, 0, fs.size(path), 1, 0, m, m)]
+    if layout is not None and layout.fmt is Format.PARQUET:
+        return parquet_blocks(i, fs, path, blocksize, layout)
     size = fs.size(path)
     return [Block(i, k, fs, path, off, min(blocksize, size - off))
             for k, off in enumerate(range(0, max(size, 1), blocksize))]  # fmt: skip

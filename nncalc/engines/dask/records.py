@@ -10,7 +10,7 @@ from nncalc.core import Network
 from nncalc.formats import Format, ReadOptions
 
 DEFAULT_BLOCKSIZE = 64 << 20
-OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, Format.PARQUET)
+OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, Format.JSON, Format.PARQUET)
 SUCCESS = "_SUCCESS"
 
 
@@ -40,15 +40,19 @@ class Layout(NamedTuple):
     delimiter: str | None  # decided from the first line (None: whitespace)
     ncols: int
     first_line: int  # whole-file number of the first data or header line
-    header: list[str] | None  # the input's column names, when its first line is a header
-    rows: int | None = None  # Parquet: known from the footer, no count pass
+    header: list[str] | None  # the input's column names (a header line, record keys)
+    rows: int | None = None  # Parquet, JSON: known before any task runs, no count pass
+    fmt: Format = Format.CSV  # csv, tsv, ndjson, json or parquet
+    detected: str = ""  # the --verbose line a local run prints for this input
+    one_row: bool = False  # JSON: a single sample (a flat list)
+    groups: tuple[tuple[int, int], ...] | None = None  # Parquet: (rows, bytes) per row group
 
 
 class Job(NamedTuple):
     """What every score task of one run shares (sent to the workers once)."""
 
-    network: Network
-    fmt: str  # csv, tsv, ndjson or parquet
+    network: Network | None  # None in the record sent: the network goes apart, scattered
+    fmt: str  # csv, tsv, ndjson, json or parquet
     out_header: list[str] | None
     upto: int | None = None
     # OpenBLAS gives other bits for some shapes (3×1100, 1100×2) with another thread
@@ -67,12 +71,15 @@ class Block(NamedTuple):
     index: int
     fs: Any
     path: str
-    offset: int
-    length: int
+    offset: int  # bytes; Parquet: the first row group (or row, without the footer's groups)
+    length: int  # bytes; Parquet: row groups (or rows)
     first_line: int = 1
     first_row: int = 0
     rows: int = 0
     total_rows: int = 0
+    # the whole of a text input, not counted: its task runs the local engine's stream on
+    # it (nothing to place), so a one-block input skips the count pass
+    whole: bool = False
 
 
 class Progress(NamedTuple):

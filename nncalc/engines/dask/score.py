@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -19,7 +21,7 @@ from nncalc.engines.local import blas_cap, check_finite
 from nncalc.errors import InputError, NncalcError
 from nncalc.formats import Format, Peekable
 
-from .layout import parquet_frame
+from .parquet import block_frame
 from .records import Block, Job, Layout
 from .storage import block_bytes, join, out_name, part_file
 
@@ -51,13 +53,56 @@ def parse_chunks(data: bytes, block: Block, name: str, layout: Layout) -> Iterat
 
 
 def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
-    if layout.rows is None:
-        yield from parse_chunks(block_bytes(block), block, name, layout)
-        return
-    from nncalc.formats.parquet import frame_to_matrix
+    """The block's rows, read by the reader a local run uses for its format."""
+    if layout.fmt is Format.PARQUET:
+        from nncalc.formats.parquet import frame_to_matrix
 
-    frame = parquet_frame(block.fs, block.path, block.first_row, block.rows).collect()
-    yield frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
+        frame = block_frame(block, layout)
+        yield frame_to_matrix(frame, name, layout.options.allow_nonfinite, block.first_row)
+    elif layout.fmt is Format.JSON:
+        from nncalc.formats import open_rows
+
+        with block.fs.open(block.path, "rb") as f:
+            yield np.atleast_2d(open_rows(f, name, layout.options).read_all().values)
+    elif layout.fmt is Format.NDJSON:
+        from nncalc.formats.jsonio import NdjsonReader
+
+        within = (layout.header, layout.ncols, block.first_line - 1, block.first_row)
+        reader = NdjsonReader(Peekable(io.BytesIO(block_bytes(block))), name, layout.options,
+                              within)  # fmt: skip
+        if block.rows:
+            yield from reader.blocks()
+    else:
+        yield from parse_chunks(block_bytes(block), block, name, layout)
+
+
+def json_part(
+    pieces: Iterator[bytes | memoryview], block: Block, labels: bool
+) -> Iterator[bytes | memoryview]:
+    """A block's share of the one JSON document a local run writes: the opening bracket
+    only in the first part, the closing one only in the part with the last row, and a
+    comma before the first row of every part that follows rows.  The parts, joined in
+    name order, are that document byte for byte."""
+    first, last = (
+        block.index == 0,
+        block.rows > 0 and block.first_row + block.rows == block.total_rows,
+    )
+    opening = next(pieces)
+    if first:
+        yield opening
+    joined = block.first_row == 0
+    held: bytes | memoryview | None = None
+    for piece in pieces:
+        if held is not None:
+            yield held
+        if not joined and len(piece):
+            # a local run's writer puts "\n" before its first row and ",\n" (labels: ",")
+            # before every later one
+            piece = b"," + bytes(piece) if labels else b",\n" + bytes(piece)[1:]
+            joined = True
+        held = piece
+    if held is not None and last:
+        yield held  # the closing bracket
 
 
 def score_block(
@@ -69,6 +114,8 @@ def score_block(
 
     from nncalc.formats.write import LabelWriter, Writer
 
+    if block.whole:
+        return score_whole(block, name, layout, job, out_fs, folder)
     fmt = Format(job.fmt)
     first = block.index == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
     header = job.out_header if first else None
@@ -87,10 +134,13 @@ def score_block(
     try:
         with part_file(out_fs, path) as write:
             with threadpool_limits(limits=job.blas_threads, user_api="blas"):
+                encoded: Iterator[bytes | memoryview]
                 if job.argmax:
                     encoded = LabelWriter(fmt, job.classes, header).encode(outputs())
                 else:
-                    encoded = Writer(fmt, header=header).encode(outputs())
+                    encoded = Writer(fmt, header=header, one_row=layout.one_row).encode(outputs())
+                if fmt is Format.JSON:
+                    encoded = json_part(encoded, block, job.argmax)
                 for data in encoded:
                     write(data)
             got = row - block.first_row
@@ -99,6 +149,55 @@ def score_block(
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)
     return block.rows, None
+
+
+def score_whole(
+    block: Block, name: str, layout: Layout, job: Job, out_fs: Any, folder: str
+) -> tuple[int, str | None]:
+    """The one block of an input that fits in one: the local engine's own stream (its
+    reader from the file, :func:`local.run`, its writer), so nothing needs counting
+    first and the part is a local run's output by construction."""
+    from threadpoolctl import threadpool_limits
+
+    from nncalc.engines import local
+    from nncalc.formats import open_rows
+    from nncalc.formats.write import LabelWriter, Writer
+
+    fmt = Format(job.fmt)
+    assert job.network is not None
+    rows = 0
+
+    def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        nonlocal rows
+        for x in blocks:
+            rows += len(x)
+            yield x
+
+    path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
+    try:
+        with ExitStack() as stack:
+            f = stack.enter_context(block.fs.open(block.path, "rb"))
+            write = stack.enter_context(part_file(out_fs, path))
+            stack.enter_context(threadpool_limits(limits=job.blas_threads, user_api="blas"))
+            stack.enter_context(np.errstate(all="ignore"))
+            reader = open_rows(f, name, layout.options._replace(format=layout.fmt))
+            blocks = iter(reader.blocks())
+            first = next(blocks)
+            xs = counted(chain([np.atleast_2d(first)], blocks))
+            outputs = local.located(local.run(xs, job.network, stack, job.upto,
+                                              finite=job.finite), name)  # fmt: skip
+            encoded: Iterator[bytes | memoryview]
+            if job.argmax:
+                encoded = LabelWriter(fmt, job.classes, job.out_header).encode(
+                    local.argmax(outputs)
+                )
+            else:
+                encoded = Writer(fmt, header=job.out_header, one_row=first.ndim < 2).encode(outputs)
+            for data in encoded:
+                write(data)
+    except NncalcError as e:
+        return 0, str(e.located(name) if isinstance(e, InputError) else e)
+    return rows, None
 
 
 def score(
@@ -121,20 +220,22 @@ def submit(
     inputs: list[tuple[str, Any, str]],
     layouts: dict[int, Layout],
     placed: dict[int, list[Block]],
+    nets: dict[int, Network],
     template: Job,
-    out_header: Any,
+    out_header: Callable[[Layout], list[str] | None],
     out_fs: Any,
     folders: list[str],
 ) -> dict[int, list[Any]]:
-    """One score task per placed block, the network scattered once to every worker."""
-    network = template.network
-    [net_future] = client.scatter([network], broadcast=True)
+    """One score task per placed block; each network is scattered once to every worker."""
+    scattered: dict[int, Any] = {}
     per_input: dict[int, list[Any]] = {}
     for i, bl in placed.items():
-        lay = layouts[i]
+        lay, network = layouts[i], nets[i]
+        if id(network) not in scattered:
+            [scattered[id(network)]] = client.scatter([network], broadcast=True)
         # the thread count a local run uses: one for small networks, else this machine's
         threads = blas_cap(network) or blas_threads()
-        job = template._replace(out_header=out_header(lay), blas_threads=threads)
-        args = (inputs[i][0], lay, job._replace(network=None), net_future, out_fs, folders[i])
+        job = template._replace(network=None, out_header=out_header(lay), blas_threads=threads)
+        args = (inputs[i][0], lay, job, scattered[id(network)], out_fs, folders[i])
         per_input[i] = [client.submit(score, b, *args, pure=False) for b in bl]
     return per_input

@@ -1,0 +1,171 @@
+"""--engine dask against the local batch mode, the same command line through both: every
+input format, every output format (parts joined = the local file, byte for byte), the
+same error lines for the same bad inputs, the same --verbose lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import run_nncalc
+
+ROWS = 2500  # several 20 kB blocks per input
+
+
+@pytest.fixture(scope="module")
+def scheduler() -> Iterator[str]:
+    """A LocalCluster of two worker processes, reached by the CLI with --scheduler."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=":0", silence_logs=logging.ERROR,
+    ) as c:  # fmt: skip
+        yield c.scheduler_address
+
+
+def rows(seed: int, m: int = ROWS) -> list[list[float]]:
+    return np.random.default_rng(seed).standard_normal((m, 3)).tolist()
+
+
+def write_inputs(folder: Path) -> list[str]:
+    """One input of every format the dask engine reads, three columns each."""
+    folder.mkdir()
+    x = rows(0)
+    (folder / "x.csv").write_text("a,b,c\n" + "".join(",".join(map(repr, r)) + "\n" for r in x))
+    (folder / "t.tsv").write_text("".join("\t".join(map(repr, r)) + "\n" for r in rows(1)))
+    (folder / "arr.ndjson").write_text("".join(json.dumps(r) + "\n" for r in rows(2)))
+    recs = [json.dumps(dict(zip("abc", r, strict=True))) for r in rows(3)]
+    # blank lines before the first record and between records, as people write them
+    (folder / "rec.ndjson").write_text(
+        "\n" + "\n".join(recs[:900]) + "\n\n" + "\n".join(recs[900:])
+    )
+    (folder / "m.json").write_text(json.dumps(rows(4, 700)))
+    (folder / "recs.json").write_text(json.dumps([dict(zip("abc", r, strict=True))
+                                                  for r in rows(5, 300)]))  # fmt: skip
+    (folder / "one.json").write_text(json.dumps(rows(6, 1)[0]))
+    return sorted(str(p.relative_to(folder.parent)) for p in folder.iterdir())
+
+
+def both(
+    tmp_path: Path, scheduler: str, names: list[str], *args: str
+) -> tuple[Path, Path, str, str]:
+    """The local batch run and the dask run of one command line: (local out, dask out,
+    local stderr, dask stderr)."""
+    local = run_nncalc("forward", *names, *args, "--out-dir", "local", cwd=tmp_path)
+    dask = run_nncalc("forward", *names, *args, "--out-dir", "dask", "--engine", "dask",
+                      "--scheduler", scheduler, "--blocksize", "20kB", cwd=tmp_path)  # fmt: skip
+    assert local.returncode == dask.returncode, (local.stderr, dask.stderr)
+    for proc in (local, dask):
+        assert b"Traceback" not in proc.stderr
+    return tmp_path / "local", tmp_path / "dask", local.stderr.decode(), dask.stderr.decode()
+
+
+def parts(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.startswith("part-"))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
+def test_every_input_format_in_every_output_format(
+    tmp_path: Path, scheduler: str, fmt: str
+) -> None:
+    names = write_inputs(tmp_path / "in")
+    local, dask, _, err = both(tmp_path, scheduler, names, "--neurons", "4,2", "--seed", "3",
+                               "-f", fmt)  # fmt: skip
+    assert "error" not in err
+    for name in names:
+        stem = Path(name).stem
+        joined = b"".join(p.read_bytes() for p in parts(dask / stem))
+        assert joined == (local / f"{stem}.{fmt}").read_bytes(), name
+        assert (dask / stem / "_SUCCESS").exists()
+        assert all(p.suffix == f".{fmt}" for p in parts(dask / stem))
+    assert len(parts(dask / "x")) > 3 and len(parts(dask / "rec")) > 3  # cut in blocks
+    if fmt == "json":  # pieces of one document: the first opens it, the last closes it
+        x = parts(dask / "x")
+        assert x[0].read_bytes().startswith(b"[\n[") and x[1].read_bytes().startswith(b",\n[")
+        assert x[-1].read_bytes().endswith(b"]\n]\n")
+        assert json.loads(b"".join(p.read_bytes() for p in x))
+
+
+def errors(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.startswith("nncalc: error: ")]
+
+
+def test_the_same_bad_inputs_give_the_same_error_lines(tmp_path: Path, scheduler: str) -> None:
+    (tmp_path / "in").mkdir()
+    x = rows(7)
+    cells = [",".join(map(repr, r)) for r in x]
+    cells[1800] = cells[1800].replace(",", ",oops,", 1).rsplit(",", 1)[0]
+    (tmp_path / "in" / "cell.csv").write_text("a,b,c\n" + "\n".join(cells) + "\n")
+    recs = [dict(zip("abc", r, strict=True)) for r in x]
+    del recs[1500]["b"]
+    (tmp_path / "in" / "key.ndjson").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    arrs = [json.dumps(r) for r in x]
+    arrs[2100] = "[1.0, 2.0]"
+    (tmp_path / "in" / "width.ndjson").write_text("\n".join(arrs) + "\n")
+    doc = rows(8, 100)
+    doc[40][1] = "x"  # type: ignore[call-overload]
+    (tmp_path / "in" / "elem.json").write_text(json.dumps(doc))
+    wide = np.random.default_rng(9).standard_normal((ROWS, 4)).tolist()
+    (tmp_path / "in" / "wide.csv").write_text("".join(",".join(map(repr, r)) + "\n" for r in wide))
+    (tmp_path / "in" / "empty.csv").write_text("a,b,c\n")
+    # one block: no count pass, so the rows in its message are counted once it fails
+    (tmp_path / "in" / "narrow.csv").write_text("1,2\n3,4\n\n5,6\n")
+    (tmp_path / "in" / "good.csv").write_text("\n".join(cells[:1800]) + "\n")
+    (tmp_path / "w.csv").write_text("1,2\n3,4\n5,6\n")
+    (tmp_path / "b.csv").write_text("0.5,-0.5\n")
+    names = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "in").iterdir())
+    local, dask, local_err, dask_err = both(tmp_path, scheduler, names, "-w", "w.csv", "-b",
+                                            "b.csv")  # fmt: skip
+    assert len(errors(local_err)) == 7
+    assert errors(dask_err) == errors(local_err)
+    wording = "\n".join(errors(dask_err))
+    assert (
+        "cell.csv:1802" in wording and "record 1501" in wording and "width.ndjson:2101" in wording
+    )
+    assert "wide.csv is 2500×4 (2500 samples, 4 features) but w.csv is 3×2" in wording
+    assert "narrow.csv is 3×2 (3 samples, 2 features)" in wording
+    assert (
+        b"".join(p.read_bytes() for p in parts(dask / "good")) == (local / "good.csv").read_bytes()
+    )
+
+
+def notes(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines()
+            if ln.startswith("nncalc: ") and not ln.startswith("nncalc: error: ")]  # fmt: skip
+
+
+def test_verbose_says_what_a_local_run_says(tmp_path: Path, scheduler: str) -> None:
+    import polars as pl
+
+    names = write_inputs(tmp_path / "in")
+    pl.DataFrame(rows(10, 50), schema=["f0", "f1", "f2"], orient="row").write_parquet(
+        tmp_path / "in" / "p.parquet"
+    )
+    (tmp_path / "w.csv").write_text("w1,w2\n1,2\n3,4\n5,6\n")
+    names += ["in/p.parquet"]
+    args = ["-w", "w.csv", "--seed", "2", "--verbose"]
+    _, _, local_err, dask_err = both(tmp_path, scheduler, names, *args)
+    said = notes(local_err)
+    assert len(said) > len(names) and any("format ndjson, keys a, b, c" in n for n in said)
+    assert notes(dask_err) == said
+
+
+def test_class_names_as_json_parts_join_to_the_local_document(
+    tmp_path: Path, scheduler: str
+) -> None:
+    names = [n for n in write_inputs(tmp_path / "in") if Path(n).stem in ("x", "rec")]
+    local, dask, _, err = both(tmp_path, scheduler, names, "--neurons", "4,2", "--seed", "3",
+                               "--classes", "cat,dog", "-f", "json")  # fmt: skip
+    assert "error" not in err
+    for stem in ("x", "rec"):
+        got = parts(dask / stem)
+        assert len(got) > 3 and got[1].read_bytes().startswith(b',"')
+        joined = b"".join(p.read_bytes() for p in got)
+        assert joined == (local / f"{stem}.json").read_bytes()
+        assert set(json.loads(joined)) <= {"cat", "dog"}

@@ -169,7 +169,8 @@ def test_unsupported_onnx_op_is_one_line_naming_node(tmp_path: Path) -> None:
     assert_one_error_line(run_nncalc("inspect", str(path)), 1, "'conv1' (Conv)")
 
 
-def test_an_ordinary_run_imports_neither_onnx_nor_safetensors() -> None:
+def test_an_ordinary_piped_run_imports_no_model_library_nor_rich() -> None:
+    """Start-up is a target (issue 15): a piped run pays for none of these."""
     code = (
         "import sys\n"
         "from nncalc.cli.root import main\n"
@@ -178,7 +179,8 @@ def test_an_ordinary_run_imports_neither_onnx_nor_safetensors() -> None:
         f"{str(LAYER / 'weights.csv')!r}, '-b', {str(LAYER / 'biases.csv')!r}, '-f', 'csv'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = [m for m in ('onnx', 'safetensors', 'onnxruntime') if m in sys.modules]\n"
+        "heavy = [m for m in ('onnx', 'safetensors', 'onnxruntime', 'rich', 'nncalc.render')\n"
+        "         if m in sys.modules]\n"
         "sys.stderr.write(repr(heavy))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, check=True)

@@ -221,19 +221,24 @@ def forward(
         from .draw import check_report
 
         check_report(report_file)
-    view = View(stages_of(show), layer_list(layers), precision)
+    # what the tables show, checked before any work; only when tables are drawn, since
+    # --show's names live in render, which a piped run never imports
+    view = None
+    if mode == "table" or report_file is not None:
+        view = View(stages_of(show), layer_list(layers), precision)
     if mode == "table":
+        assert view is not None
         drawn = run_tables(job, view, report)
         if report_file is not None:
             write_page(report_file, job, drawn)
         print_items(drawn.items, output, job.force, job.protect())
-    else:
-        streamed = run_stream(job, Format(mode), output, report, input_progress,
-                              keep_shown=report_file is not None)  # fmt: skip
-        if report_file is not None and streamed.shown is not None:
-            # the tables a terminal would show, of the rows kept as they streamed by
-            drawn = tables_of(job, streamed.net, streamed.ops, streamed.shown, view)
-            write_page(report_file, job, drawn)
+        return
+    streamed = run_stream(job, Format(mode), output, report, input_progress,
+                          keep_shown=report_file is not None)  # fmt: skip
+    if report_file is not None and view is not None and streamed.shown is not None:
+        # the tables a terminal would show, of the rows kept as they streamed by
+        drawn = tables_of(job, streamed.net, streamed.ops, streamed.shown, view)
+        write_page(report_file, job, drawn)
 
 
 def write_page(path: str, job: Job, drawn: Drawn) -> None:

@@ -614,3 +614,17 @@ def test_saved_params_are_kept_when_the_reader_of_stdout_leaves(tmp_path: Path) 
     again = run_nncalc("forward", "-", "--params", str(saved), stdin=b"1,2,3\n")
     direct = run_nncalc("forward", "-", "-p", "2", "--seed", "1", stdin=b"1,2,3\n")
     assert again.returncode == 0 and again.stdout == direct.stdout
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("-o", "--report"), ("-o", "--save-params"), ("--save-params", "--save-model"),
+     ("--report", "--save-model")],
+)  # fmt: skip
+def test_two_outputs_naming_one_file_are_refused(tmp_path: Path, first: str, second: str) -> None:
+    # each would be written whole, then replaced by the other: only the last would be left
+    target = tmp_path / "same.html"
+    args = [first, str(target), second, str(tmp_path / "." / "same.html")]
+    proc = run_nncalc("forward", X, "-p", "2", "--seed", "1", *args)
+    assert_one_error_line(proc, 2, f"{first} and {second} both name")
+    assert list(tmp_path.iterdir()) == []

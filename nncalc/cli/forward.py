@@ -185,6 +185,8 @@ def forward(
     -b samples/batch/biases.csv
     """
     names = stdin_default(inputs, params)
+    distinct_outputs({"-o": output, "--report": report_file, "--save-params": save_params,
+                      "--save-model": save_model})  # fmt: skip
     req = request_of(locals())
     names_of_classes = class_names(classes)
     job = Job(
@@ -245,6 +247,18 @@ def write_page(path: str, job: Job, drawn: Drawn) -> None:
     from .draw import write_report
 
     write_report(path, drawn.net, drawn.x, drawn.report_items(), job.protect(), job.force)
+
+
+def distinct_outputs(named: dict[str, str | None]) -> None:
+    """Two of a run's outputs naming one file would leave only the last one written."""
+    seen: dict[str, str] = {}
+    for flag, path in named.items():
+        if path is None or path == "-":
+            continue
+        key = os.path.realpath(path)
+        if key in seen:
+            raise UsageError(f"{seen[key]} and {flag} both name {path}: give each its own file")
+        seen[key] = flag
 
 
 def class_names(value: str | None) -> list[str] | None:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,16 @@ def assert_one_error_line(
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[str]:
+    """A LocalCluster of two worker processes on 127.0.0.1, shared by every Dask test
+    (engine-level calls, and the CLI through --scheduler); started once per run."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=":0", silence_logs=logging.ERROR,
+    ) as c:  # fmt: skip
+        yield c.scheduler_address

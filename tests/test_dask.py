@@ -96,18 +96,6 @@ def write_network(folder: Path) -> list[str]:
     return [*args, "--activation", ",".join(ACTS)]
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    """A LocalCluster of two worker processes, shared by the engine-level tests."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=":0", silence_logs=logging.ERROR,
-    ) as c:  # fmt: skip
-        yield c.scheduler_address
-
-
 def start_cli_cluster(workers: int = 2) -> tuple[str, subprocess.Popen[bytes], list[Any]]:
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"

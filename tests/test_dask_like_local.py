@@ -5,8 +5,6 @@ same error lines for the same bad inputs, the same --verbose lines."""
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -15,18 +13,6 @@ import pytest
 from tests.conftest import run_nncalc
 
 ROWS = 2500  # several 20 kB blocks per input
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    """A LocalCluster of two worker processes, reached by the CLI with --scheduler."""
-    from distributed import LocalCluster
-
-    with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=":0", silence_logs=logging.ERROR,
-    ) as c:  # fmt: skip
-        yield c.scheduler_address
 
 
 def rows(seed: int, m: int = ROWS) -> list[list[float]]:
@@ -52,14 +38,12 @@ def write_inputs(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder.parent)) for p in folder.iterdir())
 
 
-def both(
-    tmp_path: Path, scheduler: str, names: list[str], *args: str
-) -> tuple[Path, Path, str, str]:
+def both(tmp_path: Path, cluster: str, names: list[str], *args: str) -> tuple[Path, Path, str, str]:
     """The local batch run and the dask run of one command line: (local out, dask out,
     local stderr, dask stderr)."""
     local = run_nncalc("forward", *names, *args, "--out-dir", "local", cwd=tmp_path)
     dask = run_nncalc("forward", *names, *args, "--out-dir", "dask", "--engine", "dask",
-                      "--scheduler", scheduler, "--blocksize", "20kB", cwd=tmp_path)  # fmt: skip
+                      "--scheduler", cluster, "--blocksize", "20kB", cwd=tmp_path)  # fmt: skip
     assert local.returncode == dask.returncode, (local.stderr, dask.stderr)
     for proc in (local, dask):
         assert b"Traceback" not in proc.stderr
@@ -71,11 +55,9 @@ def parts(folder: Path) -> list[Path]:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "ndjson"])
-def test_every_input_format_in_every_output_format(
-    tmp_path: Path, scheduler: str, fmt: str
-) -> None:
+def test_every_input_format_in_every_output_format(tmp_path: Path, cluster: str, fmt: str) -> None:
     names = write_inputs(tmp_path / "in")
-    local, dask, _, err = both(tmp_path, scheduler, names, "--neurons", "4,2", "--seed", "3",
+    local, dask, _, err = both(tmp_path, cluster, names, "--neurons", "4,2", "--seed", "3",
                                "-f", fmt)  # fmt: skip
     assert "error" not in err
     for name in names:
@@ -96,7 +78,7 @@ def errors(stderr: str) -> list[str]:
     return [ln for ln in stderr.splitlines() if ln.startswith("nncalc: error: ")]
 
 
-def test_the_same_bad_inputs_give_the_same_error_lines(tmp_path: Path, scheduler: str) -> None:
+def test_the_same_bad_inputs_give_the_same_error_lines(tmp_path: Path, cluster: str) -> None:
     (tmp_path / "in").mkdir()
     x = rows(7)
     cells = [",".join(map(repr, r)) for r in x]
@@ -120,7 +102,7 @@ def test_the_same_bad_inputs_give_the_same_error_lines(tmp_path: Path, scheduler
     (tmp_path / "w.csv").write_text("1,2\n3,4\n5,6\n")
     (tmp_path / "b.csv").write_text("0.5,-0.5\n")
     names = sorted(str(p.relative_to(tmp_path)) for p in (tmp_path / "in").iterdir())
-    local, dask, local_err, dask_err = both(tmp_path, scheduler, names, "-w", "w.csv", "-b",
+    local, dask, local_err, dask_err = both(tmp_path, cluster, names, "-w", "w.csv", "-b",
                                             "b.csv")  # fmt: skip
     assert len(errors(local_err)) == 7
     assert errors(dask_err) == errors(local_err)
@@ -140,7 +122,7 @@ def notes(stderr: str) -> list[str]:
             if ln.startswith("nncalc: ") and not ln.startswith("nncalc: error: ")]  # fmt: skip
 
 
-def test_verbose_says_what_a_local_run_says(tmp_path: Path, scheduler: str) -> None:
+def test_verbose_says_what_a_local_run_says(tmp_path: Path, cluster: str) -> None:
     import polars as pl
 
     names = write_inputs(tmp_path / "in")
@@ -150,17 +132,15 @@ def test_verbose_says_what_a_local_run_says(tmp_path: Path, scheduler: str) -> N
     (tmp_path / "w.csv").write_text("w1,w2\n1,2\n3,4\n5,6\n")
     names += ["in/p.parquet"]
     args = ["-w", "w.csv", "--seed", "2", "--verbose"]
-    _, _, local_err, dask_err = both(tmp_path, scheduler, names, *args)
+    _, _, local_err, dask_err = both(tmp_path, cluster, names, *args)
     said = notes(local_err)
     assert len(said) > len(names) and any("format ndjson, keys a, b, c" in n for n in said)
     assert notes(dask_err) == said
 
 
-def test_class_names_as_json_parts_join_to_the_local_document(
-    tmp_path: Path, scheduler: str
-) -> None:
+def test_class_names_as_json_parts_join_to_the_local_document(tmp_path: Path, cluster: str) -> None:
     names = [n for n in write_inputs(tmp_path / "in") if Path(n).stem in ("x", "rec")]
-    local, dask, _, err = both(tmp_path, scheduler, names, "--neurons", "4,2", "--seed", "3",
+    local, dask, _, err = both(tmp_path, cluster, names, "--neurons", "4,2", "--seed", "3",
                                "--classes", "cat,dog", "-f", "json")  # fmt: skip
     assert "error" not in err
     for stem in ("x", "rec"):

@@ -13,7 +13,7 @@ from nncalc.runner.job import Job
 from nncalc.runner.stream import run_stream
 
 from .forward import report
-from .options import stderr_is_tty
+from .output import stderr_is_tty
 from .root import error, note
 
 

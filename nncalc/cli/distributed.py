@@ -51,7 +51,7 @@ def run(
 
     from .batch import batch_seed
     from .forward import report
-    from .options import stderr_is_tty
+    from .output import stderr_is_tty
 
     if "-" in names:
         raise UsageError("--engine dask reads files and URLs, not stdin ('-')")

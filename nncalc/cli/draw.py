@@ -34,10 +34,9 @@ from .options import (
     ParamsOpt,
     Seed,
     Weights,
-    request_of,
-    stdin_default,
-    stdout_is_tty,
 )
+from .output import stdout_is_tty
+from .request import request_of, stdin_default
 from .root import app, guarded
 
 SampleOpt = Annotated[

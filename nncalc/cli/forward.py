@@ -51,14 +51,9 @@ from .options import (
     Verbose,
     Weights,
     WorkersOpt,
-    drawn_notice,
-    print_items,
-    request_of,
-    stages_of,
-    stderr_is_tty,
-    stdin_default,
-    stdout_is_tty,
 )
+from .output import drawn_notice, print_items, stderr_is_tty, stdout_is_tty
+from .request import request_of, stages_of, stdin_default
 from .root import app, guarded, note
 
 

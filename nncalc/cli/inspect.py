@@ -22,10 +22,9 @@ from .options import (
     ModelFormat,
     ShapesFmt,
     Weights,
-    print_items,
-    request_of,
-    stdout_is_tty,
 )
+from .output import print_items, stdout_is_tty
+from .request import request_of
 from .root import app, guarded
 
 

@@ -39,13 +39,9 @@ from .options import (
     ShapesFmt,
     SkipRows,
     Weights,
-    drawn_notice,
-    print_items,
-    request_of,
-    stages_of,
-    stdin_default,
-    stdout_is_tty,
 )
+from .output import drawn_notice, print_items, stdout_is_tty
+from .request import request_of, stages_of, stdin_default
 from .root import app, guarded, note
 
 InputArg = Annotated[

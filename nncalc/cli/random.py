@@ -10,7 +10,9 @@ from nncalc.formats import Format
 from nncalc.shapes import dims
 from nncalc.sink import Sink, output_mode
 
-from .options import OutFmt, Output, Precision, Seed, check_seed, print_items, stdout_is_tty
+from .options import OutFmt, Output, Precision, Seed
+from .output import print_items, stdout_is_tty
+from .request import check_seed
 from .root import app, guarded, note
 
 

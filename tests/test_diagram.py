@@ -460,6 +460,12 @@ def test_a_streamed_run_that_fails_writes_no_report(tmp_path: Path) -> None:
     proc = run_nncalc("forward", "-", *WB, "--report", str(tmp_path / "r.html"), stdin=rows)
     assert_one_error_line(proc, 1, "stdin:100001:3:")
     assert list(tmp_path.iterdir()) == []
+    # --layers past the end is said before any output, not after the stream
+    proc = run_nncalc("forward", INPUTS, "--model", str(SAMPLES / "network/net.json"),
+                      "--layers", "3", "-o", str(tmp_path / "a.csv"),
+                      "--report", str(tmp_path / "r.html"))  # fmt: skip
+    assert_one_error_line(proc, 2, "--layers 3: the network has 2 layers")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_forward_report_never_overwrites_an_input(tmp_path: Path) -> None:

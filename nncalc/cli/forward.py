@@ -231,7 +231,8 @@ def forward(
         print_items(drawn.items, output, job.force, job.protect())
         return
     streamed = run_stream(job, Format(mode), output, report, input_progress,
-                          keep_shown=report_file is not None)  # fmt: skip
+                          keep_shown=report_file is not None,
+                          on_network=view.check if view is not None else None)  # fmt: skip
     if report_file is not None and view is not None and streamed.shown is not None:
         # the tables a terminal would show, of the rows kept as they streamed by
         drawn = tables_of(job, streamed.net, streamed.ops, streamed.shown, view)

@@ -42,8 +42,10 @@ def run_stream(
     report: Report,
     on_read: OnRead | None = None,
     keep_shown: bool = False,
+    on_network: Callable[[Network], None] | None = None,
 ) -> Streamed:
-    """Stream X through the network into ``output`` (stdout when None)."""
+    """Stream X through the network into ``output`` (stdout when None); ``on_network``
+    may still refuse the run once the network is known, before any output."""
     from nncalc.engines import local
     from nncalc.formats.write import LabelWriter, Writer
 
@@ -74,6 +76,8 @@ def run_stream(
             m = len(first) + sum(len(b) for b in blocks)
             job.network((m, first.shape[1]), ops)
             raise
+        if on_network is not None:
+            on_network(net)
         sizes = [(layer.n, layer.p) for layer in net]
         limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
         report(job, [reader.detected(), *ops.details], ops.generated)

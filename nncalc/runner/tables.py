@@ -36,6 +36,11 @@ class View(NamedTuple):
     layers: list[int] | None = None
     precision: int = 4
 
+    def check(self, net: Network) -> None:
+        """--layers past the network's end: said as soon as the network is known."""
+        if len(net) > 1 and self.layers is not None and max(self.layers) > len(net):
+            raise UsageError(f"--layers {max(self.layers)}: the network has {len(net)} layers")
+
 
 def run_tables(job: Job, view: View, report: Report) -> Drawn:
     """Read X (its first and last row groups when long), compute, and draw."""
@@ -113,8 +118,7 @@ def _draw(
             xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, elided
         )
     else:
-        if layers is not None and max(layers) > len(net):
-            raise UsageError(f"--layers {max(layers)}: the network has {len(net)} layers")
+        view.check(net)
         items = render.network_tables(
             xm, net, plans, trace, [r.labels for r in ops.layers], stages,
             layers or list(range(1, len(net) + 1)), precision,

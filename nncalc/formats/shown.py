@@ -34,8 +34,8 @@ class ShownRows:
             return
         group = self.group
         taken = max(0, min(len(block), group - self.m))
-        if taken:
-            self.head.append(block[:taken])
+        if taken:  # a copy: the caller may reuse or let go of the block (≤ group rows)
+            self.head.append(block[:taken].copy())
         self.tail.append(block)
         self.m += len(block)
         if self.m > 3 * group:  # else every row is kept: a small X is shown whole

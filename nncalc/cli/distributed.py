@@ -57,7 +57,8 @@ def run(
         raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
     settings = engine.Settings(scheduler, workers, blocksize or engine.DEFAULT_BLOCKSIZE)
     # every local input is protected from --save-params/--save-model, as in a local batch
-    local = [path for shown, _, path in engine.expand(names, settings.storage_options)
+    inputs = engine.expand(names, settings.storage_options)  # listed once, for both uses
+    local = [path for shown, _, path in inputs
              if "://" not in shown or shown.startswith("file://")]  # fmt: skip
     job = job._replace(batch=tuple(local))
     check_saves(job)
@@ -80,12 +81,12 @@ def run(
             built[key] = net, ops
         net, ops = built[key]
         report(job, [layout.detected, *ops.details], ops.generated)
-        width[name] = 1 if job.argmax else net.layers[(job.upto or len(net)) - 1].p
+        width[name] = 1 if job.argmax else job.width(net)
         return net
 
     def header(layout: Layout) -> list[str] | None:
         net, ops = built[layout.ncols, layout.one_row]
-        return out_header(job, layout.header, ops, net.layers[(job.upto or len(net)) - 1].p)
+        return out_header(job, layout.header, ops, job.width(net))
 
     with render.progress(enabled=stderr_is_tty()) as bar:
         task = bar.add_task("forward (dask)", total=None)
@@ -95,7 +96,7 @@ def run(
         outcomes = engine.run(
             names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,
             force=job.force, upto=job.upto, argmax=job.argmax, classes=job.classes,
-            progress=hooks,
+            progress=hooks, expanded=inputs,
         )  # fmt: skip
     if built and not all(o.error for o in outcomes):
         with saving(job, *next(iter(built.values()))):  # the first input's network

@@ -352,6 +352,5 @@ class RowReader:
                 )  # fmt: skip
             parts.append(block)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        note = "; ".join(self.notes) or None
         ids = [i for block in self.ids for i in block] if self.ids is not None else None
-        return Matrix(values, self.source, self.format, self.delimiter, self.header, note, ids)
+        return self.matrix_of(values)._replace(ids=ids)

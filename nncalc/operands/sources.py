@@ -118,6 +118,12 @@ class Shown(NamedTuple):
     m: int  # rows in X
     tail: int | None = None  # None: x holds every row; else x's last ``tail`` rows end X
 
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """X's whole shape (m×n), whatever part of it is held; one sample's (n,)."""
+        x = self.x.values
+        return (self.m, x.shape[1]) if x.ndim == 2 else x.shape
+
 
 def load_shown(req: Request, stack: ExitStack) -> tuple[Shown, dict[str, np.ndarray]]:
     """X for tables in bounded memory (the rows shown, and a count), and the parameters

@@ -38,6 +38,10 @@ class Job(NamedTuple):
         """Files an output must never overwrite (without --force): every input."""
         return tuple(split_options(n)[0] for n in (*self.req.names, *self.batch))
 
+    def width(self, net: Network) -> int:
+        """Values per sample in the output: layer --upto's p (the last layer's without)."""
+        return net.layers[(self.upto or len(net)) - 1].p
+
     def network(self, x_shape: tuple[int, ...], ops: Operands) -> tuple[Network, tuple[Plan, ...]]:
         try:
             net, plans = ops.network(x_shape, self.dtype)
@@ -49,7 +53,7 @@ class Job(NamedTuple):
             raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
                              f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
         if self.classes is not None:
-            p = net.layers[(self.upto or len(net)) - 1].p
+            p = self.width(net)
             if len(self.classes) != p:
                 raise UsageError(f"--classes names {len(self.classes)} classes but the output "
                                  f"has {p} values per sample")  # fmt: skip

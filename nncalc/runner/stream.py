@@ -82,7 +82,7 @@ def run_stream(
         limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
         report(job, [reader.detected(), *ops.details], ops.generated)
         stack.enter_context(saving(job, net, ops))  # kept only if the stream completes
-        p = net.layers[(job.upto or len(net)) - 1].p
+        p = job.width(net)
         header = out_header(job, reader.header, ops, p)
         collector = ShownRows(reader.source) if keep_shown else None
         if collector is not None and single:

@@ -46,8 +46,7 @@ def run_tables(job: Job, view: View, report: Report) -> Drawn:
     """Read X (its first and last row groups when long), compute, and draw."""
     with ExitStack() as stack:
         shown, from_file = load_shown(job.req, stack)
-        x = shown.x.values
-        x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
+        x_shape = shown.shape
         ops = gather(job.req, x_shape, shown.x.source, from_file, stack)
     net, plans = job.network(x_shape, ops)
     traced = _trace(job, net, shown)
@@ -58,9 +57,7 @@ def run_tables(job: Job, view: View, report: Report) -> Drawn:
 
 def tables_of(job: Job, net: Network, ops: Operands, shown: Shown, view: View) -> Drawn:
     """The tables of rows kept while they streamed (``forward -f csv --report``)."""
-    x = shown.x.values
-    x_shape = (shown.m, x.shape[1]) if x.ndim == 2 else x.shape
-    _, plans = job.network(x_shape, ops)
+    _, plans = job.network(shown.shape, ops)
     return _draw(job, net, plans, ops, _trace(job, net, shown), view)
 
 
@@ -94,7 +91,7 @@ def _trace(job: Job, net: Network, shown: Shown) -> _Traced:
             xm = xm._replace(values=np.concatenate([head[:6], tail[-6:]]))
             m = shown.m
             labels = [f"s{i}" for i in range(6)] + [f"s{i}" for i in range(m - 6, m)]
-            elided = render.Elided(labels, 5, (m, x.shape[1]))
+            elided = render.Elided(labels, 5, shown.shape)
     except InputError as e:
         raise e.located(xm.source) from None
     return _Traced(xm, trace, elided)

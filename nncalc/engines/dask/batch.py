@@ -36,13 +36,15 @@ def run(
     argmax: bool = False,
     classes: list[str] | None = None,
     progress: Progress | None = None,
+    expanded: list[tuple[str, Any, str]] | None = None,
 ) -> list[Outcome]:
     """Forward every input on a Dask cluster into ``out/<stem>/part-NNNNN.<fmt>``.
 
     ``out_header(layout)`` names the output columns (None: no header line), given what
     was detected in the input.  ``network_for(name, layout, rows)`` builds each input's
     network (default: ``network`` for every input).  Returns one :class:`Outcome` per
-    input, in input order.
+    input, in input order.  ``expanded`` is what :func:`expand` already gave for
+    ``names`` (the caller listed them): a remote glob is listed once.
     """
     from fsspec.core import url_to_fs
 
@@ -58,7 +60,7 @@ def run(
     if settings.blocksize < 1:
         raise UsageError("--blocksize must be at least 1 byte")
     so = settings.storage_options
-    inputs = expand(names, so)
+    inputs = expand(names, so) if expanded is None else expanded
     out_fs, root = url_to_fs(out, **(so or {}))
     folders: list[str] = []
     seen: dict[str, str] = {}

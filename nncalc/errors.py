@@ -20,10 +20,64 @@ class ExitStatus(IntEnum):
     TERMINATED = 143  # 128 + SIGTERM: kill, a timeout, a stopping service
 
 
+class Hint:
+    """A fix the user can make, said in their own terms: a flag on the command line
+    (``--layout out-in``), a keyword argument in Python (``layout="out-in"``).
+
+    The library builds messages with hints in them; which way a hint reads is decided
+    once per process (:func:`speak_flags`, called by the command line), so a notebook
+    never gets command-line advice.
+
+    >>> h = Hint("layout", "out-in")
+    >>> h.flag, h.keyword
+    ('--layout out-in', 'layout="out-in"')
+    >>> str(Hint("allow-nonfinite", keyword="allow_nonfinite", value=True))
+    'allow_nonfinite=True'
+    """
+
+    __slots__ = ("option", "value", "kwarg")
+
+    def __init__(
+        self, option: str, value: str | bool | int | None = None, *, keyword: str | None = None
+    ) -> None:
+        self.option = option  # the flag's name without dashes: "layout"
+        self.value = value
+        self.kwarg = keyword or option.replace("-", "_")
+
+    @property
+    def flag(self) -> str:
+        if self.value is None or self.value is True:
+            return f"--{self.option}"
+        return f"--{self.option} {self.value}"
+
+    @property
+    def keyword(self) -> str:
+        value = True if self.value is None else self.value
+        return f"{self.kwarg}={value!r}".replace("'", '"')
+
+    def __str__(self) -> str:
+        return self.flag if _STYLE[0] == "flags" else self.keyword
+
+    def __repr__(self) -> str:
+        return f"Hint({self.option!r}, {self.value!r})"
+
+
+_STYLE = ["python"]
+
+
+def speak_flags() -> None:
+    """Hints read as command-line flags from now on (the CLI calls this at start)."""
+    _STYLE[0] = "flags"
+
+
 class NncalcError(Exception):
-    """Base class: a problem we can explain in one line."""
+    """Base class: a problem we can explain in one line.
+
+    ``hint`` is the structured fix, when there is one (its words are in the message).
+    """
 
     exit_status: ExitStatus = ExitStatus.DATA
+    hint: Hint | None = None
 
 
 class InputError(NncalcError):

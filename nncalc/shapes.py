@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
+from nncalc.errors import Hint
+
 Layout = Literal["in-out", "out-in"]
 Shape = tuple[int, ...]
 LAYOUTS: tuple[Layout, ...] = ("in-out", "out-in")
@@ -193,7 +195,7 @@ def plan(
             hints = []
             if outs == n:
                 flip = "out-in" if layout == "in-out" else "in-out"
-                hints.append(f"{wl} looks transposed: try --layout {flip}")
+                hints.append(f"{wl} looks transposed: try {Hint('layout', flip)}")
             if len(x_shape) == 2 and ins == m:
                 hints.append(
                     f"{xl} looks transposed: its {m} rows match {wl}'s {ins} inputs; "

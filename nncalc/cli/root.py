@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from nncalc import __version__
-from nncalc.errors import ExitStatus, NncalcError, interrupt_status
+from nncalc.errors import ExitStatus, NncalcError, interrupt_status, speak_flags
 from nncalc.sink import PipeClosed, silence_stdout
 
 from .options import MaxMemory
@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     ``nncalc.__main__.main`` (the console script) calls this after installing signal
     handlers and stream guards.
     """
+    speak_flags()  # the library's hints read as flags here (layout="out-in" in Python)
     args = hoist_debug(sys.argv[1:] if argv is None else argv)
     load_commands(args)
     command = typer.main.get_command(app)

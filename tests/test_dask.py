@@ -572,3 +572,36 @@ def test_the_batch_table_gains_rows_and_parts_columns() -> None:
         "file", "rows", "time", "status", "parts",
     ]  # fmt: skip
     assert "a.csv" in lines[4] and "10×2" in lines[4] and lines[4].rstrip("│ ").endswith("3")
+
+
+def write_big(path: Path, mib: float, seed: int) -> None:
+    """A headed CSV of about ``mib`` MiB (random floats, ~76 bytes a row)."""
+    x = np.random.default_rng(seed).standard_normal((int(mib * (1 << 20) / 76), 4))
+    path.write_bytes(Writer(Format.CSV, header=["f1", "f2", "f3", "f4"]).dumps(x))
+
+
+@pytest.mark.slow
+def test_s3_inputs_that_fit_in_one_default_block(tmp_path: Path, s3: dict[str, str]) -> None:
+    """10–60 MiB: one block at the default 64 MiB, read through the local engine's own
+    reader from an fsspec file (whose readline takes no size limit)."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem()
+    fs.mkdir("big")
+    sizes = {"small": 10, "large": 60}
+    for name, mib in sizes.items():
+        write_big(tmp_path / f"{name}.csv", mib, seed=mib)
+        fs.put(str(tmp_path / f"{name}.csv"), f"big/in/{name}.csv")
+    (tmp_path / "w.csv").write_text("0.5,-1\n2,0.25\n-0.75,1\n1.5,-0.5\n")
+    (tmp_path / "b.csv").write_text("0.1,-0.2\n")
+    net = ["-w", str(tmp_path / "w.csv"), "-b", str(tmp_path / "b.csv"), "--activation", "tanh"]
+    proc = run_nncalc("forward", "s3://big/in/*.csv", *net, "--engine", "dask", "--workers", "2",
+                      "--out-dir", "s3://big/out", env=s3, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()[-3000:]
+    fs.invalidate_cache()
+    for name in sizes:
+        names = sorted(fs.ls(f"big/out/{name}"))
+        assert [n.rsplit("/", 1)[1] for n in names] == ["_SUCCESS", "part-00000.csv"]
+        local = run_nncalc("forward", str(tmp_path / f"{name}.csv"), *net, "--format", "csv",
+                           timeout=300)  # fmt: skip
+        assert fs.cat(names[1]) == local.stdout

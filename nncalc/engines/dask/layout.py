@@ -22,6 +22,7 @@ from nncalc.formats import (
 
 from .parquet import parquet_blocks, parquet_layout
 from .records import Block, Layout
+from .storage import open_input
 
 
 def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
@@ -32,7 +33,7 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
     if fmt is Format.PARQUET:
         return parquet_layout(fs, path, name, options)
     try:
-        f = fs.open(path, "rb")
+        f = open_input(fs, path)
     except FileNotFoundError:
         raise InputError("no such file", source=name, expected="an existing file") from None
     except IsADirectoryError:

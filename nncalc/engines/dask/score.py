@@ -23,7 +23,7 @@ from nncalc.formats import Format, Peekable
 
 from .parquet import block_frame
 from .records import Block, Job, Layout
-from .storage import block_bytes, join, out_name, part_file
+from .storage import block_bytes, join, open_input, out_name, part_file
 
 
 def parse_chunks(data: bytes, block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
@@ -62,7 +62,7 @@ def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
     elif layout.fmt is Format.JSON:
         from nncalc.formats import open_rows
 
-        with block.fs.open(block.path, "rb") as f:
+        with open_input(block.fs, block.path) as f:
             yield np.atleast_2d(open_rows(f, name, layout.options).read_all().values)
     elif layout.fmt is Format.NDJSON:
         from nncalc.formats.jsonio import NdjsonReader
@@ -176,7 +176,7 @@ def score_whole(
     path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
     try:
         with ExitStack() as stack:
-            f = stack.enter_context(block.fs.open(block.path, "rb"))
+            f = stack.enter_context(open_input(block.fs, block.path))
             write = stack.enter_context(part_file(out_fs, path))
             stack.enter_context(threadpool_limits(limits=job.blas_threads, user_api="blas"))
             stack.enter_context(np.errstate(all="ignore"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import glob as globlib
+import io
 import os
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -77,6 +78,17 @@ def part_file(fs: Any, path: str) -> Iterator[Callable[[bytes | memoryview], Non
         for data in held:
             f.write(data)
     fs.mv(tmp, path)
+
+
+def open_input(fs: Any, path: str) -> Any:
+    """An input opened for nncalc's readers.  They read a line with a size limit (the
+    memory budget's longest line), which fsspec's buffered files do not take: a remote
+    file is wrapped in :class:`io.BufferedReader`, whose ``readline`` does (its buffer
+    is the one read-ahead; fsspec's own cache still spares small requests)."""
+    f = fs.open(path, "rb")
+    if is_local(fs):
+        return f
+    return io.BufferedReader(f, buffer_size=1 << 20)
 
 
 def put(fs: Any, path: str, data: bytes | memoryview) -> None:

@@ -21,10 +21,10 @@ Dask's own retry after a lost worker gives the same parts.
 
 from .batch import run
 from .layout import layout_of
-from .records import DEFAULT_BLOCKSIZE, Layout, Outcome, Progress, Settings
+from .records import DEFAULT_BLOCKSIZE, ClusterError, Layout, Outcome, Progress, Settings
 from .storage import expand
 
 __all__ = [
-    "DEFAULT_BLOCKSIZE", "Layout", "Outcome", "Progress", "Settings", "expand", "layout_of",
-    "run",
+    "DEFAULT_BLOCKSIZE", "ClusterError", "Layout", "Outcome", "Progress", "Settings", "expand",
+    "layout_of", "run",
 ]  # fmt: skip

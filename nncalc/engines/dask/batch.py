@@ -1,24 +1,65 @@
-"""One run: every input's layout and blocks, the count pass, the score pass, then each
-input's ``_SUCCESS`` (or its parts removed, when a block failed) and its outcome."""
+"""One run: every input's layout and blocks, then per input its count tasks (when it
+has several text blocks) and its score tasks, each input finished — its ``_SUCCESS``
+written, or its parts removed and its one error line kept — as soon as its last task
+lands.  Only the cluster's own failure (unreachable, lost) stops the whole run."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable, Sequence
-from pathlib import PurePosixPath
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from nncalc.core import Network
-from nncalc.errors import NncalcError, UsageError
-from nncalc.formats import ReadOptions
+from nncalc.errors import InputError, NncalcError, UsageError, cannot_open
+from nncalc.formats import Format, ReadOptions
 
-from .cluster import client_for, close, drain, start_fork_server
-from .count import NetworkFor, fixed, place
+from .cluster import client_for, close, drain, quiet, scheduler_address, start_fork_server
+from .count import NetworkFor, count_block, empty, fixed, placed_blocks
 from .layout import cut, layout_of
-from .records import OUTPUT_FORMATS, SUCCESS, Block, Job, Layout, Outcome, Progress, Settings
-from .score import submit
-from .storage import clear, expand, join, put, results_in
+from .records import (
+    FAST_BLOCKSIZE,
+    MIN_BLOCKSIZE,
+    OUTPUT_FORMATS,
+    SUCCESS,
+    WORKERS_PER_CORE,
+    Block,
+    ClusterError,
+    Job,
+    Layout,
+    Outcome,
+    Progress,
+    Settings,
+)
+from .score import score, shared
+from .storage import expand, is_local, join, listing, out_name, put, remove, results, stem_of
+
+
+def check(settings: Settings, fmt: str) -> None:
+    """What can be refused before anything is read."""
+    if fmt not in OUTPUT_FORMATS:
+        raise UsageError(f"--engine dask writes csv, tsv, ndjson or parquet parts, not {fmt}")
+    if settings.blocksize < MIN_BLOCKSIZE:
+        raise UsageError(f"--blocksize {settings.blocksize} B is below {MIN_BLOCKSIZE} B: "
+                         "each block is one Dask task (the default, 64MiB, suits most "
+                         "inputs)")  # fmt: skip
+    cores = os.cpu_count() or 1
+    if settings.workers is not None and settings.workers > WORKERS_PER_CORE * cores:
+        raise UsageError(f"--workers {settings.workers}: this machine has {cores} cores; at most "
+                         f"{WORKERS_PER_CORE * cores} worker processes")  # fmt: skip
+
+
+def describe(e: BaseException, name: str) -> str:
+    """One line for what a task (or a read on the client) raised that is not nncalc's
+    own error: a deleted input, missing credentials, a storage service's refusal."""
+    if isinstance(e, NncalcError):
+        return str(e.located(name) if isinstance(e, InputError) else e)
+    if isinstance(e, OSError) and not type(e).__module__.startswith(("botocore", "aiobotocore")):
+        return str(cannot_open(e, name))
+    why = " ".join(str(e).split())[:300] or type(e).__name__
+    return str(InputError(f"cannot read it: {why}", source=name))
 
 
 def run(
@@ -44,139 +85,333 @@ def run(
     was detected in the input.  ``network_for(name, layout, rows)`` builds each input's
     network (default: ``network`` for every input).  Returns one :class:`Outcome` per
     input, in input order.  ``expanded`` is what :func:`expand` already gave for
-    ``names`` (the caller listed them): a remote glob is listed once.
+    ``names`` (the caller listed them): a remote glob is listed once.  Raises
+    :class:`ClusterError` when the cluster cannot be reached or is lost; inputs whose
+    ``_SUCCESS`` was written by then are complete, no other keeps a part.
     """
     from fsspec.core import url_to_fs
 
     settings = settings or Settings()
     progress = progress or Progress()
-    if settings.scheduler is None:
+    check(settings, fmt)
+    if scheduler_address(settings) is None:
         start_fork_server()  # our workers' imports run while the inputs are looked at
     if network_for is None:
         assert network is not None, "a network, or network_for"
         network_for = fixed(network)
-    if fmt not in OUTPUT_FORMATS:
-        raise UsageError(f"--engine dask writes csv, tsv, ndjson or parquet parts, not {fmt}")
-    if settings.blocksize < 1:
-        raise UsageError("--blocksize must be at least 1 byte")
     so = settings.storage_options
     inputs = expand(names, so) if expanded is None else expanded
     out_fs, root = url_to_fs(out, **(so or {}))
-    folders: list[str] = []
+    folders = output_folders(inputs, out, out_fs, root, force)
+
+    errors: dict[int, str] = {}
+    layouts = read_layouts(inputs, options, errors)
+    blocks = {i: cut(i, inputs[i][1], inputs[i][2], settings.blocksize, layouts[i])
+              for i in layouts}  # fmt: skip
+    text = (Format.CSV, Format.TSV, Format.NDJSON)
+    if settings.blocksize < FAST_BLOCKSIZE and any(
+        len(bl) > 1 and layouts[i].fmt in text for i, bl in blocks.items()
+    ):
+        progress.warn(f"--blocksize below {FAST_BLOCKSIZE >> 20}MiB: blocks this small are "
+                      "parsed by the slow line parser (several times slower)")  # fmt: skip
+    started = time.perf_counter()
+    finished: dict[int, Outcome] = {}
+    if blocks:
+        client, cluster = client_for(settings, progress.say)
+        work = Run(client, inputs, layouts, blocks, errors, network_for, out_header, settings,
+                   out_fs, folders, progress, finished, started)  # fmt: skip
+        try:
+            work.check_workers()
+            work.prepare()
+            work.compute(Job(None, fmt, None, upto, None, argmax, classes,
+                             not options.allow_nonfinite))  # fmt: skip
+        except BaseException:  # Ctrl-C, the cluster lost, or a bug: stop its work first
+            with contextlib.suppress(Exception):
+                client.cancel(work.futures)
+            quiet()
+            if cluster is None:  # a cluster we leave running: its running tasks still finish
+                drain(client, {f.key for f in work.futures})
+            close(client, cluster)
+            work.abandon()
+            raise
+        close(client, cluster)
+    return [
+        finished.get(i) or Outcome(shown, 0, 0, 0.0, errors.get(i, "not run"))
+        for i, (shown, _, _) in enumerate(inputs)
+    ]
+
+
+def output_folders(
+    inputs: list[tuple[str, Any, str]], out: str, out_fs: Any, root: str, force: bool
+) -> list[tuple[str, list[str]]]:
+    """Each input's folder and the results already in it (one listing of the output
+    root for the whole run); a folder holding results is refused without ``force``."""
+    held = listing(out_fs, root)
     seen: dict[str, str] = {}
+    folders = []
     for shown, _, path in inputs:
-        stem = PurePosixPath(path).stem
+        stem = stem_of(path)
         if stem in seen:
             raise UsageError(f"{seen[stem]} and {shown} would both write {join(out, stem)}")
         seen[stem] = shown
         folder = join(root, stem)
-        if results_in(out_fs, folder) and not force:
-            raise UsageError(f"{join(out, stem)} already holds results; refusing to replace "
-                             "them (use --force)")  # fmt: skip
-        folders.append(folder)
-    for folder in folders:
-        clear(out_fs, folder, parts=True)
-        out_fs.makedirs(folder, exist_ok=True)
+        if is_local(out_fs) and os.path.islink(folder):
+            raise UsageError(f"{join(out, stem)} is a symbolic link: nncalc writes its parts "
+                             "only into folders it makes; remove the link")  # fmt: skip
+        found = results(held.get(stem, []))
+        if found and not force:
+            if SUCCESS in found:
+                raise UsageError(f"{join(out, stem)} already holds results; refusing to replace "
+                                 "them (use --force)")  # fmt: skip
+            raise UsageError(f"{join(out, stem)} holds the parts of an earlier run that did not "
+                             "finish: --force to replace it")  # fmt: skip
+        folders.append((folder, [join(folder, n) for n in found]))
+    return folders
 
-    started = time.perf_counter()
-    errors: dict[int, tuple[int, str]] = {}  # input → (block index, message), the first
-    layouts: dict[int, Layout] = {}
-    for i, (shown, fs, path) in enumerate(inputs):
+
+def read_layouts(
+    inputs: list[tuple[str, Any, str]], options: ReadOptions, errors: dict[int, str]
+) -> dict[int, Layout]:
+    """Every input's layout, read in parallel (on an object store each is a request or
+    two of latency); an input that cannot be read gets its one error line."""
+
+    def one(i: int) -> Layout | BaseException:
+        shown, fs, path = inputs[i]
         try:
-            layouts[i] = layout_of(fs, path, shown, options)
-        except NncalcError as e:
-            if isinstance(e, UsageError):
-                raise
-            errors[i] = (-1, str(e))
-    client, cluster = client_for(settings)
-    futures: list[Any] = []
-    try:
-        rows_of, parts_of, seconds = _compute(
-            client, inputs, layouts, errors, network_for, out_header, settings, out_fs, folders,
-            Job(None, fmt, None, upto, None, argmax, classes, not options.allow_nonfinite),
-            progress, futures,
-        )  # fmt: skip
-    except BaseException:  # Ctrl-C, or a bug: stop the cluster's work before cleaning up
-        with contextlib.suppress(Exception):
-            client.cancel(futures)
-        # an interrupted cluster shuts down loudly (the scheduler logs every message it
-        # can no longer send): the one line nncalc prints is the message
-        import logging
+            return layout_of(fs, path, shown, options)
+        except Exception as e:
+            return e
 
-        # distributed's and tornado's loggers (tornado logs an exception from the cancel
-        # callback that an interrupted client.sync leaves behind, with a traceback)
-        logging.disable(logging.CRITICAL)
-        if cluster is None:  # a cluster we leave running: its running tasks still finish
-            drain(client, {f.key for f in futures})
-        close(client, cluster)
-        for folder in folders:  # no input is complete yet: leave no parts, no temporaries
-            clear(out_fs, folder, parts=True)
-        raise
-    close(client, cluster)
-    outcomes = []
-    for i, (shown, _, _) in enumerate(inputs):
-        if i in errors:
-            clear(out_fs, folders[i], parts=True)
-            outcomes.append(Outcome(shown, 0, 0, seconds.get(i, 0.0), errors[i][1]))
+    with ThreadPoolExecutor(min(16, max(1, len(inputs)))) as pool:
+        got = list(pool.map(one, range(len(inputs))))
+    layouts = {}
+    for i, lay in enumerate(got):
+        if isinstance(lay, UsageError):
+            raise lay
+        if isinstance(lay, BaseException):
+            errors[i] = describe(lay, inputs[i][0])
         else:
-            clear(out_fs, folders[i], parts=False)
-            put(out_fs, join(folders[i], SUCCESS), b"")
-            outcomes.append(Outcome(shown, rows_of[i], parts_of[i],
-                                    seconds.get(i, time.perf_counter() - started)))  # fmt: skip
-    return outcomes
+            layouts[i] = lay
+    return layouts
 
 
-def _compute(
-    client: Any,
-    inputs: list[tuple[str, Any, str]],
-    layouts: dict[int, Layout],
-    errors: dict[int, tuple[int, str]],
-    network_for: NetworkFor,
-    out_header: Callable[[Layout], list[str] | None],
-    settings: Settings,
-    out_fs: Any,
-    folders: list[str],
-    template: Job,
-    progress: Progress,
-    futures: list[Any],
-) -> tuple[dict[int, int], dict[int, int], dict[int, float]]:
-    """Both passes; (rows, parts, seconds) per input.  A block's error is kept in
-    ``errors`` (the lowest block's, the first a whole read would meet)."""
-    from distributed import KilledWorker, as_completed
+def can_read(fs: Any, path: str) -> bool:
+    """On a worker: its first byte (credentials, endpoint, a shared disk)."""
+    with fs.open(path, "rb") as f:
+        f.read(1)
+    return True
 
-    started = time.perf_counter()
-    blocks: dict[int, list[Block]] = {
-        i: cut(i, inputs[i][1], inputs[i][2], settings.blocksize, layouts[i]) for i in layouts
-    }
-    placed, nets = place(client, inputs, layouts, blocks, network_for, errors, futures)
-    progress.total(sum(len(bl) for bl in placed.values()))
-    per_input = submit(client, inputs, layouts, placed, nets, template, out_header, out_fs, folders)
-    owner: dict[Any, tuple[int, int]] = {}
-    for i, fs_list in per_input.items():
-        futures += fs_list
-        for k, f in enumerate(fs_list):
-            owner[f.key] = (i, k)
-    rows_of = dict.fromkeys(placed, 0)
-    parts_of = dict.fromkeys(placed, 0)
-    left = {i: len(fl) for i, fl in per_input.items()}
-    seconds: dict[int, float] = {}
-    for fut in as_completed([f for fl in per_input.values() for f in fl]):
-        i, k = owner[fut.key]
-        progress.step()
-        left[i] -= 1
-        if not fut.cancelled():
+
+class Run:
+    """The state of one run on the cluster: which tasks belong to which input, what is
+    left of each, and each input finished as soon as it can be."""
+
+    def __init__(
+        self,
+        client: Any,
+        inputs: list[tuple[str, Any, str]],
+        layouts: dict[int, Layout],
+        blocks: dict[int, list[Block]],
+        errors: dict[int, str],
+        network_for: NetworkFor,
+        out_header: Callable[[Layout], list[str] | None],
+        settings: Settings,
+        out_fs: Any,
+        folders: list[tuple[str, list[str]]],
+        progress: Progress,
+        finished: dict[int, Outcome],
+        started: float,
+    ) -> None:
+        self.client, self.inputs, self.layouts, self.blocks = client, inputs, layouts, blocks
+        self.errors, self.network_for, self.out_header = errors, network_for, out_header
+        self.settings, self.out_fs, self.folders = settings, out_fs, folders
+        self.progress, self.finished, self.started = progress, finished, started
+        self.futures: list[Any] = []
+        self.owner: dict[Any, tuple[str, int, int]] = {}  # key → (kind, input, block)
+        self.left: dict[int, int] = {}  # tasks not landed yet, per input
+        self.written: dict[int, list[str]] = {i: [] for i in blocks}
+        self.block_error: dict[int, int] = {}  # input → the block of its error
+        self.rows: dict[int, int] = dict.fromkeys(blocks, 0)
+        self.counts: dict[int, dict[int, tuple[int, int]]] = {}
+        self.scattered: dict[int, Any] = {}
+        self.budget: dict[int, int] = {}  # progress steps each input stands for
+        self.stepped: dict[int, int] = dict.fromkeys(blocks, 0)
+
+    def check_workers(self) -> None:
+        """One task, before anything is written: can a worker read the first input?"""
+        shown, fs, path = self.inputs[min(self.layouts)]
+        try:
+            self.client.submit(can_read, fs, path, pure=False).result()
+        except Exception as e:
+            if self.lost(e):
+                raise self.cluster_lost(e) from None
+            raise ClusterError(f"a worker cannot read the inputs: {describe(e, shown)}") from None
+
+    def prepare(self) -> None:
+        """Results of an earlier run (``--force``) removed; local folders made (an object
+        store has no folders to make)."""
+        for i, (folder, old) in enumerate(self.folders):
+            if i in self.blocks:
+                remove(self.out_fs, old)
+                if is_local(self.out_fs):
+                    self.out_fs.makedirs(folder, exist_ok=True)
+
+    def compute(self, template: Job) -> None:
+        from distributed import KilledWorker, as_completed
+
+        self.template = template
+        # every network built first, in input order (its --verbose lines are a local
+        # batch's, in its order); a text input's rows are known only once counted, and
+        # only a shape error's wording needs them: such an input is counted and asked again
+        self.nets: dict[int, Network | None] = {}
+        for i in list(self.blocks):
+            name, lay = self.inputs[i][0], self.layouts[i]
             try:
-                rows, err = fut.result()
+                self.nets[i] = self.network_for(name, lay, lay.rows)
+            except NncalcError as e:
+                if lay.rows is not None:
+                    self.fail(i, -1, str(e))
+                self.nets[i] = None
+        needs_count = {
+            i for i, bl in self.blocks.items()
+            if self.layouts[i].rows is None and (len(bl) > 1 or self.nets[i] is None)
+        }  # fmt: skip
+        # one bar for the run: every task, counting and scoring, known from the start
+        self.budget = {i: len(bl) * (2 if i in needs_count else 1)
+                       for i, bl in self.blocks.items()}  # fmt: skip
+        self.progress.total(sum(self.budget.values()))
+        self.pending = as_completed()
+        for i, bl in self.blocks.items():
+            self.left[i] = 0
+            if i in self.errors:
+                pass
+            elif i in needs_count:
+                self.counts[i] = {}
+                for k, b in enumerate(bl):
+                    self.add("count", i, k, self.client.submit(
+                        count_block, b, pure=False, retries=self.settings.retries))  # fmt: skip
+            else:
+                self.place(i, None)
+            if self.left[i] == 0:  # refused before any task
+                self.finish(i)
+        for fut in self.pending:
+            kind, i, k = self.owner.pop(fut.key)
+            self.progress.step()
+            self.stepped[i] += 1
+            self.left[i] -= 1
+            try:
+                result = fut.result()
             except KilledWorker as e:  # workers died on this block again and again
-                rows, err = 0, f"{inputs[i][0]}: block {k} lost its worker too often ({e})"
-            if err is None:
-                rows_of[i] += rows
-                parts_of[i] += 1
-            elif i not in errors or k < errors[i][0]:
-                # the lowest block's error is the first a whole read meets; later blocks
-                # still run (a cancelled task that is running would write its part after
-                # the clean-up), their parts are removed with the others
-                errors[i] = (k, err)
-        if left[i] == 0:
-            seconds[i] = time.perf_counter() - started
-    return rows_of, parts_of, seconds
+                name = self.inputs[i][0]
+                self.fail(i, k, f"{name}: block {k} lost its worker too often ({e})")
+            except Exception as e:
+                if self.lost(e):
+                    raise self.cluster_lost(e) from None
+                self.fail(i, k, describe(e, self.inputs[i][0]))
+            else:
+                if kind == "count":
+                    self.counts[i][k] = result
+                    if len(self.counts[i]) == len(self.blocks[i]) and i not in self.block_error:
+                        self.place(i, [self.counts[i][j] for j in range(len(self.blocks[i]))])
+                else:
+                    rows, err = result
+                    if err is None:
+                        self.rows[i] += rows
+                        self.written[i].append(self.part_path(i, k))
+                    else:
+                        self.fail(i, k, err)
+            if self.left[i] == 0:
+                self.finish(i)
+
+    def add(self, kind: str, i: int, k: int, fut: Any) -> None:
+        self.owner[fut.key] = (kind, i, k)
+        self.futures.append(fut)
+        self.left[i] += 1
+        self.pending.add(fut)
+
+    def place(self, i: int, counts: list[tuple[int, int]] | None) -> None:
+        """An input's network, once its rows are known (None: one block, or a format
+        whose rows its layout knows), and its score tasks."""
+        name, lay, bl = self.inputs[i][0], self.layouts[i], self.blocks[i]
+        rows = lay.rows
+        if counts is not None:
+            bl, rows = placed_blocks(bl, counts, lay)
+            if rows == 0:
+                self.fail(i, -1, empty(name, lay))
+                return
+        network = self.nets[i]
+        if network is None:
+            try:
+                network = self.network_for(name, lay, rows)
+            except NncalcError as e:
+                self.fail(i, -1, str(e))
+                return
+        if rows is None:
+            # one text block: its task streams it as a local run would, nothing to place
+            bl = [b._replace(whole=True) for b in bl]
+        if id(network) not in self.scattered:
+            [self.scattered[id(network)]] = self.client.scatter([network], broadcast=True)
+        job = shared(self.template, network, self.out_header(lay))
+        args = (name, lay, job, self.scattered[id(network)], self.out_fs, self.folders[i][0])
+        for k, b in enumerate(bl):
+            fut = self.client.submit(score, b, *args, pure=False, retries=self.settings.retries)
+            self.add("score", i, k, fut)
+
+    def part_path(self, i: int, k: int) -> str:
+        return join(self.folders[i][0], f"part-{k:05d}.{out_name(self.template.fmt)}")
+
+    def fail(self, i: int, k: int, message: str) -> None:
+        """Keep the first error a whole read would meet (the lowest block's); the
+        input's other tasks still run (a running task cannot be stopped before it
+        writes), and its parts are removed when the last has landed."""
+        if i not in self.errors or k < self.block_error.get(i, len(self.blocks[i])):
+            self.errors[i] = message
+            self.block_error[i] = k
+
+    def finish(self, i: int) -> None:
+        """The input's last task has landed: its ``_SUCCESS``, or no parts at all (and
+        on a local disk no temporary a lost worker left)."""
+        seconds = time.perf_counter() - self.started
+        name = self.inputs[i][0]
+        for _ in range(self.budget[i] - self.stepped[i]):  # tasks it no longer needs
+            self.progress.step()
+        self.stepped[i] = self.budget[i]
+        if i in self.errors:
+            remove(self.out_fs, self.written[i])
+            self.written[i] = []
+            self.finished[i] = Outcome(name, 0, 0, seconds, self.errors[i])
+            return
+        if is_local(self.out_fs):
+            folder = self.folders[i][0]
+            with contextlib.suppress(OSError):
+                stale = [n for n in os.listdir(folder) if n.startswith(".part-")]
+                remove(self.out_fs, [join(folder, n) for n in stale])
+        put(self.out_fs, join(self.folders[i][0], SUCCESS), b"")
+        self.finished[i] = Outcome(name, self.rows[i], len(self.written[i]), seconds)
+
+    def abandon(self) -> None:
+        """The run stopped: no input that is not complete keeps a part."""
+        for i in self.blocks:
+            if i not in self.finished:
+                remove(self.out_fs, self.written[i])
+                folder = self.folders[i][0]
+                if is_local(self.out_fs):
+                    with contextlib.suppress(OSError):
+                        names = os.listdir(folder)
+                        remove(self.out_fs, [join(folder, n) for n in results(names)])
+
+    def lost(self, e: BaseException) -> bool:
+        """Whether an exception is the cluster's (the scheduler gone), not a task's."""
+        from concurrent.futures import CancelledError
+
+        from distributed.comm.core import CommClosedError
+
+        return isinstance(e, CommClosedError | CancelledError) or self.client.status not in (
+            "running", "connecting",
+        )  # fmt: skip
+
+    def cluster_lost(self, e: BaseException) -> ClusterError:
+        address = getattr(self.client.scheduler, "address", None) or "the scheduler"
+        why = " ".join(str(e).split()) or type(e).__name__
+        return ClusterError(f"lost the scheduler {address}: {why}; inputs not complete were "
+                            "removed")  # fmt: skip

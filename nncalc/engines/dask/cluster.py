@@ -6,11 +6,10 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
-from nncalc.errors import UsageError
-
-from .records import Settings
+from .records import ClusterError, Settings
 
 # what a worker needs before its first task: imported once, in the fork server
 PRELOAD = ["distributed", "numpy", "threadpoolctl", "orjson", "fsspec",
@@ -73,8 +72,25 @@ def start_fork_server() -> None:
         dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"})
 
 
-def client_for(settings: Settings) -> tuple[Any, Any]:
-    """A Client on the named scheduler, or on a LocalCluster of our own (closed after)."""
+def scheduler_address(settings: Settings) -> str | None:
+    """``--scheduler``, else Dask's own ``scheduler-address`` (``DASK_SCHEDULER_ADDRESS``
+    or YAML), as ``Client()`` itself would take it; None: a LocalCluster of our own."""
+    if settings.scheduler:
+        return settings.scheduler
+    import dask.config
+
+    address = dask.config.get("scheduler-address", None)
+    return str(address) if address else None
+
+
+def client_for(
+    settings: Settings, say: Callable[[str], object] = lambda line: None
+) -> tuple[Any, Any]:
+    """A Client on the named scheduler, or on a LocalCluster of our own (closed after).
+
+    Connecting waits as long as Dask's ``distributed.comm.timeouts.connect`` says; an
+    address that is malformed, or a scheduler that does not answer in that time, is one
+    :class:`ClusterError`.  Ctrl-C while our cluster starts stops what had started."""
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     import logging
 
@@ -84,23 +100,46 @@ def client_for(settings: Settings) -> tuple[Any, Any]:
     # distributed's sync() (the event loop thread runs it after the interrupt): the one
     # line nncalc prints is the message, and the run's own errors are reported as such
     logging.getLogger("tornado.application").setLevel(logging.CRITICAL + 1)
-    if settings.scheduler:
+    address = scheduler_address(settings)
+    if address:
         try:
-            return Client(settings.scheduler, timeout="10s"), None
-        except OSError as e:
-            raise UsageError(f"cannot reach the scheduler {settings.scheduler}: {e}") from None
+            client = Client(address)
+        except Exception as e:  # OSError (no answer), ValueError/TypeError (malformed)
+            why = " ".join(str(e).split()) or type(e).__name__
+            raise ClusterError(f"cannot reach the scheduler {address}: {why}") from None
+        say(f"scheduler {client.scheduler.address} (left running); dashboard "
+            f"{client.dashboard_link}")  # fmt: skip
+        return client, None
     workers = settings.workers or os.cpu_count() or 1
     # polars (the CSV fast path) would start a thread per core in every worker
     share = str(max(1, (os.cpu_count() or 1) // workers))
-    cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-        # the scheduler always serves HTTP (health, metrics; the dashboard too with
-        # bokeh): ":0" puts it on a free port, as None would mean 8787, which warns when
-        # another cluster holds it
-        dashboard_address=":0", silence_logs=logging.ERROR,
-        env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share)},
-    )  # fmt: skip
-    return Client(cluster), cluster
+    cluster = client = None
+    try:
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            # the scheduler always serves HTTP (health, metrics; the dashboard too with
+            # bokeh): ":0" puts it on a free port, as None would mean 8787, which warns
+            # when another cluster holds it
+            dashboard_address=":0", silence_logs=logging.ERROR,
+            env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share)},
+        )  # fmt: skip
+        client = Client(cluster)
+    except BaseException:
+        quiet()
+        close(client, cluster)
+        raise
+    say(f"scheduler {cluster.scheduler_address} (a local cluster of {workers} workers, "
+        f"closed after the run); dashboard {client.dashboard_link}")  # fmt: skip
+    return client, cluster
+
+
+def quiet() -> None:
+    """An interrupted cluster shuts down loudly (the scheduler logs every message it can
+    no longer send, asyncio every task left unretrieved, "Task exception was never
+    retrieved … AllExit"): the one line nncalc prints is the message."""
+    import logging
+
+    logging.disable(logging.CRITICAL)
 
 
 def executing(dask_worker: Any) -> list[str]:

@@ -6,11 +6,10 @@ count (for the shape check).  Parquet inputs skip it: their footer has the rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from nncalc.core import Network
 from nncalc.engines.blocks import line_count, row_count
-from nncalc.errors import InputError, NncalcError
+from nncalc.errors import InputError
 from nncalc.formats import Format
 
 from .layout import shape_check
@@ -25,56 +24,6 @@ def count_block(block: Block) -> tuple[int, int]:
 
 
 NetworkFor = Callable[[str, Layout, int | None], Network]
-
-
-def place(
-    client: Any,
-    inputs: list[tuple[str, Any, str]],
-    layouts: dict[int, Layout],
-    blocks: dict[int, list[Block]],
-    network_for: NetworkFor,
-    errors: dict[int, tuple[int, str]],
-    futures: list[Any],
-) -> tuple[dict[int, list[Block]], dict[int, Network]]:
-    """Every input's blocks placed in its file (first line, first row, rows, the input's
-    rows), and its network: ``network_for(name, layout, rows)``, called in input order
-    once the rows are known (None: not counted, a one-block input), as a local run
-    builds it (its shape errors, its --verbose lines).  An input that is empty or does
-    not fit gets its one error line in ``errors`` instead.  The count tasks are added to
-    ``futures``."""
-    counts = {}
-    for i, bl in blocks.items():
-        if layouts[i].rows is None and len(bl) > 1:  # Parquet and JSON know their rows
-            counts[i] = client.map(count_block, bl, pure=False)
-            futures += counts[i]
-    placed: dict[int, list[Block]] = {}
-    nets: dict[int, Network] = {}
-    for i, bl in blocks.items():
-        name, lay = inputs[i][0], layouts[i]
-        if lay.rows is None and i not in counts:
-            # one block: its task streams it as a local run would, nothing to place; the
-            # network is checked on the columns alone (the sample count only words a
-            # shape error: counted then)
-            try:
-                nets[i] = network_for(name, lay, None)
-                placed[i] = [b._replace(whole=True) for b in bl]
-                continue
-            except NncalcError:
-                counts[i] = client.map(count_block, bl, pure=False)
-                futures += counts[i]
-        rows = lay.rows or 0
-        if i in counts:
-            bl, rows = placed_blocks(bl, client.gather(counts[i]), lay)
-            if rows == 0:
-                errors[i] = (-1, empty(name, lay))
-                continue
-        try:
-            nets[i] = network_for(name, lay, rows)
-        except NncalcError as e:
-            errors[i] = (-1, str(e))
-            continue
-        placed[i] = bl
-    return placed, nets
 
 
 def empty(name: str, layout: Layout) -> str:

@@ -7,20 +7,37 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from nncalc.core import Network
+from nncalc.errors import NncalcError
 from nncalc.formats import Format, ReadOptions
 
 DEFAULT_BLOCKSIZE = 64 << 20
+# below this a block is one Dask task per few lines: the client's graph, not the data,
+# takes the memory and the time (--blocksize 1 made one task per line)
+MIN_BLOCKSIZE = 1000
+# below this nncalc's CSV fast path (polars) no longer pays its start-up per block: the
+# slow parser takes over (benchmarks/dask_batch.py measures the turn)
+FAST_BLOCKSIZE = 8 << 20
+# workers per core beyond which a LocalCluster only adds processes that wait
+WORKERS_PER_CORE = 4
 OUTPUT_FORMATS = (Format.CSV, Format.TSV, Format.NDJSON, Format.JSON, Format.PARQUET)
 SUCCESS = "_SUCCESS"
 
 
+class ClusterError(NncalcError):
+    """The cluster itself failed (unreachable, lost, its workers cannot read the
+    inputs): the run stops, every input not yet complete is removed."""
+
+
 class Settings(NamedTuple):
-    """Where and how to run; ``scheduler=None`` starts a LocalCluster of ``workers``."""
+    """Where and how to run; ``scheduler=None`` uses Dask's ``scheduler-address``
+    (``DASK_SCHEDULER_ADDRESS``) when set, else starts a LocalCluster of ``workers``.
+    ``retries``: Dask's, for a task that raised (a transient read or write error)."""
 
     scheduler: str | None = None
     workers: int | None = None
     blocksize: int = DEFAULT_BLOCKSIZE
     storage_options: dict[str, Any] | None = None
+    retries: int = 2
 
 
 class Outcome(NamedTuple):
@@ -83,8 +100,11 @@ class Block(NamedTuple):
 
 
 class Progress(NamedTuple):
-    """Hooks for the CLI's bar: ``total(n)`` once the blocks are known, ``step()`` per
-    block done."""
+    """Hooks for the CLI: ``total(n)`` once the tasks are known (one bar for the whole
+    run), ``step()`` per task done, ``say(line)`` for --verbose lines (the scheduler's
+    and the dashboard's addresses) and warnings."""
 
     total: Callable[[int], object] = lambda n: None
     step: Callable[[], object] = lambda: None
+    say: Callable[[str], object] = lambda line: None
+    warn: Callable[[str], object] = lambda line: None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
 from itertools import chain
 from typing import Any
@@ -215,27 +215,9 @@ def blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-def submit(
-    client: Any,
-    inputs: list[tuple[str, Any, str]],
-    layouts: dict[int, Layout],
-    placed: dict[int, list[Block]],
-    nets: dict[int, Network],
-    template: Job,
-    out_header: Callable[[Layout], list[str] | None],
-    out_fs: Any,
-    folders: list[str],
-) -> dict[int, list[Any]]:
-    """One score task per placed block; each network is scattered once to every worker."""
-    scattered: dict[int, Any] = {}
-    per_input: dict[int, list[Any]] = {}
-    for i, bl in placed.items():
-        lay, network = layouts[i], nets[i]
-        if id(network) not in scattered:
-            [scattered[id(network)]] = client.scatter([network], broadcast=True)
-        # the thread count a local run uses: one for small networks, else this machine's
-        threads = blas_cap(network) or blas_threads()
-        job = template._replace(network=None, out_header=out_header(lay), blas_threads=threads)
-        args = (inputs[i][0], lay, job, scattered[id(network)], out_fs, folders[i])
-        per_input[i] = [client.submit(score, b, *args, pure=False) for b in bl]
-    return per_input
+def shared(template: Job, network: Network, out_header: list[str] | None) -> Job:
+    """What every score task of one input shares, without the network (scattered to
+    every worker once, and sent apart)."""
+    # the thread count a local run uses: one for small networks, else this machine's
+    threads = blas_cap(network) or blas_threads()
+    return template._replace(network=None, out_header=out_header, blas_threads=threads)

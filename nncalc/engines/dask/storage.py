@@ -7,7 +7,6 @@ import contextlib
 import glob as globlib
 import io
 import os
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import PurePosixPath
 from typing import Any
@@ -31,14 +30,20 @@ def expand(
 
     found: list[tuple[str, Any, str]] = []
     for name in names:
-        fs, path = url_to_fs(name, **(storage_options or {}))
         local = "://" not in name or name.startswith("file://")
+        try:
+            fs, path = url_to_fs(name, **(storage_options or {}))
+            if is_glob(name) and not (local and "://" not in name):
+                proto = name.split("://", 1)[0]
+                listed = sorted(fs.glob(path))
+        except Exception as e:  # an unknown protocol, its package missing, no credentials
+            why = " ".join(str(e).split())[:300] or type(e).__name__
+            raise InputError(f"cannot open: {why}", source=name) from None
         if is_glob(name):
             if local and "://" not in name:
                 matches = [(m, os.path.abspath(m)) for m in sorted(globlib.glob(name))]
             else:
-                proto = name.split("://", 1)[0]
-                matches = [(f"{proto}://{p}", p) for p in sorted(fs.glob(path))]
+                matches = [(f"{proto}://{p}", p) for p in listed]
             if not matches:
                 raise InputError("matches no file", source=name, expected="an existing file")
             found += [(shown, fs, p) for shown, p in matches]
@@ -59,11 +64,20 @@ def is_local(fs: Any) -> bool:
     return "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
 
 
+def stem_of(path: str) -> str:
+    """An input's output folder name: a compression suffix, then the format suffix,
+    removed (``x2.csv.gz`` writes ``x2/``, as ``--out-dir`` names a local batch's)."""
+    from nncalc.formats.compressed import strip_suffix
+
+    return PurePosixPath(strip_suffix(PurePosixPath(path).name)).stem
+
+
 @contextlib.contextmanager
 def part_file(fs: Any, path: str) -> Iterator[Callable[[bytes | memoryview], None]]:
     """A ``write`` for a file that appears whole under its name or not at all: locally
-    nncalc's Sink (a temporary sibling, renamed when complete), elsewhere a temporary
-    object moved into place.  An exception leaves nothing behind."""
+    nncalc's Sink (a temporary sibling, renamed when complete); on an object store one
+    PUT of the whole part, which is atomic there (a temporary, HEAD, copy and DELETE
+    would cost four requests for what one gives).  An exception leaves nothing behind."""
     if is_local(fs):
         from nncalc.sink import Sink
 
@@ -72,12 +86,7 @@ def part_file(fs: Any, path: str) -> Iterator[Callable[[bytes | memoryview], Non
         return
     held: list[bytes] = []
     yield lambda data: held.append(bytes(data))
-    parent, name = path.rsplit("/", 1)
-    tmp = f"{parent}/.{name}.{uuid.uuid4().hex}.tmp"
-    with fs.open(tmp, "wb") as f:
-        for data in held:
-            f.write(data)
-    fs.mv(tmp, path)
+    fs.pipe_file(path, b"".join(held))
 
 
 def open_input(fs: Any, path: str) -> Any:
@@ -96,26 +105,33 @@ def put(fs: Any, path: str, data: bytes | memoryview) -> None:
         write(data)
 
 
-def listing(fs: Any, folder: str) -> list[str]:
+def listing(fs: Any, root: str) -> dict[str, list[str]]:
+    """Every file under the output root, by folder name (one recursive listing: one
+    paginated LIST on an object store, however many inputs)."""
     try:
-        return [PurePosixPath(p).name for p in fs.ls(folder, detail=False)]
+        found = fs.find(root, detail=False)
     except (FileNotFoundError, NotADirectoryError):
-        return []
+        return {}
+    prefix = root.rstrip("/") + "/"
+    held: dict[str, list[str]] = {}
+    for p in found:
+        rel = p[len(prefix) :] if p.startswith(prefix) else p
+        if "/" in rel:
+            folder, name = rel.split("/", 1)
+            held.setdefault(folder, []).append(name)
+    return held
 
 
-def results_in(fs: Any, folder: str) -> list[str]:
-    return [n for n in listing(fs, folder) if n.startswith("part-") or n == SUCCESS]
+def results(names: list[str]) -> list[str]:
+    """What a run leaves in a folder: parts, temporaries and ``_SUCCESS``."""
+    return [n for n in names if n.startswith(("part-", ".part-")) or n == SUCCESS]
 
 
-def clear(fs: Any, folder: str, *, parts: bool) -> None:
-    """Remove temporary parts (and, with ``parts``, every result) from one output folder."""
-    for name in listing(fs, folder):
-        stale = name.startswith(".part-") and name.endswith(".tmp")
-        if stale or (parts and (name.startswith("part-") or name == SUCCESS)):
-            with contextlib.suppress(FileNotFoundError):
-                fs.rm(join(folder, name))
-    if fs.exists(folder):
-        fs.invalidate_cache(folder)
+def remove(fs: Any, paths: list[str]) -> None:
+    """Delete files (one bulk request on object stores); gone already is fine."""
+    if paths:
+        with contextlib.suppress(FileNotFoundError):
+            fs.rm(paths)
 
 
 def block_bytes(block: Block) -> bytes:

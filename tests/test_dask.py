@@ -557,7 +557,7 @@ def test_s3_urls_for_inputs_and_outputs(tmp_path: Path, s3: dict[str, str]) -> N
     assert again.returncode == 2 and b"already holds results" in again.stderr
 
 
-def test_the_batch_table_gains_rows_and_parts_columns() -> None:
+def test_the_batch_table_gains_a_parts_column_and_says_shape() -> None:
     import io
 
     from nncalc import render
@@ -569,7 +569,7 @@ def test_the_batch_table_gains_rows_and_parts_columns() -> None:
     )  # fmt: skip
     lines = buf.getvalue().splitlines()
     assert [c.strip() for c in lines[2].strip("┃").split("┃")] == [
-        "file", "rows", "time", "status", "parts",
+        "file", "shape", "time", "status", "parts",
     ]  # fmt: skip
     assert "a.csv" in lines[4] and "10×2" in lines[4] and lines[4].rstrip("│ ").endswith("3")
 

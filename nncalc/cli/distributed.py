@@ -4,15 +4,16 @@ Dask cluster, one folder of part files per input (see :mod:`nncalc.engines.dask`
 from __future__ import annotations
 
 import importlib.util
+import json
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from nncalc.errors import ExitStatus, UsageError
 from nncalc.operands import gather, load_params_file
 
-from .root import error
+from .root import error, note
 
 if TYPE_CHECKING:
     from nncalc.core import Network
@@ -31,6 +32,19 @@ def require_dask() -> None:
             raise UsageError(INSTALL)
 
 
+def storage_options_of(text: str | None) -> dict[str, Any] | None:
+    """``--storage-options``: a JSON object of fsspec keyword arguments."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as e:
+        raise UsageError(f"--storage-options is not JSON: {e}") from None
+    if not isinstance(value, dict):
+        raise UsageError("--storage-options must be a JSON object, e.g. '{\"anon\": true}'")
+    return value
+
+
 def run(
     job: Job,
     names: list[str],
@@ -39,6 +53,7 @@ def run(
     scheduler: str | None,
     workers: int | None,
     blocksize: int | None,
+    storage_options: str | None = None,
 ) -> None:
     """Forward every input on the cluster, then print the batch table; exit 1 when an
     input failed (the others still finish).  Each input's network, shape errors and
@@ -55,7 +70,8 @@ def run(
 
     if "-" in names:
         raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
-    settings = engine.Settings(scheduler, workers, blocksize or engine.DEFAULT_BLOCKSIZE)
+    settings = engine.Settings(scheduler, workers, blocksize or engine.DEFAULT_BLOCKSIZE,
+                               storage_options_of(storage_options))  # fmt: skip
     # every local input is protected from --save-params/--save-model, as in a local batch
     inputs = engine.expand(names, settings.storage_options)  # listed once, for both uses
     local = [path for shown, _, path in inputs
@@ -91,8 +107,10 @@ def run(
     with render.progress(enabled=stderr_is_tty()) as bar:
         task = bar.add_task("forward (dask)", total=None)
         hooks = engine.Progress(
-            total=lambda n: bar.update(task, total=n), step=lambda: bar.advance(task)
-        )
+            total=lambda n: bar.update(task, total=n), step=lambda: bar.advance(task),
+            say=note if job.verbose else lambda line: None,
+            warn=lambda line: note(f"warning: {line}"),
+        )  # fmt: skip
         outcomes = engine.run(
             names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,
             force=job.force, upto=job.upto, argmax=job.argmax, classes=job.classes,

@@ -48,6 +48,7 @@ from .options import (
     SchedulerOpt,
     Seed,
     SkipRows,
+    StorageOptionsOpt,
     Verbose,
     Weights,
     WorkersOpt,
@@ -168,6 +169,7 @@ def forward(
     scheduler: SchedulerOpt = None,
     workers: WorkersOpt = None,
     blocksize: BlocksizeOpt = None,
+    storage_options: StorageOptionsOpt = None,
 ) -> None:
     """Compute A = ReLU(X·W + b) and show every step; repeat -w/-b (or --model, or
     --neurons 4,3,2) for a network.
@@ -197,7 +199,7 @@ def forward(
         if report_file is not None:
             raise UsageError("--report writes one run's page: not with --engine dask")
         distributed.run(job, names, out_dir, fmt.value if fmt else "csv", scheduler, workers,
-                        blocksize)  # fmt: skip
+                        blocksize, storage_options)  # fmt: skip
         return
     if out_dir is not None or len(names) > 1:
         if report_file is not None:

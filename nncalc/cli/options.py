@@ -300,6 +300,16 @@ WorkersOpt = Annotated[
         show_default=False,
     ),
 ]
+StorageOptionsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--storage-options",
+        metavar="JSON",
+        help="--engine dask: fsspec storage options for remote inputs and outputs, sent to "
+        'the workers, e.g. \'{"profile": "lab"}\' or \'{"anon": true}\'.',
+        show_default=False,
+    ),
+]
 BlocksizeOpt = Annotated[
     int | None,
     typer.Option(

@@ -20,9 +20,9 @@ def batch_table(rows: Sequence[tuple[str, str, str, str]]) -> Table:
 
 
 def parts_table(rows: Sequence[tuple[str, str, str, str, str]]) -> Table:
-    """:func:`batch_table` for ``--engine dask``: file, rows, parts, time, status."""
+    """:func:`batch_table` for ``--engine dask``: file, shape (as a local batch says
+    it), time, status, parts."""
     t = batch_table([])
-    t.columns[1].header = "rows"
     t.add_column("parts")
     for name, shape, parts, secs, status in rows:
         t.add_row(name, shape, secs, Text(status, style="green" if status == "ok" else "red"),

@@ -96,10 +96,12 @@ def write_network(folder: Path) -> list[str]:
     return [*args, "--activation", ",".join(ACTS)]
 
 
-def start_cli_cluster(workers: int = 2) -> tuple[str, subprocess.Popen[bytes], list[Any]]:
+def start_cli_cluster(
+    workers: int = 2, env: dict[str, str] | None = None
+) -> tuple[str, subprocess.Popen[bytes], list[Any]]:
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port),
          "--no-dashboard"], **quiet,

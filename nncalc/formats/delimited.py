@@ -146,6 +146,14 @@ class DelimitedReader(RowReader):
                 if self.id_index is not None:
                     self.id_name = names[self.id_index]
 
+    def first_row(self) -> tuple[int, int] | None:
+        """(line number, cells) of the first data row when it was read for detection
+        (no header line), for a caller that cuts the input into pieces (the Dask
+        engine's layout); None when the first line is a header, or there is none."""
+        if self._first is None:
+            return None
+        return self._first[0], len(self._split(self._first[1]))
+
     def _suspect_header(self, fields: list[str]) -> None:
         """A first row 0,1,2… or 1,2,3… is more often column labels than data."""
         cells = [f.strip().strip('"') for f in fields]

@@ -33,7 +33,7 @@ from .records import (
     Progress,
     Settings,
 )
-from .score import score, shared
+from .score import parse_block, score, score_parsed, shared, summary
 from .storage import expand, is_local, join, listing, out_name, put, remove, results, stem_of
 
 
@@ -127,10 +127,10 @@ def run(
                              not options.allow_nonfinite))  # fmt: skip
         except BaseException:  # Ctrl-C, the cluster lost, or a bug: stop its work first
             with contextlib.suppress(Exception):
-                client.cancel(work.futures)
+                client.cancel(list(work.futures.values()))
             quiet()
             if cluster is None:  # a cluster we leave running: its running tasks still finish
-                drain(client, {f.key for f in work.futures})
+                drain(client, set(work.futures))
             close(client, cluster)
             work.abandon()
             raise
@@ -195,6 +195,24 @@ def read_layouts(
     return layouts
 
 
+def parsed_blocks(
+    blocks: list[Block], counts: list[tuple[int, int, Any]], name: str
+) -> list[Block] | tuple[int, str]:
+    """Blocks placed in their file from the lines and rows their parse found (a prefix
+    sum); or (block, the error line) for the first error a whole read would meet."""
+    line, row, out = 1, 0, []
+    for k, (b, (lines, rows, error)) in enumerate(zip(blocks, counts, strict=True)):
+        if error is not None:
+            message, at, col, expected = error
+            where = None if at is None else at + line - 1
+            return k, str(InputError(message, source=name, line=where, col=col,
+                                     expected=expected))  # fmt: skip
+        out.append(b._replace(first_line=line, first_row=row, rows=rows))
+        line += lines
+        row += rows
+    return [b._replace(total_rows=row) for b in out]
+
+
 def can_read(fs: Any, path: str) -> bool:
     """On a worker: its first byte (credentials, endpoint, a shared disk)."""
     with fs.open(path, "rb") as f:
@@ -226,13 +244,16 @@ class Run:
         self.errors, self.network_for, self.out_header = errors, network_for, out_header
         self.settings, self.out_fs, self.folders = settings, out_fs, folders
         self.progress, self.finished, self.started = progress, finished, started
-        self.futures: list[Any] = []
+        # the tasks not landed yet, and parsed blocks not scored yet (a reference held
+        # keeps a block's rows on its worker: dropped as soon as no task needs them)
+        self.futures: dict[Any, Any] = {}
         self.owner: dict[Any, tuple[str, int, int]] = {}  # key → (kind, input, block)
         self.left: dict[int, int] = {}  # tasks not landed yet, per input
         self.written: dict[int, list[str]] = {i: [] for i in blocks}
         self.block_error: dict[int, int] = {}  # input → the block of its error
         self.rows: dict[int, int] = dict.fromkeys(blocks, 0)
-        self.counts: dict[int, dict[int, tuple[int, int]]] = {}
+        self.counts: dict[int, dict[int, Any]] = {}  # per block: (lines, rows[, error])
+        self.parsed: dict[int, list[Any]] = {}  # CSV/TSV: each block's rows, on a worker
         self.scattered: dict[int, Any] = {}
         self.budget: dict[int, int] = {}  # progress steps each input stands for
         self.stepped: dict[int, int] = dict.fromkeys(blocks, 0)
@@ -285,7 +306,17 @@ class Run:
             self.left[i] = 0
             if i in self.errors:
                 pass
-            elif i in needs_count:
+            elif i in needs_count and self.layouts[i].fmt in (Format.CSV, Format.TSV):
+                # one read per block: parsed once, its rows kept on the worker; the
+                # client learns only its lines and rows, places it, then scores it there
+                self.counts[i] = {}
+                name, lay, retries = self.inputs[i][0], self.layouts[i], self.settings.retries
+                self.parsed[i] = [self.client.submit(parse_block, b, name, lay, pure=False,
+                                                     retries=retries) for b in bl]  # fmt: skip
+                for k, p in enumerate(self.parsed[i]):
+                    self.futures[p.key] = p
+                    self.add("count", i, k, self.client.submit(summary, p, pure=False))
+            elif i in needs_count:  # NDJSON: its rows are counted, then read again
                 self.counts[i] = {}
                 for k, b in enumerate(bl):
                     self.add("count", i, k, self.client.submit(
@@ -296,6 +327,7 @@ class Run:
                 self.finish(i)
         for fut in self.pending:
             kind, i, k = self.owner.pop(fut.key)
+            del self.futures[fut.key]
             self.progress.step()
             self.stepped[i] += 1
             self.left[i] -= 1
@@ -325,17 +357,24 @@ class Run:
 
     def add(self, kind: str, i: int, k: int, fut: Any) -> None:
         self.owner[fut.key] = (kind, i, k)
-        self.futures.append(fut)
+        self.futures[fut.key] = fut
         self.left[i] += 1
         self.pending.add(fut)
 
-    def place(self, i: int, counts: list[tuple[int, int]] | None) -> None:
+    def place(self, i: int, counts: list[Any] | None) -> None:
         """An input's network, once its rows are known (None: one block, or a format
         whose rows its layout knows), and its score tasks."""
         name, lay, bl = self.inputs[i][0], self.layouts[i], self.blocks[i]
         rows = lay.rows
         if counts is not None:
-            bl, rows = placed_blocks(bl, counts, lay)
+            if i in self.parsed:
+                placed = parsed_blocks(bl, counts, name)
+                if isinstance(placed, tuple):  # the first error a whole read meets
+                    self.fail(i, placed[0], placed[1])
+                    return
+                bl, rows = placed, placed[-1].total_rows
+            else:
+                bl, rows = placed_blocks(bl, counts, lay)
             if rows == 0:
                 self.fail(i, -1, empty(name, lay))
                 return
@@ -353,17 +392,33 @@ class Run:
             [self.scattered[id(network)]] = self.client.scatter([network], broadcast=True)
         job = shared(self.template, network, self.out_header(lay))
         args = (name, lay, job, self.scattered[id(network)], self.out_fs, self.folders[i][0])
+        retries = self.settings.retries
+        if i in self.parsed:  # scored where it was parsed
+            parsed = self.release(i)  # its rows are released once scored
+            for k, b in enumerate(bl):
+                fut = self.client.submit(score_parsed, parsed[k], b, *args, pure=False,
+                                         retries=retries)  # fmt: skip
+                self.add("score", i, k, fut)
+            return
         for k, b in enumerate(bl):
-            fut = self.client.submit(score, b, *args, pure=False, retries=self.settings.retries)
+            fut = self.client.submit(score, b, *args, pure=False, retries=retries)
             self.add("score", i, k, fut)
 
     def part_path(self, i: int, k: int) -> str:
         return join(self.folders[i][0], f"part-{k:05d}.{out_name(self.template.fmt)}")
 
+    def release(self, i: int) -> list[Any]:
+        """An input's parsed blocks, no longer held by the client."""
+        parsed = self.parsed.pop(i, [])
+        for p in parsed:
+            self.futures.pop(p.key, None)
+        return parsed
+
     def fail(self, i: int, k: int, message: str) -> None:
         """Keep the first error a whole read would meet (the lowest block's); the
         input's other tasks still run (a running task cannot be stopped before it
         writes), and its parts are removed when the last has landed."""
+        self.release(i)  # rows no task will score
         if i not in self.errors or k < self.block_error.get(i, len(self.blocks[i])):
             self.errors[i] = message
             self.block_error[i] = k

@@ -38,8 +38,10 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
         raise InputError("no such file", source=name, expected="an existing file") from None
     except IsADirectoryError:
         raise InputError("is a directory", source=name, expected="a file") from None
+    size = getattr(getattr(f, "raw", f), "size", None)  # an fsspec file knows it
     with f:
         src = Peekable(f)
+        head = src.head
         from nncalc.formats.compressed import detect
 
         kind = detect(src.head)
@@ -49,14 +51,15 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
                              "use --engine local")  # fmt: skip
         fmt = fmt or sniff(src.head)
         if fmt is Format.JSON:
-            return json_layout(src, name, options)
+            return json_layout(src, name, options)._replace(size=size)
         if fmt not in (Format.CSV, Format.TSV, Format.NDJSON):
             raise UsageError(f"{name} is {fmt.value}: --engine dask reads CSV, TSV, NDJSON, "
                              "JSON and Parquet inputs")  # fmt: skip
         check_binary(src, name)
         if fmt is Format.NDJSON:
-            return ndjson_layout(src, name, options)
-        return delimited_layout(src, name, options, fmt)
+            return ndjson_layout(src, name, options)._replace(size=size)
+        lay = delimited_layout(src, name, options, fmt)
+    return lay._replace(first_offset=line_start(fs, path, head, lay.first_line), size=size)
 
 
 def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format) -> Layout:
@@ -67,14 +70,31 @@ def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format
     reader = DelimitedReader(src, name, options, fmt)
     if reader.header is not None:
         ncols, first = len(reader.header), reader.lineno
-    elif reader._first is not None:
-        first = reader._first[0]
-        ncols = len(reader._split(reader._first[1]))
+    elif (row := reader.first_row()) is not None:
+        first, ncols = row
     else:
         raise InputError("no numbers (empty input)", source=name,
                          expected="at least one row of numbers")  # fmt: skip
     return Layout(options, reader.delimiter, ncols, first, reader.header, None, fmt,
                   reader.detected())  # fmt: skip
+
+
+def line_start(fs: Any, path: str, head: bytes, line: int) -> int:
+    """The byte where (1-based) ``line`` starts: within the first bytes already read,
+    but for a first line behind more comment lines than those hold."""
+    at, seen = 0, 0
+    while seen < line - 1:
+        nl = head.find(b"\n", at)
+        if nl < 0:
+            break
+        at, seen = nl + 1, seen + 1
+    if seen == line - 1:
+        return at
+    with open_input(fs, path) as f:  # pragma: no cover - a preamble over 64 KiB
+        at = 0
+        for _ in range(line - 1):
+            at += len(f.readline())
+        return at
 
 
 def ndjson_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
@@ -113,12 +133,16 @@ def cut(i: int, fs: Any, path: str, blocksize: int, layout: Layout | None = None
     (:func:`parquet.parquet_blocks`)."""
     if layout is not None and layout.fmt is Format.JSON:  # one document, one block
         m = layout.rows or 0
-        return [Block(i, 0, fs, path, 0, fs.size(path), 1, 0, m, m)]
+        size = fs.size(path) if layout.size is None else layout.size
+        return [Block(i, 0, fs, path, 0, size, 1, 0, m, m)]
     if layout is not None and layout.fmt is Format.PARQUET:
         return parquet_blocks(i, fs, path, blocksize, layout)
-    size = fs.size(path)
-    return [Block(i, k, fs, path, off, min(blocksize, size - off))
-            for k, off in enumerate(range(0, max(size, 1), blocksize))]  # fmt: skip
+    size = fs.size(path) if layout is None or layout.size is None else layout.size
+    # blocks of even size, as dask.bytes.read_bytes cuts them (no short last block)
+    n = max(1, -(-size // blocksize))
+    step = -(-size // n) if size else 1
+    return [Block(i, k, fs, path, off, min(step, size - off))
+            for k, off in enumerate(range(0, max(size, 1), step))]  # fmt: skip
 
 
 def shape_check(net: Network, name: str, rows: int, ncols: int) -> None:

@@ -63,6 +63,8 @@ class Layout(NamedTuple):
     detected: str = ""  # the --verbose line a local run prints for this input
     one_row: bool = False  # JSON: a single sample (a flat list)
     groups: tuple[tuple[int, int], ...] | None = None  # Parquet: (rows, bytes) per row group
+    first_offset: int = 0  # CSV/TSV: the byte where line ``first_line`` starts
+    size: int | None = None  # bytes, when opening the input told (no second request)
 
 
 class Job(NamedTuple):
@@ -97,6 +99,21 @@ class Block(NamedTuple):
     # the whole of a text input, not counted: its task runs the local engine's stream on
     # it (nothing to place), so a one-block input skips the count pass
     whole: bool = False
+
+
+class Parsed(NamedTuple):
+    """One CSV/TSV block parsed once, kept on its worker (a tuple, so Dask sizes it by
+    its arrays and may spill it) until its score task takes it."""
+
+    chunks: list[Any]  # the reader's row blocks (float64 arrays)
+    lines: int  # physical lines of the block
+    # the first error a whole read would meet in this block: (message, line within the
+    # block, column, expected); the client makes the line whole-file once it is known
+    error: tuple[str, int | None, int | None, str | None] | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(len(c) for c in self.chunks)
 
 
 class Progress(NamedTuple):

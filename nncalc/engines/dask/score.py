@@ -22,34 +22,51 @@ from nncalc.errors import InputError, NncalcError
 from nncalc.formats import Format, Peekable
 
 from .parquet import block_frame
-from .records import Block, Job, Layout
-from .storage import block_bytes, join, open_input, out_name, part_file
+from .records import Block, Job, Layout, Parsed
+from .storage import block_bytes, block_span, join, open_input, out_name, part_file
 
 
-def parse_chunks(data: bytes, block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
-    """The block's rows in chunks, read by nncalc's CSV reader as a whole read would read
-    them (large blocks are parsed one chunk ahead in a thread); errors carry whole-file
-    line numbers."""
+def parse_block(block: Block, name: str, layout: Layout) -> Parsed:
+    """A CSV/TSV block read and parsed once, by nncalc's own reader, its rows kept on
+    the worker for its score task.  Parsed before anything says where the block sits
+    in the file: lines are numbered within the block (the client makes them whole-file
+    ones), and the block that holds the input's first line (known by its byte offset)
+    parses from it with the user's options, as a whole read decides the header there."""
     from nncalc.formats.delimited import DelimitedReader
 
-    fmt = Format.TSV if layout.delimiter == "\t" else Format.CSV
-    holds_first = block.first_line <= layout.first_line < block.first_line + line_count(data)
-    if holds_first:
-        opts = layout.options  # detects the header from the same first line
+    start, data = block_span(block)
+    lines = line_count(data)
+    first = layout.first_offset
+    if start + len(data) <= first:  # before the first line: comments, blanks, skipped rows
+        return Parsed([], lines)
+    if start <= first:
+        before = data.count(b"\n", 0, first - start)
+        data = data[first - start :]
+        opts = layout.options._replace(skip_rows=0)
     else:
+        before = 0
         delimiter = "" if layout.delimiter is None else layout.delimiter
-        opts = layout.options._replace(delimiter=delimiter, header=False)
+        opts = layout.options._replace(delimiter=delimiter, header=False, skip_rows=0)
+    fmt = Format.TSV if layout.delimiter == "\t" else Format.CSV
+    chunks: list[np.ndarray] = []
     try:
         reader = DelimitedReader(Peekable(io.BytesIO(data)), name, opts, fmt)
         if reader.ncols is None:
             reader.ncols = layout.ncols
-        if block.rows:
-            yield from reader.blocks()
+        chunks.extend(reader.blocks())
     except InputError as e:
-        if e.line is not None:
-            e.line += block.first_line - 1
-            e.args = (str(e),)
-        raise
+        if not chunks and e.message.endswith("(empty input)"):
+            return Parsed([], lines)  # no rows in this block; the input may have others
+        line = None if e.line is None else e.line + before
+        return Parsed([], lines, (e.message, line, e.col, e.expected))
+    except NncalcError as e:
+        return Parsed([], lines, (str(e), None, None, None))
+    return Parsed(chunks, lines)
+
+
+def summary(parsed: Parsed) -> tuple[int, int, Any]:
+    """What the client needs of a parsed block: (lines, rows, error)."""
+    return parsed.lines, parsed.rows, parsed.error
 
 
 def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
@@ -72,8 +89,8 @@ def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
                               within)  # fmt: skip
         if block.rows:
             yield from reader.blocks()
-    else:
-        yield from parse_chunks(block_bytes(block), block, name, layout)
+    else:  # pragma: no cover - CSV/TSV blocks are parsed by parse_block
+        yield from parse_block(block, name, layout).chunks
 
 
 def json_part(
@@ -106,10 +123,17 @@ def json_part(
 
 
 def score_block(
-    block: Block, name: str, layout: Layout, job: Job, out_fs: Any, folder: str
+    block: Block,
+    name: str,
+    layout: Layout,
+    job: Job,
+    out_fs: Any,
+    folder: str,
+    xs: Iterator[np.ndarray] | None = None,
 ) -> tuple[int, str | None]:
-    """Parse, forward and write one block, chunk by chunk (parsing, computing and writing
-    overlap as in a local run): (rows, None), or (0, the error's one line)."""
+    """Forward and write one block, chunk by chunk (for a format read here, parsing,
+    computing and writing overlap as in a local run; ``xs``: its rows parsed already):
+    (rows, None), or (0, the error's one line)."""
     from threadpoolctl import threadpool_limits
 
     from nncalc.formats.write import LabelWriter, Writer
@@ -123,7 +147,7 @@ def score_block(
 
     def outputs() -> Iterator[np.ndarray]:
         nonlocal row
-        for x in block_rows(block, name, layout):
+        for x in block_rows(block, name, layout) if xs is None else xs:
             check = functools.partial(check_finite, job.network) if job.finite else None
             with np.errstate(all="ignore"):
                 a = job.network.apply_at(x, row, block.total_rows, job.upto, check)
@@ -205,6 +229,21 @@ def score(
 ) -> tuple[int, str | None]:
     """:func:`score_block` with the network sent apart (scattered to every worker once)."""
     return score_block(block, name, layout, job._replace(network=network), out_fs, folder)
+
+
+def score_parsed(
+    parsed: Parsed,
+    block: Block,
+    name: str,
+    layout: Layout,
+    job: Job,
+    network: Network,
+    out_fs: Any,
+    folder: str,
+) -> tuple[int, str | None]:
+    """:func:`score_block` of a block :func:`parse_block` read, now placed in its file."""
+    job = job._replace(network=network)
+    return score_block(block, name, layout, job, out_fs, folder, iter(parsed.chunks))
 
 
 def blas_threads() -> int | None:

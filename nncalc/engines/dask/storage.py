@@ -134,11 +134,26 @@ def remove(fs: Any, paths: list[str]) -> None:
             fs.rm(paths)
 
 
-def block_bytes(block: Block) -> bytes:
-    """A block's bytes, from the first line start at or after its offset to the first
-    after its end (``fsspec.utils.read_block``, as ``dask.bytes.read_bytes`` cuts)."""
-    from fsspec.utils import read_block
+def block_span(block: Block) -> tuple[int, bytes]:
+    """Where a block's text starts, and its bytes: from the first line start after its
+    offset (the first byte after a newline at or past it; the file's start for the
+    first block) to the first after its end — ``fsspec.utils.read_block``'s cut, as
+    ``dask.bytes.read_bytes`` makes it."""
+    from fsspec.utils import seek_delimiter
 
     with block.fs.open(block.path, "rb") as f:
-        data: bytes = read_block(f, block.offset, block.length, delimiter=b"\n")
-    return data
+        start = 0
+        if block.offset:
+            f.seek(block.offset)
+            seek_delimiter(f, b"\n", 2**16)
+            start = f.tell()
+        f.seek(block.offset + block.length)
+        seek_delimiter(f, b"\n", 2**16)
+        end = f.tell()
+        f.seek(start)
+        data: bytes = f.read(end - start)
+    return start, data
+
+
+def block_bytes(block: Block) -> bytes:
+    return block_span(block)[1]

@@ -500,13 +500,16 @@ def test_ctrl_c_cancels_and_leaves_no_temporary_parts(
 
 
 @pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """moto's S3 server on 127.0.0.1; the environment that points s3fs at it."""
+def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """moto's S3 server on 127.0.0.1; the environment that points s3fs at it.  Its
+    request log (one line a request, as werkzeug writes it) is ``tmp_path/moto.log``."""
     port = free_port()
+    log = (tmp_path / "moto.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
+    log.close()
     env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
     for k, v in env.items():

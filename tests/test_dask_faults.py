@@ -277,3 +277,66 @@ def test_ctrl_c_while_our_cluster_starts_is_one_line(tmp_path: Path, after: floa
     assert lines == ["nncalc: error: interrupted"], err.decode()
     if (tmp_path / "out").exists():
         assert complete_or_empty(tmp_path / "out") == []
+
+
+def test_s3_requests_per_input_one_read_per_block(
+    tmp_path: Path,
+    s3: dict[str, str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every S3 call counted (workers as threads of this process, so one wrapper sees
+    them all): each block is fetched once (one ranged GET, no HEAD), the output root
+    is listed once for the run, and besides its data each input costs at most four
+    requests."""
+    from collections import Counter
+
+    import s3fs
+    from distributed import LocalCluster
+
+    from nncalc.engines import dask as engine
+    from nncalc.formats import ReadOptions
+    from tests.test_dask import NET, header, local_bytes
+
+    calls: list[tuple[str, str]] = []
+    original = s3fs.S3FileSystem._call_s3
+
+    async def counted(self: s3fs.S3FileSystem, method: str, *args: object, **kw: object) -> object:
+        calls.append((method, str(kw.get("Key") or kw.get("Prefix") or "")))
+        return await original(self, method, *args, **kw)
+
+    fs = s3fs.S3FileSystem()
+    fs.mkdir("lab")
+    names = ["a", "b", "c"]
+    for j, name in enumerate(names):
+        write_input(tmp_path / f"{name}.csv", m=500, seed=j)
+        fs.put(str(tmp_path / f"{name}.csv"), f"lab/in/{name}.csv")
+    blocksize = 10_000
+    monkeypatch.setattr(s3fs.S3FileSystem, "_call_s3", counted)
+    # one worker thread: BLAS thread limits are per process, not per thread
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=":0") as cluster:  # fmt: skip
+        outcomes = engine.run(
+            ["s3://lab/in/*.csv"], "s3://lab/out", NET, ReadOptions(), "csv", header,
+            engine.Settings(scheduler=cluster.scheduler_address, blocksize=blocksize),
+        )  # fmt: skip
+    monkeypatch.undo()
+    assert [o.error for o in outcomes] == [None] * 3
+    per_key = Counter(calls)
+    for name in names:
+        size = (tmp_path / f"{name}.csv").stat().st_size
+        blocks = -(-size // blocksize)
+        gets = per_key["get_object", f"in/{name}.csv"]
+        heads = per_key["head_object", f"in/{name}.csv"]
+        writes = [c for c in calls if c[1].startswith(f"out/{name}/")]
+        parts = [c for c in writes if c[1].startswith(f"out/{name}/part-")]
+        assert all(m == "put_object" for m, _ in writes) and len(parts) == blocks, writes
+        assert per_key["put_object", f"out/{name}/_SUCCESS"] == 1
+        check = 2 if name == "a" else 0  # a worker's check that it can read the first input
+        assert gets == 1 + blocks + check // 2, calls  # the layout's first bytes, each block
+        assert heads + gets - blocks + len(writes) - len(parts) <= 4 + check, calls
+    listings = [c for c in calls if c[0] == "list_objects_v2" and c[1].startswith("out")]
+    assert len(listings) <= 2, listings  # fsspec's find: the root, then what it holds
+    fs.invalidate_cache()
+    for name in names:
+        got = sorted(fs.ls(f"lab/out/{name}"))
+        assert b"".join(fs.cat(n) for n in got[1:]) == local_bytes(tmp_path / f"{name}.csv")

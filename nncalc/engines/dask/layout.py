@@ -141,7 +141,7 @@ def cut(i: int, fs: Any, path: str, blocksize: int, layout: Layout | None = None
     # blocks of even size, as dask.bytes.read_bytes cuts them (no short last block)
     n = max(1, -(-size // blocksize))
     step = -(-size // n) if size else 1
-    return [Block(i, k, fs, path, off, min(step, size - off))
+    return [Block(i, k, fs, path, off, min(step, size - off), size=size)
             for k, off in enumerate(range(0, max(size, 1), step))]  # fmt: skip
 
 

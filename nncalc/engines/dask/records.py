@@ -99,6 +99,7 @@ class Block(NamedTuple):
     # the whole of a text input, not counted: its task runs the local engine's stream on
     # it (nothing to place), so a one-block input skips the count pass
     whole: bool = False
+    size: int | None = None  # the file's bytes (a read never asks past them)
 
 
 class Parsed(NamedTuple):

@@ -200,7 +200,7 @@ def score_whole(
     path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
     try:
         with ExitStack() as stack:
-            f = stack.enter_context(open_input(block.fs, block.path))
+            f = stack.enter_context(open_input(block.fs, block.path, 8 << 20))
             write = stack.enter_context(part_file(out_fs, path))
             stack.enter_context(threadpool_limits(limits=job.blas_threads, user_api="blas"))
             stack.enter_context(np.errstate(all="ignore"))

@@ -17,7 +17,7 @@ from .root import error, note
 
 if TYPE_CHECKING:
     from nncalc.core import Network
-    from nncalc.engines.dask import Layout
+    from nncalc.engines.dask import InputLayout
     from nncalc.operands import Operands
 
     from .forward import Job
@@ -70,8 +70,9 @@ def run(
 
     if "-" in names:
         raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
-    settings = engine.Settings(scheduler, workers, blocksize or engine.DEFAULT_BLOCKSIZE,
-                               storage_options_of(storage_options))  # fmt: skip
+    settings = engine.Settings(scheduler=scheduler, workers=workers,
+                               blocksize=blocksize or engine.DEFAULT_BLOCKSIZE,
+                               storage_options=storage_options_of(storage_options))  # fmt: skip
     # every local input is protected from --save-params/--save-model, as in a local batch
     inputs = engine.expand(names, settings.storage_options)  # listed once, for both uses
     local = [path for shown, _, path in inputs
@@ -83,7 +84,7 @@ def run(
     built: dict[tuple[int, bool], tuple[Network, Operands]] = {}
     width: dict[str, int] = {}  # each input's output values per sample
 
-    def network_for(name: str, layout: Layout, rows: int | None) -> Network:
+    def network_for(name: str, layout: InputLayout, rows: int | None) -> Network:
         key = (layout.ncols, layout.one_row)
         if key not in built:
             # rows None: not counted yet (only a shape error's wording needs them, and
@@ -100,7 +101,7 @@ def run(
         width[name] = 1 if job.argmax else job.width(net)
         return net
 
-    def header(layout: Layout) -> list[str] | None:
+    def header(layout: InputLayout) -> list[str] | None:
         net, ops = built[layout.ncols, layout.one_row]
         return out_header(job, layout.header, ops, job.width(net))
 

@@ -5,7 +5,8 @@ order, are byte for byte what the local engine writes.
 The only package that imports dask, distributed and fsspec (ruff's banned-api keeps it
 so).  Find a behaviour by its file:
 
-- ``records``: the records tasks and callers share (Settings, Layout, Block, Job, Outcome);
+- ``records``: the records tasks and callers share (Settings, InputLayout, Block, TaskSpec,
+  Parsed, Outcome);
 - ``storage``: paths, globs and URLs (fsspec), parts written whole or not at all;
 - ``layout``: what is decided once per input, from its first line, and its cut into blocks;
 - ``count``: the count pass (whole-file line and row numbers for every block);
@@ -21,10 +22,10 @@ Dask's own retry after a lost worker gives the same parts.
 
 from .batch import run
 from .layout import layout_of
-from .records import DEFAULT_BLOCKSIZE, ClusterError, Layout, Outcome, Progress, Settings
+from .records import DEFAULT_BLOCKSIZE, ClusterError, InputLayout, Outcome, Progress, Settings
 from .storage import expand
 
 __all__ = [
-    "DEFAULT_BLOCKSIZE", "ClusterError", "Layout", "Outcome", "Progress", "Settings", "expand",
+    "DEFAULT_BLOCKSIZE", "ClusterError", "InputLayout", "Outcome", "Progress", "Settings", "expand",
     "layout_of", "run",
 ]  # fmt: skip

@@ -27,11 +27,12 @@ from .records import (
     WORKERS_PER_CORE,
     Block,
     ClusterError,
-    Job,
-    Layout,
+    InputLayout,
     Outcome,
     Progress,
     Settings,
+    TaskSpec,
+    replace,
 )
 from .score import parse_block, score, score_parsed, shared, summary
 from .storage import expand, is_local, join, listing, out_name, put, remove, results, stem_of
@@ -68,7 +69,7 @@ def run(
     network: Network | None,
     options: ReadOptions,
     fmt: str,
-    out_header: Callable[[Layout], list[str] | None],
+    out_header: Callable[[InputLayout], list[str] | None],
     settings: Settings | None = None,
     *,
     network_for: NetworkFor | None = None,
@@ -123,8 +124,9 @@ def run(
         try:
             work.check_workers()
             work.prepare()
-            work.compute(Job(None, fmt, None, upto, None, argmax, classes,
-                             not options.allow_nonfinite))  # fmt: skip
+            work.compute(TaskSpec(network=None, fmt=fmt, out_header=None, upto=upto,
+                                  argmax=argmax, classes=classes,
+                                  finite=not options.allow_nonfinite))  # fmt: skip
         except BaseException:  # Ctrl-C, the cluster lost, or a bug: stop its work first
             with contextlib.suppress(Exception):
                 client.cancel(list(work.futures.values()))
@@ -136,7 +138,8 @@ def run(
             raise
         close(client, cluster)
     return [
-        finished.get(i) or Outcome(shown, 0, 0, 0.0, errors.get(i, "not run"))
+        finished.get(i)
+        or Outcome(name=shown, rows=0, parts=0, seconds=0.0, error=errors.get(i, "not run"))
         for i, (shown, _, _) in enumerate(inputs)
     ]
 
@@ -171,11 +174,11 @@ def output_folders(
 
 def read_layouts(
     inputs: list[tuple[str, Any, str]], options: ReadOptions, errors: dict[int, str]
-) -> dict[int, Layout]:
+) -> dict[int, InputLayout]:
     """Every input's layout, read in parallel (on an object store each is a request or
     two of latency); an input that cannot be read gets its one error line."""
 
-    def one(i: int) -> Layout | BaseException:
+    def one(i: int) -> InputLayout | BaseException:
         shown, fs, path = inputs[i]
         try:
             return layout_of(fs, path, shown, options)
@@ -207,10 +210,10 @@ def parsed_blocks(
             where = None if at is None else at + line - 1
             return k, str(InputError(message, source=name, line=where, col=col,
                                      expected=expected))  # fmt: skip
-        out.append(b._replace(first_line=line, first_row=row, rows=rows))
+        out.append(replace(b, first_line=line, first_row=row, rows=rows))
         line += lines
         row += rows
-    return [b._replace(total_rows=row) for b in out]
+    return [replace(b, total_rows=row) for b in out]
 
 
 def can_read(fs: Any, path: str) -> bool:
@@ -228,11 +231,11 @@ class Run:
         self,
         client: Any,
         inputs: list[tuple[str, Any, str]],
-        layouts: dict[int, Layout],
+        layouts: dict[int, InputLayout],
         blocks: dict[int, list[Block]],
         errors: dict[int, str],
         network_for: NetworkFor,
-        out_header: Callable[[Layout], list[str] | None],
+        out_header: Callable[[InputLayout], list[str] | None],
         settings: Settings,
         out_fs: Any,
         folders: list[tuple[str, list[str]]],
@@ -277,7 +280,7 @@ class Run:
                 if is_local(self.out_fs):
                     self.out_fs.makedirs(folder, exist_ok=True)
 
-    def compute(self, template: Job) -> None:
+    def compute(self, template: TaskSpec) -> None:
         from distributed import KilledWorker, as_completed
 
         self.template = template
@@ -387,7 +390,7 @@ class Run:
                 return
         if rows is None:
             # one text block: its task streams it as a local run would, nothing to place
-            bl = [b._replace(whole=True) for b in bl]
+            bl = [replace(b, whole=True) for b in bl]
         if id(network) not in self.scattered:
             [self.scattered[id(network)]] = self.client.scatter([network], broadcast=True)
         job = shared(self.template, network, self.out_header(lay))
@@ -434,7 +437,8 @@ class Run:
         if i in self.errors:
             remove(self.out_fs, self.written[i])
             self.written[i] = []
-            self.finished[i] = Outcome(name, 0, 0, seconds, self.errors[i])
+            self.finished[i] = Outcome(name=name, rows=0, parts=0, seconds=seconds,
+                                       error=self.errors[i])  # fmt: skip
             return
         if is_local(self.out_fs):
             folder = self.folders[i][0]
@@ -442,7 +446,8 @@ class Run:
                 stale = [n for n in os.listdir(folder) if n.startswith(".part-")]
                 remove(self.out_fs, [join(folder, n) for n in stale])
         put(self.out_fs, join(self.folders[i][0], SUCCESS), b"")
-        self.finished[i] = Outcome(name, self.rows[i], len(self.written[i]), seconds)
+        self.finished[i] = Outcome(name=name, rows=self.rows[i], parts=len(self.written[i]),
+                                   seconds=seconds)  # fmt: skip
 
     def abandon(self) -> None:
         """The run stopped: no input that is not complete keeps a part."""

@@ -13,7 +13,7 @@ from nncalc.errors import InputError
 from nncalc.formats import Format
 
 from .layout import shape_check
-from .records import Block, Layout
+from .records import Block, InputLayout, replace
 from .storage import block_bytes
 
 
@@ -23,10 +23,10 @@ def count_block(block: Block) -> tuple[int, int]:
     return line_count(data), row_count(data)
 
 
-NetworkFor = Callable[[str, Layout, int | None], Network]
+NetworkFor = Callable[[str, InputLayout, int | None], Network]
 
 
-def empty(name: str, layout: Layout) -> str:
+def empty(name: str, layout: InputLayout) -> str:
     """The error line for a text input with no data rows."""
     what = "only a header" if layout.header else "no numbers"
     error = InputError(f"{what} (empty input)", source=name, expected="at least one row of numbers")
@@ -34,7 +34,7 @@ def empty(name: str, layout: Layout) -> str:
 
 
 def placed_blocks(
-    blocks: list[Block], counts: list[tuple[int, int]], layout: Layout
+    blocks: list[Block], counts: list[tuple[int, int]], layout: InputLayout
 ) -> tuple[list[Block], int]:
     """Blocks with their whole-file first line and first row; the input's rows."""
     header_line = layout.header is not None and layout.fmt in (Format.CSV, Format.TSV)
@@ -42,16 +42,16 @@ def placed_blocks(
     for b, (lines, rows) in zip(blocks, counts, strict=True):
         if header_line and line <= layout.first_line < line + lines:
             rows -= 1
-        out.append(b._replace(first_line=line, first_row=row, rows=rows))
+        out.append(replace(b, first_line=line, first_row=row, rows=rows))
         line += lines
         row += rows
-    return [b._replace(total_rows=row) for b in out], row
+    return [replace(b, total_rows=row) for b in out], row
 
 
 def fixed(network: Network) -> NetworkFor:
     """One network for every input; an input with other columns is a shape error."""
 
-    def network_for(name: str, layout: Layout, rows: int | None) -> Network:
+    def network_for(name: str, layout: InputLayout, rows: int | None) -> Network:
         shape_check(network, name, 1 if rows is None else rows, layout.ncols)
         return network
 

@@ -21,11 +21,11 @@ from nncalc.formats import (
 )
 
 from .parquet import parquet_blocks, parquet_layout
-from .records import Block, Layout
+from .records import Block, InputLayout, replace
 from .storage import open_input
 
 
-def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
+def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> InputLayout:
     """Format, delimiter, header and column count, decided as the local reader decides
     them: from the first lines of a CSV/TSV or NDJSON input (only those are fetched),
     from a Parquet footer, from a whole JSON document (read whole, as locally)."""
@@ -51,18 +51,18 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
                              "use --engine local")  # fmt: skip
         fmt = fmt or sniff(src.head)
         if fmt is Format.JSON:
-            return json_layout(src, name, options)._replace(size=size)
+            return replace(json_layout(src, name, options), size=size)
         if fmt not in (Format.CSV, Format.TSV, Format.NDJSON):
             raise UsageError(f"{name} is {fmt.value}: --engine dask reads CSV, TSV, NDJSON, "
                              "JSON and Parquet inputs")  # fmt: skip
         check_binary(src, name)
         if fmt is Format.NDJSON:
-            return ndjson_layout(src, name, options)._replace(size=size)
+            return replace(ndjson_layout(src, name, options), size=size)
         lay = delimited_layout(src, name, options, fmt)
-    return lay._replace(first_offset=line_start(fs, path, head, lay.first_line), size=size)
+    return replace(lay, first_offset=line_start(fs, path, head, lay.first_line), size=size)
 
 
-def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format) -> Layout:
+def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format) -> InputLayout:
     from nncalc.formats.delimited import DelimitedReader
 
     if fmt is Format.TSV and options.delimiter is None:
@@ -75,8 +75,9 @@ def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format
     else:
         raise InputError("no numbers (empty input)", source=name,
                          expected="at least one row of numbers")  # fmt: skip
-    return Layout(options, reader.delimiter, ncols, first, reader.header, None, fmt,
-                  reader.detected())  # fmt: skip
+    return InputLayout(options=options, delimiter=reader.delimiter, ncols=ncols,
+                       first_line=first, header=reader.header, fmt=fmt,
+                       detected=reader.detected())  # fmt: skip
 
 
 def line_start(fs: Any, path: str, head: bytes, line: int) -> int:
@@ -97,7 +98,7 @@ def line_start(fs: Any, path: str, head: bytes, line: int) -> int:
         return at
 
 
-def ndjson_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
+def ndjson_layout(src: Peekable, name: str, options: ReadOptions) -> InputLayout:
     """The first row (its keys, for records, and its width) read by nncalc's NDJSON
     reader from the lines up to the first that is not blank."""
     from nncalc.formats import read_line
@@ -112,11 +113,12 @@ def ndjson_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
             break
     reader = NdjsonReader(Peekable(io.BytesIO(b"".join(head))), name, options)
     ncols = next(iter(reader.blocks())).shape[1]  # "empty input" when there is no row
-    return Layout(options, None, ncols, line, reader.header, None, Format.NDJSON,
-                  reader.detected())  # fmt: skip
+    return InputLayout(options=options, delimiter=None, ncols=ncols, first_line=line,
+                       header=reader.header, fmt=Format.NDJSON,
+                       detected=reader.detected())  # fmt: skip
 
 
-def json_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
+def json_layout(src: Peekable, name: str, options: ReadOptions) -> InputLayout:
     """A JSON document is one value, read whole here as a local run reads it (within
     the JSON memory budget); its rows are one block."""
     from nncalc.formats import open_rows
@@ -124,24 +126,30 @@ def json_layout(src: Peekable, name: str, options: ReadOptions) -> Layout:
     reader = open_rows(src, name, options._replace(format=Format.JSON))
     values = reader.read_all().values
     x = np.atleast_2d(values)
-    return Layout(options._replace(format=Format.JSON), None, x.shape[1], 1, reader.header,
-                  len(x), Format.JSON, reader.detected(), values.ndim < 2)  # fmt: skip
+    return InputLayout(options=options._replace(format=Format.JSON), delimiter=None,
+                       ncols=x.shape[1], first_line=1, header=reader.header, rows=len(x),
+                       fmt=Format.JSON, detected=reader.detected(),
+                       one_row=values.ndim < 2)  # fmt: skip
 
 
-def cut(i: int, fs: Any, path: str, blocksize: int, layout: Layout | None = None) -> list[Block]:
+def cut(
+    i: int, fs: Any, path: str, blocksize: int, layout: InputLayout | None = None
+) -> list[Block]:
     """Byte blocks of text at line starts; a JSON document whole; Parquet at row groups
     (:func:`parquet.parquet_blocks`)."""
     if layout is not None and layout.fmt is Format.JSON:  # one document, one block
         m = layout.rows or 0
         size = fs.size(path) if layout.size is None else layout.size
-        return [Block(i, 0, fs, path, 0, size, 1, 0, m, m)]
+        return [Block(input=i, index=0, fs=fs, path=path, offset=0, length=size, rows=m,
+                      total_rows=m)]  # fmt: skip
     if layout is not None and layout.fmt is Format.PARQUET:
         return parquet_blocks(i, fs, path, blocksize, layout)
     size = fs.size(path) if layout is None or layout.size is None else layout.size
     # blocks of even size, as dask.bytes.read_bytes cuts them (no short last block)
     n = max(1, -(-size // blocksize))
     step = -(-size // n) if size else 1
-    return [Block(i, k, fs, path, off, min(step, size - off), size=size)
+    return [Block(input=i, index=k, fs=fs, path=path, offset=off, length=min(step, size - off),
+                  size=size)
             for k, off in enumerate(range(0, max(size, 1), step))]  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from nncalc.errors import InputError
 from nncalc.formats import Format, ReadOptions, detection
 
-from .records import Block, Layout
+from .records import Block, InputLayout
 from .storage import is_local
 
 
@@ -52,7 +52,7 @@ def parquet_frame(fs: Any, path: str, first: int | None = None, rows: int | None
     return frame
 
 
-def parquet_layout(fs: Any, path: str, name: str, options: ReadOptions) -> Layout:
+def parquet_layout(fs: Any, path: str, name: str, options: ReadOptions) -> InputLayout:
     """Columns and row count from a Parquet file's footer, and its row groups."""
     import polars as pl
 
@@ -77,18 +77,20 @@ def parquet_layout(fs: Any, path: str, name: str, options: ReadOptions) -> Layou
         raise InputError("no numbers (empty input)", source=name,
                          expected="at least one row of numbers")  # fmt: skip
     detected = detection(name, Format.PARQUET, None, columns)
-    return Layout(options._replace(format=Format.PARQUET), None, len(columns), 1, columns, rows,
-                  Format.PARQUET, detected, groups=groups)  # fmt: skip
+    return InputLayout(options=options._replace(format=Format.PARQUET), delimiter=None,
+                       ncols=len(columns), first_line=1, header=columns, rows=rows,
+                       fmt=Format.PARQUET, detected=detected, groups=groups)  # fmt: skip
 
 
-def parquet_blocks(i: int, fs: Any, path: str, blocksize: int, layout: Layout) -> list[Block]:
+def parquet_blocks(i: int, fs: Any, path: str, blocksize: int, layout: InputLayout) -> list[Block]:
     """Runs of whole row groups of about ``blocksize`` bytes on disk (a group larger
     than that is a block of its own); ``offset``/``length`` count groups.  Without the
     footer's groups, row ranges (``offset``/``length`` count rows)."""
     m = layout.rows or 0
     if layout.groups is None:
         step = max(1, blocksize // (8 * layout.ncols))
-        return [Block(i, k, fs, path, a, min(step, m - a), 1, a, min(step, m - a), m)
+        return [Block(input=i, index=k, fs=fs, path=path, offset=a, length=min(step, m - a),
+                      first_row=a, rows=min(step, m - a), total_rows=m)
                 for k, a in enumerate(range(0, m, step))]  # fmt: skip
     runs: list[list[int]] = []  # [first group, groups, first row, rows, bytes]
     row = 0
@@ -100,11 +102,12 @@ def parquet_blocks(i: int, fs: Any, path: str, blocksize: int, layout: Layout) -
         run[3] += rows
         run[4] += size
         row += rows
-    return [Block(i, k, fs, path, g, n, 1, first, rows, m)
+    return [Block(input=i, index=k, fs=fs, path=path, offset=g, length=n, first_row=first,
+                  rows=rows, total_rows=m)
             for k, (g, n, first, rows, _) in enumerate(runs)]  # fmt: skip
 
 
-def block_frame(block: Block, layout: Layout) -> Any:
+def block_frame(block: Block, layout: InputLayout) -> Any:
     """A block's rows as a polars frame: locally a scan of its rows (polars reads only
     the groups they lie in), remotely its row groups fetched by pyarrow."""
     import polars as pl

@@ -1,9 +1,11 @@
-"""What the Dask engine's tasks and its caller pass around: plain records, picklable, so
-the workers receive them as they are."""
+"""What the Dask engine's tasks and its caller pass around: keyword-only frozen
+dataclasses, picklable, so the workers receive them as they are (``replace`` makes a
+changed copy)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from nncalc.core import Network
@@ -28,7 +30,8 @@ class ClusterError(NncalcError):
     inputs): the run stops, every input not yet complete is removed."""
 
 
-class Settings(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class Settings:
     """Where and how to run; ``scheduler=None`` uses Dask's ``scheduler-address``
     (``DASK_SCHEDULER_ADDRESS``) when set, else starts a LocalCluster of ``workers``.
     ``retries``: Dask's, for a task that raised (a transient read or write error)."""
@@ -40,7 +43,8 @@ class Settings(NamedTuple):
     retries: int = 2
 
 
-class Outcome(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
     """One input's result, for the batch table."""
 
     name: str
@@ -50,7 +54,8 @@ class Outcome(NamedTuple):
     error: str | None = None
 
 
-class Layout(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class InputLayout:
     """What every block of one input needs to parse itself the way a whole read would."""
 
     options: ReadOptions  # the user's
@@ -67,7 +72,8 @@ class Layout(NamedTuple):
     size: int | None = None  # bytes, when opening the input told (no second request)
 
 
-class Job(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class TaskSpec:
     """What every score task of one run shares (sent to the workers once)."""
 
     network: Network | None  # None in the record sent: the network goes apart, scattered
@@ -83,7 +89,8 @@ class Job(NamedTuple):
     finite: bool = True  # refuse a Z that overflows, as a local run does
 
 
-class Block(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class Block:
     """One block of one input, and (after the count pass) where it sits in the file."""
 
     input: int
@@ -117,7 +124,8 @@ class Parsed(NamedTuple):
         return sum(len(c) for c in self.chunks)
 
 
-class Progress(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class Progress:
     """Hooks for the CLI: ``total(n)`` once the tasks are known (one bar for the whole
     run), ``step()`` per task done, ``say(line)`` for --verbose lines (the scheduler's
     and the dashboard's addresses) and warnings."""
@@ -126,3 +134,7 @@ class Progress(NamedTuple):
     step: Callable[[], object] = lambda: None
     say: Callable[[str], object] = lambda line: None
     warn: Callable[[str], object] = lambda line: None
+
+
+__all__ = ["Block", "InputLayout", "Outcome", "Parsed", "Progress", "Settings", "TaskSpec",
+           "replace"]  # fmt: skip

@@ -22,11 +22,11 @@ from nncalc.errors import InputError, NncalcError
 from nncalc.formats import Format, Peekable
 
 from .parquet import block_frame
-from .records import Block, Job, Layout, Parsed
+from .records import Block, InputLayout, Parsed, TaskSpec, replace
 from .storage import block_bytes, block_span, join, open_input, out_name, part_file
 
 
-def parse_block(block: Block, name: str, layout: Layout) -> Parsed:
+def parse_block(block: Block, name: str, layout: InputLayout) -> Parsed:
     """A CSV/TSV block read and parsed once, by nncalc's own reader, its rows kept on
     the worker for its score task.  Parsed before anything says where the block sits
     in the file: lines are numbered within the block (the client makes them whole-file
@@ -69,7 +69,7 @@ def summary(parsed: Parsed) -> tuple[int, int, Any]:
     return parsed.lines, parsed.rows, parsed.error
 
 
-def block_rows(block: Block, name: str, layout: Layout) -> Iterator[np.ndarray]:
+def read_rows(block: Block, name: str, layout: InputLayout) -> Iterator[np.ndarray]:
     """The block's rows, read by the reader a local run uses for its format."""
     if layout.fmt is Format.PARQUET:
         from nncalc.formats.parquet import frame_to_matrix
@@ -125,8 +125,8 @@ def json_part(
 def score_block(
     block: Block,
     name: str,
-    layout: Layout,
-    job: Job,
+    layout: InputLayout,
+    job: TaskSpec,
     out_fs: Any,
     folder: str,
     xs: Iterator[np.ndarray] | None = None,
@@ -147,7 +147,7 @@ def score_block(
 
     def outputs() -> Iterator[np.ndarray]:
         nonlocal row
-        for x in block_rows(block, name, layout) if xs is None else xs:
+        for x in read_rows(block, name, layout) if xs is None else xs:
             check = functools.partial(check_finite, job.network) if job.finite else None
             with np.errstate(all="ignore"):
                 a = job.network.apply_at(x, row, block.total_rows, job.upto, check)
@@ -176,7 +176,7 @@ def score_block(
 
 
 def score_whole(
-    block: Block, name: str, layout: Layout, job: Job, out_fs: Any, folder: str
+    block: Block, name: str, layout: InputLayout, job: TaskSpec, out_fs: Any, folder: str
 ) -> tuple[int, str | None]:
     """The one block of an input that fits in one: the local engine's own stream (its
     reader from the file, :func:`local.run`, its writer), so nothing needs counting
@@ -225,24 +225,30 @@ def score_whole(
 
 
 def score(
-    block: Block, name: str, layout: Layout, job: Job, network: Network, out_fs: Any, folder: str
+    block: Block,
+    name: str,
+    layout: InputLayout,
+    job: TaskSpec,
+    network: Network,
+    out_fs: Any,
+    folder: str,
 ) -> tuple[int, str | None]:
     """:func:`score_block` with the network sent apart (scattered to every worker once)."""
-    return score_block(block, name, layout, job._replace(network=network), out_fs, folder)
+    return score_block(block, name, layout, replace(job, network=network), out_fs, folder)
 
 
 def score_parsed(
     parsed: Parsed,
     block: Block,
     name: str,
-    layout: Layout,
-    job: Job,
+    layout: InputLayout,
+    job: TaskSpec,
     network: Network,
     out_fs: Any,
     folder: str,
 ) -> tuple[int, str | None]:
     """:func:`score_block` of a block :func:`parse_block` read, now placed in its file."""
-    job = job._replace(network=network)
+    job = replace(job, network=network)
     return score_block(block, name, layout, job, out_fs, folder, iter(parsed.chunks))
 
 
@@ -254,9 +260,9 @@ def blas_threads() -> int | None:
     return max(counts) if counts else None
 
 
-def shared(template: Job, network: Network, out_header: list[str] | None) -> Job:
+def shared(template: TaskSpec, network: Network, out_header: list[str] | None) -> TaskSpec:
     """What every score task of one input shares, without the network (scattered to
     every worker once, and sent apart)."""
     # the thread count a local run uses: one for small networks, else this machine's
     threads = blas_cap(network) or blas_threads()
-    return template._replace(network=None, out_header=out_header, blas_threads=threads)
+    return replace(template, network=None, out_header=out_header, blas_threads=threads)

@@ -48,10 +48,32 @@ def _rows(path: Path) -> int:
         return sum(1 for _ in f) - 1
 
 
+def cpu_of(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def children_cpu() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+LAST_CPU = [0.0]  # the last timed command's own CPU seconds (its whole process tree)
+
+
 def timed(cmd: list[str]) -> float:
     start = time.perf_counter()
+    cpu = children_cpu()
     proc = subprocess.run(cmd, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
+    LAST_CPU[0] = children_cpu() - cpu
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: {proc.stderr.decode()[-800:]}")
     return elapsed
@@ -141,8 +163,27 @@ def main() -> None:
             return timed([*NNCALC, "forward", *inputs, *NET, "--engine", "dask", "--scheduler",
                           address, "--blocksize", blocksize, "--out-dir", str(target)])  # fmt: skip
 
-        figures["dask, running 2"] = statistics.median(running() for _ in range(args.repeat))
+        # CPU per MiB: the local batch's own process against the two workers' (read from
+        # /proc around each run), rounds interleaved; the client's CPU is apart
+        wpids = [p.pid for p in procs[1:]]
+        local_cpu, worker_cpu, client_cpu, walls = [], [], [], []
+        for _ in range(args.repeat):
+            local()
+            local_cpu.append(LAST_CPU[0] / size)
+            before = cpu_of(wpids)
+            walls.append(running())
+            worker_cpu.append((cpu_of(wpids) - before) / size)
+            client_cpu.append(LAST_CPU[0] / size)
+        figures["dask, running 2"] = statistics.median(walls)
+        ratios["dask, running 2"] = statistics.median(
+            w / b for w, b in zip(walls, runs["local batch"], strict=False)
+        )
         same_bytes(out / "local", out / "dask2", stems)
+        # blocks around the fast parser's threshold: MiB/s per worker at each size
+        speeds = {}
+        for mib in (2, 4, 8, 16):
+            secs = statistics.median(running(blocksize=f"{mib}MiB") for _ in range(args.repeat))
+            speeds[mib] = secs
         # the cost that scales: blocks of 8 MiB (large enough for the polars fast path)
         # on the running cluster, less a one-row run's (process start, connect, two rounds)
         fixed = statistics.median(running([str(tiny)]) for _ in range(args.repeat))
@@ -151,6 +192,14 @@ def main() -> None:
         for p in procs:
             p.terminate()
             p.wait()
+    lc, wc, cc = (statistics.median(v) for v in (local_cpu, worker_cpu, client_cpu))
+    print(f"CPU per MiB of CSV: local batch {lc * 1000:.1f} ms, dask workers {wc * 1000:.1f} ms "
+          f"({wc / lc:.2f}× local; {1 / wc:.0f} vs {1 / lc:.0f} MiB per CPU second), "
+          f"client {cc * 1000:.1f} ms")  # fmt: skip
+    for mib, secs in speeds.items():
+        blocks_k = -(-paths[0].stat().st_size // (mib << 20)) * len(paths)
+        print(f"--blocksize {mib}MiB on the running cluster: {blocks_k} blocks in {secs:.2f} s, "
+              f"{size / max(secs - fixed, 1e-9) / 2:.0f} MiB/s per worker")  # fmt: skip
     base = figures["local batch"]
     for label, secs in figures.items():
         within = ""

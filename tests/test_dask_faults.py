@@ -340,3 +340,37 @@ def test_s3_requests_per_input_one_read_per_block(
     for name in names:
         got = sorted(fs.ls(f"lab/out/{name}"))
         assert b"".join(fs.cat(n) for n in got[1:]) == local_bytes(tmp_path / f"{name}.csv")
+
+
+# -- progress and early _SUCCESS -------------------------------------------------------------------
+
+
+def test_one_bar_for_the_run_and_each_success_as_soon_as_its_input_ends(
+    tmp_path: Path, cluster: str
+) -> None:
+    """The bar's total is known once, before any task lands, and every task steps it
+    to exactly that total; a small input's _SUCCESS is there while a large one still
+    runs."""
+    from nncalc.engines import dask as engine
+    from nncalc.formats import ReadOptions
+    from tests.test_dask import NET, header
+
+    small, big = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_input(small, m=50)
+    write_input(big, m=3000, seed=3)
+    totals: list[int] = []
+    steps: list[bool] = []  # at each step of b's, whether a's _SUCCESS was there
+
+    def step() -> None:
+        steps.append((tmp_path / "out" / "a" / "_SUCCESS").exists())
+
+    outcomes = engine.run(
+        [str(small), str(big)], str(tmp_path / "out"), NET, ReadOptions(), "csv", header,
+        engine.Settings(scheduler=cluster, blocksize=4_000),
+        progress=engine.Progress(total=totals.append, step=step),
+    )  # fmt: skip
+    assert [o.error for o in outcomes] == [None, None]
+    blocks = -(-big.stat().st_size // 4_000)
+    assert totals == [1 + 2 * blocks]  # a: one task; b: a parse and a score task a block
+    assert len(steps) == totals[0]
+    assert steps[-1] and steps.count(True) > blocks  # a was done long before b

@@ -175,6 +175,7 @@ def main() -> None:
             worker_cpu.append((cpu_of(wpids) - before) / size)
             client_cpu.append(LAST_CPU[0] / size)
         figures["dask, running 2"] = statistics.median(walls)
+        runs["dask, running 2"] = walls
         ratios["dask, running 2"] = statistics.median(
             w / b for w, b in zip(walls, runs["local batch"], strict=False)
         )

@@ -7,6 +7,7 @@ sentences when it refuses.  Words follow the course: samples, features, neurons.
 
 from __future__ import annotations
 
+import math
 from typing import Literal, NamedTuple
 
 from nncalc.errors import Hint
@@ -112,8 +113,22 @@ def describe_b(shape: Shape | None) -> str:
     return "one bias for every neuron" if size == 1 else f"{size} biases"
 
 
+def _shape_suffix(shape: Shape) -> str:
+    d = dims(shape)
+    return f" {d}" if d.startswith("(") else f" ({d})"
+
+
 def _describe(label: str, shape: Shape, meaning: str) -> str:
+    if label.endswith(_shape_suffix(shape)):  # numbers typed in, named ``W (3×4)``
+        return f"{label} is {meaning}"
     return f"{label} is {dims(shape)} ({meaning})"
+
+
+def _short(label: str, shape: Shape | None) -> str:
+    """A label that states its shape (``W (3×4)``) says it once: later mentions say ``W``."""
+    if shape is not None and label.endswith(_shape_suffix(shape)):
+        return label[: -len(_shape_suffix(shape))]
+    return label
 
 
 def plan(
@@ -137,6 +152,8 @@ def plan(
     """
     problems: list[Problem] = []
     xl, wl, bl = labels.x, labels.w, labels.b
+    xs, ws, bs = _short(xl, x_shape), _short(wl, w_shape), _short(bl, b_shape)
+    b_size = None if b_shape is None else math.prod(b_shape)
 
     # --- X -------------------------------------------------------------------------
     single = len(x_shape) < 2
@@ -173,7 +190,7 @@ def plan(
         else:
             problems.append(
                 Problem(
-                    f"{x_desc} but {wl} has {plural(k, 'weight')} (one neuron): "
+                    f"{x_desc} but {ws} has {plural(k, 'weight')} (one neuron): "
                     f"a neuron needs one weight per feature, {n} here",
                     None,
                     {"x": (len(x_shape) - 1,), "w": (0,) if w_shape else ()},
@@ -192,19 +209,21 @@ def plan(
         else:
             w_desc = _describe(wl, w_shape, describe_w(w_shape, layout))
             needs = "rows" if layout == "in-out" else "columns"
-            hints = []
+            # each fix with the p it would give; b's length rules out the others
+            hints: list[tuple[str, int]] = []
             if outs == n:
                 flip = "out-in" if layout == "in-out" else "in-out"
-                hints.append(f"{wl} looks transposed: try {Hint('layout', flip)}")
+                hints.append((f"{ws} looks transposed: try {Hint('layout', flip)}", ins))
             if len(x_shape) == 2 and ins == m:
-                hints.append(
-                    f"{xl} looks transposed: its {m} rows match {wl}'s {ins} inputs; "
-                    "put one sample per row"
-                )
-            hint = "; or ".join(hints) or None
+                hints.append((
+                    f"{xs} looks transposed: its {m} rows match {ws}'s {ins} inputs; "
+                    "put one sample per row", outs,
+                ))  # fmt: skip
+            fits = [h for h, q in hints if b_size is None or b_size in (1, q)]
+            hint = "; or ".join(fits or [h for h, _ in hints]) or None
             problems.append(
                 Problem(
-                    f"{x_desc} but {w_desc}: {wl} needs {n} {needs}, one per feature",
+                    f"{x_desc} but {w_desc}: {ws} needs {n} {needs}, one per feature",
                     hint,
                     {"x": (len(x_shape) - 1,), "w": (in_axis,)},
                 )
@@ -227,13 +246,13 @@ def plan(
         elif size not in (1, p):
             hint = None
             if size == n and n != p:
-                hint = f"{bl} has one value per feature; biases belong to neurons"
+                hint = f"{bs} has one value per feature; biases belong to neurons"
             elif not single and size == m and m != p:
-                hint = f"{bl} has one value per sample; biases belong to neurons"
-            w_desc = f"{wl} has {plural(p, 'neuron')}"
+                hint = f"{bs} has one value per sample; biases belong to neurons"
+            w_desc = f"{ws} has {plural(p, 'neuron')}"
             problems.append(
                 Problem(
-                    f"{bl} has {describe_b(b_shape)} but {w_desc}: {bl} needs "
+                    f"{bl} has {describe_b(b_shape)} but {w_desc}: {bs} needs "
                     f"{plural(p, 'value')}, one per neuron",
                     hint,
                     {

@@ -71,7 +71,7 @@ def test_batch_example_as_tables(via: str) -> None:
     assert "3 samples, 3 features" in out and "3 inputs → 2 neurons" in out
     z_row = next(line for line in out.splitlines() if "-0.06" in line)
     assert "-0.03" in z_row
-    assert "0.42" in out and "0.59" in out and "dimmed: zeros made by ReLU" in out
+    assert "0.42" in out and "0.59" in out and "ReLU clipped 2 of 6 values to 0 (dimmed)" in out
     assert "\x1b[" not in out
 
 

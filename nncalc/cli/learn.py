@@ -253,7 +253,8 @@ def explain(
         title = (f"layer {k} of {len(net)}, sample {i}: inputs are {source} "
                  f"({plural(lay.n, 'value')}), {plural(lay.p, 'neuron')}")  # fmt: skip
     lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
-    items = [render.explanation(title, lines, precision, lay.p - len(chosen))]
+    more = lay.p - len(chosen) if neuron is None else 0  # no footer once one is picked
+    items = [render.explanation(title, lines, precision, more)]
     print_items(items, None, False, soft_wrap=True)
 
 

@@ -166,10 +166,16 @@ def _bracketed(text: str) -> np.ndarray | None:
 LITERAL_NOTE = "numbers given on the command line"
 
 
-def literal_matrix(name: str, value: np.ndarray) -> Matrix:
-    """Numbers from the command line as a Matrix, named by them (shortened when long, so
-    a message that names W three times stays readable)."""
-    shown = name if len(name) <= 24 else name[:21] + "…"
+def literal_matrix(name: str, value: np.ndarray, role: str = "X") -> Matrix:
+    """Numbers from the command line as a Matrix, named by their role and shape
+    (``W (3×4)``, ``b (3,)``, ``b = 2``): the text typed would be long and is on the
+    command line already."""
+    if value.ndim == 0:
+        shown = f"{role} = {float(value):g}"
+    elif value.ndim == 1:
+        shown = f"{role} ({value.shape[0]},)"
+    else:
+        shown = f"{role} ({'×'.join(str(d) for d in value.shape)})"
     return Matrix(value, shown, Format.CSV, ",", note=LITERAL_NOTE)
 
 
@@ -183,7 +189,7 @@ def read_param(
     if not os.path.exists(name):
         value = literal(name)
         if value is not None:
-            return literal_matrix(name, value)
+            return literal_matrix(name, value, {"w": "W", "b": "b"}.get(role, role))
     path, overrides = split_options(name)
     options = ReadOptions(allow_nonfinite=base.allow_nonfinite, role=role, origin=path)
     shown = "stdin" if path == "-" else path

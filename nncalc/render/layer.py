@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -13,7 +14,7 @@ from nncalc.core import Layer, Pass
 from nncalc.explain import Term
 from nncalc.formats import Matrix
 from nncalc.shapes import Labels as ShapeLabels
-from nncalc.shapes import Plan, describe_b, describe_w, describe_x, dims
+from nncalc.shapes import Plan, describe_b, describe_w, describe_x, dims, plural
 
 from .basics import Elided, Labels2D, act_label, act_meaning, matrix_table, num, pick
 
@@ -72,7 +73,7 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
     out = pl.out_shape
     out_text = Text(dims(out)) if out else Text("undefined", style="bold red")
     rows_word = "one row per sample" if out and len(out) == 2 else "one value per neuron"
-    t.add_row("Z", "X·W + b", out_text, rows_word if out else "the product is not defined")
+    t.add_row("Z", "X·W + b", out_text, rows_word if out else z_failure(pl))
     t.add_row(
         "A",
         f"{act}(Z)",
@@ -80,6 +81,14 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
         act_meaning(activation),
     )
     return t
+
+
+def z_failure(pl: Plan) -> str:
+    """Which step of X·W + b fails: the product, or (the product being fine) the sum."""
+    if pl.p is not None and all("x" not in q.marks and "w" not in q.marks or "b" in q.marks
+                                for q in pl.problems):  # fmt: skip
+        return f"X·W is {pl.m}×{pl.p}, but b does not fit it: the sum is not defined"
+    return "the product X·W is not defined"
 
 
 def shape_report(pl: Plan, labels: ShapeLabels) -> list[RenderableType]:
@@ -99,6 +108,16 @@ def verdict(pl: Plan) -> Text:
             text.append(f"  hint: {prob.hint}\n", style="yellow")
     text.rstrip()
     return text
+
+
+def relu_note(z: np.ndarray, partial: bool = False) -> str | None:
+    """Under A: how many values ReLU clipped to 0, so a learner comparing with the course's
+    Z (which has the negatives) sees why they differ; None when it clipped none."""
+    clipped, total = int((z < 0).sum()), int(z.size)
+    if not clipped:
+        return "dimmed: zeros made by ReLU" if (z == 0).any() else None
+    of = f"the {plural(total, 'value')} shown" if partial else plural(total, "value")
+    return f"ReLU clipped {clipped} of {of} to 0 (dimmed); --activation linear shows Z itself"
 
 
 def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
@@ -131,7 +150,7 @@ def explanation(title: str, terms: Sequence[Term], precision: int = 4, more: int
     lines: list[RenderableType] = [Text(title, style="bold")]
     lines += [term_line(t, precision) for t in terms]
     if more:
-        lines.append(Text(f"… {more} more neurons: pick one with --neuron", style="dim"))
+        lines.append(Text(f"… {plural(more, 'more neuron')}: pick one with --neuron", style="dim"))
     return Group(*lines)
 
 
@@ -180,7 +199,7 @@ def forward_tables(
             a, f"A = {act_label(layer.activation)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
             labels=Labels2D(rows), gap=gap,
-            caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
+            caption=relu_note(z, gap is not None) if relu else None,
         ),
     }  # fmt: skip
     return [tables[s]() for s in stages]

@@ -57,6 +57,32 @@ class Term(NamedTuple):
     # put in (sigmoid, tanh, leaky ReLU), or softmax's exponentials and their sum
     worked: str | None = None
     exps: tuple[float, ...] | None = None
+    neurons: int = 1  # the layer's p, so every name in a layer is written alike
+
+    def formula(self, max_terms: int = 8) -> str:
+        """The neuron as the course writes it, 1-based, input index first:
+        ``z1 = a1·w11 + a2·w21 + a3·w31 + b1``."""
+        j = self.neuron + 1
+        wide = max(len(self.xs), self.neurons) >= 10
+        parts = [
+            "…" if i is None else f"a{i + 1}·{weight_name(i, self.neuron, wide)}"
+            for i in elide(len(self.xs), max_terms)
+        ]
+        return f"z{j} = {' + '.join(parts)} + b{j}"
+
+
+def weight_name(i: int, j: int, wide: bool = False) -> str:
+    """The weight from input i to neuron j (0-based) as the course names it: ``w11`` (input
+    1 to neuron 1); ``w12,3`` once an index has two digits, so the name stays readable."""
+    return f"w{i + 1},{j + 1}" if wide else f"w{i + 1}{j + 1}"
+
+
+def elide(k: int, limit: int) -> list[int | None]:
+    """Indices to show out of ``k``, with None where the middle is left out."""
+    if k <= limit:
+        return list(range(k))
+    head = (limit + 1) // 2
+    return [*range(head), None, *range(k - (limit - head), k)]
 
 
 def pick_index(value: int | None, size: int, what: str, option: str) -> int:
@@ -91,6 +117,7 @@ def terms(
             name,
             "z − max z" if shifted else worked(layer, float(z2[sample, j])),
             exps,
+            layer.p,
         )
         for j in neurons
     ]

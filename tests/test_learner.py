@@ -76,3 +76,24 @@ def test_relu_clipping_is_said_under_a() -> None:
     assert relu_note(np.array([[-1.0, 0.0], [-2.0, 3.0]]), partial=True) == (
         "ReLU clipped 2 of the 4 values shown to 0 (dimmed); --activation linear shows Z itself"
     )
+
+
+def test_explain_writes_each_neuron_as_the_course_does_then_the_numbers() -> None:
+    out = run_nncalc("explain", X, "-w", W, "-b", "[2,3,0.5]", "--layout", "out-in",
+                     "--sample", "1").stdout.decode()  # fmt: skip
+    assert (
+        "z2 = a1·w12 + a2·w22 + a3·w32 + a4·w42 + b2\n"
+        "   = (2)(0.5) + (5)(-0.91) + (-1)(0.26) + (2)(-0.5) + 3 = -1.81 → ReLU → 0\n"
+    ) in out
+    assert out.count(" = a1·w1") == 3
+
+
+def test_names_stay_readable_past_nine() -> None:
+    from nncalc.core import Layer, forward
+    from nncalc.explain import terms
+
+    layer = Layer(np.ones((12, 10)), np.zeros(10))
+    x = np.ones((1, 12))
+    (t,) = terms(x, layer, forward(x, layer.w, layer.b), 0, [9])
+    assert t.formula() == "z10 = a1·w1,10 + a2·w2,10 + a3·w3,10 + a4·w4,10 + … + a9·w9,10 + " \
+        "a10·w10,10 + a11·w11,10 + a12·w12,10 + b10"  # fmt: skip

@@ -111,7 +111,8 @@ def test_numbers_typed_on_the_command_line(args: list[str], want: list[list[floa
     assert got.tobytes() == np.maximum(ref, 0).tobytes() or "linear" in args
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert (
-        "z[0,0] = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3"
+        "z1 = a1·w11 + a2·w21 + a3·w31 + b1\n"
+        "   = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3"
         in invoke("explain", "1,2,3", "-w", "0.2,0.8,-0.5", "-b", "2").stdout
     )
 

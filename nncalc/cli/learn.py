@@ -221,8 +221,11 @@ def explain(
     layer_order: LayerOrder = None,
     max_memory: MaxMemory = None,
 ) -> None:
-    """Show one sample's arithmetic term by term, as a teacher writes it on the board:
-    z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03
+    """Show one sample's arithmetic term by term, as the course writes it on the board
+    (names 1-based, input first, neuron second), then with the numbers put in:
+
+    z2 = a1·w12 + a2·w22 + a3·w32 + b2
+       = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03
 
     Example: nncalc explain samples/batch/inputs.csv -w samples/batch/weights.csv
     -b samples/batch/biases.csv --sample 2

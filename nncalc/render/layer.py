@@ -121,12 +121,18 @@ def relu_note(z: np.ndarray, partial: bool = False) -> str | None:
 
 
 def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
-    """``z[0,1] = (−0.9)(0.7) + … + 0.5 = 0.03 → ReLU → 0.03``, elided when wide."""
+    """The neuron as the course writes it, then with the numbers put in, elided when wide:
+
+    ``z2 = a1·w12 + a2·w22 + a3·w32 + b2``
+    ``   = (−0.9)(0.7) + (−0.5)(−0.6) + (−0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03``
+    """
     idx = pick(len(t.xs), max_terms)
     parts = [
         "…" if k is None else f"({num(t.xs[k], precision)})({num(t.ws[k], precision)})" for k in idx
     ]
-    text = Text(f"z[{t.sample},{t.neuron}] = " if t.sample is not None else f"z[{t.neuron}] = ")
+    symbols = t.formula(max_terms)
+    text = Text(symbols, style="cyan")
+    text.append("\n" + " " * symbols.index("=") + "= ")
     text.append(" + ".join(parts))
     text.append(f" + {num(t.b, precision)}" if t.b >= 0 else f" + ({num(t.b, precision)})")
     text.append(f" = {num(t.z, precision)}", style="bold")
@@ -135,8 +141,9 @@ def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
         shown = pick(len(t.exps), max_terms)
         exps = ", ".join("…" if k is None else num(t.exps[k], precision) for k in shown)
         power = "e^(z − max z)" if t.worked else "e^z"
+        mine = f"e^(z{t.neuron + 1} − max z)" if t.worked else f"e^z{t.neuron + 1}"
         text.append(f" → softmax: {power} = [{exps}], Σ = {num(total, precision)}, "
-                    f"{power}[{t.neuron}] / Σ = {num(t.exps[t.neuron], precision)} / "
+                    f"{mine} / Σ = {num(t.exps[t.neuron], precision)} / "
                     f"{num(total, precision)} → ")  # fmt: skip
     elif t.worked is not None:
         text.append(f" → {t.activation_name}: {t.worked} → ")

@@ -316,7 +316,7 @@ def plan_chain(x_shape: Shape, layers: list[LayerShapes]) -> tuple[Plan, ...]:
 
 def _chain_problem(k: int, q: int, ls: LayerShapes) -> Problem:
     w = ls.w_shape
-    wl = ls.labels.w
+    wl = _short(ls.labels.w, w)  # typed numbers, ``W (3×4)``: the shape follows anyway
     if len(w) == 2:
         ins, outs = w if ls.layout == "in-out" else w[::-1]
         axis = 0 if ls.layout == "in-out" else 1

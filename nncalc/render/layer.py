@@ -184,7 +184,7 @@ def forward_tables(
     rows = [f"s{i} {t}" for i, t in enumerate(x.ids)] if x.ids else shown.labels  # --id-column
     gap = shown.gap
     tables: dict[str, Callable[[], RenderableType]] = {
-        "shapes": lambda: shape_table(pl, layer.activation, f"Shapes: m={pl.m}, n={n}, p={p}"),
+        "shapes": lambda: shape_table(pl, layer.act.spec, f"Shapes: m={pl.m}, n={n}, p={p}"),
         "x": lambda: matrix_table(
             x.values, f"X  inputs ({dims(shown.shape or x.values.shape)}) — {labels.x}",
             precision=precision, labels=Labels2D(rows, x.header), row_word="s", col_word="x",
@@ -195,7 +195,7 @@ def forward_tables(
             precision=precision, row_word="x", col_word="n",
         ),
         "b": lambda: matrix_table(
-            layer.b, f"b  biases ({p},) — {labels.b}", caption=b_note, precision=precision,
+            layer.bias, f"b  biases ({p},) — {labels.b}", caption=b_note, precision=precision,
             col_word="n",
         ),
         "z": lambda: matrix_table(
@@ -203,7 +203,7 @@ def forward_tables(
             labels=Labels2D(rows), gap=gap,
         ),
         "a": lambda: matrix_table(
-            a, f"A = {act_label(layer.activation)}(Z) ({out})", precision=precision,
+            a, f"A = {act_label(layer.act.spec)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
             labels=Labels2D(rows), gap=gap,
             caption=relu_note(z, gap is not None) if relu else None,

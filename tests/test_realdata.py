@@ -146,10 +146,17 @@ def test_numbers_pasted_from_the_notebook(args: list[str], want: list[list[float
 
 
 def test_notebook_lists_that_are_not_numbers() -> None:
-    for name in ("[]", "[[1],[2,3]]", "[1,[2]]", "[[[1]]]", "[1,,2]", "[1,2", "[1,2]]", "[nan]",
+    with pytest.raises(UsageError, match=r"rows of 1, 2 numbers; a matrix needs the same"):
+        literal("[[1],[2,3]]")
+    for name in ("[]", "[1,[2]]", "[[[1]]]", "[1,,2]", "[1,2", "[1,2]]", "[nan]",
                  "[x]", "[1,2],[3,4]"):  # fmt: skip
         assert literal(name) is None, name
     assert literal("[[1,2]]").shape == (1, 2) and literal("[2]").shape == (1,)
+
+
+def test_a_ragged_notebook_list_is_one_error_line() -> None:
+    r = run_nncalc("forward", "[[1,2],[3]]", "-w", "[1,2]", "-b", "0")
+    assert_one_error_line(r, 2, "[[1,2],[3]]: rows of 2, 1 numbers")
 
 
 def test_notebook_list_loses_to_a_file(tmp_path: Path) -> None:

@@ -158,8 +158,14 @@ def _bracketed(text: str) -> np.ndarray | None:
     if all(isinstance(v, float) for v in value):
         return np.array(value, np.float64)
     if not all(isinstance(v, list) and v and all(isinstance(u, float) for u in v)
-               for v in value) or len({len(v) for v in value}) != 1:  # fmt: skip
+               for v in value):  # fmt: skip
         return None
+    lengths = [len(v) for v in value]
+    if len(set(lengths)) != 1:  # numbers, but not a matrix: say so rather than "no such file"
+        counts = ", ".join(str(k) for k in lengths)
+        raise UsageError(
+            f"{text}: rows of {counts} numbers; a matrix needs the same number in every row"
+        )
     return np.array(value, np.float64)
 
 

@@ -54,7 +54,8 @@ def inspect(
     parameters, dtype), the input and output widths and the totals.
 
     Reads any --model file, or -w/-b sets (the k-th -b pairs with the k-th -w).
-    A state dict holds no activations: give --activation unless nncalc wrote the file.
+    A state dict holds no activations: they show as unknown unless nncalc wrote the
+    file or --activation gives them.
 
     Example: nncalc inspect mlp.safetensors --activation relu,softmax
     """
@@ -71,10 +72,12 @@ def inspect(
             "pairs with the k-th -w)"
         )
     req = request_of(locals())
-    net, names, source, kind, details = _network(req)
+    # a file without activations is still shown (they read as unknown); forward refuses it
+    req = req._replace(model_options=req.model_options._replace(unknown_activations=True))
+    net, names, source, kind, details, unknown = _network(req)
     from nncalc.models.summary import summary
 
-    info = summary(net, source, kind, names, details)
+    info = summary(net, source, kind, names, details, unknown)
     if mode == "json":
         import orjson
 
@@ -88,14 +91,16 @@ def inspect(
         print_items([render.model_summary(info)], None, False)
 
 
-def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[str, ...]]:
+def _network(
+    req: Request,
+) -> tuple[Network, tuple[str, ...], str, str, tuple[str, ...], tuple[int, ...]]:
     with ExitStack() as stack:
         # no inputs: a model brings its own widths; -w/-b are first read, then chained
         # to inputs as wide as the first W wants
         ops = gather(req, (1, 1), "X", {}, stack)
     if ops.model is not None:
         m = ops.model
-        return m.network, m.names, m.source, m.format, m.details
+        return m.network, m.names, m.source, m.format, m.details, m.unknown
     first = ops.layers[0]
     if first.w.ndim < 2:
         n = int(first.w.size)
@@ -106,4 +111,4 @@ def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[st
     except ShapeError as e:
         raise InputError(str(e)) from None
     names = tuple(r.labels.w for r in ops.layers)
-    return net, names, " ".join(f"-w {w}" for w in req.weights), "flags", ops.details
+    return net, names, " ".join(f"-w {w}" for w in req.weights), "flags", ops.details, ()

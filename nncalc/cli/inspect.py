@@ -42,7 +42,7 @@ def inspect(
 
     It takes the network as forward does: a MODEL file, -w/-b sets (the k-th -b pairs
     with the k-th -w), or --neurons with --inputs N. A state dict holds no activations:
-    give --activation unless nncalc wrote the file.
+    they show as unknown unless nncalc wrote the file or --activation gives them.
 
     Example: nncalc inspect mlp.safetensors --activation relu,softmax
     """
@@ -57,10 +57,12 @@ def inspect(
     if net.model is None and not net.weights and not net.neurons and net.params is None:
         raise UsageError("inspect needs a MODEL file or -w/-b sets (see nncalc inspect --help)")
     req = request_of(net)
-    network, names, source, kind, details = _network(req)
+    # a file without activations is still shown (they read as unknown); forward refuses it
+    req = req.replace(model_options=req.model_options._replace(unknown_activations=True))
+    network, names, source, kind, details, unknown = _network(req)
     from nncalc.models.summary import summary
 
-    info = summary(network, source, kind, names, details)
+    info = summary(network, source, kind, names, details, unknown)
     if mode == "json":
         import orjson
 
@@ -74,7 +76,9 @@ def inspect(
         print_items([render.model_summary(info)], None, False)
 
 
-def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[str, ...]]:
+def _network(
+    req: Request,
+) -> tuple[Network, tuple[str, ...], str, str, tuple[str, ...], tuple[int, ...]]:
     """The network without X, by the one rule every command uses (no inputs: a model
     brings its own widths; -w/-b say theirs, --inputs when W alone cannot)."""
     from nncalc.runner.whole import load_whole
@@ -82,7 +86,7 @@ def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[st
     ops = load_whole(req, hooks()).ops
     if ops.model is not None:
         m = ops.model
-        return m.network, m.names, m.source, m.format, m.details
+        return m.network, m.names, m.source, m.format, m.details, m.unknown
     try:
         net, _ = ops.network(None, None)
     except ShapeError as e:
@@ -91,4 +95,4 @@ def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[st
     source = " ".join(f"-w {w}" for w in req.weights) or (
         ops.generated.line if ops.generated else req.params or "flags"
     )
-    return net, names, source, "flags", ops.details
+    return net, names, source, "flags", ops.details, ()

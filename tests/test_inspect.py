@@ -102,6 +102,7 @@ def test_inspect_usage_errors(args: list[str], text: str) -> None:
 
 
 # -- real processes: exit codes, one line, nothing imported that is not used ---------------
+@pytest.mark.slow
 def test_state_dict_without_activation_is_usage_error_naming_the_option(tmp_path: Path) -> None:
     path = tmp_path / "m.safetensors"
     stn.save_file({"0.weight": np.ones((2, 3))}, str(path))
@@ -110,6 +111,7 @@ def test_state_dict_without_activation_is_usage_error_naming_the_option(tmp_path
     assert_one_error_line(proc, 2, "--activation")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", ["onnx", "safetensors", "npz"])
 def test_truncated_and_oversized_files_exit_1_with_one_line(
     models: dict[str, Path], tmp_path: Path, ext: str
@@ -129,6 +131,7 @@ def test_oversized_safetensors_header_exit_1(tmp_path: Path) -> None:
     assert_one_error_line(run_nncalc("inspect", str(path)), 1, "header claims")
 
 
+@pytest.mark.slow
 def test_pickles_refused_on_the_command_line(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     code = f"open({str(marker)!r}, 'w')"
@@ -152,6 +155,7 @@ class _Eval:
         return (eval, (self.code,))
 
 
+@pytest.mark.slow
 def test_unsupported_onnx_op_is_one_line_naming_node(tmp_path: Path) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
@@ -169,6 +173,7 @@ def test_unsupported_onnx_op_is_one_line_naming_node(tmp_path: Path) -> None:
     assert_one_error_line(run_nncalc("inspect", str(path)), 1, "'conv1' (Conv)")
 
 
+@pytest.mark.slow
 def test_an_ordinary_piped_run_imports_no_model_library_nor_rich() -> None:
     """Start-up is a target (issue 15): a piped run pays for none of these."""
     code = (

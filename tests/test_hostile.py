@@ -522,6 +522,9 @@ def _feed(fifo: Path, data: bytes) -> None:
     via=st.sampled_from(["file", "pipe", "fifo"]),
     out=st.sampled_from(["pipe", "gone", "full", "file", "table"]),
     sig=st.sampled_from([None, signal.SIGINT, signal.SIGTERM, signal.SIGHUP]),
+    # when the signal comes, counted from the moment nncalc's handlers are in place:
+    # while it imports, reads, computes or writes
+    delay=st.sampled_from([0.0, 0.01, 0.03, 0.1]),
 )
 def test_hostile_runs_keep_every_promise(
     tmp_path_factory: pytest.TempPathFactory,
@@ -530,6 +533,7 @@ def test_hostile_runs_keep_every_promise(
     via: str,
     out: str,
     sig: int | None,
+    delay: float,
 ) -> None:
     """Whatever is thrown at it: a documented exit code, no traceback, every stderr line
     nncalc's own, at most one error line, and an -o target either whole or untouched."""
@@ -567,7 +571,7 @@ def test_hostile_runs_keep_every_promise(
     try:
         if sig is not None:
             started(p)
-            time.sleep(0.03)
+            time.sleep(delay)
             p.send_signal(sig)
         _, err = p.communicate(data if via == "pipe" else None, timeout=60)
     finally:

@@ -167,6 +167,7 @@ def test_summary_names_only_the_layers_without_an_activation() -> None:
 
 
 # -- real processes: exit codes, one line, nothing imported that is not used ---------------
+@pytest.mark.slow
 def test_state_dict_without_activation_inspects_but_does_not_run(bare: dict[str, Path]) -> None:
     for path in bare.values():
         proc = run_nncalc("inspect", str(path), "--format", "json")
@@ -177,6 +178,7 @@ def test_state_dict_without_activation_inspects_but_does_not_run(bare: dict[str,
         assert_one_error_line(proc, 2, "--activation")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", ["onnx", "safetensors", "npz"])
 def test_truncated_and_oversized_files_exit_1_with_one_line(
     models: dict[str, Path], tmp_path: Path, ext: str
@@ -196,6 +198,7 @@ def test_oversized_safetensors_header_exit_1(tmp_path: Path) -> None:
     assert_one_error_line(run_nncalc("inspect", str(path)), 1, "header claims")
 
 
+@pytest.mark.slow
 def test_pickles_refused_on_the_command_line(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     code = f"open({str(marker)!r}, 'w')"
@@ -219,6 +222,7 @@ class _Eval:
         return (eval, (self.code,))
 
 
+@pytest.mark.slow
 def test_unsupported_onnx_op_is_one_line_naming_node(tmp_path: Path) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
@@ -236,6 +240,7 @@ def test_unsupported_onnx_op_is_one_line_naming_node(tmp_path: Path) -> None:
     assert_one_error_line(run_nncalc("inspect", str(path)), 1, "'conv1' (Conv)")
 
 
+@pytest.mark.slow
 def test_an_ordinary_piped_run_imports_no_model_library_nor_rich() -> None:
     """Start-up is a target (issue 15): a piped run pays for none of these."""
     code = (

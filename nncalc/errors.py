@@ -154,10 +154,12 @@ class Interrupted(KeyboardInterrupt):
 
 def interrupt_status(e: KeyboardInterrupt) -> tuple[int, str]:
     """The exit code and the one line for an interruption (Ctrl-C, SIGTERM, SIGHUP)."""
+    from .i18n import _
+
     if isinstance(e, Interrupted):
         if e.signum == ExitStatus.HANGUP - 128:
-            return ExitStatus.HANGUP, "hung up (SIGHUP)"
+            return ExitStatus.HANGUP, _("hung up (SIGHUP)")
         if e.signum == ExitStatus.TERMINATED - 128:
-            return ExitStatus.TERMINATED, "terminated (SIGTERM)"
-        return 128 + e.signum, f"stopped by signal {e.signum}"
-    return ExitStatus.INTERRUPTED, "interrupted"
+            return ExitStatus.TERMINATED, _("terminated (SIGTERM)")
+        return 128 + e.signum, _("stopped by signal {signum}").format(signum=e.signum)
+    return ExitStatus.INTERRUPTED, _("interrupted")

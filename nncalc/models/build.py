@@ -15,6 +15,7 @@ import numpy as np
 from nncalc import limits
 from nncalc.core import Layer, Network
 from nncalc.errors import InputError, ShapeError, UsageError, cannot_open
+from nncalc.i18n import N_
 
 from . import LoadOptions, Model, pick_activations
 
@@ -40,7 +41,7 @@ def read_bytes(path: str, factor: int = limits.MODEL_FACTOR) -> bytes:
                 raise _too_big(path, st.st_size, factor)
             data = f.read(room + 1)
     except OSError as e:
-        raise cannot_open(e, path, "model file") from None
+        raise cannot_open(e, path, N_("model file")) from None
     if len(data) > room:
         raise _too_big(path, None, factor)
     return data

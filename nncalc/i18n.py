@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import gettext
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 DOMAIN = "nncalc"
@@ -88,6 +89,19 @@ def use(lang: str) -> None:
         else gettext.NullTranslations()
     )
     _state["lang"], _state["tr"] = lang, tr
+
+
+@contextmanager
+def english() -> Iterator[None]:
+    """English inside the block, whatever the screens speak: for text that is data (a
+    message inside piped JSON is parsed by scripts and must be the same in every
+    language)."""
+    saved = dict(_state)
+    use("en")
+    try:
+        yield
+    finally:
+        _state.update(saved)
 
 
 def current() -> str:

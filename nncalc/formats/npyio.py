@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 
-from nncalc import limits
+from nncalc import i18n, limits
 from nncalc.errors import InputError
 
 from . import Peekable
@@ -18,19 +18,28 @@ MAX_NPY_BYTES = 4 << 30  # a .npy is read whole: refuse more than this up front
 def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -> np.ndarray:
     """An array from a binary file (npz) as float64, refusing what is not a number."""
     if arr.dtype.kind not in "iuf":
-        raise InputError(f"holds {arr.dtype} values", source=source, expected="real numbers")
+        raise InputError(
+            i18n._("holds {dtype} values").format(dtype=arr.dtype),
+            source=source,
+            expected=i18n._("real numbers"),
+        )
     if arr.ndim > 2:
         raise InputError(
-            f"holds a {arr.ndim}-D array ({'×'.join(map(str, arr.shape))})", source=source,
-            expected="a number, a vector or a matrix (reshape it to samples × features)",
-        )  # fmt: skip
+            i18n._("holds a {ndim}-D array ({shape})").format(
+                ndim=arr.ndim, shape="×".join(map(str, arr.shape))
+            ),
+            source=source,
+            expected=i18n._("a number, a vector or a matrix (reshape it to samples × features)"),
+        )
     arr = arr.astype(np.float64)
     if not allow_nonfinite and not np.isfinite(arr).all():
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise InputError(
-            f"element {list(idx)} is {arr[idx]}, not a finite number",
+            i18n._("element {index} is {value}, not a finite number").format(
+                index=list(idx), value=arr[idx]
+            ),
             source=source,
-            expected="a finite number",
+            expected=i18n._("a finite number"),
         )
     return arr
 
@@ -47,30 +56,39 @@ def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.nd
         header = read_header[version](src)
     except Exception as e:  # numpy raises ValueError and others for a bad header
         raise InputError(
-            f"not a readable .npy file ({e})", source=source, expected="a file written by np.save"
+            i18n._("not a readable .npy file ({error})").format(error=e),
+            source=source,
+            expected=i18n._("a file written by np.save"),
         ) from None
     shape, fortran, dtype = header
     if dtype.hasobject or dtype.kind not in "iuf":
         raise InputError(
-            f"holds {dtype} values", source=source, expected="an array of real numbers"
+            i18n._("holds {dtype} values").format(dtype=dtype),
+            source=source,
+            expected=i18n._("an array of real numbers"),
         )
     if len(shape) > 2:
         raise InputError(
-            f"holds a {len(shape)}-D array of shape {shape}", source=source,
-            expected="a number, a vector or a matrix",
-        )  # fmt: skip
+            i18n._("holds a {ndim}-D array of shape {shape}").format(ndim=len(shape), shape=shape),
+            source=source,
+            expected=i18n._("a number, a vector or a matrix"),
+        )
     count = int(np.prod(shape, dtype=np.int64))
     if count * 8 > MAX_NPY_BYTES:
         raise InputError(
-            f"holds {count} values, too many to load at once", source=source,
-            expected="a smaller array; stream big inputs as CSV",
-        )  # fmt: skip
+            i18n._("holds {count} values, too many to load at once").format(count=count),
+            source=source,
+            expected=i18n._("a smaller array; stream big inputs as CSV"),
+        )
     data = src.read(count * dtype.itemsize)
     if len(data) != count * dtype.itemsize:
         raise InputError(
-            f"ends early: {len(data)} of {count * dtype.itemsize} bytes", source=source,
-            expected="a complete .npy file",
-        )  # fmt: skip
+            i18n._("ends early: {got} of {need} bytes").format(
+                got=len(data), need=count * dtype.itemsize
+            ),
+            source=source,
+            expected=i18n._("a complete .npy file"),
+        )
     arr = np.frombuffer(data, dtype=dtype)
     arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
     return checked_array(arr, source, allow_nonfinite)

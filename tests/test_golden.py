@@ -55,6 +55,9 @@ CASES = {
 CASES |= {
     "zh_demo": ["--lang", "zh", "demo"],
     "zh_shapes_batch": ["--lang", "zh", "shapes", "samples/batch/inputs.csv", *OPS, "-f", "table"],
+    "zh_shapes_w_transposed": ["--lang", "zh", "shapes", "samples/batch/inputs.csv", "-w",
+                               "tests/golden/weights_transposed.csv", "-b",
+                               "samples/batch/biases.csv", "-f", "table"],
     "zh_explain_batch": ["--lang", "zh", "explain", "samples/batch/inputs.csv", *OPS,
                          "--sample", "2"],
     "zh_forward_network_tables": ["--lang", "zh", "forward", "samples/batch/inputs.csv", *OPS,

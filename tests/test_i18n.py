@@ -86,6 +86,28 @@ def test_translations_keep_their_placeholders() -> None:
     assert not wrong, "\n".join(wrong)
 
 
+# the course's terms (issue 21): a message that says the English word says the Chinese one
+GLOSSARY = {"samples?": "样本", "features?": "特征", "neurons?": "神经元", "weights?": "权重",
+            "bias(es)?": "偏置", "activations?": "激活", "layers?": "层"}  # fmt: skip
+NOT_WORDS = re.compile(r"--[\w-]+|\{\w*\}|'[^']*'|\"[^\"]*\"|\w+\.\w+|[A-Za-z]+_[a-z_]+")
+
+
+def test_translations_use_the_course_terms() -> None:
+    """Options (--sample), placeholders, quoted keys and dotted or snake_case names are
+    not words of the sentence."""
+    off = []
+    for m in catalog():
+        if not m.id:
+            continue
+        english = m.id if isinstance(m.id, str) else m.id[0]
+        chinese = m.string if isinstance(m.string, str) else m.string[0]
+        words = NOT_WORDS.sub(" ", english)
+        for word, term in GLOSSARY.items():
+            if re.search(rf"\b{word}\b", words, re.I) and term not in chinese:
+                off.append(f"{english!r} → {chinese!r}: says {word!r}, not {term}")
+    assert not off, "\n".join(off)
+
+
 def test_compiled_catalog_is_the_po_compiled() -> None:
     """The shipped .mo is what `pybabel compile` makes of the .po today."""
     buf = io.BytesIO()

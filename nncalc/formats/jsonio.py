@@ -100,7 +100,7 @@ def to_array(
             expected=i18n._("a matrix; give a file of inputs, weights and biases with --params"),
         )
     if not isinstance(obj, list):
-        return np.array(_number(obj, prefix or "the value", source, allow_nonfinite, line))
+        return np.array(_number(obj, prefix or i18n._("the value"), source, allow_nonfinite, line))
     if not obj:
         raise InputError(
             i18n._("{what} is empty").format(what=prefix or i18n._("the list")),
@@ -130,7 +130,13 @@ def to_array(
                 )
             rows.append(
                 [
-                    _number(v, f"element {prefix}[{i}][{j}]", source, allow_nonfinite, line)
+                    _number(
+                        v,
+                        i18n._("element {index}").format(index=f"{prefix}[{i}][{j}]"),
+                        source,
+                        allow_nonfinite,
+                        line,
+                    )
                     if isinstance(v, list) is False
                     else _too_deep(source, line)
                     for j, v in enumerate(r)
@@ -146,7 +152,13 @@ def to_array(
         )
     return np.array(
         [
-            _number(v, f"element {prefix}[{j}]", source, allow_nonfinite, line)
+            _number(
+                v,
+                i18n._("element {index}").format(index=f"{prefix}[{j}]"),
+                source,
+                allow_nonfinite,
+                line,
+            )
             for j, v in enumerate(obj)
         ],
         dtype=np.float64,
@@ -176,7 +188,10 @@ def read_json(
         obj = pick_role(obj, options.role, source)
     if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
         keys = record_keys(obj)
-        rows = [record_row(r, keys, source, f"record [{i}]", options) for i, r in enumerate(obj)]
+        rows = [
+            record_row(r, keys, source, i18n._("record {index}").format(index=f"[{i}]"), options)
+            for i, r in enumerate(obj)
+        ]
         return np.array(rows, dtype=np.float64).reshape(len(rows), len(keys)), keys
     return to_array(obj, source, options.allow_nonfinite), None
 
@@ -344,7 +359,7 @@ class NdjsonReader(RowReader):
             if isinstance(obj, dict) or self.header is not None:
                 if self.header is None:
                     self.header = list(obj)
-                where = f"record {produced + len(rows) + 1}"
+                where = i18n._("record {index}").format(index=produced + len(rows) + 1)
                 values = record_row(obj, self.header, self.source, where, self.options, lineno)
                 row = np.array(values, dtype=np.float64)
             else:

@@ -35,6 +35,7 @@ class Problem(NamedTuple):
     message: str
     hint: str | None = None
     marks: dict[str, tuple[int, ...]] = {}  # noqa: RUF012 - shared, never mutated
+    fix: Hint | None = None  # the hint as data, when it is an option to set
 
     def __str__(self) -> str:
         if not self.hint:
@@ -68,6 +69,11 @@ class Plan(NamedTuple):
 
     def message(self) -> str:
         return _("; ").join(str(p) for p in self.problems)
+
+    @property
+    def fix(self) -> Hint | None:
+        """The first problem's fix as data (``Hint("layout", "out-in")``), if any."""
+        return next((p.fix for p in self.problems if p.fix is not None), None)
 
 
 def dims(shape: Shape | None) -> str:
@@ -233,11 +239,11 @@ def plan(
                 else _("{x} but {w_desc}: {w} needs {n} columns, one per feature")
             )
             hints = []
+            fix = None
             if outs == n:
                 flip = "out-in" if layout == "in-out" else "in-out"
-                hints.append(
-                    _("{w} looks transposed: try {hint}").format(w=wl, hint=Hint("layout", flip))
-                )
+                fix = Hint("layout", flip)
+                hints.append(_("{w} looks transposed: try {hint}").format(w=wl, hint=fix))
             if len(x_shape) == 2 and ins == m:
                 hints.append(
                     _(
@@ -251,6 +257,7 @@ def plan(
                     needs.format(x=x_desc, w_desc=w_desc, w=wl, n=n),
                     hint,
                     {"x": (len(x_shape) - 1,), "w": (in_axis,)},
+                    fix,
                 )
             )
 

@@ -179,6 +179,13 @@ def main(argv: list[str] | None = None) -> None:
     except PipeClosed:
         silence_stdout()
         code = int(ExitStatus.OK)
+    except OSError as e:
+        if "--install-completion" not in args:
+            raise
+        # Typer writes the shell's start-up file itself: a read-only HOME is one line
+        message = i18n._("cannot install tab completion: {file}: {reason}")
+        error(message.format(file=e.filename, reason=e.strerror))
+        code = int(ExitStatus.DATA)
     except NncalcError as e:
         if _state["debug"]:
             raise

@@ -1,15 +1,17 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
-from nncalc import examples
+from nncalc import examples, i18n
 from nncalc.core import prepare
 from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
+from nncalc.i18n import _
 from nncalc.runner.whole import Whole
 from nncalc.shapes import Labels, Plan, plural
 from nncalc.sink import Sink
@@ -93,7 +95,8 @@ def shapes(
         raise UsageError(f"shapes draws a table or writes json, not {mode}")
     whole = load(inputs, net, read, need_x=False)
     ops = whole.ops
-    plans = ops.plans(whole.x_shape)
+    with i18n.english() if mode == "json" else nullcontext():  # piped JSON is data
+        plans = ops.plans(whole.x_shape)
     count = len(ops.layers)
     ok = len(plans) == count and plans[-1].ok
     network = count > 1 or ops.model is not None
@@ -194,12 +197,16 @@ def explain(
     else:
         chosen = list(range(min(lay.p, 8)))
     if len(net) == 1:
-        title = (f"sample {i} of {ops.layers[0].labels.x}: {plural(lay.n, 'feature')}, "
-                 f"{plural(lay.p, 'neuron')}")  # fmt: skip
+        title = _("sample {i} of {x}: {features}, {neurons}").format(
+            i=i, x=ops.layers[0].labels.x, features=plural(lay.n, "feature"),
+            neurons=plural(lay.p, "neuron"))  # fmt: skip
     else:
-        source = "X" if k == 1 else f"A{k - 1}, layer {k - 1}'s activations"
-        title = (f"layer {k} of {len(net)}, sample {i}: inputs are {source} "
-                 f"({plural(lay.n, 'value')}), {plural(lay.p, 'neuron')}")  # fmt: skip
+        source = "X" if k == 1 else _("A{prev}, layer {prev}'s activations").format(prev=k - 1)
+        title = _("layer {k} of {count}, sample {i}: inputs are {source} ({values}), {neurons}")
+        title = title.format(
+            k=k, count=len(net), i=i, source=source, values=plural(lay.n, "value"),
+            neurons=plural(lay.p, "neuron"),
+        )  # fmt: skip
     lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
     hidden = 0 if neuron is not None else lay.p - len(chosen)  # chosen: no footer
     items = [render.explanation(title, lines, precision, hidden)]

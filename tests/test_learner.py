@@ -27,14 +27,16 @@ def test_no_pick_one_footer_once_a_neuron_is_picked() -> None:
 
 def test_a_typed_operand_is_named_by_role_and_shape_once() -> None:
     r = run_nncalc("forward", X, "-w", W, "-b", "[2,3,0.5]")
-    line = assert_one_error_line(r, 1, "X (3×4) is 3 samples, 4 features but W (3×4) is 3 inputs")
+    line = assert_one_error_line(
+        r, 1, "X is 3×4 (3 samples, 4 features) but W is 3×4 (3 inputs → 4 neurons)"
+    )
     assert "[[" not in line and "…" not in line
-    assert line.count("(3×4)") == 2  # each once; later mentions say W
+    assert line.count("3×4") == 2  # each shape once; the cut-off text never
     assert "W needs 4 rows, one per feature" in line and "W looks transposed" in line
     r = run_nncalc("forward", "[1,2,3]", "-w", "[1,2]", "-b", "0")
-    assert_one_error_line(r, 1, "X (1×3) is 1 sample, 3 features but W has 2 weights")
+    assert_one_error_line(r, 1, "X is 1×3 (1 sample, 3 features) but W has 2 weights")
     r = run_nncalc("forward", "1,2", "-w", "1,2;3,4", "-b", "[1,2,3]")
-    assert_one_error_line(r, 1, "b (3,) has 3 biases but W has 2 neurons: b needs 2 values")
+    assert_one_error_line(r, 1, "b has 3 biases but W has 2 neurons: b needs 2 values")
 
 
 def test_transposed_hint_drops_what_b_rules_out() -> None:
@@ -58,7 +60,7 @@ def test_shapes_says_which_step_fails() -> None:
     assert "product is not defined" not in sum_fails
     product_fails = run_nncalc("shapes", X, "-w", W, "-b", "[2,3,0.5]", "-f", "table",
                                env=TTY).stdout.decode()  # fmt: skip
-    assert "the product X·W is not defined" in product_fails
+    assert "the product is not defined" in product_fails
     assert "hint: W looks transposed: try --layout out-in" in product_fails
     assert "X looks transposed" not in product_fails
 

@@ -14,6 +14,7 @@ import math
 import re
 
 from nncalc.errors import UsageError
+from nncalc.i18n import _
 
 MAX_SIDE = 16_384  # pixels: what image viewers and browsers open
 MAX_PIXELS = 64_000_000  # 256 MB of RGBA while rendering
@@ -27,19 +28,23 @@ def svg_to_png(svg: str, scale: float = 2.0) -> bytes:
     fit = min(scale, MAX_SIDE / max(width, height, 1), math.sqrt(MAX_PIXELS / (width * height)))
     if fit < min(scale, MIN_SCALE):
         raise UsageError(
-            f"the picture is {width:.0f}×{height:.0f} units, too large for a readable PNG "
-            f"(at most {MAX_SIDE} pixels a side): write .svg or .html, which scale"
+            _(
+                "the picture is {width}×{height} units, too large for a readable PNG "
+                "(at most {side} pixels a side): write .svg or .html, which scale"
+            ).format(width=f"{width:.0f}", height=f"{height:.0f}", side=MAX_SIDE)
         )
     try:
         import resvg_py
     except ImportError as e:
-        raise UsageError(f"writing PNG needs resvg-py: pip install resvg-py ({e})") from None
+        raise UsageError(
+            _("writing PNG needs resvg-py: pip install resvg-py ({error})").format(error=e)
+        ) from None
     try:
         data = resvg_py.svg_to_bytes(svg_string=svg, zoom=fit)
     except BaseException as e:  # a Rust panic arrives as pyo3's PanicException
         if isinstance(e, KeyboardInterrupt | SystemExit):
             raise
-        raise UsageError(f"could not render the PNG: {e}") from None
+        raise UsageError(_("could not render the PNG: {error}").format(error=e)) from None
     return bytes(data)
 
 
@@ -49,5 +54,5 @@ def _size(svg: str) -> tuple[float, float]:
     w = re.search(r'\swidth="([0-9.]+)"', head)
     h = re.search(r'\sheight="([0-9.]+)"', head)
     if not w or not h:
-        raise UsageError("cannot render a PNG: the SVG states no width and height")
+        raise UsageError(_("cannot render a PNG: the SVG states no width and height"))
     return float(w.group(1)), float(h.group(1))

@@ -301,3 +301,28 @@ def test_a_shape_error_carries_its_fix_as_data() -> None:
     hint = info.value.hint
     assert isinstance(hint, Hint) and (hint.option, hint.value) == ("layout", "out-in")
     assert hint.flag == "--layout out-in" and hint.keyword == 'layout="out-in"'
+
+
+def test_out_dir_names_outputs_after_the_input_without_its_suffixes(tmp_path: Path) -> None:
+    import gzip
+
+    data = (SAMPLES / "batch/inputs.csv").read_bytes()
+    (tmp_path / "b.csv.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "c.csv").write_bytes(data)
+    out = tmp_path / "out"
+    r = run_nncalc("forward", str(tmp_path / "b.csv.gz"), str(tmp_path / "c.csv"), "-w",
+                   str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+                   "--out-dir", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["b.csv", "c.csv"]
+    assert (out / "b.csv").read_bytes() == (out / "c.csv").read_bytes()
+
+
+def test_the_classes_file_is_an_input(tmp_path: Path) -> None:
+    classes = tmp_path / "cls.txt"
+    classes.write_text("a\nb\n")
+    r = run_nncalc("forward", str(SAMPLES / "batch/inputs.csv"), "-w",
+                   str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+                   "--classes", str(classes), "-o", str(classes))  # fmt: skip
+    assert_one_error_line(r, 2, "refusing to overwrite")
+    assert classes.read_text() == "a\nb\n"

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from nncalc.errors import ShapeError
+from nncalc.i18n import _
 
 from .layer import Array, Layer, Pass, regroup
+
+if TYPE_CHECKING:
+    from nncalc.diagram.notebook import Picture
 
 
 def _dims(rows: str, cols: int) -> str:
@@ -28,12 +32,13 @@ def _dims(rows: str, cols: int) -> str:
 def chain_problem(k: int, layer: Layer, incoming: int, name: str | None = None) -> str:
     """Why layer ``k`` (1-based) cannot take the previous layer's ``incoming`` outputs."""
     w = name or f"W{k}"
-    text = (
-        f"layer {k}: {w} is {layer.n}×{layer.p}, so it wants {layer.n} values per sample, "
-        f"but layer {k - 1} gives {incoming} (A{k - 1} is m×{incoming})"
-    )
+    text = _(
+        "layer {k}: {w} is {shape}, so it wants {ins} values per sample, but layer "
+        "{prev} gives {q} (A{prev} is m×{q})"
+    ).format(k=k, w=w, shape=f"{layer.n}×{layer.p}", ins=layer.n, prev=k - 1, q=incoming)
     if layer.p == incoming:
-        text += f": is {w} transposed?"
+        question = _("is {w} transposed?").format(w=w)
+        text = _("{message}: {question}").format(message=text, question=question)
     return text
 
 
@@ -49,7 +54,7 @@ class Network:
     def __init__(self, layers: Iterable[Layer]) -> None:
         self.layers: tuple[Layer, ...] = tuple(layers)
         if not self.layers:
-            raise ShapeError("a network needs at least one layer")
+            raise ShapeError(_("a network needs at least one layer"))
         for k in range(1, len(self.layers)):
             prev, cur = self.layers[k - 1], self.layers[k]
             if cur.n != prev.p:
@@ -62,6 +67,19 @@ class Network:
         sizes = "→".join([str(self.n), *(str(layer.p) for layer in self.layers)])
         acts = ", ".join(layer.act.spec for layer in self.layers)
         return f"Network({sizes}; {acts})"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: one row per layer and the picture."""
+        from nncalc.diagram.notebook import network_html  # plain strings, no Rich
+
+        return network_html(self)
+
+    def draw(self, x: ArrayLike | None = None, sample: int = 0) -> Picture:
+        """The picture (as ``nncalc draw`` makes it), with row ``sample`` of ``x``'s
+        numbers in the nodes when ``x`` is given; it shows itself in a notebook."""
+        from nncalc.diagram.notebook import picture_of
+
+        return picture_of(self, x, sample)
 
     def __len__(self) -> int:
         return len(self.layers)
@@ -190,5 +208,7 @@ def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> li
     net = Network(layers)
     cur = np.atleast_2d(np.asarray(x, dtype=np.float64))
     if cur.shape[1] != net.n:
-        raise ShapeError(f"layer 1 expects {net.n} inputs but receives {cur.shape[1]}")
+        raise ShapeError(
+            _("layer 1 expects {n} inputs but receives {k}").format(n=net.n, k=cur.shape[1])
+        )
     return net.forward(cur)

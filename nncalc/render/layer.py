@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -12,6 +13,7 @@ from rich.text import Text
 from nncalc.core import Layer, Pass
 from nncalc.explain import Term
 from nncalc.formats import Matrix
+from nncalc.i18n import _, ngettext
 from nncalc.shapes import Labels as ShapeLabels
 from nncalc.shapes import Plan, describe_b, describe_w, describe_x, dims
 
@@ -26,10 +28,10 @@ def bias_shape(pl: Plan) -> tuple[int, ...] | None:
     return b
 
 
-def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Table:
+def shape_table(pl: Plan, activation: str = "relu", title: str | None = None) -> Table:
     """The brief's shape table with this run's m, n, p, problems highlighted in red."""
-    t = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("", "what", "shape", "meaning"):
+    t = Table(title=title or _("Shapes"), title_justify="left", header_style="bold")
+    for col in ("", _("what"), _("shape"), _("meaning")):
         t.add_column(col)
     bad = {k for prob in pl.problems for k in prob.marks}
 
@@ -49,30 +51,30 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
     act = act_label(activation)
     t.add_row(
         "X",
-        "inputs",
+        _("inputs"),
         shape_text("x", pl.x_shape),
         describe_x(pl.x_shape),
         style="red" if "x" in bad else "",
     )
     t.add_row(
         "W",
-        "weights",
+        _("weights"),
         shape_text("w", pl.w_shape),
         describe_w(pl.w_shape, pl.layout)
-        + (" (read as p×n: --layout out-in)" if pl.layout == "out-in" else ""),
+        + (_(" (read as p×n: --layout out-in)") if pl.layout == "out-in" else ""),
         style="red" if "w" in bad else "",
     )
     t.add_row(
         "b",
-        "biases",
+        _("biases"),
         shape_text("b", bias_shape(pl)),
-        describe_b(pl.b_shape) + ", broadcast to every sample",
+        _("{meaning}, broadcast to every sample").format(meaning=describe_b(pl.b_shape)),
         style="red" if "b" in bad else "",
     )
     out = pl.out_shape
-    out_text = Text(dims(out)) if out else Text("undefined", style="bold red")
-    rows_word = "one row per sample" if out and len(out) == 2 else "one value per neuron"
-    t.add_row("Z", "X·W + b", out_text, rows_word if out else "the product is not defined")
+    out_text = Text(dims(out)) if out else Text(_("undefined"), style="bold red")
+    rows_word = _("one row per sample") if out and len(out) == 2 else _("one value per neuron")
+    t.add_row("Z", "X·W + b", out_text, rows_word if out else z_failure(pl))
     t.add_row(
         "A",
         f"{act}(Z)",
@@ -82,32 +84,69 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
     return t
 
 
+def z_failure(pl: Plan) -> str:
+    """Which step of X·W + b fails: the product, or (the product being fine) the sum."""
+    if pl.p is not None and all("x" not in q.marks and "w" not in q.marks or "b" in q.marks
+                                for q in pl.problems):  # fmt: skip
+        return _("X·W is {m}×{p}, but b does not fit it: the sum is not defined").format(
+            m=pl.m, p=pl.p
+        )
+    return _("the product is not defined")
+
+
 def shape_report(pl: Plan, labels: ShapeLabels) -> list[RenderableType]:
     """``nncalc shapes``: where each operand came from, the table, the verdict."""
     sources = Text(f"X: {labels.x}   W: {labels.w}   b: {labels.b}", style="dim")
-    title = "Shapes" if pl.m is None else f"Shapes: m={pl.m}, n={pl.n}, p={pl.p or '?'}"
+    title = (
+        _("Shapes")
+        if pl.m is None
+        else _("Shapes: m={m}, n={n}, p={p}").format(m=pl.m, n=pl.n, p=pl.p or "?")
+    )
     return [sources, shape_table(pl, title=title), verdict(pl)]
 
 
 def verdict(pl: Plan) -> Text:
     if pl.ok:
-        return Text(f"✓ X·W + b is defined: m={pl.m}, n={pl.n}, p={pl.p}", style="green")
-    text = Text("✗ X·W + b is not defined\n", style="bold red")
+        defined = _("✓ X·W + b is defined: m={m}, n={n}, p={p}")
+        return Text(defined.format(m=pl.m, n=pl.n, p=pl.p), style="green")
+    text = Text(_("✗ X·W + b is not defined") + "\n", style="bold red")
     for prob in pl.problems:
         text.append(f"  {prob.message}\n")
         if prob.hint:
-            text.append(f"  hint: {prob.hint}\n", style="yellow")
+            text.append("  " + _("hint: {hint}").format(hint=prob.hint) + "\n", style="yellow")
     text.rstrip()
     return text
 
 
+def relu_note(z: np.ndarray, partial: bool = False) -> str | None:
+    """Under A: how many values ReLU clipped to 0, so a learner comparing with the course's
+    Z (which has the negatives) sees why they differ; None when it clipped none."""
+    clipped, total = int((z < 0).sum()), int(z.size)
+    if not clipped:
+        return _("dimmed: zeros made by ReLU") if (z == 0).any() else None
+    text = (
+        _("ReLU clipped {clipped} of the {total} values shown to 0 (dimmed); "
+          "--activation linear shows Z itself")
+        if partial
+        else _("ReLU clipped {clipped} of {total} values to 0 (dimmed); "
+               "--activation linear shows Z itself")
+    )  # fmt: skip
+    return text.format(clipped=clipped, total=total)
+
+
 def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
-    """``z[0,1] = (−0.9)(0.7) + … + 0.5 = 0.03 → ReLU → 0.03``, elided when wide."""
+    """The neuron as the course writes it, then with the numbers put in, elided when wide:
+
+    ``z2 = a1·w12 + a2·w22 + a3·w32 + b2``
+    ``   = (−0.9)(0.7) + (−0.5)(−0.6) + (−0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03``
+    """
     idx = pick(len(t.xs), max_terms)
     parts = [
         "…" if k is None else f"({num(t.xs[k], precision)})({num(t.ws[k], precision)})" for k in idx
     ]
-    text = Text(f"z[{t.sample},{t.neuron}] = " if t.sample is not None else f"z[{t.neuron}] = ")
+    symbols = t.formula(max_terms)
+    text = Text(symbols, style="cyan")
+    text.append("\n" + " " * symbols.index("=") + "= ")
     text.append(" + ".join(parts))
     text.append(f" + {num(t.b, precision)}" if t.b >= 0 else f" + ({num(t.b, precision)})")
     text.append(f" = {num(t.z, precision)}", style="bold")
@@ -116,8 +155,9 @@ def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
         shown = pick(len(t.exps), max_terms)
         exps = ", ".join("…" if k is None else num(t.exps[k], precision) for k in shown)
         power = "e^(z − max z)" if t.worked else "e^z"
+        mine = f"e^(z{t.neuron + 1} − max z)" if t.worked else f"e^z{t.neuron + 1}"
         text.append(f" → softmax: {power} = [{exps}], Σ = {num(total, precision)}, "
-                    f"{power}[{t.neuron}] / Σ = {num(t.exps[t.neuron], precision)} / "
+                    f"{mine} / Σ = {num(t.exps[t.neuron], precision)} / "
                     f"{num(total, precision)} → ")  # fmt: skip
     elif t.worked is not None:
         text.append(f" → {t.activation_name}: {t.worked} → ")
@@ -131,7 +171,12 @@ def explanation(title: str, terms: Sequence[Term], precision: int = 4, more: int
     lines: list[RenderableType] = [Text(title, style="bold")]
     lines += [term_line(t, precision) for t in terms]
     if more:
-        lines.append(Text(f"… {more} more neurons: pick one with --neuron", style="dim"))
+        footer = ngettext(
+            "… {more} more neuron: pick one with --neuron",
+            "… {more} more neurons: pick one with --neuron",
+            more,
+        )
+        lines.append(Text(footer.format(more=more), style="dim"))
     return Group(*lines)
 
 
@@ -158,18 +203,23 @@ def forward_tables(
     rows = [f"s{i} {t}" for i, t in enumerate(x.ids)] if x.ids else shown.labels  # --id-column
     gap = shown.gap
     tables: dict[str, Callable[[], RenderableType]] = {
-        "shapes": lambda: shape_table(pl, layer.activation, f"Shapes: m={pl.m}, n={n}, p={p}"),
+        "shapes": lambda: shape_table(
+            pl, layer.act.spec, _("Shapes: m={m}, n={n}, p={p}").format(m=pl.m, n=n, p=p)
+        ),
         "x": lambda: matrix_table(
-            x.values, f"X  inputs ({dims(shown.shape or x.values.shape)}) — {labels.x}",
+            x.values, _("X  inputs ({shape}) — {source}").format(
+                shape=dims(shown.shape or x.values.shape), source=labels.x),
             precision=precision, labels=Labels2D(rows, x.header), row_word="s", col_word="x",
             gap=gap,
         ),
         "w": lambda: matrix_table(
-            layer.w, f"W  weights ({n}×{p}) — {labels.w}", caption=w_note,
+            layer.w, _("W  weights ({shape}) — {source}").format(
+                shape=f"{n}×{p}", source=labels.w), caption=w_note,
             precision=precision, row_word="x", col_word="n",
         ),
         "b": lambda: matrix_table(
-            layer.b, f"b  biases ({p},) — {labels.b}", caption=b_note, precision=precision,
+            layer.bias, _("b  biases ({shape}) — {source}").format(
+                shape=f"{p},", source=labels.b), caption=b_note, precision=precision,
             col_word="n",
         ),
         "z": lambda: matrix_table(
@@ -177,10 +227,10 @@ def forward_tables(
             labels=Labels2D(rows), gap=gap,
         ),
         "a": lambda: matrix_table(
-            a, f"A = {act_label(layer.activation)}(Z) ({out})", precision=precision,
+            a, f"A = {act_label(layer.act.spec)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
             labels=Labels2D(rows), gap=gap,
-            caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
+            caption=relu_note(z, gap is not None) if relu else None,
         ),
     }  # fmt: skip
     return [tables[s]() for s in stages]

@@ -140,7 +140,7 @@ def cut(
     if layout is not None and layout.fmt is Format.JSON:  # one document, one block
         m = layout.rows or 0
         size = fs.size(path) if layout.size is None else layout.size
-        return [Block(input=i, index=0, fs=fs, path=path, offset=0, length=size, rows=m,
+        return [Block(input=i, number=0, fs=fs, path=path, offset=0, length=size, rows=m,
                       total_rows=m)]  # fmt: skip
     if layout is not None and layout.fmt is Format.PARQUET:
         return parquet_blocks(i, fs, path, blocksize, layout)
@@ -148,7 +148,7 @@ def cut(
     # blocks of even size, as dask.bytes.read_bytes cuts them (no short last block)
     n = max(1, -(-size // blocksize))
     step = -(-size // n) if size else 1
-    return [Block(input=i, index=k, fs=fs, path=path, offset=off, length=min(step, size - off),
+    return [Block(input=i, number=k, fs=fs, path=path, offset=off, length=min(step, size - off),
                   size=size)
             for k, off in enumerate(range(0, max(size, 1), step))]  # fmt: skip
 

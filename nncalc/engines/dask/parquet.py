@@ -89,7 +89,7 @@ def parquet_blocks(i: int, fs: Any, path: str, blocksize: int, layout: InputLayo
     m = layout.rows or 0
     if layout.groups is None:
         step = max(1, blocksize // (8 * layout.ncols))
-        return [Block(input=i, index=k, fs=fs, path=path, offset=a, length=min(step, m - a),
+        return [Block(input=i, number=k, fs=fs, path=path, offset=a, length=min(step, m - a),
                       first_row=a, rows=min(step, m - a), total_rows=m)
                 for k, a in enumerate(range(0, m, step))]  # fmt: skip
     runs: list[list[int]] = []  # [first group, groups, first row, rows, bytes]
@@ -102,7 +102,7 @@ def parquet_blocks(i: int, fs: Any, path: str, blocksize: int, layout: InputLayo
         run[3] += rows
         run[4] += size
         row += rows
-    return [Block(input=i, index=k, fs=fs, path=path, offset=g, length=n, first_row=first,
+    return [Block(input=i, number=k, fs=fs, path=path, offset=g, length=n, first_row=first,
                   rows=rows, total_rows=m)
             for k, (g, n, first, rows, _) in enumerate(runs)]  # fmt: skip
 

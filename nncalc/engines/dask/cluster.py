@@ -91,8 +91,16 @@ def client_for(
     Connecting waits as long as Dask's ``distributed.comm.timeouts.connect`` says; an
     address that is malformed, or a scheduler that does not answer in that time, is one
     :class:`ClusterError`.  Ctrl-C while our cluster starts stops what had started."""
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     import logging
+    import sys
+
+    import dask.config
+
+    # distributed logs its own INFO lines from its import on: quieter unless the user
+    # configured it (DASK_LOGGING__DISTRIBUTED, YAML), and without touching os.environ
+    # (the processes this one starts would inherit it)
+    if "distributed" not in sys.modules and dask.config.get("logging.distributed", None) is None:
+        dask.config.set({"logging.distributed": "error"})
 
     from distributed import Client, LocalCluster
 

@@ -111,17 +111,17 @@ def client_for(
     address = scheduler_address(settings)
     if address:
         try:
-            client = Client(address)
+            remote = Client(address)
         except Exception as e:  # OSError (no answer), ValueError/TypeError (malformed)
             why = " ".join(str(e).split()) or type(e).__name__
             raise ClusterError(f"cannot reach the scheduler {address}: {why}") from None
-        say(f"scheduler {client.scheduler.address} (left running); dashboard "
-            f"{client.dashboard_link}")  # fmt: skip
-        return client, None
+        say(f"scheduler {address} (left running); dashboard {remote.dashboard_link}")
+        return remote, None
     workers = settings.workers or os.cpu_count() or 1
     # polars (the CSV fast path) would start a thread per core in every worker
     share = str(max(1, (os.cpu_count() or 1) // workers))
-    cluster = client = None
+    cluster: Any = None
+    client: Any = None
     try:
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -145,7 +145,7 @@ def block_span(block: Block) -> tuple[int, bytes]:
     margin = 1 << 16
     if not n:
         return o, b""
-    buf = block.fs.cat_file(block.path, start=o, end=o + n + margin)
+    buf: bytes = block.fs.cat_file(block.path, start=o, end=o + n + margin)
     eof = len(buf) < n + margin
 
     def newline_from(i: int) -> int:

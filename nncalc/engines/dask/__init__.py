@@ -9,15 +9,19 @@ so).  Find a behaviour by its file:
   Parsed, Outcome);
 - ``storage``: paths, globs and URLs (fsspec), parts written whole or not at all;
 - ``layout``: what is decided once per input, from its first line, and its cut into blocks;
-- ``count``: the count pass (whole-file line and row numbers for every block);
-- ``score``: the score pass (parse, forward, write one part per block);
-- ``cluster``: the Client, our own LocalCluster, a clean stop on Ctrl-C;
+- ``count``: NDJSON's count pass (whole-file line and row numbers for every block);
+- ``score``: a CSV/TSV block parsed once and kept on its worker (``parse_block``), then
+  every block forwarded and written as one part;
+- ``cluster``: the Client (Dask's own scheduler address and timeouts), our own
+  LocalCluster, a clean stop on Ctrl-C;
 - ``batch``: one run, from the inputs to each input's ``_SUCCESS`` and outcome.
 
-``_SUCCESS`` is written last, when every part of an input is in place.  A block that
-fails reports one line (input name, whole-file line); an input with a failed block keeps
-no parts, the other inputs still finish.  Tasks are pure and their writes idempotent, so
-Dask's own retry after a lost worker gives the same parts.
+An input's ``_SUCCESS`` is written as soon as its last part is in place.  Anything that
+fails in an input's tasks is that input's one line (a bad cell: input name and
+whole-file line); it keeps no parts, the other inputs still finish.  Only the cluster's
+own failure (unreachable, lost, workers that cannot read) stops the run
+(:class:`ClusterError`).  Tasks are pure and their writes idempotent, so Dask's own retry
+after a lost worker, or of a task that raised, gives the same parts.
 """
 
 from .batch import run

@@ -57,9 +57,19 @@ def start_fork_server() -> None:
         pre["DASK_LOGGING__DISTRIBUTED"] = "critical"
     saved = {k: os.environ.get(k) for k in pre}
     os.environ.update(pre)
-    try:
+    # the server, and every worker forked from it, write to /dev/null, not our stderr:
+    # a worker reports through its tasks' results; what it would print (a traceback when
+    # the terminal's Ctrl-C reaches the process group while it starts) breaks the rule
+    # of one line
+    err = os.dup(2)
+    try:  # (an interrupt between two lines must still give stderr back)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 2)
+        os.close(null)
         forkserver.ensure_running()
     finally:
+        os.dup2(err, 2)
+        os.close(err)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)
@@ -135,6 +145,12 @@ def client_for(
     except BaseException:
         quiet()
         close(client, cluster)
+        # a cluster interrupted in its constructor is not ours to close, but distributed's
+        # exit hook would try (and print its assertion): forget it, its processes end
+        # with this one
+        from distributed.deploy.spec import SpecCluster
+
+        SpecCluster._instances.clear()
         raise
     say(f"scheduler {cluster.scheduler_address} (a local cluster of {workers} workers, "
         f"closed after the run); dashboard {client.dashboard_link}")  # fmt: skip

@@ -537,6 +537,11 @@ def s3(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, st
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}  # fmt: skip
     for k, v in env.items():
         monkeypatch.setenv(k, v)
+    import s3fs
+
+    # fsspec caches file systems by their arguments: one made for an earlier test's
+    # server would still point there
+    s3fs.S3FileSystem.clear_instance_cache()
     try:
         end = time.monotonic() + 30
         while True:

@@ -21,6 +21,7 @@ from nncalc.cli import app
 from nncalc.core import Layer, Network
 from nncalc.diagram import draw, picture, picture_kind, sample_of
 from nncalc.diagram.report import report_html
+from nncalc.diagram.svg import FONT, MONO
 from nncalc.errors import UsageError
 from tests.conftest import ROOT, SAMPLES, assert_one_error_line, run_nncalc
 
@@ -47,7 +48,7 @@ def random_net(*sizes: int, seed: int = 0, last: str = "softmax") -> Network:
 
 
 def nodes(svg: str) -> list[ET.Element]:
-    return [e for e in ET.fromstring(svg).iter(f"{SVG}ellipse") if "node" in e.get("class", "")]
+    return [e for e in ET.fromstring(svg).iter(f"{SVG}circle") if "node" in e.get("class", "")]
 
 
 def svg_size(svg: str) -> tuple[int, int]:
@@ -110,7 +111,7 @@ def test_colour_by_sign_and_width_by_magnitude() -> None:
         for e in ET.fromstring(draw(net)).iter(f"{SVG}line")
         if e.find(f"{SVG}title") is not None
     }
-    pos, neg, zero = lines["w[0,0] = 2"], lines["w[0,1] = -1"], lines["w[0,2] = 0"]
+    pos, neg, zero = lines["w11 = 2"], lines["w12 = -1"], lines["w13 = 0"]
     assert len({pos.get("stroke"), neg.get("stroke"), zero.get("stroke")}) == 3
     assert float(pos.get("stroke-width", 0)) > float(neg.get("stroke-width", 0))
     assert float(neg.get("stroke-width", 0)) > float(zero.get("stroke-width", 0))
@@ -155,7 +156,9 @@ def test_self_contained() -> None:
         assert refs == ["http://www.w3.org/2000/svg"], refs
         assert "<script" not in doc
         families = set(re.findall(r'font-family="([^"]*)"', doc))
-        assert families <= {"sans-serif", "monospace"}
+        assert families <= {FONT, MONO}  # named fonts (CJK too), then a generic family
+    assert FONT.endswith(", sans-serif") and "'Noto Sans CJK SC'" in FONT
+    assert MONO.endswith(", monospace")
 
 
 def test_picture_kind_names_what_it_can_write() -> None:
@@ -362,6 +365,7 @@ def looks_drawn(data: bytes, size: tuple[int, int]) -> None:
     assert blue > 0.0005 and red > 0.0005, (blue, red)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["batch", "big"])
 def test_svg_as_chromium_shows_it(tmp_path: Path, which: str) -> None:
     if which == "batch":
@@ -375,6 +379,7 @@ def test_svg_as_chromium_shows_it(tmp_path: Path, which: str) -> None:
     looks_drawn(screenshot(page, *size), size)
 
 
+@pytest.mark.slow
 def test_report_as_chromium_shows_it(tmp_path: Path) -> None:
     from nncalc import render
 
@@ -434,6 +439,7 @@ def _tables_of(page: Path) -> str:
     return text[text.index("Tables") :]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows", [1, 3, 20_000, 700_000])  # 700,000: several read chunks
 def test_a_streamed_run_reports_the_tables_a_terminal_would_show(tmp_path: Path, rows: int) -> None:
     lines = [f"{i % 7 - 3},{i % 5 - 2},{i % 3 - 1}" for i in range(rows)]
@@ -454,6 +460,7 @@ def test_a_streamed_run_reports_the_tables_a_terminal_would_show(tmp_path: Path,
         assert f"s{rows - 1}" in want and "…" in want  # its first and last rows, as a terminal's
 
 
+@pytest.mark.slow
 def test_a_streamed_run_that_fails_writes_no_report(tmp_path: Path) -> None:
     rows = b"1,2,3\n" * 100_000 + b"1,x,3\n"
     proc = run_nncalc("forward", "-", *WB, "--report", str(tmp_path / "r.html"), stdin=rows)

@@ -111,11 +111,61 @@ def test_numbers_typed_on_the_command_line(args: list[str], want: list[list[floa
     assert got.tobytes() == np.maximum(ref, 0).tobytes() or "linear" in args
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert (
-        "z[0,0] = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3"
+        "z1 = a1·w11 + a2·w21 + a3·w31 + b1\n"
+        "   = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3"
         in invoke("explain", "1,2,3", "-w", "0.2,0.8,-0.5", "-b", "2").stdout
     )
 
 
+# The same, pasted from the notebook as Python lists (or as numpy prints them, or spaced).
+NB_X = "[[1,2,3,2.5],[2,5,-1,2],[-1.5,2.7,3.3,-0.8]]"
+NB_W = "[[0.2,0.8,-0.5,1],[0.5,-0.91,0.26,-0.5],[-0.26,-0.27,0.17,0.87]]"
+
+
+@pytest.mark.parametrize(
+    ("args", "want"),
+    [
+        (["[1,2,3,2.5]", "-w", "[0.2,0.8,-0.5,1.0]", "-b", "2"], [[4.8]]),  # a neuron
+        (["1 2 3 2.5", "-w", "0.2 0.8 -0.5 1.0", "-b", "2"], [[4.8]]),
+        (["[1, 2, 3, 2.5]", "-w", NB_W, "-b", "[2,3,0.5]", "--layout", "out-in"],
+         [[4.8, 1.21, 2.385]]),  # a layer
+        ([NB_X, "-w", NB_W, "-b", "[2, 3, 0.5]", "--layout", "out-in", "--activation", "linear"],
+         [[4.8, 1.21, 2.385], [8.9, -1.81, 0.2], [1.41, 1.051, 0.026]]),  # a batch
+        (["[[1. 2. 3. 2.5]\n [2. 5. -1. 2.]]", "-w", NB_W.replace(",", " "), "-b", "2 3 0.5",
+          "--layout", "out-in"], [[4.8, 1.21, 2.385], [8.9, 0, 0.2]]),  # numpy's print
+    ],
+)  # fmt: skip
+def test_numbers_pasted_from_the_notebook(args: list[str], want: list[list[float]]) -> None:
+    r = invoke("forward", *args, "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    np.testing.assert_allclose(csv_values(r.stdout), want, rtol=1e-12, atol=1e-15)
+    # the same bytes as the ';'-separated form of the same numbers
+    classic = [NNFS_X if a == NB_X else NNFS_W if a == NB_W else a for a in args]
+    if classic != args:
+        assert invoke("forward", *classic, "-f", "csv").stdout == r.stdout
+
+
+def test_notebook_lists_that_are_not_numbers() -> None:
+    with pytest.raises(UsageError, match=r"rows of 1, 2 numbers; a matrix needs the same"):
+        literal("[[1],[2,3]]")
+    for name in ("[]", "[1,[2]]", "[[[1]]]", "[1,,2]", "[1,2", "[1,2]]", "[nan]",
+                 "[x]", "[1,2],[3,4]"):  # fmt: skip
+        assert literal(name) is None, name
+    assert literal("[[1,2]]").shape == (1, 2) and literal("[2]").shape == (1,)
+
+
+def test_a_ragged_notebook_list_is_one_error_line() -> None:
+    r = run_nncalc("forward", "[[1,2],[3]]", "-w", "[1,2]", "-b", "0")
+    assert_one_error_line(r, 2, "[[1,2],[3]]: rows of 2, 1 numbers")
+
+
+def test_notebook_list_loses_to_a_file(tmp_path: Path) -> None:
+    (tmp_path / "[1,2]").write_text("5,5\n")
+    r = run_nncalc("forward", "[1,2]", "-w", "[1, 2]", "-b", "0", "-f", "csv", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == b"15.0\n", r.stderr  # [5,5]·[1,2]
+
+
+@pytest.mark.slow
 def test_numbers_on_the_command_line_lose_to_a_file_and_need_equal_rows(tmp_path: Path) -> None:
     (tmp_path / "1,2").write_text("5,5\n")  # a file of that name wins
     r = run_nncalc("forward", "1,2", "-w", "1,2", "-b", "0", "-f", "csv", cwd=tmp_path)
@@ -271,6 +321,7 @@ def test_columns_by_name_and_position_mixed(tmp_path: Path) -> None:
         read_matrix(io.BytesIO(b"1,2\n"), "x.csv", ReadOptions(columns="a"))
 
 
+@pytest.mark.slow
 def test_species_carried_through_the_pipe(tmp_path: Path) -> None:
     (tmp_path / "iris.csv").write_text(
         "sepal_length,petal_width,species\n5.1,0.2,setosa\n6.3,2.5,virginica\n"
@@ -470,6 +521,7 @@ def test_records_errors_name_the_record(
 
 
 # -- options that contradict each other ------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [["--seed", "3"], ["--neurons", "2"], ["-p", "2", "--seed", "1"]])
 def test_drawing_options_with_both_w_and_b_are_refused(extra: list[str]) -> None:
     from tests.conftest import SAMPLES
@@ -516,6 +568,7 @@ def test_out_in_draws_w_in_the_layout_asked(tmp_path: Path, recipe: str, n: int,
 
 
 # -- small things a newcomer trips on ---------------------------------------------------------
+@pytest.mark.slow
 def test_bare_nncalc_prints_help_and_exits_2_without_an_empty_error() -> None:
     proc = run_nncalc()
     assert proc.returncode == 2
@@ -523,6 +576,7 @@ def test_bare_nncalc_prints_help_and_exits_2_without_an_empty_error() -> None:
     assert proc.stderr == b""
 
 
+@pytest.mark.slow
 def test_debug_works_after_the_subcommand_too() -> None:
     for args in (["--debug", "forward", "/no/such.csv", "-p", "1"],
                  ["forward", "/no/such.csv", "-p", "1", "--debug"]):  # fmt: skip
@@ -531,6 +585,7 @@ def test_debug_works_after_the_subcommand_too() -> None:
     assert_one_error_line(run_nncalc("forward", "/no/such.csv", "-p", "1"), 1, "no such file")
 
 
+@pytest.mark.slow
 def test_shell_completion_is_offered_and_completes() -> None:
     assert b"--install-completion" in run_nncalc("--help").stdout
     script = run_nncalc("--show-completion", "bash", env={"SHELL": "/bin/bash"})
@@ -565,6 +620,7 @@ def test_float32_runs_print_float32_forms_everywhere(tmp_path: Path, fmt: str) -
     assert saved_w.tolist() == [float(str(v)) for v in w32.ravel()]
 
 
+@pytest.mark.slow
 def test_readme_random_weights_example_shows_what_it_prints() -> None:
     """The README's random-weights example has non-zero output, printed beside it."""
     import re
@@ -603,6 +659,7 @@ def test_output_never_overwrites_w_named_with_options(tmp_path: Path) -> None:
     assert (tmp_path / "w.csv").read_text() == "0,1\n1,0\n0,1\n"
 
 
+@pytest.mark.slow
 def test_fast_parser_with_columns_equals_the_line_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     from nncalc.formats import delimited, fastcsv
 

@@ -4,31 +4,26 @@ import functools
 import importlib
 import sys
 from collections.abc import Callable
-from enum import Enum
 from typing import Annotated, Any, TypeVar
 
 import typer
 
 from nncalc import __version__, i18n
 from nncalc.errors import ExitStatus, NncalcError, interrupt_status, speak_flags
+from nncalc.i18n import help_text
 from nncalc.sink import PipeClosed, silence_stdout
 
 from .help import Group
-from .options import MaxMemory
+from .options import LangOpt, MaxMemory
 
 app = typer.Typer(
     name="nncalc",
     cls=Group,
-    help="A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.",
+    help=help_text("A dense layer's forward pass, A = ReLU(X·W + b), with every step shown."),
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
 )
-
-
-class Lang(str, Enum):
-    en = "en"
-    zh = "zh"
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -86,19 +81,18 @@ def _version(value: bool) -> None:
 def root(
     debug: Annotated[
         bool,
-        typer.Option("--debug", envvar="NNCALC_DEBUG", help="Show tracebacks (for bug reports)."),
+        typer.Option(
+            "--debug", envvar="NNCALC_DEBUG", help=help_text("Show tracebacks (for bug reports).")
+        ),
     ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help=help_text("Print the version.")
+        ),
     ] = False,
     max_memory: MaxMemory = None,
-    lang: Annotated[
-        Lang | None,
-        typer.Option(
-            "--lang",
-            help=i18n.help_text("Language of the screens: zh or en (else NNCALC_LANG, LANG)."),
-        ),
-    ] = None,
+    lang: LangOpt = None,
 ) -> None:
     """A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.
 

@@ -17,7 +17,7 @@ from nncalc.core import Layer, Network
 from nncalc.errors import InputError, ShapeError, UsageError, cannot_open
 from nncalc.i18n import N_, _
 
-from . import LoadOptions, Model, pick_activations
+from . import LoadOptions, Model, fill_unknown, pick_activations
 
 
 class RawLayer(NamedTuple):
@@ -119,7 +119,8 @@ def assemble(
         raise InputError(
             _("holds no layers"), source=source, expected=_("at least one dense layer")
         )
-    acts = pick_activations(len(raw), options.activations, [r.activation for r in raw], source)
+    stored, unknown = fill_unknown([r.activation for r in raw], options)
+    acts = pick_activations(len(raw), options.activations, stored, source)
     layers = []
     for k, (r, act) in enumerate(zip(raw, acts, strict=True), 1):
         try:
@@ -134,4 +135,4 @@ def assemble(
         if fmt == "safetensors":
             text = _("{message} (pass --layer-order to order the layers)").format(message=text)
         raise InputError(text, source=source) from None
-    return Model(net, source, fmt, tuple(r.name for r in raw), tuple(details))
+    return Model(net, source, fmt, tuple(r.name for r in raw), tuple(details), unknown)

@@ -49,7 +49,8 @@ def model_summary(info: dict) -> Group:  # type: ignore[type-arg]
     for r in info["layers"]:
         n, p = r["weights"]
         bias = f"{r['biases']}" + (_(" (zeros)") if r["zero_biases"] else "")
-        t.add_row(str(r["index"]), r["name"], f"{n}×{p}", bias, r["activation"],
+        act = Text(_("unknown"), style="yellow") if r["activation"] is None else r["activation"]
+        t.add_row(str(r["index"]), r["name"], f"{n}×{p}", bias, act,
                   f"{r['params']:,}", r["dtype"])  # fmt: skip
     foot = Text(
         _("inputs {inputs} → outputs {outputs}; {params} parameters, {size}").format(
@@ -59,6 +60,8 @@ def model_summary(info: dict) -> Group:  # type: ignore[type-arg]
             size=_size(info["bytes"]),
         )
     )
+    if info.get("hint"):
+        return Group(t, foot, Text(info["hint"], style="yellow"))
     return Group(t, foot)
 
 

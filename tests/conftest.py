@@ -13,10 +13,6 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
-# The suite's expected messages are English: a developer's Chinese locale must not change
-# them (tests/test_i18n.py sets the language itself, per process)
-os.environ["NNCALC_LANG"] = "en"
-
 settings.register_profile(
     "default",
     deadline=None,

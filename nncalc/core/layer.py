@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from nncalc.errors import ShapeError
+from nncalc.errors import Hint, InputError, ShapeError
 from nncalc.shapes import Labels, Layout, Plan, plan
 
 from .activations import Activation, activation
@@ -60,10 +60,34 @@ class Pass(NamedTuple):
     a: Array
 
 
-def _float(a: ArrayLike, dtype: DTypeLike | None = None) -> Array:
+def cast(a: np.ndarray, dtype: DTypeLike, operand: str = "W") -> Array:
+    """``a`` as ``dtype``; a finite value the narrower type cannot hold is refused, naming
+    the operand and the value (numpy would warn and make it inf, and Z would take the
+    blame)."""
+    dt = np.dtype(dtype)
+    if a.dtype == dt:
+        return a
+    with np.errstate(over="ignore"):
+        out = a.astype(dt)
+    if a.dtype.kind == "f" and dt.kind == "f" and dt.itemsize < a.dtype.itemsize:
+        lost = np.isinf(out) & np.isfinite(a)
+        if lost.any():
+            value = float(a[lost].flat[0])
+            hint = Hint("dtype", "float64")
+            err = InputError(
+                f"{operand} holds {value!r}, beyond {dt.name}'s range "
+                f"(±{np.finfo(dt).max!s})",
+                expected=f"values {dt.name} can hold, or {hint}",
+            )
+            err.hint = hint
+            raise err
+    return out
+
+
+def _float(a: ArrayLike, dtype: DTypeLike | None = None, operand: str = "W") -> Array:
     arr = np.asarray(a)
     if dtype is not None:
-        return arr.astype(dtype, copy=False)
+        return cast(arr, dtype, operand)
     return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
 
@@ -90,7 +114,7 @@ class Layer:
         if w.ndim != 2 or 0 in w.shape:
             raise ShapeError(f"a layer's W is a non-empty n×p matrix, got shape {w.shape}")
         p = w.shape[1]
-        b = np.zeros(p, dtype=w.dtype) if self.b is None else _float(self.b, w.dtype)
+        b = np.zeros(p, dtype=w.dtype) if self.b is None else _float(self.b, w.dtype, "b")
         if b.size == 1 and p != 1:
             b = np.full(p, b.reshape(-1)[0], dtype=w.dtype)
         if b.size != p or (b.ndim == 2 and 1 not in b.shape) or b.ndim > 2:
@@ -178,7 +202,11 @@ class Layer:
         """The same layer computing in ``dtype`` (float32 or float64)."""
         if self.w.dtype == np.dtype(dtype):
             return self
-        return Layer(self.w.astype(dtype), self.bias.astype(dtype), self.act, self.name)
+        w, b = self._named("W"), self._named("b")
+        return Layer(cast(self.w, dtype, w), cast(self.bias, dtype, b), self.act, self.name)
+
+    def _named(self, operand: str) -> str:
+        return operand if self.name is None else f"{operand} of {self.name}"
 
     def __call__(self, x: ArrayLike) -> Array:
         return self.apply(x).a
@@ -266,14 +294,16 @@ def layer_of(
     """The :class:`Layer` that a fitting :class:`Plan` describes (W turned to n×p)."""
     assert pl.n is not None and pl.p is not None
     dt = _float_dtype(dtype, w, b)
-    w2 = w.astype(dt).reshape(-1, 1) if w.ndim < 2 else w.astype(dt)
+    wn, bn = ("W", "b") if name is None else (f"W of {name}", f"b of {name}")
+    w2 = cast(w, dt, wn)
+    w2 = w2.reshape(-1, 1) if w.ndim < 2 else w2
     if pl.transpose_w:
         w2 = w2.T
     w2 = np.ascontiguousarray(w2.reshape(pl.n, pl.p))
     if b is None:
         b2 = np.zeros(pl.p, dtype=dt)
     else:
-        b2 = np.broadcast_to(b.astype(dt).reshape(-1), (pl.p,)).copy()
+        b2 = np.broadcast_to(cast(b, dt, bn).reshape(-1), (pl.p,)).copy()
     return Layer(w2, b2, activation, name)
 
 

@@ -166,7 +166,7 @@ CLI_M = 6_000
 CLI_X = RNG.standard_normal((CLI_M, 4)).round(6)
 NETWORK_FLAGS = [
     ["--neurons", "8,3", "--seed", "0", "--activation", "relu,softmax"],
-    ["--neurons", "70,2", "--seed", "1", "--dtype", "float32", "--activation", "tanh,linear"],
+    ["--neurons", "70,16", "--seed", "1", "--dtype", "float32", "--activation", "tanh,linear"],
 ]
 
 
@@ -234,3 +234,138 @@ def test_cli_json_output_is_cut_invariant_too(tmp_path: Path) -> None:
     assert full.returncode == tail.returncode == 0
     assert json.loads(full.stdout.splitlines()[-1]) == json.loads(tail.stdout)
     assert full.stdout.splitlines()[-1] == tail.stdout.strip()
+
+
+# --- model round-trips keep the dtype (item 8) ----------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".json", ".npz", ".safetensors", ".onnx"])
+def test_a_float32_model_saved_in_any_format_comes_back_float32(
+    suffix: str, tmp_path: Path
+) -> None:
+    from nncalc.models import read_model, write_model
+
+    net = network([4, 5, 3], "relu,softmax").astype(np.float32)
+    path = tmp_path / f"m{suffix}"
+    path.write_bytes(write_model(net, str(path)))
+    back = read_model(str(path)).network
+    assert [layer.w.dtype for layer in back] == [np.float32, np.float32]
+    for a, b in zip(net, back, strict=True):
+        assert same(a.w, b.w) and same(a.bias, b.bias)
+    assert same(back(X["4-3"][:50]), net(X["4-3"][:50]))
+
+
+def test_a_json_model_names_its_dtype_and_a_wrong_one_is_refused(tmp_path: Path) -> None:
+    from nncalc.errors import InputError
+    from nncalc.models import read_model, write_model
+
+    path = tmp_path / "m.json"
+    path.write_bytes(write_model(NETS["4-3"], str(path)))
+    assert json.loads(path.read_text())["dtype"] == "float64"
+    path.write_text('{"dtype": "float16", "layers": [{"weights": [[1.0]]}]}')
+    with pytest.raises(InputError, match='"dtype" is \'float16\''):
+        read_model(str(path))
+
+
+
+SAVES = [("--save-params", ".json"), ("--save-params", ".npz")] + [
+    ("--save-model", suffix) for suffix in (".json", ".npz", ".safetensors", ".onnx")
+]
+
+
+@pytest.mark.parametrize(("save", "suffix"), SAVES)
+@pytest.mark.parametrize("neurons", ["4,3", "3"])
+def test_cli_a_float32_run_saved_and_replayed_prints_the_same_bytes(
+    save: str, suffix: str, neurons: str, tmp_path: Path
+) -> None:
+    x = tmp_path / "x.csv"
+    x.write_text(csv_of(CLI_X[:40]))
+    saved = tmp_path / f"saved{suffix}"
+    first = CliRunner().invoke(app, ["forward", str(x), "--neurons", neurons, "--seed", "2",
+                                     "--dtype", "float32", save, str(saved)])  # fmt: skip
+    assert first.exit_code == 0, first.stderr
+    replay = ["--model", str(saved)] if save == "--save-model" else ["--params", str(saved)]
+    if neurons == "3" and save == "--save-model" and suffix == ".safetensors":
+        replay += ["--activation", "relu"]
+    again = CliRunner().invoke(app, ["forward", str(x), *replay])
+    assert again.exit_code == 0, again.stderr
+    assert again.stdout == first.stdout
+
+
+def test_cli_an_onnx_float32_model_saved_as_json_prints_the_same_bytes(tmp_path: Path) -> None:
+    from nncalc.models import write_model
+
+    net = network([4, 6, 3], "relu,softmax").astype(np.float32)
+    (tmp_path / "a.onnx").write_bytes(write_model(net, "a.onnx"))
+    x = tmp_path / "x.csv"
+    x.write_text(csv_of(CLI_X[:40]))
+    runs = []
+    for model, save in (("a.onnx", "b.json"), ("b.json", "c.json"), ("c.json", None)):
+        extra = ["--save-model", str(tmp_path / save)] if save else []
+        r = CliRunner().invoke(app, ["forward", str(x), "--model", str(tmp_path / model), *extra])
+        assert r.exit_code == 0, r.stderr
+        runs.append(r.stdout)
+    assert runs[0] == runs[1] == runs[2]
+    assert "e-" in runs[0] or len(runs[0].split(",")[0]) < 14  # float32's shortest forms
+
+
+# --- overflow: one line, exit 1 (items 14 and 17) -------------------------------------
+
+ONE = str(Path(__file__).resolve().parent.parent / "samples" / "batch" / "inputs.csv")
+
+
+def test_a_leaky_relu_steeper_than_one_that_overflows_a_stops_the_run() -> None:
+    from tests.conftest import assert_one_error_line
+
+    done = run_nncalc("forward", ONE, "-w", "1,1e308,1", "-b", "0", "--activation",
+                      "leaky_relu:10", "-f", "json")  # fmt: skip
+    assert_one_error_line(done, 1, "A overflows float64 at sample 0, neuron 0")
+    assert b"null" not in done.stdout
+
+
+def test_a_overflowing_in_a_network_names_the_layer() -> None:
+    from nncalc.engines.local import check_finite
+    from nncalc.errors import InputError
+
+    net = Network([Layer([[1.0]], [0.0], "linear"), Layer([[-1e308]], [0.0], "leaky_relu:10")])
+    x = np.array([[0.01], [0.02], [0.05], [0.5]])  # Z2 finite; only 0.5·-1e308·10 overflows
+    with pytest.raises(InputError, match="layer 2: A2 overflows float64 at sample 4, neuron 0"):
+        net(x, None, functools.partial(check_finite, net, 1))
+    with np.errstate(over="ignore"):
+        assert np.isneginf(net(x)[3]).all()  # unchecked, the library computes it
+
+
+def test_an_overflowing_a_is_written_with_allow_nonfinite_and_no_warning() -> None:
+    done = run_nncalc("forward", ONE, "-w", "1,1e308,1", "-b", "0", "--activation",
+                      "leaky_relu:10", "--allow-nonfinite")  # fmt: skip
+    assert done.returncode == 0 and done.stderr == b""
+    assert done.stdout.split() == [b"-inf"] * 3
+
+
+@pytest.mark.parametrize(
+    ("flags", "operand", "value"),
+    [
+        (["-w", "1,1e39,1", "-b", "0"], "W", "1e+39"),
+        (["-w", "1,1,1", "-b", "-1e39"], "b", "-1e+39"),
+        (["-w", "1,1,1", "-b", "0", "-w", "1", "-b", "5e38"], "b", "5e+38"),
+    ],
+)
+def test_a_parameter_float32_cannot_hold_is_one_line_naming_it(
+    flags: list[str], operand: str, value: str
+) -> None:
+    from tests.conftest import assert_one_error_line
+
+    done = run_nncalc("forward", ONE, *flags, "--dtype", "float32")
+    assert_one_error_line(
+        done, 1, f"{operand} holds {value}, beyond float32's range (±3.4028235e+38)"
+    )
+    assert b"RuntimeWarning" not in done.stderr and b"Z" not in done.stderr
+    assert b"--dtype float64" in done.stderr
+
+
+def test_a_float64_model_run_as_float32_names_the_value_too() -> None:
+    from nncalc.errors import InputError
+
+    with pytest.raises(InputError, match=r"W of big holds 1e\+39") as info:
+        Network([Layer([[1e39]], name="big")]).astype(np.float32)
+    assert info.value.hint is not None and info.value.hint.keyword == 'dtype="float64"'

@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 from nncalc.cli import app
 from nncalc.core import Layer, Network, block_rows
 from nncalc.formats import delimited
-
 from tests.conftest import run_nncalc
 
 RNG = np.random.default_rng(23)
@@ -263,9 +262,8 @@ def test_a_json_model_names_its_dtype_and_a_wrong_one_is_refused(tmp_path: Path)
     path.write_bytes(write_model(NETS["4-3"], str(path)))
     assert json.loads(path.read_text())["dtype"] == "float64"
     path.write_text('{"dtype": "float16", "layers": [{"weights": [[1.0]]}]}')
-    with pytest.raises(InputError, match='"dtype" is \'float16\''):
+    with pytest.raises(InputError, match="\"dtype\" is 'float16'"):
         read_model(str(path))
-
 
 
 SAVES = [("--save-params", ".json"), ("--save-params", ".npz")] + [

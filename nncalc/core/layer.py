@@ -75,8 +75,7 @@ def cast(a: np.ndarray, dtype: DTypeLike, operand: str = "W") -> Array:
             value = float(a[lost].flat[0])
             hint = Hint("dtype", "float64")
             err = InputError(
-                f"{operand} holds {value!r}, beyond {dt.name}'s range "
-                f"(±{np.finfo(dt).max!s})",
+                f"{operand} holds {value!r}, beyond {dt.name}'s range (±{np.finfo(dt).max!s})",
                 expected=f"values {dt.name} can hold, or {hint}",
             )
             err.hint = hint

@@ -71,9 +71,7 @@ def run(
         row += len(group)
 
 
-def check_finite(
-    network: Network, row: int, k: int, values: np.ndarray, stage: str = "Z"
-) -> None:
+def check_finite(network: Network, row: int, k: int, values: np.ndarray, stage: str = "Z") -> None:
     """Refuse the first inf/nan of layer ``k``'s Z (or its A, ``stage="A"``: a leaky
     ReLU steeper than 1 can overflow a finite Z), rows counted from ``row``."""
     if np.isfinite(values).all():

@@ -162,7 +162,7 @@ def document(net: Network, meta: dict[str, str] | None = None) -> dict[str, Any]
         "layers": [
             {"weights": layer.w, "biases": layer.bias, "activation": layer.act.spec}
             for layer in net
-        ]
+        ],
     }
     if meta:
         doc["meta"] = meta

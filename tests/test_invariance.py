@@ -367,3 +367,17 @@ def test_a_float64_model_run_as_float32_names_the_value_too() -> None:
     with pytest.raises(InputError, match=r"W of big holds 1e\+39") as info:
         Network([Layer([[1e39]], name="big")]).astype(np.float32)
     assert info.value.hint is not None and info.value.hint.keyword == 'dtype="float64"'
+
+
+# --- what equals the notebook's numpy (README, "What equals numpy's X @ W + b") -------
+
+
+def test_two_to_five_rows_equal_the_notebooks_x_at_w_plus_b_in_both_layouts() -> None:
+    from nncalc.core import forward
+
+    for seed in range(300):
+        rs = np.random.RandomState(seed)
+        m, n, p = 2 + seed % 4, 1 + (seed // 4) % 7, 1 + (seed // 28) % 6
+        x, w, b, wt = rs.randn(m, n), rs.randn(n, p), rs.randn(p), rs.randn(p, n)
+        assert same(forward(x, w, b, "linear").a, x @ w + b)
+        assert same(forward(x, wt, b, "linear", layout="out-in").a, x @ wt.T + b)

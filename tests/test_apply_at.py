@@ -34,6 +34,7 @@ def test_the_network_has_unequal_blocks_and_a_naive_split_is_exact() -> None:
         assert net(X[4097:4100]).tobytes() == WHOLE[dt][4097:4100].tobytes()
 
 
+@pytest.mark.slow
 @settings(max_examples=15)
 @given(
     st.lists(st.integers(1, M - 1), max_size=5, unique=True),

@@ -289,6 +289,7 @@ def read_params(
             out[role] = checked_array(value, source, options.allow_nonfinite)
         else:
             out[role] = to_array(value, source, options.allow_nonfinite, prefix=key)
+    declared: object
     if fmt is Format.NPZ:  # the arrays say: float32 when W and b are (checked_array widens)
         kept = [v.dtype for k, v in raw.items() if k in PARAM_KEYS["w"] + PARAM_KEYS["b"]]
         declared = "float32" if kept and all(d == np.float32 for d in kept) else "float64"

@@ -137,12 +137,12 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
 DTYPES = ("float32", "float64")
 
 
-def stored_dtype(obj: dict[str, Any], source: str) -> np.dtype:
+def stored_dtype(obj: dict[str, Any], source: str) -> np.dtype[Any]:
     """The ``"dtype"`` a model or parameter file names (float64 when it names none)."""
-    name = obj.get("dtype", "float64")
+    name: object = obj.get("dtype", "float64")
     if name not in DTYPES:
         raise InputError(f'"dtype" is {name!r}', source=source, expected=" or ".join(DTYPES))
-    return np.dtype(name)
+    return np.dtype(str(name))
 
 
 def _matrix(value: Any, source: str, folder: Path, where: str, key: str, role: str) -> np.ndarray:

@@ -71,6 +71,17 @@ def _english_again() -> Iterator[None]:
         i18n.use("en")
 
 
+@pytest.fixture(autouse=True)
+def library_hints() -> Iterator[None]:
+    """Each test starts with the library speaking Python (a CliRunner test switches the
+    process to flags, as the command line does, for itself only)."""
+    from nncalc.errors import speak_flags
+
+    speak_flags(False)
+    yield
+    speak_flags(False)
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES

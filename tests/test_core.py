@@ -54,7 +54,7 @@ def test_out_in_layout_transposes_w() -> None:
     w_t = np.array(ex["w"]).T
     expected = forward(ex["x"], ex["w"], ex["b"]).a
     assert np.array_equal(forward(ex["x"], w_t, ex["b"], layout="out-in").a, expected)
-    with pytest.raises(ShapeError, match="looks transposed: try --layout out-in"):
+    with pytest.raises(ShapeError, match='looks transposed: try layout="out-in"'):
         forward(ex["x"], w_t, ex["b"])
 
 

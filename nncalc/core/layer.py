@@ -61,6 +61,12 @@ class Pass(NamedTuple):
     z: Array
     a: Array
 
+    def _repr_html_(self) -> str:
+        """In a notebook: Z and A as tables, ReLU's zeros greyed and counted."""
+        from nncalc.diagram.notebook import pass_html  # plain strings, no Rich
+
+        return pass_html(self)
+
 
 def cast(a: np.ndarray, dtype: DTypeLike, operand: str = "W") -> Array:
     """``a`` as ``dtype``; a finite value the narrower type cannot hold is refused, naming

@@ -43,6 +43,9 @@ class Model(NamedTuple):
     format: str
     names: tuple[str, ...] = ()
     details: tuple[str, ...] = ()  # what was detected, for --verbose
+    # every file read for it: the model file first, then what it names (W/b files of a
+    # JSON model, ONNX external data), so a run can refuse to write over any of them
+    files: tuple[str, ...] = ()
 
 
 def format_of(path: str, forced: str | None = None) -> str:
@@ -73,6 +76,7 @@ def read_model(path: str, options: LoadOptions | None = None) -> Model:
     fmt = format_of(path, options.format)
     module = importlib.import_module(f"{__name__}.{MODULES[fmt]}")
     model: Model = module.read(path, options)
+    model = model._replace(files=tuple(dict.fromkeys((path, *model.files))))
     if options.dtype is not None:
         model = model._replace(network=model.network.astype(options.dtype))
     return model

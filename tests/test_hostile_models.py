@@ -12,7 +12,6 @@ import pytest
 
 from nncalc.errors import InputError
 from nncalc.models import read_model
-
 from tests.conftest import SAMPLES, assert_one_error_line, run_nncalc
 
 SECRET = "root:x:0:0:secretpassword\nline2 secretpassword\n"

@@ -9,7 +9,8 @@ Paths are relative to the model file's folder (not the working directory) and ma
 any matrix format nncalc reads, as long as it is a regular file inside that folder: a
 model is data someone else may have written, and must not make nncalc read (or echo in
 an error) ``/etc/shadow`` or ``~/.ssh/id_rsa``, nor hang on a FIFO.  ``biases``
-defaults to zeros, ``activation`` to relu, ``layout`` to in-out (``out-in`` for PyTorch's p×n weights).
+defaults to zeros, ``activation`` to relu, ``layout`` to in-out (``out-in`` for
+PyTorch's p×n weights).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def split_options(name: str) -> tuple[str, dict[str, Any]]:
                 raise UsageError(f"{name}: decimal={value} must be '.' or ','")
             out["decimal"] = value
         elif key == "skip_rows":
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise UsageError(f"{name}: skip_rows={value} must be a whole number")
             out["skip_rows"] = int(value)
         elif key == "format":

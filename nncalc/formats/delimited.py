@@ -179,7 +179,7 @@ class DelimitedReader(RowReader):
         return "; ".join([super().detected(), *self.notes])
 
     # -- line parser --------------------------------------------------------------------
-    def _split(self, line: str, lineno: int) -> list[str]:
+    def _split(self, line: str, lineno: int | None = None) -> list[str]:
         d = self.delimiter
         if '"' in line:
             if line.count('"') % 2 and _unclosed(line, d):

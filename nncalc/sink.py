@@ -32,9 +32,11 @@ def output_mode(requested: str | None, stdout_is_tty: bool, output: str | None =
         from .formats import Format, format_from_name
 
         fmt = format_from_name(output)
-        if fmt is Format.NPZ:
-            raise UsageError(f"results are text, not .npz ({output}): name a .csv, .tsv, .json "
-                             "or .ndjson file, or pass --format")  # fmt: skip
+        if fmt in (Format.NPZ, Format.NPY):
+            raise UsageError(
+                f"results are text or Parquet, not .{fmt.value} ({output}): name a .csv, "
+                ".tsv, .json, .ndjson or .parquet file, or pass --format"
+            )
         return fmt.value if fmt else Format.CSV.value
     return "table" if stdout_is_tty else "csv"
 

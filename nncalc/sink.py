@@ -95,6 +95,30 @@ def descriptor_of(name: str) -> int | None:
     return None
 
 
+def _no_links_below(top: str, name: str, shown: str) -> None:
+    """Refuse a symlink among the folders between ``top`` (which may be one: the user
+    named it) and the file ``name``: nncalc made those folders, or must not use them."""
+    top_abs = os.path.abspath(top)
+    rel = os.path.relpath(os.path.dirname(name), top_abs)
+    if rel == os.curdir:
+        return
+    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        raise UsageError(f"output {shown} is not inside {top}")
+    here = top_abs
+    for part in rel.split(os.sep):
+        here = os.path.join(here, part)
+        try:
+            link = stat.S_ISLNK(os.lstat(here).st_mode)
+        except OSError:
+            return  # not made yet: whoever makes it makes a folder
+        if link:
+            raise OutputError(
+                f"{os.path.relpath(here, top_abs)} in {top} is a symlink nncalc did not make; "
+                "refusing to write through it",
+                source=shown, expected="a folder, or nothing there",
+            )  # fmt: skip
+
+
 def _temp_prefix(path: Path) -> str:
     """``.NAME.`` for the temporary beside ``path``, shortened so that the temporary's
     name fits wherever the final name fits (a 250-byte name has no room for 14 more)."""
@@ -127,8 +151,10 @@ class Sink:
     A symlink is followed: its target is replaced, not the link; with
     ``follow_links=False`` (files nncalc names itself, as ``--out-dir`` does) a symlink
     found there is replaced as a link, its target never touched, and anything but a
-    regular file is refused.  A read-only target (no write permission bit) is refused
-    unless ``force``.  Inside a :class:`Transaction`, the rename waits for the others.
+    regular file is refused; ``within`` (the folder the user named) also refuses a
+    symlinked folder between it and the file (``OUT/<stem>/part-0.csv``).  A read-only
+    target (no write permission bit) is refused unless ``force``.  Inside a
+    :class:`Transaction`, the rename waits for the others.
     """
 
     def __init__(
@@ -138,6 +164,7 @@ class Sink:
         protect: tuple[str, ...] = (),
         force: bool = False,
         follow_links: bool = True,
+        within: str | None = None,
     ) -> None:
         self.name = None if path in (None, "-") else str(path)
         self._fp: BinaryIO | None = None
@@ -154,6 +181,8 @@ class Sink:
             self.path = Path(os.path.realpath(self.name))
         else:
             name = os.path.abspath(self.name)
+            if within is not None:
+                _no_links_below(within, name, self.name)
             self.path = Path(os.path.realpath(os.path.dirname(name))) / os.path.basename(name)
         try:
             st = os.fstat(self._fd) if self._fd is not None else os.stat(self.path)
@@ -351,9 +380,11 @@ class Transaction:
         protect: tuple[str, ...] = (),
         force: bool = False,
         follow_links: bool = True,
+        within: str | None = None,
     ) -> Sink:
         """A Sink, opened, whose rename waits for the transaction's end."""
-        return self.add(Sink(path, protect=protect, force=force, follow_links=follow_links))
+        sink = Sink(path, protect=protect, force=force, follow_links=follow_links, within=within)
+        return self.add(sink)
 
     def add(self, sink: Sink) -> Sink:
         """Take ``sink`` (not yet entered) into the transaction, and open it."""

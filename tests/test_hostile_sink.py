@@ -106,6 +106,23 @@ def test_no_follow_still_writes_through_a_linked_folder(tmp_path: Path) -> None:
     assert (tmp_path / "real" / "x.csv").read_bytes() == b"out\n"
 
 
+def test_within_refuses_a_planted_folder_link(tmp_path: Path) -> None:
+    """The Dask engine's OUT/<stem>/part-00000.csv: a stem folder that is a link is refused."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (tmp_path / "OUT").mkdir()
+    (tmp_path / "OUT" / "x").symlink_to(victim)
+    with pytest.raises(OutputError, match="x in .*OUT is a symlink nncalc did not make"):
+        Sink(str(tmp_path / "OUT" / "x" / "part-0.csv"), follow_links=False,
+             within=str(tmp_path / "OUT"))  # fmt: skip
+    assert list(victim.iterdir()) == []
+    (tmp_path / "OUT" / "y").mkdir()
+    with Sink(str(tmp_path / "OUT" / "y" / "part-0.csv"), follow_links=False,
+              within=str(tmp_path / "OUT")) as s:  # fmt: skip
+        s.write(b"ok\n")
+    assert (tmp_path / "OUT" / "y" / "part-0.csv").read_bytes() == b"ok\n"
+
+
 def test_follow_by_default_replaces_the_target(tmp_path: Path) -> None:
     victim = tmp_path / "target"
     victim.write_bytes(b"old\n")

@@ -31,7 +31,7 @@ class Hint:
     >>> h = Hint("layout", "out-in")
     >>> h.flag, h.keyword
     ('--layout out-in', 'layout="out-in"')
-    >>> str(Hint("allow-nonfinite", keyword="allow_nonfinite", value=True))
+    >>> Hint("allow-nonfinite", keyword="allow_nonfinite", value=True).keyword
     'allow_nonfinite=True'
     """
 

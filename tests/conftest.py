@@ -61,6 +61,17 @@ def samples() -> Path:
     return SAMPLES
 
 
+# Tests on a real Dask cluster or a local S3 server take seconds each (and the first
+# starts the cluster): they are `slow`, outside the fast lane `pytest -m "not slow"`.
+SLOW_FIXTURES = {"cluster", "cli_cluster", "s3"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[str]:
     """A LocalCluster of two worker processes on 127.0.0.1, shared by every Dask test

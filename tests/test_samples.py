@@ -55,6 +55,7 @@ def _readme_commands() -> list[str]:
     return [c for c in cmds if "nncalc" in c and "pip install" not in c]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cmd", _readme_commands())
 def test_readme_examples_run(cmd: str, tmp_path: Path) -> None:
     import shutil

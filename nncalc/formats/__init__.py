@@ -11,11 +11,20 @@ from collections import deque
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import PurePath
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from nncalc.errors import InputError
+
+
+class Readable(Protocol):
+    """What a reader uses of its input: a file, stdin's buffer, a :class:`Peekable`, a
+    decompressing stream or anything that counts the bytes read on their way."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
 
 
 class Format(str, Enum):
@@ -162,7 +171,7 @@ def sniff(head: bytes) -> Format:
 class Peekable:
     """A binary stream whose first bytes were read for sniffing, readable again."""
 
-    def __init__(self, fp: BinaryIO, size: int = 1 << 16) -> None:
+    def __init__(self, fp: Readable, size: int = 1 << 16) -> None:
         self.fp = fp
         self.head = fp.read(size)
 
@@ -221,7 +230,7 @@ def check_binary(src: Peekable, name: str) -> None:
         )
 
 
-def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowReader:
+def open_rows(fp: Readable, name: str, options: ReadOptions = DEFAULTS) -> RowReader:
     """Start reading a matrix whose rows can stream (CSV/TSV/NDJSON).
 
     JSON and NPZ are read whole and served as one block, so callers need one path.
@@ -299,7 +308,7 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
     return Matrix(values, name, Format.JSON, header=header)
 
 
-def read_matrix(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> Matrix:
+def read_matrix(fp: Readable, name: str, options: ReadOptions = DEFAULTS) -> Matrix:
     """Read a whole matrix (or vector, or number) from ``fp``; ``name`` is for messages."""
     return open_rows(fp, name, options).read_all()
 

@@ -27,12 +27,17 @@ PICKLES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".joblib")
 class LoadOptions(NamedTuple):
     """What the command line adds to a model file: its format when the name does not
     say it, activations for formats that hold none, which layers (by name) and in what
-    order, and the computation dtype."""
+    order, and the computation dtype.
+
+    ``unknown_activations`` is for looking at a file, never for running it: a layer whose
+    activation neither the file nor ``activations`` gives is read (listed in
+    :attr:`Model.unknown`) instead of refused, so ``inspect`` can show the rest."""
 
     format: str | None = None
     activations: tuple[str, ...] | None = None
     layer_order: tuple[str, ...] | None = None
     dtype: str | None = None
+    unknown_activations: bool = False
 
 
 class Model(NamedTuple):
@@ -43,6 +48,9 @@ class Model(NamedTuple):
     format: str
     names: tuple[str, ...] = ()
     details: tuple[str, ...] = ()  # what was detected, for --verbose
+    # layers (from 0) whose activation is unknown; the network holds a linear placeholder
+    # there, so such a Model is only for showing (LoadOptions.unknown_activations)
+    unknown: tuple[int, ...] = ()
     # every file read for it: the model file first, then what it names (W/b files of a
     # JSON model, ONNX external data), so a run can refuse to write over any of them
     files: tuple[str, ...] = ()
@@ -117,3 +125,18 @@ def pick_activations(
             "--activation (one name, or one per layer: --activation relu,softmax)"
         )
     return [a for a in stored if a is not None]
+
+
+PLACEHOLDER = "linear"
+
+
+def fill_unknown(
+    stored: Sequence[str | None], options: LoadOptions
+) -> tuple[list[str | None], tuple[int, ...]]:
+    """``stored`` with a placeholder where the activation is unknown, and those layers'
+    indices, when ``options`` allow unknown activations and the command line gives none;
+    else ``stored`` as it is (then :func:`pick_activations` refuses what is missing)."""
+    if options.activations or not options.unknown_activations:
+        return list(stored), ()
+    unknown = tuple(k for k, a in enumerate(stored) if a is None)
+    return [PLACEHOLDER if a is None else a for a in stored], unknown

@@ -16,7 +16,7 @@ from nncalc import limits
 from nncalc.core import Layer, Network
 from nncalc.errors import InputError, ShapeError, UsageError, cannot_open
 
-from . import LoadOptions, Model, pick_activations
+from . import LoadOptions, Model, fill_unknown, pick_activations
 
 
 class RawLayer(NamedTuple):
@@ -105,7 +105,8 @@ def assemble(
     says which and how."""
     if not raw:
         raise InputError("holds no layers", source=source, expected="at least one dense layer")
-    acts = pick_activations(len(raw), options.activations, [r.activation for r in raw], source)
+    stored, unknown = fill_unknown([r.activation for r in raw], options)
+    acts = pick_activations(len(raw), options.activations, stored, source)
     layers = []
     for k, (r, act) in enumerate(zip(raw, acts, strict=True), 1):
         try:
@@ -119,4 +120,4 @@ def assemble(
     except ShapeError as e:
         hint = " (pass --layer-order to order the layers)" if fmt == "safetensors" else ""
         raise InputError(f"{e}{hint}", source=source) from None
-    return Model(net, source, fmt, tuple(r.name for r in raw), tuple(details))
+    return Model(net, source, fmt, tuple(r.name for r in raw), tuple(details), unknown)

@@ -83,9 +83,10 @@ def read(path: str, options: LoadOptions) -> Model:
             )
         b = numbers(tensors[keys["bias"]], path, keys["bias"]) if "bias" in keys else None
         raw.append(RawLayer(name, w, b, None if stored is None else stored[k]))
+    given = "--activation" if options.activations else "the metadata" if stored else None
     details = [
         f"safetensors: {len(raw)} layers {', '.join(picked)}; " + ", ".join(sorted(kinds)),
-        "activations from " + ("the metadata" if stored else "--activation"),
+        f"activations from {given}" if given else "no activations stored",
     ]
     return assemble(raw, path, "safetensors", options, details)
 

@@ -43,12 +43,15 @@ def model_summary(info: dict) -> Group:  # type: ignore[type-arg]
     for r in info["layers"]:
         n, p = r["weights"]
         bias = f"{r['biases']}" + (" (zeros)" if r["zero_biases"] else "")
-        t.add_row(str(r["index"]), r["name"], f"{n}×{p}", bias, r["activation"],
+        act = Text("unknown", style="yellow") if r["activation"] is None else r["activation"]
+        t.add_row(str(r["index"]), r["name"], f"{n}×{p}", bias, act,
                   f"{r['params']:,}", r["dtype"])  # fmt: skip
     foot = Text(
         f"inputs {info['inputs']} → outputs {info['outputs']}; "
         f"{info['params']:,} parameters, {_size(info['bytes'])}"
     )
+    if info.get("hint"):
+        return Group(t, foot, Text(info["hint"], style="yellow"))
     return Group(t, foot)
 
 

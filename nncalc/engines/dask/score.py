@@ -84,7 +84,7 @@ def json_part(
     comma before the first row of every part that follows rows.  The parts, joined in
     name order, are that document byte for byte."""
     first, last = (
-        block.index == 0,
+        block.number == 0,
         block.rows > 0 and block.first_row + block.rows == block.total_rows,
     )
     opening = next(pieces)
@@ -116,21 +116,23 @@ def score_block(
 
     if block.whole:
         return score_whole(block, name, layout, job, out_fs, folder)
+    network = job.network
+    assert network is not None, "score_input gives every block its input's network"
     fmt = Format(job.fmt)
-    first = block.index == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
+    first = block.number == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
     header = job.out_header if first else None
     row = block.first_row
 
     def outputs() -> Iterator[np.ndarray]:
         nonlocal row
         for x in block_rows(block, name, layout):
-            check = functools.partial(check_finite, job.network) if job.finite else None
+            check = functools.partial(check_finite, network) if job.finite else None
             with np.errstate(all="ignore"):
-                a = job.network.apply_at(x, row, block.total_rows, job.upto, check)
+                a = network.apply_at(x, row, block.total_rows, job.upto, check)
             row += len(x)
             yield np.argmax(a, axis=1) if job.argmax else a
 
-    path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
+    path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
         with part_file(out_fs, path) as write:
             with threadpool_limits(limits=job.blas_threads, user_api="blas"):
@@ -145,7 +147,7 @@ def score_block(
                     write(data)
             got = row - block.first_row
             if got != block.rows:  # pragma: no cover - the count pass and the reader disagree
-                raise RuntimeError(f"{name} block {block.index}: {got} rows, {block.rows} counted")
+                raise RuntimeError(f"{name} block {block.number}: {got} rows, {block.rows} counted")
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)
     return block.rows, None
@@ -154,16 +156,14 @@ def score_block(
 def score_whole(
     block: Block, name: str, layout: Layout, job: Job, out_fs: Any, folder: str
 ) -> tuple[int, str | None]:
-    """The one block of an input that fits in one: the local engine's own stream (its
-    reader from the file, :func:`local.run`, its writer), so nothing needs counting
-    first and the part is a local run's output by construction."""
+    """The one block of an input that fits in one: the local engine's own step
+    (:func:`nncalc.engines.step.encode`) over the file read by the local reader, so
+    nothing needs counting first and the part is a local run's output by construction."""
     from threadpoolctl import threadpool_limits
 
-    from nncalc.engines import local
+    from nncalc.engines.step import Encoding, encode
     from nncalc.formats import open_rows
-    from nncalc.formats.write import LabelWriter, Writer
 
-    fmt = Format(job.fmt)
     assert job.network is not None
     rows = 0
 
@@ -173,7 +173,7 @@ def score_whole(
             rows += len(x)
             yield x
 
-    path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
+    path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
         with ExitStack() as stack:
             f = stack.enter_context(block.fs.open(block.path, "rb"))
@@ -183,17 +183,12 @@ def score_whole(
             reader = open_rows(f, name, layout.options._replace(format=layout.fmt))
             blocks = iter(reader.blocks())
             first = next(blocks)
+            how = Encoding(fmt=Format(job.fmt), header=job.out_header, one_row=first.ndim < 2,
+                           upto=job.upto, argmax=job.argmax,
+                           classes=None if job.classes is None else tuple(job.classes),
+                           finite=job.finite)  # fmt: skip
             xs = counted(chain([np.atleast_2d(first)], blocks))
-            outputs = local.located(local.run(xs, job.network, stack, job.upto,
-                                              finite=job.finite), name)  # fmt: skip
-            encoded: Iterator[bytes | memoryview]
-            if job.argmax:
-                encoded = LabelWriter(fmt, job.classes, job.out_header).encode(
-                    local.argmax(outputs)
-                )
-            else:
-                encoded = Writer(fmt, header=job.out_header, one_row=first.ndim < 2).encode(outputs)
-            for data in encoded:
+            for data in encode(xs, job.network, how, stack, name):
                 write(data)
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)

@@ -367,6 +367,8 @@ class Transaction:
     them (nothing replaced, exit 130) or after.  ``final=True`` says nothing the user
     waits for follows the commit: a signal held then, or arriving later, is dropped, so
     a run whose outputs were committed exits 0 (its exit code and its files agree).
+    That ignores Ctrl-C for the rest of the process: for the command line's last commit
+    only, never in a library call (a notebook would lose its Ctrl-C).
     """
 
     def __init__(self, *, final: bool = False) -> None:
@@ -450,14 +452,16 @@ def held_signals(*, drop: bool = False) -> Iterator[None]:
     sigs = [getattr(signal, n) for n in _SIGNALS if hasattr(signal, n)]
     before = {}
     for sig in sigs:
-        before[sig] = signal.getsignal(sig)
-        if before[sig] != signal.SIG_IGN:
-            signal.signal(sig, record)
+        handler = signal.getsignal(sig)
+        if handler is None or handler == signal.SIG_IGN:
+            continue  # installed outside Python (None) or ignored: left as it is
+        before[sig] = handler
+        signal.signal(sig, record)
     try:
         yield
     finally:
-        for sig in sigs:
-            signal.signal(sig, signal.SIG_IGN if drop else before[sig])
+        for sig, handler in before.items():
+            signal.signal(sig, signal.SIG_IGN if drop else handler)
         if came and not drop:
             _raise_signal(came[0], before.get(came[0]))
 

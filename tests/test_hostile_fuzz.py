@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,10 @@ def fresh(d: Path) -> None:
     """Back to the three inputs alone (hypothesis reuses the fixture's folder)."""
     for p in list(d.iterdir()):
         if p.name not in ("in.csv", "w.csv", "b.csv"):
-            p.unlink() if not p.is_dir() or p.is_symlink() else __import__("shutil").rmtree(p)
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
 
 
 @FUZZ

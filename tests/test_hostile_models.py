@@ -110,3 +110,11 @@ def test_onnx_external_data_is_listed(tmp_path: Path) -> None:
 def test_library_error_is_an_input_error(tree: Path) -> None:
     with pytest.raises(InputError, match="not a file in the model's folder"):
         read_model(str(model(tree, "../shadow")))
+
+
+def test_a_large_file_a_model_names_is_refused_by_its_size(tree: Path) -> None:
+    with open(tree / "m" / "big.csv", "wb") as f:
+        f.truncate(4 << 20)  # never read: its size says no
+    path = model(tree, "big.csv")
+    proc = run_nncalc("forward", str(tree / "x.csv"), "--model", str(path), "--max-memory", "1M")
+    assert_one_error_line(proc, 1, "big.csv: W from a 4 MiB text file")

@@ -123,7 +123,7 @@ def read_param(
         if value is not None:
             return literal_matrix(name, value)
     path, overrides = split_options(name)
-    _check_size(path, role, overrides.get("format"))
+    check_size(path, role, overrides.get("format"))
     options = ReadOptions(allow_nonfinite=base.allow_nonfinite, role=role, origin=path)
     shown = "stdin" if path == "-" else path
     return read_matrix(opener(path), shown, options._replace(**overrides))
@@ -134,7 +134,7 @@ TEXT_PARAM_FACTOR = 2  # a W as text, held as float64 blocks and then joined: ~2
 # caught while reading, block by block)
 
 
-def _check_size(path: str, role: str, forced: Format | None) -> None:
+def check_size(path: str, role: str, forced: Format | None) -> None:
     """Refuse a W or b text file by its size before any of it is parsed: W is held whole,
     so a 200 MB CSV must not be read into 500 MB before the budget says no.  Binary and
     JSON files are bounded by their own readers (a .npy by its header)."""

@@ -26,8 +26,9 @@ import orjson
 from nncalc import limits
 from nncalc.core import Layer, Network, activation
 from nncalc.errors import InputError, ShapeError, UsageError
-from nncalc.formats import read_matrix
+from nncalc.formats import ReadOptions, read_matrix
 from nncalc.formats.jsonio import loads, to_array
+from nncalc.formats.spec import check_size
 
 from . import LoadOptions, Model, pick_activations
 from .build import read_bytes
@@ -136,8 +137,10 @@ def _matrix(
         target = _beside(value, source, folder, where, key)
         files.append(str(target))
         with _open_regular(target, value, source, where, key) as fp:
+            role = "w" if key == "weights" else "b"
+            check_size(str(target), role, None)  # held whole: refused by size, unread
             try:
-                return read_matrix(fp, str(target)).values
+                return read_matrix(fp, str(target), ReadOptions(role=role)).values
             except InputError as e:
                 raise _unechoed(e) from None
     try:

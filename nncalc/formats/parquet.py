@@ -111,7 +111,7 @@ class ParquetReader(RowReader):
         rows a slice asks for, even inside one row group)."""
         from nncalc import limits
 
-        width = max(1, len(self.header)) * 8
+        width = max(1, len(self.header or ())) * 8
         return max(1, min(SLICE_ROWS, limits.budget() // SLICE_SHARE // width))
 
     def blocks(self) -> Iterator[np.ndarray]:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 from .errors import OutputError, UsageError
+from .i18n import _
 
 
 def output_mode(requested: str | None, stdout_is_tty: bool, output: str | None = None) -> str:
@@ -34,8 +35,10 @@ def output_mode(requested: str | None, stdout_is_tty: bool, output: str | None =
         fmt = format_from_name(output)
         if fmt in (Format.NPZ, Format.NPY):
             raise UsageError(
-                f"results are text or Parquet, not .{fmt.value} ({output}): name a .csv, "
-                ".tsv, .json, .ndjson or .parquet file, or pass --format"
+                _(
+                    "results are text or Parquet, not .{ext} ({output}): name a .csv, .tsv, "
+                    ".json, .ndjson or .parquet file, or pass --format"
+                ).format(ext=fmt.value, output=output)
             )
         return fmt.value if fmt else Format.CSV.value
     return "table" if stdout_is_tty else "csv"
@@ -62,8 +65,8 @@ def _stdout_buffer() -> BinaryIO:
     out = sys.stdout
     raw = getattr(out, "raw_stream", out)  # StdStream below, or whatever a test put there
     if raw is None or getattr(raw, "closed", False):
-        raise OutputError("is closed", source="stdout",
-                          expected="a stdout to write to, or -o FILE")  # fmt: skip
+        raise OutputError(_("is closed"), source="stdout",
+                          expected=_("a stdout to write to, or -o FILE"))  # fmt: skip
     return out.buffer
 
 
@@ -80,7 +83,7 @@ def descriptor_of(name: str) -> int | None:
     terminal; it is written in place, never renamed over (that would replace the log
     file with only our output, and a pipe has no folder to hold a temporary)."""
     path = os.path.abspath(name)
-    for _ in range(40):
+    for _hop in range(40):
         if path in _STD_NAMES:
             return _STD_NAMES[path]
         m = _FD_PATH.fullmatch(path)
@@ -196,7 +199,7 @@ class Sink:
                                   expected="an open descriptor to write to") from None  # fmt: skip
             return  # a new file
         if stat.S_ISDIR(st.st_mode):
-            raise UsageError(f"output {self.name} is a directory")
+            raise UsageError(_("output {name} is a directory").format(name=self.name))
         self._check_protected(st, protect, force)
         if self._fd is not None:
             self._in_place = True
@@ -219,10 +222,12 @@ class Sink:
         mine = (st.st_dev, st.st_ino)
         for name in protect:
             if identity(name) == mine:
-                what = "stdin" if name == "-" else f"an input ({name})"
+                what = "stdin" if name == "-" else _("an input ({name})").format(name=name)
                 raise UsageError(
-                    f"output {self.name} is also {what}; refusing to overwrite it "
-                    "(use --force to allow)"
+                    _(
+                        "output {name} is also {what}; refusing to overwrite it "
+                        "(use --force to allow)"
+                    ).format(name=self.name, what=what)
                 )
 
     def __enter__(self) -> Sink:
@@ -252,7 +257,8 @@ class Sink:
                 prefix=_temp_prefix(self.path), suffix=".tmp", dir=parent
             )
         except OSError as e:
-            raise OutputError(f"cannot write here: {e.strerror}", source=str(parent)) from None
+            message = _("cannot write here: {reason}").format(reason=e.strerror)
+            raise OutputError(message, source=str(parent)) from None
         self._fp = os.fdopen(fd, "wb")
         return self
 
@@ -273,8 +279,11 @@ class Sink:
         if self.path is None or self._fd == 1:
             silence_stdout()  # else the interpreter's last flush fails again, exit 120
         where = "stdout" if self.name is None else self.name
-        return OutputError(f"cannot write: {e.strerror or e}", source=where,
-                           expected="room on the disk and a writable target")  # fmt: skip
+        return OutputError(
+            _("cannot write: {reason}").format(reason=e.strerror or e),
+            source=where,
+            expected=_("room on the disk and a writable target"),
+        )
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -346,9 +355,10 @@ class Sink:
             os.replace(tmp, path)
         except OSError as e:  # a mount point (EBUSY), a folder made there meanwhile
             raise OutputError(
-                f"cannot replace it: {e.strerror or e}", source=self.name,
-                expected="a target that can be replaced (not a mount point or a folder)",
-            ) from None  # fmt: skip
+                _("cannot replace it: {reason}").format(reason=e.strerror or e),
+                source=self.name,
+                expected=_("a target that can be replaced (not a mount point or a folder)"),
+            ) from None
         self._tmp = None
 
 
@@ -520,8 +530,8 @@ class StdStream:
     def _check(self) -> Any:
         if self.raw_stream is None:
             if self.fd == 1:
-                raise OutputError("is closed", source="stdout",
-                                  expected="a stdout to write to, or -o FILE")  # fmt: skip
+                raise OutputError(_("is closed"), source="stdout",
+                                  expected=_("a stdout to write to, or -o FILE"))  # fmt: skip
             return None
         return self.raw_stream
 
@@ -531,8 +541,11 @@ class StdStream:
             return
         if isinstance(e, BrokenPipeError):
             raise PipeClosed from None
-        raise OutputError(f"cannot write: {e.strerror or e}", source="stdout",
-                          expected="room on the disk and a writable target")  # fmt: skip
+        raise OutputError(
+            _("cannot write: {reason}").format(reason=e.strerror or e),
+            source="stdout",
+            expected=_("room on the disk and a writable target"),
+        )
 
     def write(self, text: str) -> int:
         raw = self._check()

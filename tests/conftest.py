@@ -13,6 +13,10 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
+# The suite's expected messages are English: a developer's Chinese locale must not change
+# them (tests/test_i18n.py sets the language itself, per process)
+os.environ["NNCALC_LANG"] = "en"
+
 settings.register_profile(
     "default",
     deadline=None,
@@ -54,6 +58,17 @@ def assert_one_error_line(
     assert lines[0].startswith("nncalc: error: ")
     assert contains in lines[0], lines[0]
     return lines[0]
+
+
+@pytest.fixture(autouse=True)
+def _english_again() -> Iterator[None]:
+    """A test that switched nncalc to Chinese in this process (``--lang zh`` through
+    CliRunner) leaves it English for the next one."""
+    yield
+    from nncalc import i18n
+
+    if i18n.current() != "en":
+        i18n.use("en")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import typer
 
 from nncalc.core import Network
 from nncalc.errors import InputError, ShapeError, UsageError
+from nncalc.i18n import help_text
 from nncalc.operands import Request
 
 from .help import Command
@@ -19,14 +20,26 @@ ModelArg = Annotated[
     str | None,
     typer.Argument(
         metavar="MODEL",
-        help="A model file: nncalc JSON, .npz, .safetensors or .onnx (or use --model, or -w/-b).",
+        help=help_text(
+            "A model file: nncalc JSON, .npz, .safetensors or .onnx (or use --model, or -w/-b)."
+        ),
         show_default=False,
     ),
 ]
 
 
 @app.command(
-    cls=Command, short_help="Summarize a network, one row per layer, like Keras' model.summary()."
+    cls=Command,
+    short_help=help_text("Summarize a network, one row per layer, like Keras' model.summary()."),
+    help=help_text(
+        "Summarize a network: one row per layer (name, W as n×p, bias, activation, "
+        "parameters, dtype), the input and output widths and the totals.\n\n"
+        "It takes the network as forward does: a MODEL file, -w/-b sets (the k-th -b "
+        "pairs with the k-th -w), or --neurons with --inputs N. A state dict holds no "
+        "activations: they show as unknown unless nncalc wrote the file or --activation "
+        "gives them.\n\n"
+        "Example: nncalc inspect mlp.safetensors --activation relu,softmax"
+    ),
 )
 @guarded
 @takes
@@ -37,15 +50,7 @@ def inspect(
     fmt: ReportFmt = None,
     general: GeneralFlags,
 ) -> None:
-    """Summarize a network: one row per layer (name, W as n×p, bias, activation,
-    parameters, dtype), the input and output widths and the totals.
-
-    It takes the network as forward does: a MODEL file, -w/-b sets (the k-th -b pairs
-    with the k-th -w), or --neurons with --inputs N. A state dict holds no activations:
-    they show as unknown unless nncalc wrote the file or --activation gives them.
-
-    Example: nncalc inspect mlp.safetensors --activation relu,softmax
-    """
+    """The ``inspect`` command (its help is the ``help=`` text above)."""
     del general
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):

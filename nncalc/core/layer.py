@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from nncalc.errors import ShapeError
+from nncalc.i18n import _
 from nncalc.shapes import Labels, Layout, Plan, plan
 
 from .activations import Activation
@@ -93,13 +94,19 @@ class Layer:
         if w2.ndim == 1:
             w2 = w2.reshape(-1, 1)
         if w2.ndim != 2 or 0 in w2.shape:
-            raise ShapeError(f"a layer's W is a non-empty n×p matrix, got shape {w2.shape}")
+            raise ShapeError(
+                _("a layer's W is a non-empty n×p matrix, got shape {shape}").format(shape=w2.shape)
+            )
         p = w2.shape[1]
         b2 = np.zeros(p, dtype=w2.dtype) if b is None else _float(b, w2.dtype)
         if b2.size == 1 and p != 1:
             b2 = np.full(p, b2.reshape(-1)[0], dtype=w2.dtype)
         if b2.size != p or (b2.ndim == 2 and 1 not in b2.shape) or b2.ndim > 2:
-            raise ShapeError(f"a layer with {p} neurons wants b of shape ({p},), got {b2.shape}")
+            raise ShapeError(
+                _("a layer with {p} neurons wants b of shape ({p},), got {shape}").format(
+                    p=p, shape=b2.shape
+                )
+            )
         act = activation_of(activation)
         object.__setattr__(self, "w", np.ascontiguousarray(w2))
         # +0.0 for -0.0: then x·w + b can never be -0.0, which keeps ReLU one pass
@@ -151,13 +158,18 @@ class Layer:
         xa = np.asarray(x)
         if xa.ndim < 2:
             if xa.size != self.n:
-                raise ShapeError(f"one sample of {xa.size} features, but W is {self.n}×{self.p}")
+                raise ShapeError(
+                    _("one sample of {k} features, but W is {n}×{p}").format(
+                        k=xa.size, n=self.n, p=self.p
+                    )
+                )
             res = self.apply(xa.reshape(1, self.n), keep_z=keep_z, on_z=on_z)
             return Pass(res.z[0], res.a[0])
         if xa.shape[1] != self.n:
             raise ShapeError(
-                f"X is {xa.shape[0]}×{xa.shape[1]} but W is {self.n}×{self.p}: "
-                f"W needs {xa.shape[1]} rows, one per feature"
+                _("X is {m}×{k} but W is {n}×{p}: W needs {k} rows, one per feature").format(
+                    m=xa.shape[0], k=xa.shape[1], n=self.n, p=self.p
+                )
             )
         m = xa.shape[0]
         if out is None:

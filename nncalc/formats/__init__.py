@@ -15,6 +15,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from nncalc import i18n
 from nncalc.errors import InputError
 
 
@@ -99,7 +100,7 @@ class Matrix(NamedTuple):
         from .delimited import LIKELY_HEADER
 
         notes = (self.note or "").split("; ")
-        return [f"{self.source}: {n}" for n in notes if n.startswith(LIKELY_HEADER)]
+        return [f"{self.source}: {n}" for n in notes if n.startswith(i18n._(LIKELY_HEADER))]
 
 
 def detection(
@@ -211,9 +212,12 @@ def read_line(src: Peekable, source: str, lineno: int | None = None) -> bytes:
     if len(data) > longest and not data.endswith(b"\n"):
         where = source if lineno is None else f"{source}:{lineno}"
         raise limits.refuse(
-            f"a line longer than {limits.human(longest)}", source=where,
-            why=f"a row too wide, or no line end (a line takes ~{limits.LINE_FACTOR}× its size)",
-        )  # fmt: skip
+            i18n._("a line longer than {size}").format(size=limits.human(longest)),
+            source=where,
+            why=i18n._("a row too wide, or no line end (a line takes ~{factor}× its size)").format(
+                factor=limits.LINE_FACTOR
+            ),
+        )
     return data
 
 
@@ -224,9 +228,9 @@ def resolve_format(name: str, src: Peekable, options: ReadOptions) -> Format:
 def check_binary(src: Peekable, name: str) -> None:
     if b"\x00" in src.head[:4096]:
         raise InputError(
-            "this looks like a binary file, not CSV or JSON text",
+            i18n._("this looks like a binary file, not CSV or JSON text"),
             source=name,
-            expected="numbers as text",
+            expected=i18n._("numbers as text"),
         )
 
 
@@ -274,7 +278,11 @@ def open_rows(fp: Readable, name: str, options: ReadOptions = DEFAULTS) -> RowRe
     if options.id_column:
         from nncalc.errors import UsageError
 
-        raise UsageError(f"--id-column reads CSV or TSV inputs; {name} is {fmt.value}")
+        raise UsageError(
+            i18n._("--id-column reads CSV or TSV inputs; {name} is {format}").format(
+                name=name, format=fmt.value
+            )
+        )
     if options.columns or options.drop_columns:
         from .select import Selected
 
@@ -297,10 +305,11 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
             arr = next(iter(arrays.values()))
         else:
             raise InputError(
-                f"holds {len(arrays)} arrays ({', '.join(map(repr, arrays))}); "
-                "a matrix file holds one",
+                i18n._("holds {count} arrays ({names}); a matrix file holds one").format(
+                    count=len(arrays), names=", ".join(map(repr, arrays))
+                ),
                 source=name,
-                expected="--params for a file of parameters",
+                expected=i18n._("--params for a file of parameters"),
             )
         return Matrix(checked_array(arr, name, options.allow_nonfinite), name, fmt)
     check_binary(src, name)
@@ -367,9 +376,10 @@ class RowReader:
                 )  # fmt: skip
             if held > room:
                 raise limits.refuse(
-                    f"X whole for tables (more than {limits.human(room)})", source=self.source,
-                    why="piped or with --format, rows stream and any number fit",
-                )  # fmt: skip
+                    i18n._("X whole for tables (more than {size})").format(size=limits.human(room)),
+                    source=self.source,
+                    why=i18n._("piped or with --format, rows stream and any number fit"),
+                )
             parts.append(block)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         ids = [i for block in self.ids for i in block] if self.ids is not None else None

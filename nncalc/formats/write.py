@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import orjson
 
+from nncalc import i18n
 from nncalc.errors import UsageError
 
 from . import Format
@@ -108,8 +109,9 @@ class Writer:
             raise ValueError(f"cannot write {fmt.value}")
         if ids is not None and fmt not in (Format.CSV, Format.TSV):
             raise UsageError(
-                f"--id-column labels rows in CSV or TSV output, not {fmt.value}: use -f csv"
-            )
+                i18n._("--id-column labels rows in CSV or TSV output, not {format}: use -f csv")
+                .format(format=fmt.value)
+            )  # fmt: skip
         self.fmt = fmt
         self.header = header
         self.one_row = one_row

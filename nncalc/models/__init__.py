@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from nncalc.core import Network
 from nncalc.errors import InputError, UsageError
+from nncalc.i18n import _
 
 # extension → format name → module (in this package) with read(path, options) -> Model
 # and write(net, meta) -> bytes
@@ -61,8 +62,10 @@ def format_of(path: str, forced: str | None = None) -> str:
     suffix = PurePath(path).suffix.lower()
     if suffix in PICKLES and forced is None:
         raise InputError(
-            f"{suffix} files are Python pickles, which can run code when loaded: nncalc "
-            "never loads them",
+            _(
+                "{suffix} files are Python pickles, which can run code when loaded: nncalc "
+                "never loads them"
+            ).format(suffix=suffix),
             source=path,
             expected="safetensors: safetensors.torch.save_file(model.state_dict(), "
             "'model.safetensors')",
@@ -71,10 +74,12 @@ def format_of(path: str, forced: str | None = None) -> str:
     if fmt not in MODULES:
         known = ", ".join(FORMATS)
         raise UsageError(
-            f"cannot tell the model format of {path}: name a {known} file or pass --model-format"
+            _("cannot tell the model format of {path}: name a {known} file or pass --model-format")
+            .format(path=path, known=known)
             if forced is None
-            else f"unknown model format {forced!r}; known: {', '.join(MODULES)}"
-        )
+            else _("unknown model format {name}; known: {known}")
+            .format(name=repr(forced), known=", ".join(MODULES))
+        )  # fmt: skip
     return fmt
 
 
@@ -97,7 +102,9 @@ def write_model(
     fmt = fmt or FORMATS.get(PurePath(path).suffix.lower())
     if fmt is None:
         raise UsageError(
-            f"cannot tell which model format to write for {path}: name a {', '.join(FORMATS)} file"
+            _("cannot tell which model format to write for {path}: name a {known} file").format(
+                path=path, known=", ".join(FORMATS)
+            )
         )
     module = importlib.import_module(f"{__name__}.{MODULES[fmt]}")
     data: bytes = module.write(net, meta or {})
@@ -114,15 +121,19 @@ def pick_activations(
             return list(given) * count
         if len(given) != count:
             raise UsageError(
-                f"--activation lists {len(given)} activations but {source} has {count} "
-                "layers: give one for every layer or one per layer"
+                _(
+                    "--activation lists {given} activations but {source} has {count} layers: "
+                    "give one for every layer or one per layer"
+                ).format(given=len(given), source=source, count=count)
             )
         return list(given)
     missing = [k + 1 for k, a in enumerate(stored) if a is None]
     if missing:
         raise UsageError(
-            f"{source} does not say which activation layer {missing[0]} uses: pass "
-            "--activation (one name, or one per layer: --activation relu,softmax)"
+            _(
+                "{source} does not say which activation layer {k} uses: pass --activation "
+                "(one name, or one per layer: --activation relu,softmax)"
+            ).format(source=source, k=missing[0])
         )
     return [a for a in stored if a is not None]
 

@@ -164,7 +164,7 @@ class NpyReader(RowReader):
             yield arr
 
 
-NPZ_EXPECTED = "a file written by numpy.savez"
+NPZ_EXPECTED = i18n.N_("a file written by numpy.savez")  # shown through i18n._()
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 DEFLATE_MAX_RATIO = 1032  # deflate can never expand data more than this
 

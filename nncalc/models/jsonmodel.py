@@ -10,7 +10,9 @@ any matrix format nncalc reads, as long as it is a regular file inside that fold
 model is data someone else may have written, and must not make nncalc read (or echo in
 an error) ``/etc/shadow`` or ``~/.ssh/id_rsa``, nor hang on a FIFO.  ``biases``
 defaults to zeros, ``activation`` to relu, ``layout`` to in-out (``out-in`` for
-PyTorch's p×n weights).
+PyTorch's p×n weights).  A top-level ``"dtype"`` (``float32`` or ``float64``, the
+default) says what the numbers are: JSON writes a float32's shortest form (0.22), which
+only reads back as the same float32.
 """
 
 from __future__ import annotations
@@ -125,10 +127,11 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
             w = w.T
         raw.append((w, b, act, str(spec["name"]) if spec.get("name") else None))
     acts = pick_activations(len(raw), options.activations, [r[2] for r in raw], source)
+    dtype = stored_dtype(obj, source)
     layers = []
     for k, ((w, b, _stored, name), act) in enumerate(zip(raw, acts, strict=True), 1):
         try:
-            layers.append(Layer(w, b, act, name))
+            layers.append(Layer(w.astype(dtype), None if b is None else b.astype(dtype), act, name))
         except ShapeError as e:
             where = _("layer {k}").format(k=k)
             raise InputError(f"{where}: {e}", source=source) from None
@@ -138,6 +141,17 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
         raise InputError(str(e), source=source) from None
     names = tuple(r[3] or f"layer{k}" for k, r in enumerate(raw, 1))
     return Model(net, source, "json", names, files=tuple(dict.fromkeys(files)))
+
+
+DTYPES = ("float32", "float64")
+
+
+def stored_dtype(obj: dict[str, Any], source: str) -> np.dtype[Any]:
+    """The ``"dtype"`` a model or parameter file names (float64 when it names none)."""
+    name: object = obj.get("dtype", "float64")
+    if name not in DTYPES:
+        raise InputError(f'"dtype" is {name!r}', source=source, expected=" or ".join(DTYPES))
+    return np.dtype(str(name))
 
 
 def _matrix(
@@ -251,10 +265,11 @@ def _unechoed(e: InputError) -> InputError:
 def document(net: Network, meta: dict[str, str] | None = None) -> dict[str, Any]:
     """The JSON model of ``net``: every layer's W (n×p), b and activation inline."""
     doc: dict[str, Any] = {
+        "dtype": net.dtype.name,
         "layers": [
             {"weights": layer.w, "biases": layer.bias, "activation": layer.act.spec}
             for layer in net
-        ]
+        ],
     }
     if meta:
         doc["meta"] = meta

@@ -16,7 +16,7 @@ from nncalc.errors import ShapeError, UsageError
 from nncalc.formats.spec import split_options
 from nncalc.operands import Operands, Request
 from nncalc.shapes import Plan
-from nncalc.sink import PipeClosed, Sink
+from nncalc.sink import Sink, Transaction
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,23 +70,19 @@ class Job:
 
 
 @contextmanager
-def saving(job: Job, net: Network, ops: Operands) -> Iterator[None]:
+def saving(job: Job, net: Network, ops: Operands, tx: Transaction | None = None) -> Iterator[None]:
     """Keep ``--save-params``/``--save-model`` for a run that succeeds: the files are
-    written to temporary names first and put in place only when the block ends without
-    an error (or because stdout's reader left, which ends a run normally), so a run that
-    fails at line 10,000 replaces no parameters file with those of a run that never
-    happened.  Problems with the paths themselves (a folder, an input) show at once."""
+    written to temporary names first and put in place only when the run's outputs are
+    all complete (``tx``, the run's transaction; else when this block ends without an
+    error, or because stdout's reader left), so a run that fails at line 10,000 replaces
+    no parameters file with those of a run that never happened.  Problems with the paths
+    themselves (a folder, an input) show at once."""
     files = _saved_files(job, net, ops)
-    closed: PipeClosed | None = None
-    with ExitStack() as sinks:
+    with ExitStack() as stack:
+        own = tx if tx is not None else stack.enter_context(Transaction())
         for path, data in files:
-            sinks.enter_context(Sink(path, protect=job.protect(ops), force=job.force)).write(data)
-        try:
-            yield
-        except PipeClosed as e:
-            closed = e
-    if closed is not None:
-        raise closed
+            own.open(path, protect=job.protect(ops), force=job.force).write(data)
+        yield
 
 
 def check_saves(job: Job) -> None:

@@ -12,6 +12,7 @@ from nncalc.formats import Matrix
 from nncalc.operands import Operands, gather, load_shown
 from nncalc.operands.sources import Shown
 from nncalc.shapes import Plan
+from nncalc.sink import Transaction
 
 from .hooks import Hooks
 from .job import Job, saving
@@ -46,7 +47,7 @@ class View(NamedTuple):
             raise UsageError(f"--layers {max(self.layers)}: the network has {len(net)} layers")
 
 
-def run_tables(job: Job, view: View, hooks: Hooks) -> Drawn:
+def run_tables(job: Job, view: View, hooks: Hooks, tx: Transaction | None = None) -> Drawn:
     """Read X (its first and last row groups when long), compute, and draw."""
     with ExitStack() as stack:
         shown, from_file = load_shown(job.req, stack)
@@ -55,7 +56,7 @@ def run_tables(job: Job, view: View, hooks: Hooks) -> Drawn:
     net, plans = job.network(x_shape, ops)
     traced = _trace(job, net, shown)
     hooks.details(job.verbose, [shown.x.detected(), *ops.details], ops.generated, job.show_recipe)
-    with saving(job, net, ops):  # kept only if the tables can be drawn
+    with saving(job, net, ops, tx):  # kept only if the tables can be drawn
         return _draw(job, net, plans, ops, traced, view)
 
 

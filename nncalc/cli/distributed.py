@@ -96,7 +96,7 @@ def run(
         outcomes = engine.run(
             names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,
             force=job.force, upto=job.upto, argmax=job.argmax, classes=job.classes,
-            progress=hooks, expanded=inputs,
+            threshold=job.cut, progress=hooks, expanded=inputs,
         )  # fmt: skip
     if built and not all(o.error for o in outcomes):
         with saving(job, *next(iter(built.values()))):  # the first input's network

@@ -48,6 +48,7 @@ from .options import (
     SchedulerOpt,
     Seed,
     SkipRows,
+    Threshold,
     Verbose,
     Weights,
     WorkersOpt,
@@ -129,9 +130,11 @@ def forward(
         typer.Option(
             "--argmax",
             help="Output each sample's class: the index of its largest "
-            "output (0-based, first on ties).",
+            "output (0-based, first on ties); for one probability output (sigmoid), 1 where "
+            "it is above --threshold.",
         ),
     ] = False,
+    threshold: Threshold = None,
     classes: Annotated[
         str | None,
         typer.Option(
@@ -187,6 +190,7 @@ def forward(
     job = Job(
         req, dtype.value if dtype else None, verbose, force, save_params, show_recipe,
         save_model, upto, argmax or names_of_classes is not None, names_of_classes,
+        threshold=threshold,
     )  # fmt: skip
     if engine is EngineName.dask:
         from . import distributed

@@ -214,6 +214,16 @@ IdColumn = Annotated[
         show_default=False,
     ),
 ]
+Threshold = Annotated[
+    float | None,
+    typer.Option(
+        "--threshold",
+        help="For one probability output (sigmoid): class 1 where it is above T "
+        "(default 0.5, scikit-learn's predict).",
+        show_default=False,
+        metavar="T",
+    ),
+]
 DTypeOpt = Annotated[
     DType | None,
     typer.Option(

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nncalc.core import Network
+from nncalc.core.metrics import predicted
 from nncalc.engines.blocks import line_count
 from nncalc.engines.local import blas_cap, check_finite
 from nncalc.errors import InputError, NncalcError
@@ -128,7 +129,7 @@ def score_block(
             with np.errstate(all="ignore"):
                 a = job.network.apply_at(x, row, block.total_rows, job.upto, check)
             row += len(x)
-            yield np.argmax(a, axis=1) if job.argmax else a
+            yield predicted(a, job.threshold) if job.argmax else a
 
     path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
     try:
@@ -189,7 +190,7 @@ def score_whole(
             encoded: Iterator[bytes | memoryview]
             if job.argmax:
                 encoded = LabelWriter(fmt, job.classes, job.out_header).encode(
-                    local.argmax(outputs)
+                    local.argmax(outputs, job.threshold)
                 )
             else:
                 encoded = Writer(fmt, header=job.out_header, one_row=first.ndim < 2).encode(outputs)

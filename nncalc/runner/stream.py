@@ -95,7 +95,9 @@ def run_stream(
             reader.source,
         )
         if job.argmax:
-            encoded = LabelWriter(fmt, job.classes, header).encode(local.argmax(outputs, job.cut))
+            encoded = LabelWriter(fmt, job.classes, header, reader.ids, reader.id_name).encode(
+                local.argmax(outputs, job.cut)
+            )
         else:
             encoded = Writer(fmt, header=header, one_row=single, ids=reader.ids,
                              id_name=reader.id_name).encode(outputs)  # fmt: skip

@@ -169,3 +169,26 @@ def test_cross_entropy_of_a_relu_output_is_refused(tmp_path: Path) -> None:
                  tmp_path / "y.txt", "--loss", "cross_entropy")  # fmt: skip
     assert res.exit_code == 2
     assert "needs probabilities over 2+ classes" in res.stderr
+
+
+def test_explain_with_labels_shows_the_samples_loss(iris: dict[str, Any]) -> None:
+    model, x, y = iris["model"], iris["X"], iris["y"]
+    i = 70
+    res = invoke("explain", iris["folder"] / "labelled.csv", "--model", iris["npz"],
+                 "--activation", "relu,softmax", "--label-column", "species", "--classes",
+                 ",".join(IRIS), "--sample", str(i), "--layer", "2")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    line = res.stdout.strip().splitlines()[-1]
+    p = model.predict_proba(x)[i, y[i]]
+    single = metrics.log_loss([y[i]], model.predict_proba(x)[i : i + 1], labels=[0, 1, 2])
+    assert line.startswith(f"loss of sample {i}: true class {IRIS[y[i]]} ({y[i]}); ")
+    assert f"p = A[{i},{y[i]}] = {p:.10g}" in line
+    assert line.endswith(f"−log({p:.10g}) = {single:.6g}")
+
+
+def test_explain_with_a_regression_label(tmp_path: Path) -> None:
+    (tmp_path / "y.txt").write_text("3\n8\n")
+    res = invoke("explain", "1,2;3,4", "-w", "1;1", "-b", "0", "--activation", "linear",
+                 "--labels", tmp_path / "y.txt", "--sample", "1")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip().splitlines()[-1] == "loss of sample 1 (mse): (8 − 7)² = 1"

@@ -7,7 +7,7 @@ import numpy as np
 import typer
 
 from nncalc import examples
-from nncalc.core import prepare
+from nncalc.core import Network, prepare
 from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
@@ -220,6 +220,24 @@ def explain(
     model_format: ModelFormat = None,
     layer_order: LayerOrder = None,
     max_memory: MaxMemory = None,
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            help="True labels, one per line (as evaluate reads them): adds the sample's loss.",
+            show_default=False,
+        ),
+    ] = None,
+    label_column: Annotated[
+        str | None,
+        typer.Option(
+            "--label-column", help="True labels from this column of X.", show_default=False
+        ),
+    ] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option("--classes", help="Class names, in output order.", show_default=False),
+    ] = None,
 ) -> None:
     """Show one sample's arithmetic term by term, as a teacher writes it on the board:
     z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03
@@ -229,6 +247,11 @@ def explain(
     """
     from nncalc import render
 
+    if label_column is not None:
+        if id_column is not None:
+            raise UsageError("--label-column and --id-column both take a column out of X: "
+                             "give one")  # fmt: skip
+        id_column = label_column  # X's reader keeps it out, as it keeps ids
     req = request_of(locals())
     x_matrix, ops = _load(inputs, req)
     x = x_matrix.values
@@ -253,8 +276,26 @@ def explain(
         title = (f"layer {k} of {len(net)}, sample {i}: inputs are {source} "
                  f"({plural(lay.n, 'value')}), {plural(lay.p, 'neuron')}")  # fmt: skip
     lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
-    items = [render.explanation(title, lines, precision, lay.p - len(chosen))]
+    items: list[Any] = [render.explanation(title, lines, precision, lay.p - len(chosen))]
+    if labels is not None or label_column is not None:
+        items.append(sample_loss(net, trace[-1].a, i, labels, label_column, classes, x_matrix))
     print_items(items, None, False, soft_wrap=True)
+
+
+def sample_loss(
+    net: Network, out: np.ndarray, i: int, labels: str | None, column: str | None,
+    classes: str | None, x: Matrix,
+) -> str:  # fmt: skip
+    """``explain --sample i`` with labels: that sample's loss, numbers put in."""
+    from nncalc.explain import loss_line
+    from nncalc.runner.evaluate import Truth, labels_whole
+
+    from .forward import class_names
+
+    names = class_names(classes)
+    a = np.atleast_2d(out)
+    loss, y = labels_whole(Truth(labels, column), net, names, len(a), (x.source, x.ids))
+    return loss_line(loss.name, a[i], y[i], i, names if loss.classes else None)
 
 
 def pick_layer(value: int | None, count: int) -> int:

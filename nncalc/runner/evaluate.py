@@ -142,3 +142,28 @@ def as_json(ev: Evaluated) -> dict[str, Any]:
         ],
     )  # fmt: skip
     return doc
+
+
+def labels_whole(
+    truth: Truth,
+    net: Network,
+    classes: list[str] | None,
+    m: int,
+    column: tuple[str, list[str] | None] = ("", None),
+) -> tuple[Loss, np.ndarray]:
+    """Every row's label at once (``explain --sample i`` holds X whole already), with the
+    loss ``auto`` picks for this network; ``column`` is X's source and its label cells."""
+    loss = loss_for("auto", net)
+    k = (2 if net.p == 1 else net.p) if loss.classes else None
+    parser = Parser(k, classes if loss.classes else None, net.p)
+    with ExitStack() as stack:
+        if truth.column is not None:
+            from collections import deque
+
+            labels = column_labels(parser, column[0], deque([column[1] or []]))
+        else:
+            labels = _labels(truth, parser, None, stack)
+        y = labels.take(m)
+        labels.finish(m)
+    assert y is not None
+    return loss, y

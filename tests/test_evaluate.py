@@ -150,7 +150,7 @@ def test_bad_labels_are_one_line_with_file_and_line(tmp_path: Path, text: str, s
     ("args", "says"),
     [
         ([], "--labels FILE or --label-column COL"),
-        (["--labels", "y.txt", "--label-column", "1"], "--labels FILE or --label-column COL"),
+        (["--labels", "y.txt", "--label-column", "1"], "both give the true labels: give one"),
         (["--labels", "y.txt", "--loss", "binary_cross_entropy"], "needs one probability"),
         (["--labels", "y.txt", "--threshold", "0.2"], "--threshold is for one probability"),
         (["--labels", "y.txt", "--engine", "dask"], "drop --engine dask"),
@@ -192,3 +192,21 @@ def test_explain_with_a_regression_label(tmp_path: Path) -> None:
                  "--labels", tmp_path / "y.txt", "--sample", "1")  # fmt: skip
     assert res.exit_code == 0, res.output
     assert res.stdout.strip().splitlines()[-1] == "loss of sample 1 (mse): (8 − 7)² = 1"
+
+
+def test_a_label_column_outside_csv_names_the_option(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text('[{"a": 1, "b": 2, "y": 0}]')
+    res = invoke("evaluate", tmp_path / "x.json", "-w", "1,0;0,1", "-b", "0", "--activation",
+                 "softmax", "--label-column", "y")  # fmt: skip
+    assert res.exit_code == 2
+    assert res.stderr.startswith("nncalc: error: --label-column reads CSV or TSV inputs")
+
+
+def test_float32_outputs_clip_at_float32_eps(tmp_path: Path) -> None:
+    (tmp_path / "y.txt").write_text("0\n1\n")
+    doc = scores("0,40;40,0", "-w", "1,0;0,1", "-b", "0", "--activation", "softmax",
+                 "--labels", tmp_path / "y.txt", "--dtype", "float32")  # fmt: skip
+    a = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)  # e^-40 underflows in float32
+    want = metrics.log_loss([0, 1], a, labels=[0, 1])
+    assert doc["loss"] == pytest.approx(want, rel=1e-6)
+    assert doc["loss"] == pytest.approx(-np.log(np.finfo(np.float32).eps), rel=1e-6)

@@ -149,11 +149,13 @@ def evaluate(
     Rows stream, so any number fit; piped (or with --format json) it writes one JSON object.
 
     Example: nncalc evaluate samples/real/iris.csv --skip-rows 1 --columns 1-4
-    --label-column 5 --model iris.npz --activation relu,softmax
+    --label-column 5 --model samples/real/iris_mlp.npz --activation relu,softmax
     --classes setosa,versicolor,virginica
     """
-    if (labels is None) == (label_column is None):
+    if labels is None and label_column is None:
         raise UsageError("evaluate needs the true labels: --labels FILE or --label-column COL")
+    if labels is not None and label_column is not None:
+        raise UsageError("--labels and --label-column both give the true labels: give one")
     if engine is EngineName.dask:
         raise UsageError("evaluate runs on the local engine: drop --engine dask")
     names = stdin_default(inputs, params)
@@ -165,8 +167,13 @@ def evaluate(
     req = request_of(locals())._replace(inputs=names[0] if names else None)
     job = Job(req, dtype.value if dtype else None, verbose, force, classes=class_names(classes))
     mode = fmt.value if fmt else ("table" if stdout_is_tty() and output is None else "json")
-    done = run_evaluate(job, Truth(labels, label_column), loss.value, threshold, report,
-                        input_progress)  # fmt: skip
+    try:
+        done = run_evaluate(job, Truth(labels, label_column), loss.value, threshold, report,
+                            input_progress)  # fmt: skip
+    except UsageError as e:  # X's reader takes the label column as its id column
+        if label_column is None or not str(e).startswith("--id-column"):
+            raise
+        raise UsageError("--label-column" + str(e).removeprefix("--id-column")) from None
     doc = as_json(done)
     if mode == "table":
         from nncalc import render

@@ -5,8 +5,9 @@ orjson formats floats with the Ryu algorithm (shortest repr, like Python's ``rep
 ``1e-7`` rather than ``1e-07``) about ten times faster than ``repr``; every path uses it,
 so small and streamed runs print the very same text.  Its notation goes by the decimal
 exponent: plain for 1e-5 ≤ |x| < 1e16 (float32: 1e-6 ≤ |x| < 1e13), an exponent outside
-(``1.0188724520840059e-6``, ``1e+16``); the README states it and tests pin it.  JSON cannot carry nan/inf: orjson
-writes them as ``null`` (documented); CSV writes ``nan``, ``inf``, ``-inf``.
+(``1.0188724520840059e-6``, ``1e+16``); the README states it and tests pin it.  JSON
+cannot carry nan/inf: orjson writes them as ``null`` (documented); CSV writes ``nan``,
+``inf``, ``-inf``.
 """
 
 from __future__ import annotations

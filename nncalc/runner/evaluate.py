@@ -91,6 +91,8 @@ def run_evaluate(
         names = job.classes if loss.classes else None
         if job.classes is not None and not loss.classes:
             raise UsageError(f"--classes names classes, but --loss {loss.name} scores numbers")
+        if k is not None:
+            limits.require(16 * k * k, f"a confusion matrix of {k}×{k} classes")
         parser = Parser(k, names, net.p)
         labels = _labels(truth, parser, reader, stack)
         ev = Evaluation(loss, k, 0.5 if threshold is None else threshold)

@@ -210,3 +210,23 @@ def test_float32_outputs_clip_at_float32_eps(tmp_path: Path) -> None:
     want = metrics.log_loss([0, 1], a, labels=[0, 1])
     assert doc["loss"] == pytest.approx(want, rel=1e-6)
     assert doc["loss"] == pytest.approx(-np.log(np.finfo(np.float32).eps), rel=1e-6)
+
+
+def test_a_piped_evaluate_imports_no_rich(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "y.txt").write_text("0\n1\n")
+    code = (
+        "import sys\n"
+        "from nncalc.cli.root import main\n"
+        "try:\n"
+        "    main(['evaluate', '0,1;1,0', '-w', '1,0;0,1', '-b', '0', '--activation', "
+        f"'softmax', '--labels', {str(tmp_path / 'y.txt')!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(repr([m for m in ('rich', 'nncalc.render') if m in sys.modules]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert proc.stderr.decode() == "[]"
+    assert json.loads(proc.stdout)["samples"] == 2

@@ -230,3 +230,33 @@ def test_a_piped_evaluate_imports_no_rich(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     assert proc.stderr.decode() == "[]"
     assert json.loads(proc.stdout)["samples"] == 2
+
+
+@pytest.mark.parametrize("chunk", [1 << 14, 1 << 17, 8 << 20])
+def test_streamed_totals_are_the_whole_arrays_bits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """However the reader cuts X (and the labels with it), the loss is the one the core
+    computes on the whole arrays at once, to the last bit."""
+    from nncalc.core import Layer, Network
+    from nncalc.core.metrics import LOSSES, Evaluation
+    from nncalc.formats import delimited as delimited_mod
+
+    monkeypatch.setattr(delimited_mod, "CHUNK_BYTES", chunk)
+    rs = np.random.RandomState(7)
+    x = np.round(rs.uniform(-3, 3, (20_000, 4)), 3)
+    y = rs.randint(0, 3, len(x))
+    w1, b1, w2, b2 = rs.randn(4, 5), rs.randn(5), rs.randn(5, 3), rs.randn(3)
+    np.savez(tmp_path / "net.npz", W1=w1, b1=b1, W2=w2, b2=b2,
+             activations=np.array(["relu", "softmax"]))  # fmt: skip
+    body = "".join(",".join(map(repr, row)) + f",c{i}\n" for row, i in
+                   zip(x.tolist(), y.tolist(), strict=True))  # fmt: skip
+    (tmp_path / "x.csv").write_text("a,b,c,d,label\n" + body)
+    doc = scores(tmp_path / "x.csv", "--model", tmp_path / "net.npz", "--label-column", "label",
+                 "--classes", "c0,c1,c2")  # fmt: skip
+    net = Network([Layer(w1, b1, "relu"), Layer(w2, b2, "softmax")])
+    ev = Evaluation(LOSSES["cross_entropy"], 3)
+    ev.add(net(x), y)
+    whole = ev.scores()
+    assert float(doc["loss"]).hex() == whole.value.hex()
+    assert whole.confusion is not None and doc["confusion"] == whole.confusion.tolist()

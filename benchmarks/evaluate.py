@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import DATA, NNCALC, run  # noqa: E402
+from run import DATA, LAST_CPU, NNCALC, run  # noqa: E402
 
 NAMES = ["setosa", "versicolor", "virginica"]
 
@@ -81,23 +81,25 @@ def main() -> None:
         ),  # fmt: skip
     }
     times: dict[str, list[float]] = {k: [] for k in cases}
+    cpu: dict[str, list[float]] = {k: [] for k in cases}
     rss: dict[str, int] = dict.fromkeys(cases, 0)
     for _ in range(args.repeat):
         for name, (cmd, stdin) in cases.items():
             seconds, mib = run(cmd, stdin=stdin)
             times[name].append(seconds)
+            cpu[name].append(LAST_CPU[0])
             rss[name] = max(rss[name], mib)
     load = os.getloadavg()
     print(f"{args.rows:,} rows × 4 features, 4→16→3 softmax, median of {args.repeat}, "
           f"load {load[0]:.1f} / {load[1]:.1f}")  # fmt: skip
-    print("| run | seconds | × forward on the same X | peak RSS (MiB) |")
-    print("|---|---|---|---|")
-    base = {"x": statistics.median(times["forward (CSV out)"]),
-            "xy": statistics.median(times["forward --id-column (CSV out)"])}  # fmt: skip
+    print("| run | wall s | × forward | CPU s | × forward | peak RSS (MiB) |")
+    print("|---|---|---|---|---|---|")
+    ref = {"x": "forward (CSV out)", "xy": "forward --id-column (CSV out)"}
     for name, (_, stdin) in cases.items():
-        t = statistics.median(times[name])
-        ref = base["xy"] if stdin == p["xy"] else base["x"]
-        print(f"| {name} | {t:.2f} | {t / ref:.2f} | {rss[name]} |")
+        base = ref["xy"] if stdin == p["xy"] else ref["x"]
+        t, c = statistics.median(times[name]), statistics.median(cpu[name])
+        tb, cb = statistics.median(times[base]), statistics.median(cpu[base])
+        print(f"| {name} | {t:.2f} | {t / tb:.2f} | {c:.2f} | {c / cb:.2f} | {rss[name]} |")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ shown as ``z`` is the one :func:`nncalc.core.forward` computed, not a re-summati
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -106,7 +107,7 @@ def loss_line(
     a_row: np.ndarray,
     y: np.ndarray,
     sample: int,
-    classes: list[str] | None = None,
+    classes: Sequence[str] | None = None,
 ) -> str:
     """One sample's loss with its numbers put in: its true class, that class's
     probability p and −log p (p clipped to [eps, 1 − eps], as scikit-learn clips), or

@@ -91,7 +91,7 @@ def test_inspect_state_dict_options(tmp_path: Path) -> None:
     "args, text",
     [
         ([], "needs a MODEL"),
-        (["-w", str(LAYER / "weights.csv")], "one -b per -w"),
+        (["-w", str(LAYER / "weights.csv")] * 2, "one -b per -w"),
         (["m.onnx", "-w", str(LAYER / "weights.csv")], "not both"),
         (["m.onnx", "-f", "csv"], "table or writes json"),
     ],

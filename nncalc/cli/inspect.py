@@ -1,80 +1,66 @@
 """``nncalc inspect``: a network at a glance, like Keras' ``model.summary()``."""
 
-from contextlib import ExitStack
+import dataclasses
 from typing import Annotated
 
 import typer
 
 from nncalc.core import Network
 from nncalc.errors import InputError, ShapeError, UsageError
-from nncalc.operands import Request, gather
+from nncalc.operands import Request
 
-from .options import (
-    ActivationOpt,
-    Biases,
-    Decimal,
-    Delimiter,
-    Header,
-    InputFormat,
-    LayerOrder,
-    LayoutOpt,
-    MaxMemory,
-    ModelFormat,
-    ShapesFmt,
-    Weights,
-)
-from .output import print_items, stdout_is_tty
+from .help import Command
+from .options import GeneralFlags, NetworkFlags, ReportFmt, takes
+from .output import hooks, print_items, stdout_is_tty
 from .request import request_of
 from .root import app, guarded
 
+ModelArg = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="MODEL",
+        help="A model file: nncalc JSON, .npz, .safetensors or .onnx (or use --model, or -w/-b).",
+        show_default=False,
+    ),
+]
 
-@app.command()
+
+@app.command(
+    cls=Command, short_help="Summarize a network, one row per layer, like Keras' model.summary()."
+)
 @guarded
+@takes
 def inspect(
-    model: Annotated[
-        str | None,
-        typer.Argument(
-            help="A model file: nncalc JSON, .npz, .safetensors or .onnx.", show_default=False
-        ),
-    ] = None,
-    weights: Weights = None,
-    biases: Biases = None,
-    layout: LayoutOpt = "in-out",
-    activation: ActivationOpt = None,
-    model_format: ModelFormat = None,
-    layer_order: LayerOrder = None,
-    fmt: ShapesFmt = None,
-    input_format: InputFormat = None,
-    delimiter: Delimiter = None,
-    header: Header = None,
-    decimal: Decimal = ".",
-    max_memory: MaxMemory = None,
+    model_file: ModelArg = None,
+    *,
+    net: NetworkFlags,
+    fmt: ReportFmt = None,
+    general: GeneralFlags,
 ) -> None:
     """Summarize a network: one row per layer (name, W as n×p, bias, activation,
     parameters, dtype), the input and output widths and the totals.
 
-    Reads any --model file, or -w/-b sets (the k-th -b pairs with the k-th -w).
-    A state dict holds no activations: give --activation unless nncalc wrote the file.
+    It takes the network as forward does: a MODEL file, -w/-b sets (the k-th -b pairs
+    with the k-th -w), or --neurons with --inputs N. A state dict holds no activations:
+    give --activation unless nncalc wrote the file.
 
     Example: nncalc inspect mlp.safetensors --activation relu,softmax
     """
+    del general
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
         raise UsageError(f"inspect draws a table or writes json, not {mode}")
-    if model is not None and (weights or biases):
-        raise UsageError("inspect reads a MODEL file or -w/-b sets, not both")
-    if model is None and not weights:
+    if model_file is not None:
+        if net.model is not None or net.weights or net.biases:
+            raise UsageError("inspect reads a MODEL file or -w/-b sets, not both")
+        net = dataclasses.replace(net, model=model_file)
+    if net.model is None and not net.weights and not net.neurons and net.params is None:
         raise UsageError("inspect needs a MODEL file or -w/-b sets (see nncalc inspect --help)")
-    if weights and len(biases or ()) != len(weights):
-        raise UsageError(
-            f"{len(weights)} -w but {len(biases or ())} -b: give one -b per -w (the k-th -b "
-            "pairs with the k-th -w)"
-        )
-    req = request_of(locals())
-    net, names, source, kind, details = _network(req)
+    req = request_of(net)
+    network, names, source, kind, details = _network(req)
     from nncalc.models.summary import summary
 
-    info = summary(net, source, kind, names, details)
+    info = summary(network, source, kind, names, details)
     if mode == "json":
         import orjson
 
@@ -89,21 +75,20 @@ def inspect(
 
 
 def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[str, ...]]:
-    with ExitStack() as stack:
-        # no inputs: a model brings its own widths; -w/-b are first read, then chained
-        # to inputs as wide as the first W wants
-        ops = gather(req, (1, 1), "X", {}, stack)
+    """The network without X, by the one rule every command uses (no inputs: a model
+    brings its own widths; -w/-b say theirs, --inputs when W alone cannot)."""
+    from nncalc.runner.whole import load_whole
+
+    ops = load_whole(req, hooks()).ops
     if ops.model is not None:
         m = ops.model
         return m.network, m.names, m.source, m.format, m.details
-    first = ops.layers[0]
-    if first.w.ndim < 2:
-        n = int(first.w.size)
-    else:
-        n = int(first.w.shape[1] if first.layout == "out-in" else first.w.shape[0])
     try:
-        net, _ = ops.network((1, n), None)
+        net, _ = ops.network(None, None)
     except ShapeError as e:
         raise InputError(str(e)) from None
     names = tuple(r.labels.w for r in ops.layers)
-    return net, names, " ".join(f"-w {w}" for w in req.weights), "flags", ops.details
+    source = " ".join(f"-w {w}" for w in req.weights) or (
+        ops.generated.line if ops.generated else req.params or "flags"
+    )
+    return net, names, source, "flags", ops.details

@@ -1,6 +1,6 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
-from contextlib import ExitStack
+import dataclasses
 from typing import Annotated, Any
 
 import numpy as np
@@ -11,63 +11,48 @@ from nncalc.core import Network, prepare
 from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
-from nncalc.operands import Operands, Request, gather, load_all
+from nncalc.runner.whole import Whole
 from nncalc.shapes import Labels, Plan, plural
 from nncalc.sink import Sink
 
+from .help import Command
 from .options import (
-    ActivationOpt,
-    AllowNonfinite,
-    Biases,
-    Columns,
-    Decimal,
-    Delimiter,
-    DropColumns,
-    Header,
-    IdColumn,
-    Init,
-    InputFormat,
-    LayerOrder,
-    LayoutOpt,
-    MaxMemory,
-    ModelFormat,
-    ModelOpt,
-    Neurons,
-    ParamsOpt,
+    OUTPUT,
+    GeneralFlags,
+    InputArg,
+    InputFlags,
+    NetworkFlags,
     Precision,
-    Seed,
-    ShapesFmt,
-    SkipRows,
-    Weights,
+    ReportFmt,
+    option,
+    takes,
 )
-from .output import drawn_notice, print_items, stdout_is_tty
+from .output import drawn_notice, hooks, print_items, stdout_is_tty
 from .request import request_of, stages_of, stdin_default
 from .root import app, guarded, note
 
-InputArg = Annotated[
-    str | None,
-    typer.Argument(help="Inputs X (a file, '-' for stdin, or numbers: 1,2,3).", show_default=False),
-]
 
+def load(inputs: str | None, net: NetworkFlags, read: InputFlags, *, need_x: bool) -> Whole:
+    """X and the network, read exactly as ``forward`` reads them (files, stdin, params, a
+    model file or a draw); without X (``need_x`` False and none named, not even on
+    stdin), the network alone."""
+    from nncalc.runner.whole import load_whole
 
-def _load(inputs: str | None, req: Request) -> tuple[Matrix, Operands]:
-    """Read X, W and b exactly as ``forward`` does (files, stdin, params, a model file or a
-    draw)."""
-    names = stdin_default([inputs] if inputs else None, req.params)
-    req = req._replace(inputs=names[0] if names else None)
-    with ExitStack() as stack:
-        loaded = load_all(req, stack)
-        x = loaded.x
-        ops = gather(req, x.values.shape, x.source, loaded.from_file, stack)
-    gen = ops.generated
-    if gen and gen.made_b and not gen.made_w:
+    if inputs is None and (need_x or not (net.n_inputs or net.model or net.weights)):
+        names = stdin_default(None, net.params)
+        inputs = names[0] if names else None
+    req = request_of(net, read, inputs)
+    whole = load_whole(req, hooks(), verbose=read.verbose)
+    gen = whole.ops.generated
+    if gen and gen.made_b and not gen.made_w and not read.verbose:
         note(drawn_notice(gen, False) or "")
-    return x, ops
+    return whole
 
 
-@app.command()
+@app.command(cls=Command, short_help="Run the course's worked batch example, every table shown.")
 @guarded
-def demo(precision: Precision = 4) -> None:
+@takes
+def demo(precision: Precision = 4, *, general: GeneralFlags) -> None:
     """Run the course's worked batch example with every table: the "try it now" command.
 
     X is 3 samples × 3 features, W wires them to 2 neurons, b = [0.5, 0.5]
@@ -75,11 +60,12 @@ def demo(precision: Precision = 4) -> None:
     """
     from nncalc import render
 
+    del general  # --max-memory acts as it is parsed
     ex = examples.BATCH
     x = np.array(ex["x"])
     labels = Labels("samples/batch/inputs.csv", "samples/batch/weights.csv",
                     "samples/batch/biases.csv")  # fmt: skip
-    layer, pl = prepare(x.shape, ex["w"], ex["b"], labels=labels)
+    layer, pl = prepare(x.shape, np.array(ex["w"]), np.array(ex["b"]), labels=labels)
     res = layer.apply(x, keep_z=True)
     items = render.forward_tables(
         Matrix(x, labels.x, Format.CSV), layer, pl, res, labels, stages_of("all"), precision
@@ -87,47 +73,32 @@ def demo(precision: Precision = 4) -> None:
     print_items(items, None, False)
 
 
-@app.command()
+@app.command(cls=Command, short_help="Show how X, W and b fit together, or why they do not.")
 @guarded
+@takes
 def shapes(
     inputs: InputArg = None,
-    weights: Weights = None,
-    biases: Biases = None,
-    model: ModelOpt = None,
-    params: ParamsOpt = None,
-    layout: LayoutOpt = "in-out",
-    neurons: Neurons = None,
-    seed: Seed = None,
-    init: Init = "randn",
-    fmt: ShapesFmt = None,
-    input_format: InputFormat = None,
-    delimiter: Delimiter = None,
-    header: Header = None,
-    decimal: Decimal = ".",
-    allow_nonfinite: AllowNonfinite = False,
-    columns: Columns = None,
-    drop_columns: DropColumns = None,
-    skip_rows: SkipRows = 0,
-    id_column: IdColumn = None,
-    activation: ActivationOpt = None,
-    model_format: ModelFormat = None,
-    layer_order: LayerOrder = None,
-    max_memory: MaxMemory = None,
+    *,
+    read: InputFlags,
+    net: NetworkFlags,
+    fmt: ReportFmt = None,
+    general: GeneralFlags,
 ) -> None:
-    """Show how X, W and b fit together (m, n, p) and, if they don't, why and how to fix it.
+    """Show how X, W and b fit together (m, n, p) and, if they do not, why and how to fix
+    it; exit code 1 when X·W + b is not defined.
 
-    Exit code 1 when X·W + b is not defined.
+    Without X, give the network and --inputs N.
 
-    Example: nncalc shapes samples/batch/inputs.csv -w samples/batch/weights.csv
-    -b samples/batch/biases.csv
+    Example: nncalc shapes samples/batch/inputs.csv -w samples/batch/weights.csv -b
+    samples/batch/biases.csv
     """
-    req = request_of(locals())
+    del general
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
         raise UsageError(f"shapes draws a table or writes json, not {mode}")
-    x, ops = _load(inputs, req)
-    x_shape = x.values.shape
-    plans = ops.plans(x_shape)
+    whole = load(inputs, net, read, need_x=False)
+    ops = whole.ops
+    plans = ops.plans(whole.x_shape)
     count = len(ops.layers)
     ok = len(plans) == count and plans[-1].ok
     network = count > 1 or ops.model is not None
@@ -170,90 +141,72 @@ def plan_json(pl: Plan) -> dict[str, Any]:
     }
 
 
-@app.command()
+Layer = Annotated[
+    int | None,
+    option("--layer", "-l", panel=OUTPUT, metavar="K",
+           help="Which layer, from 1 (its inputs are the previous layer's A)."),
+]  # fmt: skip
+Sample = Annotated[
+    int | None,
+    option("--sample", "-s", panel=OUTPUT, metavar="I",
+           help="Which sample (row of X), from 0 (default 0)."),
+]  # fmt: skip
+Labels_ = Annotated[
+    str | None,
+    option("--labels", panel=OUTPUT, metavar="FILE",
+           help="True labels, one per line (as evaluate reads them): adds the sample's loss."),
+]  # fmt: skip
+LabelColumn = Annotated[
+    str | None,
+    option("--label-column", panel=OUTPUT, metavar="COL",
+           help="True labels from this column of X (kept out of X, as --id-column is)."),
+]  # fmt: skip
+Classes = Annotated[
+    str | None,
+    option("--classes", panel=OUTPUT, metavar="NAMES",
+           help="Class names, in output order: setosa,versicolor,virginica or a file."),
+]  # fmt: skip
+Neuron = Annotated[
+    int | None,
+    option("--neuron", "-n", panel=OUTPUT, metavar="J",
+           help="Which neuron, from 0 (default: all, up to 8)."),
+]  # fmt: skip
+
+
+@app.command(cls=Command, short_help="Show one sample's arithmetic, term by term.")
 @guarded
+@takes
 def explain(
     inputs: InputArg = None,
-    weights: Weights = None,
-    biases: Biases = None,
-    model: ModelOpt = None,
-    params: ParamsOpt = None,
-    layout: LayoutOpt = "in-out",
-    neurons: Neurons = None,
-    seed: Seed = None,
-    init: Init = "randn",
-    layer: Annotated[
-        int | None,
-        typer.Option(
-            "--layer",
-            "-l",
-            help="Which layer, from 1 (its inputs are the previous layer's A).",
-            show_default=False,
-        ),
-    ] = None,
-    sample: Annotated[
-        int | None,
-        typer.Option(
-            "--sample", "-s", help="Which sample (row of X), from 0. Default 0.", show_default=False
-        ),
-    ] = None,
-    neuron: Annotated[
-        int | None,
-        typer.Option(
-            "--neuron",
-            "-n",
-            help="Which neuron, from 0. Default: all (up to 8).",
-            show_default=False,
-        ),
-    ] = None,
+    *,
+    read: InputFlags,
+    network: NetworkFlags,
+    layer: Layer = None,
+    sample: Sample = None,
+    neuron: Neuron = None,
     precision: Precision = 4,
-    input_format: InputFormat = None,
-    delimiter: Delimiter = None,
-    header: Header = None,
-    decimal: Decimal = ".",
-    allow_nonfinite: AllowNonfinite = False,
-    columns: Columns = None,
-    drop_columns: DropColumns = None,
-    skip_rows: SkipRows = 0,
-    id_column: IdColumn = None,
-    activation: ActivationOpt = None,
-    model_format: ModelFormat = None,
-    layer_order: LayerOrder = None,
-    max_memory: MaxMemory = None,
-    labels: Annotated[
-        str | None,
-        typer.Option(
-            "--labels",
-            help="True labels, one per line (as evaluate reads them): adds the sample's loss.",
-            show_default=False,
-        ),
-    ] = None,
-    label_column: Annotated[
-        str | None,
-        typer.Option(
-            "--label-column", help="True labels from this column of X.", show_default=False
-        ),
-    ] = None,
-    classes: Annotated[
-        str | None,
-        typer.Option("--classes", help="Class names, in output order.", show_default=False),
-    ] = None,
+    labels: Labels_ = None,
+    label_column: LabelColumn = None,
+    classes: Classes = None,
+    general: GeneralFlags,
 ) -> None:
     """Show one sample's arithmetic term by term, as a teacher writes it on the board:
     z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03
 
-    Example: nncalc explain samples/batch/inputs.csv -w samples/batch/weights.csv
-    -b samples/batch/biases.csv --sample 2
+    Example: nncalc explain samples/batch/inputs.csv -w samples/batch/weights.csv -b
+    samples/batch/biases.csv --sample 2
     """
     from nncalc import render
 
+    del general
     if label_column is not None:
-        if id_column is not None:
+        if read.id_column is not None:
             raise UsageError("--label-column and --id-column both take a column out of X: "
                              "give one")  # fmt: skip
-        id_column = label_column  # X's reader keeps it out, as it keeps ids
-    req = request_of(locals())
-    x_matrix, ops = _load(inputs, req)
+        read = dataclasses.replace(read, id_column=label_column)  # kept out of X, as ids are
+    whole = load(inputs, network, read, need_x=True)
+    x_matrix, ops = whole.x, whole.ops
+    assert x_matrix is not None
     x = x_matrix.values
     net, plans = ops.network(x.shape)
     x2 = np.ascontiguousarray(x.reshape(-1, net.n), dtype=np.float64)
@@ -276,7 +229,8 @@ def explain(
         title = (f"layer {k} of {len(net)}, sample {i}: inputs are {source} "
                  f"({plural(lay.n, 'value')}), {plural(lay.p, 'neuron')}")  # fmt: skip
     lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
-    items: list[Any] = [render.explanation(title, lines, precision, lay.p - len(chosen))]
+    hidden = 0 if neuron is not None else lay.p - len(chosen)  # chosen: no footer
+    items: list[Any] = [render.explanation(title, lines, precision, hidden)]
     if labels is not None or label_column is not None:
         items.append(sample_loss(net, trace[-1].a, i, labels, label_column, classes, x_matrix))
     print_items(items, None, False, soft_wrap=True)

@@ -1,12 +1,26 @@
-"""Options shared by several commands, declared once (their values are read in
-:mod:`.request`; what commands print, in :mod:`.output`)."""
+"""Every option, declared once, in groups: a command that takes X gets the whole Input
+group, one that takes a network the whole Network group, every command the General one.
 
+A group is a keyword-only frozen dataclass whose fields carry their ``typer.Option``;
+:func:`takes` splices a group's fields into a command's signature (Typer reads that) and
+hands the command one record per group, so values arrive typed and named, never picked
+out of ``locals()``.  Options that only one or two commands take are single aliases
+below the groups.  What the values mean is :mod:`.request`'s business.
+"""
+
+import dataclasses
+import functools
+import inspect
+import typing
+from collections.abc import Callable
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from nncalc import generate
+
+INPUT, NETWORK, OUTPUT, ENGINE, GENERAL = "Input", "Network", "Output", "Engine", "General"
 
 
 class OutFormat(str, Enum):
@@ -33,217 +47,170 @@ class DType(str, Enum):
     float32 = "float32"
 
 
-# -- options shared by several commands, declared once --------------------------------
-Weights = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--weights",
-        "-w",
-        help="W, n×p (inputs × neurons): a file, '-' for stdin, or numbers, rows split by "
-        "';' (-w 0.2,0.8,-0.5). Drawn if omitted. Repeat for a "
-        "network: -w W1 -b b1 -w W2 -b b2. Read options go on the name: "
-        "'w.csv?header=1&delimiter=;&decimal=,'.",
-        show_default=False,
-    ),
-]
-Biases = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--biases",
-        "-b",
-        help="b, one value per neuron (or one number for all): a file, or numbers "
-        "(-b 0.5, -b 0.5,-1). Drawn if omitted. The k-th -b belongs to the k-th -w.",
-        show_default=False,
-    ),
-]
-ModelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--model",
-        "-m",
-        help="A network from a file: nncalc JSON, .npz, .safetensors or .onnx (replaces -w/-b).",
-        show_default=False,
-    ),
-]
-ModelFormat = Annotated[
-    str | None,
-    typer.Option(
-        "--model-format",
-        help="Read --model as json, npz, safetensors or onnx whatever its extension.",
-        show_default=False,
-    ),
-]
-LayerOrder = Annotated[
-    str | None,
-    typer.Option(
-        "--layer-order",
-        help="Which layers of a state dict, in order, by name prefix: fc1,fc2,out.",
-        show_default=False,
-    ),
-]
-ActivationOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--activation",
-        help="relu (default), linear, sigmoid, tanh, leaky_relu (leaky_relu:0.2), softmax: "
-        "one for every layer, or one per layer (relu,softmax).",
-        show_default=False,
-    ),
-]
-ParamsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--params",
-        help="One JSON/NPZ file holding inputs, weights and/or biases.",
-        show_default=False,
-    ),
-]
-LayoutOpt = Annotated[
-    str,
-    typer.Option(
-        "--layout", help="W as n×p ('in-out') or p×n ('out-in', PyTorch's nn.Linear.weight)."
-    ),
-]
-Neurons = Annotated[
-    str | None,
-    typer.Option(
-        "--neurons",
-        "-p",
-        help="Neurons to generate when W is not given; 4,3,2 draws a network n→4→3→2.",
-        show_default=False,
-    ),
-]
-Seed = Annotated[
-    int | None,
-    typer.Option(
-        "--seed",
-        help="Seed for generated W/b: np.random.seed(SEED). Fresh and shown if omitted.",
-        show_default=False,
-    ),
-]
-Init = Annotated[
-    str,
-    typer.Option("--init", help=f"How generated W and b are drawn: {', '.join(generate.RECIPES)}."),
-]
-OutFmt = Annotated[
-    OutFormat | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help="Output: table (default on a terminal), csv (default when piped), tsv, json, ndjson.",
-        show_default=False,
-    ),
-]
-ShapesFmt = Annotated[
-    OutFormat | None,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table (default on a terminal) or json (default when piped).",
-        show_default=False,
-    ),
-]
-Output = Annotated[
-    str | None,
-    typer.Option(
-        "--output",
-        "-o",
-        help="Write to this file (atomically) instead of stdout.",
-        show_default=False,
-    ),
-]
-Force = Annotated[bool, typer.Option("--force", help="Allow -o to overwrite an input file.")]
-Precision = Annotated[
-    int, typer.Option("--precision", min=1, max=17, help="Significant digits shown in tables.")
-]
-InputFormat = Annotated[
-    InFormat | None,
-    typer.Option(
-        "--input-format",
-        help="Read the inputs X as this format instead of detecting it.",
-        show_default=False,
-    ),
-]
-Delimiter = Annotated[
-    str | None,
-    typer.Option(
-        "--delimiter",
-        "-d",
-        help="X's CSV delimiter: ',', ';', 'tab', 'space'. Detected if omitted.",
-        show_default=False,
-    ),
-]
-Header = Annotated[
-    bool | None,
-    typer.Option(
-        "--header/--no-header",
-        help="X's first CSV row is a header. Detected if omitted.",
-        show_default=False,
-    ),
-]
-Decimal = Annotated[str, typer.Option("--decimal", help="Decimal mark in X: '.' or ','.")]
-AllowNonfinite = Annotated[
-    bool, typer.Option("--allow-nonfinite", help="Accept nan/inf cells (refused by default).")
-]
-Columns = Annotated[
-    str | None,
-    typer.Option(
-        "--columns",
-        help="Input columns to read, like cut -f: 1-4, names (sepal_length,petal_width) or both.",
-        show_default=False,
-    ),
-]
-DropColumns = Annotated[
-    str | None,
-    typer.Option(
-        "--drop-columns",
-        help="Input columns to leave out (positions or names).",
-        show_default=False,
-    ),
-]
-SkipRows = Annotated[
-    int,
-    typer.Option("--skip-rows", min=0, help="Skip this many lines first (scikit-learn's CSVs: 1)."),
-]
-IdColumn = Annotated[
-    str | None,
-    typer.Option(
-        "--id-column",
-        help="A label column (name or position) not read as numbers but written before A's "
-        "columns in CSV/TSV output, so rows stay identifiable.",
-        show_default=False,
-    ),
-]
-Threshold = Annotated[
-    float | None,
-    typer.Option(
-        "--threshold",
-        help="For one probability output (sigmoid): class 1 where it is above T "
-        "(default 0.5, scikit-learn's predict).",
-        show_default=False,
-        metavar="T",
-    ),
-]
-DTypeOpt = Annotated[
-    DType | None,
-    typer.Option(
-        "--dtype",
-        help="Computation precision (default float64, or a model file's own, e.g. a float32 "
-        "ONNX model).",
-        show_default=False,
-    ),
-]
-Verbose = Annotated[
-    bool,
-    typer.Option(
-        "--verbose", "-v", help="Say on stderr what was detected (format, delimiter, header)."
-    ),
-]
+class LayoutName(str, Enum):
+    in_out = "in-out"
+    out_in = "out-in"
+
+
+class EngineName(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+InitName = Enum("InitName", {name: name for name in generate.RECIPES}, type=str)  # type: ignore[misc]
+
+
+def _complete_activation(incomplete: str) -> list[str]:
+    """Tab completion for a comma list: complete the name after the last comma."""
+    from nncalc.core.activations import ACTIVATIONS
+
+    head, _, last = incomplete.rpartition(",")
+    prefix = f"{head}," if head else ""
+    return [prefix + name for name in ACTIVATIONS if name.startswith(last)]
+
+
+def option(*decls: str, panel: str, help: str, metavar: str | None = None, **kw: Any) -> Any:
+    """A ``typer.Option`` in a help panel; defaults are written in the help text."""
+    kw.setdefault("show_default", False)
+    return typer.Option(*decls, help=help, rich_help_panel=panel, metavar=metavar, **kw)
+
+
+# -- the groups -------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class InputFlags:
+    """How X is read: every command that takes X."""
+
+    input_format: Annotated[
+        InFormat | None,
+        option("--input-format", panel=INPUT, metavar="FMT",
+               help="Read X as csv, tsv, json, ndjson, npz, npy or parquet (default: detected)."),
+    ] = None  # fmt: skip
+    delimiter: Annotated[
+        str | None,
+        option("--delimiter", "-d", panel=INPUT, metavar="D",
+               help="X's delimiter: ',', ';', tab or space (default: detected)."),
+    ] = None  # fmt: skip
+    header: Annotated[
+        bool | None,
+        option("--header/--no-header", panel=INPUT,
+               help="X's first row is (or is not) a header (default: detected)."),
+    ] = None  # fmt: skip
+    decimal: Annotated[
+        str, option("--decimal", panel=INPUT, metavar="MARK", help="X's decimal mark: . or ,")
+    ] = "."
+    columns: Annotated[
+        str | None,
+        option("--columns", panel=INPUT, metavar="COLS",
+               help="Columns to read, like cut -f: 1-4, or names (sepal_length,petal_width)."),
+    ] = None  # fmt: skip
+    drop_columns: Annotated[
+        str | None,
+        option("--drop-columns", panel=INPUT, metavar="COLS",
+               help="Columns to leave out, by position or name."),
+    ] = None  # fmt: skip
+    skip_rows: Annotated[
+        int,
+        option("--skip-rows", panel=INPUT, min=0, metavar="N",
+               help="Skip N lines first (scikit-learn's CSVs: 1)."),
+    ] = 0  # fmt: skip
+    id_column: Annotated[
+        str | None,
+        option("--id-column", panel=INPUT, metavar="COL",
+               help="A label column kept out of X and written before each output row."),
+    ] = None  # fmt: skip
+    allow_nonfinite: Annotated[
+        bool,
+        option("--allow-nonfinite", panel=INPUT,
+               help="Accept nan/inf cells and results (refused by default)."),
+    ] = False  # fmt: skip
+    verbose: Annotated[
+        bool,
+        option("--verbose", "-v", panel=INPUT,
+               help="Say on stderr what was detected: format, delimiter, header."),
+    ] = False  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NetworkFlags:
+    """Where the layers come from: every command that takes a network."""
+
+    weights: Annotated[
+        list[str] | None,
+        option("--weights", "-w", panel=NETWORK, metavar="W",
+               help="W, n×p (inputs × neurons): a file, '-', or numbers with ';' between "
+               "rows (-w 0.2,0.8,-0.5). Repeat for a network: -w W1 -b b1 -w W2 -b b2. "
+               "Read options go on the name: -w 'w.csv?header=1&decimal=,'."),
+    ] = None  # fmt: skip
+    biases: Annotated[
+        list[str] | None,
+        option("--biases", "-b", panel=NETWORK, metavar="B",
+               help="b, one value per neuron, or one for all: a file or numbers "
+               "(-b 0.5,-1). The k-th -b pairs with the k-th -w."),
+    ] = None  # fmt: skip
+    model: Annotated[
+        str | None,
+        option("--model", "-m", panel=NETWORK, metavar="FILE",
+               help="A network from a file: nncalc JSON, .npz, .safetensors or .onnx."),
+    ] = None  # fmt: skip
+    model_format: Annotated[
+        str | None,
+        option("--model-format", panel=NETWORK, metavar="FMT",
+               help="Read --model as json, npz, safetensors or onnx, whatever its name."),
+    ] = None  # fmt: skip
+    layer_order: Annotated[
+        str | None,
+        option("--layer-order", panel=NETWORK, metavar="NAMES",
+               help="A state dict's layers to use, in order: fc1,fc2,out."),
+    ] = None  # fmt: skip
+    params: Annotated[
+        str | None,
+        option("--params", panel=NETWORK, metavar="FILE",
+               help="One JSON or .npz file holding X, W and/or b (as --save-params writes)."),
+    ] = None  # fmt: skip
+    layout: Annotated[
+        LayoutName,
+        option("--layout", panel=NETWORK,
+               help="W as n×p (in-out, the default) or p×n (out-in: PyTorch's "
+               "nn.Linear.weight)."),
+    ] = LayoutName.in_out  # fmt: skip
+    neurons: Annotated[
+        str | None,
+        option("--neurons", "-p", panel=NETWORK, metavar="P",
+               help="Neurons to draw when W is not given; 4,3,2 draws a network n→4→3→2."),
+    ] = None  # fmt: skip
+    n_inputs: Annotated[
+        int | None,
+        option("--inputs", panel=NETWORK, min=1, metavar="N",
+               help="Inputs per sample (n) for a network drawn without X: --inputs 784."),
+    ] = None  # fmt: skip
+    seed: Annotated[
+        int | None,
+        option("--seed", panel=NETWORK, metavar="S",
+               help="Seed for drawn W and b, as np.random.seed(S) (default: fresh, shown)."),
+    ] = None  # fmt: skip
+    init: Annotated[
+        InitName,
+        option("--init", panel=NETWORK,
+               help=f"How W and b are drawn: {', '.join(generate.RECIPES)} (default: randn)."),
+    ] = InitName("randn")  # fmt: skip
+    activation: Annotated[
+        str | None,
+        option("--activation", panel=NETWORK, metavar="ACT", autocompletion=_complete_activation,
+               help="relu (default), linear, sigmoid, tanh, leaky_relu (leaky_relu:0.2) or "
+               "softmax: one for every layer, or one each (relu,softmax)."),
+    ] = None  # fmt: skip
+    dtype: Annotated[
+        DType | None,
+        option("--dtype", panel=NETWORK,
+               help="Compute in float64 (default) or float32 (default: a model file's own)."),
+    ] = None  # fmt: skip
 
 
 def _max_memory(ctx: typer.Context, value: str | None) -> str | None:
     """Set the budget as the option is parsed: ``nncalc --max-memory 1G forward`` and
-    ``nncalc forward --max-memory 1G`` both work; the root resets it on every run."""
+    ``nncalc forward --max-memory 1G`` both work.  NNCALC_MAX_MEMORY is read by
+    :func:`nncalc.limits.budget` only when no flag set one, so a bad value there is
+    replaced by the flag and never breaks --help."""
     from nncalc import limits
 
     if value is not None or ctx.parent is None:
@@ -253,21 +220,17 @@ def _max_memory(ctx: typer.Context, value: str | None) -> str | None:
 
 MaxMemory = Annotated[
     str | None,
-    typer.Option(
-        "--max-memory",
-        envvar="NNCALC_MAX_MEMORY",
-        callback=_max_memory,
-        help="Memory budget for what must be held whole (W, one row, JSON, tables), e.g. "
-        "512M or 4G; rows beyond it stream. Default 2G.",
-        show_default=False,
-    ),
-]
+    option("--max-memory", panel=GENERAL, callback=_max_memory, metavar="SIZE",
+           help="Memory budget for what must be held whole, e.g. 512M or 4G (default 2G, "
+           "or NNCALC_MAX_MEMORY)."),
+]  # fmt: skip
 
 
-# -- engines (--engine dask: issue 11) -----------------------------------------------------
-class EngineName(str, Enum):
-    local = "local"
-    dask = "dask"
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GeneralFlags:
+    """What every command takes."""
+
+    max_memory: MaxMemory = None
 
 
 def _size(value: str | None) -> int | None:
@@ -284,39 +247,122 @@ def _size(value: str | None) -> int | None:
     return size
 
 
-EngineOpt = Annotated[
-    EngineName,
-    typer.Option(
-        "--engine",
-        help="local: this process. dask: a Dask cluster (pip install 'nncalc\\[dask]'); "
-        "needs --out-dir, writes OUT/<stem>/part-NNNNN files.",
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EngineFlags:
+    """Where a run computes: this process, or a Dask cluster."""
+
+    engine: Annotated[
+        EngineName,
+        option("--engine", panel=ENGINE,
+               help="local (this process, the default) or dask (a Dask cluster: pip install "
+               "'nncalc\\[dask]'; needs --out-dir)."),
+    ] = EngineName.local  # fmt: skip
+    scheduler: Annotated[
+        str | None,
+        option("--scheduler", panel=ENGINE, metavar="ADDR",
+               help="A running Dask scheduler, tcp://HOST:PORT (default: a local cluster "
+               "for this run)."),
+    ] = None  # fmt: skip
+    workers: Annotated[
+        int | None,
+        option("--workers", panel=ENGINE, min=1, metavar="N",
+               help="Worker processes of the local cluster (default: the cores)."),
+    ] = None  # fmt: skip
+    blocksize: Annotated[
+        int | None,
+        option("--blocksize", panel=ENGINE, parser=_size, metavar="SIZE",
+               help="Bytes per block, as Dask writes sizes: 64MiB (default), 1MB, 500kB."),
+    ] = None  # fmt: skip
+
+
+GROUPS = (InputFlags, NetworkFlags, GeneralFlags, EngineFlags)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def takes(fn: F) -> F:
+    """Splice the option groups a command's parameters name (``read: InputFlags``) into
+    its signature, and call it with one record per group.
+
+    A command declares only its own options; a group's options are the same, with the
+    same help, on every command that takes the group.
+    """
+    hints = typing.get_type_hints(fn, include_extras=True)
+    params: list[inspect.Parameter] = []
+    groups: dict[str, type] = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        hint = hints.get(name, param.annotation)
+        if hint in GROUPS:
+            groups[name] = hint
+            fields = typing.get_type_hints(hint, include_extras=True)
+            params += [
+                inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
+                                  annotation=fields[f.name])
+                for f in dataclasses.fields(hint)
+            ]  # fmt: skip
+        else:
+            params.append(param.replace(annotation=hint))
+
+    @functools.wraps(fn)
+    def command(**values: Any) -> Any:
+        for name, group in groups.items():
+            names = [f.name for f in dataclasses.fields(group)]
+            values[name] = group(**{n: values.pop(n) for n in names})
+        return fn(**values)
+
+    positional = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params
+               if p.kind is inspect.Parameter.KEYWORD_ONLY]  # fmt: skip
+    command.__signature__ = inspect.Signature(positional + keyword)  # type: ignore[attr-defined]
+    command.__annotations__ = {}  # Typer reads the signature's, not the groups'
+    return command  # type: ignore[return-value]
+
+
+# -- options a few commands take ----------------------------------------------------------
+InputsArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        metavar="X",
+        help="Inputs X, m×n (samples × features): CSV, TSV, JSON, NDJSON, Parquet or .npy "
+        "files, '-' for stdin, or numbers (1,2,3;4,5,6 or [[1,2,3],[4,5,6]]). Several "
+        "files need --out-dir.",
+        show_default=False,
     ),
 ]
-SchedulerOpt = Annotated[
+InputArg = Annotated[
     str | None,
-    typer.Option(
-        "--scheduler",
-        help="--engine dask: an existing cluster, tcp://HOST:PORT (left running). "
-        "Default: a local cluster for this run.",
+    typer.Argument(
+        metavar="X",
+        help="Inputs X: a file, '-' for stdin, or numbers (1,2,3;4,5,6).",
         show_default=False,
     ),
 ]
-WorkersOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--workers",
-        min=1,
-        help="--engine dask without --scheduler: worker processes (default: the cores).",
-        show_default=False,
-    ),
+OutFmt = Annotated[
+    OutFormat | None,
+    option("--format", "-f", panel=OUTPUT,
+           help="table (the default on a terminal), csv (the default when piped), tsv, json, "
+           "ndjson or parquet (needs -o)."),
+]  # fmt: skip
+ReportFmt = Annotated[
+    OutFormat | None,
+    option("--format", "-f", panel=OUTPUT,
+           help="table (the default on a terminal) or json (the default when piped)."),
+]  # fmt: skip
+Output = Annotated[
+    str | None,
+    option("--output", "-o", panel=OUTPUT, metavar="FILE",
+           help="Write to FILE (whole, or not at all) instead of stdout."),
+]  # fmt: skip
+Force = Annotated[
+    bool, option("--force", panel=OUTPUT, help="Let -o replace an input or a read-only file.")
 ]
-BlocksizeOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--blocksize",
-        parser=_size,
-        metavar="SIZE",
-        help="--engine dask: bytes per block, as Dask writes sizes: 64MiB (default), 1MB, 500kB.",
-        show_default=False,
-    ),
-]
+Threshold = Annotated[
+    float | None,
+    option("--threshold", panel=OUTPUT, metavar="T",
+           help="One probability output (sigmoid) is class 1 above T (default 0.5, "
+           "scikit-learn's predict)."),
+]  # fmt: skip
+Precision = Annotated[
+    int,
+    option("--precision", panel=OUTPUT, min=1, max=17, metavar="DIGITS",
+           help="Significant digits shown in tables (default 4)."),
+]  # fmt: skip

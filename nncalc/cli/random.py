@@ -10,33 +10,52 @@ from nncalc.formats import Format
 from nncalc.shapes import dims
 from nncalc.sink import Sink, output_mode
 
-from .options import OutFmt, Output, Precision, Seed
+from .help import Command
+from .options import OUTPUT, GeneralFlags, OutFmt, Output, Precision, option, takes
 from .output import print_items, stdout_is_tty
 from .request import check_seed
 from .root import app, guarded, note
 
+MatrixSeed = Annotated[
+    int | None,
+    option("--seed", panel=OUTPUT, metavar="S",
+           help="Seed for the matrix, as np.random.seed(S) (default: fresh, shown)."),
+]  # fmt: skip
+Scale = Annotated[
+    float, option("--scale", panel=OUTPUT, metavar="K", help="Multiply every value by K.")
+]
+Uniform = Annotated[
+    bool, option("--uniform", panel=OUTPUT, help="Uniform on [-1, 1) instead of normal.")
+]
 
-@app.command()
+
+@app.command(
+    cls=Command,
+    short_help="Print a seeded random matrix: np.random.seed(S); np.random.randn(R, C).",
+)
 @guarded
+@takes
 def random(
-    rows: Annotated[int, typer.Argument(help="Rows (or the length of a vector).")],
+    rows: Annotated[int, typer.Argument(metavar="ROWS", help="Rows (or a vector's length).")],
     cols: Annotated[
-        int | None, typer.Argument(help="Columns; omit for a vector.", show_default=False)
+        int | None,
+        typer.Argument(metavar="COLS", help="Columns; omit for a vector.", show_default=False),
     ] = None,
-    seed: Seed = None,
-    scale: Annotated[float, typer.Option("--scale", help="Multiply every value by K.")] = 1.0,
-    uniform: Annotated[
-        bool, typer.Option("--uniform", help="Uniform on [-1, 1) instead of standard normal.")
-    ] = False,
+    *,
+    seed: MatrixSeed = None,
+    scale: Scale = 1.0,
+    uniform: Uniform = False,
     fmt: OutFmt = None,
     output: Output = None,
     precision: Precision = 4,
+    general: GeneralFlags,
 ) -> None:
     """Print a seeded random matrix, exactly np.random.seed(S); np.random.randn(ROWS, COLS).
 
-    Builds a pipeline from nothing:
-    nncalc random 5 3 --seed 1 | nncalc forward - --neurons 2 --seed 42
+    It builds a pipeline from nothing: nncalc random 5 3 --seed 1 | nncalc forward -
+    --neurons 2 --seed 42
     """
+    del general
     check_seed(seed)
     shape = (rows,) if cols is None else (rows, cols)
     s = generate.fresh_seed() if seed is None else seed

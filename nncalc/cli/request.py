@@ -1,8 +1,7 @@
-"""From option values to a Request: what a computing command's operand options mean,
-checked (the options themselves are declared once in :mod:`.options`)."""
+"""From option records to a Request: what the Input and Network groups mean, checked
+(the options themselves are declared once in :mod:`.options`)."""
 
 import sys
-from typing import Any
 
 from nncalc import generate
 from nncalc.errors import UsageError
@@ -10,7 +9,7 @@ from nncalc.formats import Format, ReadOptions
 from nncalc.operands import Request
 from nncalc.shapes import LAYOUTS, Layout
 
-from .options import InFormat
+from .options import InputFlags, NetworkFlags
 
 DELIMITERS = {
     "tab": "\t",
@@ -22,88 +21,66 @@ DELIMITERS = {
 }
 
 
-def read_options(
-    input_format: InFormat | None,
-    delimiter: str | None,
-    header: bool | None,
-    decimal: str,
-    allow_nonfinite: bool,
-    columns: str | None = None,
-    drop_columns: str | None = None,
-    skip_rows: int = 0,
-    id_column: str | None = None,
-) -> ReadOptions:
+def read_options(flags: InputFlags | None) -> ReadOptions:
     """How to read X; W and b files are detected on their own (or forced per file with a
     suffix: ``-w 'weights.csv?header=1&delimiter=;'``)."""
-    if decimal not in (".", ","):
-        raise UsageError(f"--decimal must be '.' or ',', got {decimal!r}")
+    if flags is None:
+        return ReadOptions()
+    if flags.decimal not in (".", ","):
+        raise UsageError(f"--decimal must be '.' or ',', got {flags.decimal!r}")
+    delimiter = flags.delimiter
     if delimiter is not None:
         delimiter = DELIMITERS.get(delimiter.lower(), delimiter)
         if delimiter == " ":
             delimiter = ""
         elif len(delimiter) != 1:
             raise UsageError(f"--delimiter must be one character or tab/space, got {delimiter!r}")
-    fmt = Format(input_format.value) if input_format else None
     return ReadOptions(
-        fmt, delimiter, header, decimal, allow_nonfinite,
-        columns=columns, drop_columns=drop_columns, skip_rows=skip_rows, id_column=id_column,
-    )  # fmt: skip
+        format=Format(flags.input_format.value) if flags.input_format else None,
+        delimiter=delimiter,
+        header=flags.header,
+        decimal=flags.decimal,
+        allow_nonfinite=flags.allow_nonfinite,
+        columns=flags.columns,
+        drop_columns=flags.drop_columns,
+        skip_rows=flags.skip_rows,
+        id_column=flags.id_column,
+    )
 
 
-def make_request(
-    *,
-    weights: list[str] | None = None,
-    biases: list[str] | None = None,
-    params: str | None = None,
-    layout: str = "in-out",
-    neurons: str | None = None,
-    seed: int | None = None,
-    init: str = "randn",
-    input_format: InFormat | None = None,
-    delimiter: str | None = None,
-    header: bool | None = None,
-    decimal: str = ".",
-    allow_nonfinite: bool = False,
-    model: str | None = None,
-    model_format: str | None = None,
-    layer_order: str | None = None,
-    activation: str | None = None,
-    columns: str | None = None,
-    drop_columns: str | None = None,
-    skip_rows: int = 0,
-    id_column: str | None = None,
+def request_of(
+    net: NetworkFlags, read: InputFlags | None = None, inputs: str | None = None
 ) -> Request:
-    """The operands every computing command takes, checked (inputs are set later)."""
+    """The operands a command computes on, checked: the network and how X is read."""
     from nncalc.models import LoadOptions
 
-    check_seed(seed)
-    if weights and biases:
-        given = [o for o, v in (("--neurons", neurons), ("--seed", seed)) if v is not None]
+    check_seed(net.seed)
+    if net.weights and net.biases:
+        given = [o for o, v in (("--neurons", net.neurons), ("--seed", net.seed)) if v is not None]
         if given:
             raise UsageError(
                 f"{' and '.join(given)} draw missing parameters, but -w and -b are both "
                 f"given: drop {' and '.join(given)}"
             )
-    read = read_options(input_format, delimiter, header, decimal, allow_nonfinite, columns,
-                        drop_columns, skip_rows, id_column)  # fmt: skip
-    acts = split_list(activation)
+    acts = split_list(net.activation)
     for name in acts:
         check_activation(name)
-    order = split_list(layer_order)
+    order = split_list(net.layer_order)
     return Request(
-        None, tuple(weights or ()), tuple(biases or ()), params, neurons_of(neurons), seed, init,
-        layout_of(layout), read, model,
-        LoadOptions(model_format, None, order or None, None), acts,
-    )  # fmt: skip
-
-
-def request_of(options: dict[str, Any]) -> Request:
-    """The Request a command's options describe, picked by name from its parameters
-    (``request_of(locals())`` first thing in a command): one builder, whichever subset of
-    the operand options a command declares."""
-    code = make_request.__code__
-    names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
-    return make_request(**{k: v for k, v in options.items() if k in names})
+        inputs=inputs,
+        weights=tuple(net.weights or ()),
+        biases=tuple(net.biases or ()),
+        params=net.params,
+        neurons=neurons_of(net.neurons),
+        n_inputs=net.n_inputs,
+        seed=net.seed,
+        init=net.init.value,
+        layout=layout_of(net.layout.value),
+        read=read_options(read),
+        model=net.model,
+        model_options=LoadOptions(net.model_format, None, order or None, None),
+        activations=acts,
+    )
 
 
 def split_list(value: str | None) -> tuple[str, ...]:
@@ -124,7 +101,9 @@ def neurons_of(value: str | None) -> tuple[int, ...]:
     if value is None:
         return ()
     try:
-        sizes = tuple(int(v) for v in value.split(","))
+        sizes = tuple(int(v) for v in value.split(",") if v.isascii())
+        if len(sizes) != len(value.split(",")):
+            raise ValueError(value)
     except ValueError:
         raise UsageError(
             f"--neurons takes whole numbers, one per layer (4 or 4,3,2), got {value!r}"
@@ -133,12 +112,6 @@ def neurons_of(value: str | None) -> tuple[int, ...]:
     if bad:
         raise UsageError(f"--neurons must be positive, got {bad[0]}")
     return sizes
-
-
-def layout_of(value: str) -> Layout:
-    if value not in LAYOUTS:
-        raise UsageError(f"--layout must be one of {', '.join(LAYOUTS)}, got {value!r}")
-    return value  # type: ignore[return-value]
 
 
 def check_seed(seed: int | None) -> None:
@@ -162,7 +135,7 @@ def stdin_default(inputs: list[str] | None, params: str | None) -> list[str]:
 
 
 def stages_of(show: str) -> list[str]:
-    from nncalc.render import STAGES
+    from nncalc.runner.tables import STAGES
 
     picked = [s.strip().lower() for s in show.split(",") if s.strip()]
     if picked in (["all"], []):
@@ -171,3 +144,9 @@ def stages_of(show: str) -> list[str]:
     if unknown:
         raise UsageError(f"--show takes {', '.join(STAGES)} or all; got {', '.join(unknown)}")
     return picked
+
+
+def layout_of(value: str) -> Layout:
+    if value not in LAYOUTS:  # pragma: no cover - the option's choices are the layouts
+        raise UsageError(f"--layout must be one of {', '.join(LAYOUTS)}, got {value!r}")
+    return value  # type: ignore[return-value]

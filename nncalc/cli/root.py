@@ -12,10 +12,12 @@ from nncalc import __version__
 from nncalc.errors import ExitStatus, NncalcError, interrupt_status, speak_flags
 from nncalc.sink import PipeClosed, silence_stdout
 
+from .help import Group
 from .options import MaxMemory
 
 app = typer.Typer(
     name="nncalc",
+    cls=Group,
     help="A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.",
     no_args_is_help=True,
     add_completion=True,
@@ -88,6 +90,7 @@ def root(
     Try it: nncalc demo
     """
     _state["debug"] = debug
+    speak_flags()  # also for CliRunner, which calls the app without main()
 
 
 COMMANDS = {"forward": "forward", "demo": "learn", "shapes": "learn", "explain": "learn",

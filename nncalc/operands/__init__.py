@@ -6,7 +6,7 @@
 
 from .layers import Operands, RawLayer, gather
 from .request import Generated, Request
-from .sources import load_all, load_params_file, load_shown, stream_inputs
+from .sources import load_all, load_optional, load_params_file, load_shown, stream_inputs
 
 __all__ = [
     "Generated",
@@ -15,6 +15,7 @@ __all__ = [
     "Request",
     "gather",
     "load_all",
+    "load_optional",
     "load_params_file",
     "load_shown",
     "stream_inputs",

@@ -7,6 +7,7 @@ here, so they agree on what a request means.  No CLI framework: problems are Nnc
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -31,11 +32,12 @@ class Params(NamedTuple):
     w_header: list[str] | None = None
     details: list[str] = []  # noqa: RUF012 - always passed; the default is never mutated
     hints: list[str] = []  # noqa: RUF012 - for a shape error: W's first row may be labels
+    width: int | None = None  # n: X's, or what --inputs or W said without X
 
 
 def resolve_params(
     req: Request,
-    x_shape: tuple[int, ...],
+    x_shape: tuple[int, ...] | None,
     x_label: str,
     from_file: dict[str, np.ndarray],
     stack: ExitStack,
@@ -58,10 +60,41 @@ def resolve_params(
         details.append(m.detected())
     labels = Labels(x_label, w_label or "W", b_label or "b")
     generated = None
+    if x_shape is None:
+        x_shape = (1, width_without_x(req, w, b, labels))
     if w is None or b is None:
         w, b, labels, generated = _draw_missing(req, x_shape, w, b, labels)
     assert w is not None  # drawn when not given
-    return Params(w, b, labels, generated, w_header, details, hints)
+    return Params(w, b, labels, generated, w_header, details, hints, x_shape[-1] if x_shape else 1)
+
+
+def width_without_x(
+    req: Request, w: np.ndarray | None, b: np.ndarray | None, labels: Labels
+) -> int:
+    """n, the inputs per sample, when there is no X to say it: ``--inputs``, else W's
+    inputs.  A one-row W (a column in out-in) fits two networks — one neuron of k inputs
+    (k→1), as ``forward`` reads it beside a k-wide X, or k neurons of one input (1→k) —
+    so b decides when its length tells (k values: k neurons), else the user does."""
+    if req.n_inputs is not None:
+        return req.n_inputs
+    if w is None:
+        raise UsageError(
+            "without X, nothing says how many inputs each sample has: add --inputs N "
+            "(or give X, or W with -w)"
+        )
+    if w.ndim < 2:
+        return int(w.size)
+    ins, outs = w.shape if req.layout == "in-out" else w.shape[::-1]
+    if ins == 1 and outs > 1:
+        if b is not None and b.size == outs:
+            return 1
+        shape = "×".join(map(str, w.shape))
+        raise UsageError(
+            f"{labels.w} ({shape}) fits two networks: one neuron of {outs} inputs "
+            f"({outs}→1) or {outs} neurons of one input (1→{outs}); without X, choose "
+            f"with --inputs {outs} or --inputs 1"
+        )
+    return int(ins)
 
 
 def _neurons(
@@ -119,7 +152,8 @@ def _draw_missing(
         w, labels = new_w, Labels(labels.x, f"W {drawn}", labels.b)
     if want_b:
         b, labels = new_b, Labels(labels.x, labels.w, f"b {drawn}")
-    return w, b, labels, Generated(req.init, seed, want_w, want_b, line, req.seed is None)
+    return w, b, labels, Generated(recipe=req.init, seed=seed, made_w=want_w, made_b=want_b,
+                                   line=line, fresh=req.seed is None)  # fmt: skip
 
 
 def _check_init(req: Request) -> None:
@@ -127,7 +161,8 @@ def _check_init(req: Request) -> None:
         raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
 
 
-class RawLayer(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class RawLayer:
     """One layer as read or drawn, before it is checked against what feeds it."""
 
     w: np.ndarray
@@ -138,25 +173,31 @@ class RawLayer(NamedTuple):
     name: str | None = None
 
 
-class Operands(NamedTuple):
-    """Every layer's parameters and where they came from."""
+@dataclass(frozen=True, kw_only=True)
+class Operands:
+    """Every layer's parameters and where they came from; ``width`` is n, the inputs
+    per sample (X's, or, without X, what ``--inputs``, W or the model says)."""
 
     layers: tuple[RawLayer, ...]
+    width: int
     generated: Generated | None = None
     w_header: list[str] | None = None
     details: tuple[str, ...] = ()
     model: Model | None = None
     hints: tuple[str, ...] = ()  # for a shape error: W's first row may be labels
 
-    def plans(self, x_shape: tuple[int, ...]) -> tuple[Plan, ...]:
+    def plans(self, x_shape: tuple[int, ...] | None = None) -> tuple[Plan, ...]:
+        """Each layer's shapes against X's (no X: one sample of :attr:`width`)."""
+        shape = (self.width,) if x_shape is None else x_shape
         return plan_chain(
-            x_shape, [LayerShapes(r.w.shape, _shape(r.b), r.layout, r.labels) for r in self.layers]
+            shape, [LayerShapes(r.w.shape, _shape(r.b), r.layout, r.labels) for r in self.layers]
         )
 
     def network(
-        self, x_shape: tuple[int, ...], dtype: str | None = None
+        self, x_shape: tuple[int, ...] | None = None, dtype: str | None = None
     ) -> tuple[Network, tuple[Plan, ...]]:
-        """The checked network for inputs of ``x_shape``; ShapeError says what does not fit."""
+        """The checked network for inputs of ``x_shape`` (None: no X, one sample of
+        :attr:`width`); ShapeError says what does not fit."""
         plans = self.plans(x_shape)
         if len(plans) < len(self.layers) or not plans[-1].ok:
             raise ShapeError(chain_message(plans))
@@ -193,14 +234,22 @@ def is_network(req: Request) -> bool:
 
 def gather(
     req: Request,
-    x_shape: tuple[int, ...],
+    x_shape: tuple[int, ...] | None,
     x_label: str,
     from_file: dict[str, np.ndarray],
     stack: ExitStack,
     model: Model | None = None,
 ) -> Operands:
     """Every layer's W, b and activation: from a model file, repeated -w/-b, a seeded
-    draw of --neurons 4,3,2, or (one layer) today's -w/-b/--params/--neurons rules."""
+    draw of --neurons 4,3,2, or (one layer) today's -w/-b/--params/--neurons rules.
+
+    ``x_shape`` None means there is no X (``draw``, ``inspect``, ``shapes`` without
+    data): the one rule for the inputs' width is :func:`width_without_x`."""
+    if x_shape is not None and req.n_inputs is not None:
+        n = x_shape[-1] if x_shape else 1
+        if n != req.n_inputs:
+            raise UsageError(f"--inputs {req.n_inputs}, but {x_label} has {n} values per "
+                             "sample: drop --inputs, or change X")  # fmt: skip
     model = model or _model(req)
     if model is None and params_is_model(req):
         assert req.params is not None
@@ -212,11 +261,14 @@ def gather(
     if not is_network(req):
         params = resolve_params(req, x_shape, x_label, from_file, stack)
         act = activations_for(req, 1)[0]
-        raw = RawLayer(params.w, params.b, params.labels, act, req.layout)
-        return Operands((raw,), params.generated, params.w_header, tuple(params.details),
+        raw = RawLayer(w=params.w, b=params.b, labels=params.labels, activation=act,
+                       layout=req.layout)  # fmt: skip
+        assert params.width is not None
+        return Operands(layers=(raw,), width=params.width, generated=params.generated,
+                        w_header=params.w_header, details=tuple(params.details),
                         hints=tuple(params.hints))  # fmt: skip
     if req.weights:
-        return _from_flags(req, x_label, stack)
+        return _from_flags(req, x_shape, x_label, stack)
     return _drawn(req, x_shape, x_label)
 
 
@@ -240,12 +292,15 @@ def _from_model(model: Model, x_label: str) -> Operands:
         x = x_label if k == 1 else f"A{k - 1}"
         label = model.names[k - 1] if len(model.names) >= k else f"layer {k}"
         labels = Labels(x, f"W{k} ({name}: {label})", f"b{k} ({name}: {label})")
-        raws.append(RawLayer(layer.w, layer.bias, labels, layer.activation, "in-out", label))
+        raws.append(RawLayer(w=layer.w, b=layer.bias, labels=labels,
+                             activation=layer.activation, name=label))  # fmt: skip
     details = (f"{name}: {model.format} model, {len(model.network)} layers", *model.details)
-    return Operands(tuple(raws), details=details, model=model)
+    return Operands(layers=tuple(raws), width=model.network.n, details=details, model=model)
 
 
-def _from_flags(req: Request, x_label: str, stack: ExitStack) -> Operands:
+def _from_flags(
+    req: Request, x_shape: tuple[int, ...] | None, x_label: str, stack: ExitStack
+) -> Operands:
     if len(req.biases) != len(req.weights):
         raise UsageError(
             f"{len(req.weights)} -w but {len(req.biases)} -b: the k-th -w pairs with the k-th "
@@ -262,17 +317,26 @@ def _from_flags(req: Request, x_label: str, stack: ExitStack) -> Operands:
         details += [wm.detected(), bm.detected()]
         w_header = wm.header
         labels = Labels(x_label if k == 1 else f"A{k - 1}", wm.source, bm.source)
-        raws.append(RawLayer(wm.values, bm.values, labels, acts[k - 1], req.layout))
-    return Operands(tuple(raws), None, w_header, tuple(details))
+        raws.append(RawLayer(w=wm.values, b=bm.values, labels=labels, activation=acts[k - 1],
+                             layout=req.layout))  # fmt: skip
+    if x_shape is None:
+        first = raws[0]
+        n = width_without_x(req, first.w, first.b, first.labels)
+    else:
+        n = x_shape[-1] if x_shape else 1
+    return Operands(layers=tuple(raws), width=n, w_header=w_header, details=tuple(details))
 
 
-def _drawn(req: Request, x_shape: tuple[int, ...], x_label: str) -> Operands:
+def _drawn(req: Request, x_shape: tuple[int, ...] | None, x_label: str) -> Operands:
     if req.biases:
         raise UsageError("-b without -w: give each layer's weights, or draw them all")
     _check_init(req)
     if req.layout != "in-out":
         raise UsageError("--layout reads given weights; drawn ones are n×p already")
-    n = x_shape[-1] if x_shape else 1
+    if x_shape is None:
+        n = width_without_x(req, None, None, Labels(x_label))
+    else:
+        n = x_shape[-1] if x_shape else 1
     sizes = list(req.neurons)
     seed = generate.fresh_seed() if req.seed is None else req.seed
     try:
@@ -283,13 +347,10 @@ def _drawn(req: Request, x_shape: tuple[int, ...], x_label: str) -> Operands:
     acts = activations_for(req, len(sizes))
     tag = f"({req.init}, seed {seed})"
     raws = tuple(
-        RawLayer(
-            w,
-            b,
-            Labels(x_label if k == 1 else f"A{k - 1}", f"W{k} {tag}", f"b{k} {tag}"),
-            acts[k - 1],
-        )  # fmt: skip
+        RawLayer(w=w, b=b, activation=acts[k - 1],
+                 labels=Labels(x_label if k == 1 else f"A{k - 1}", f"W{k} {tag}", f"b{k} {tag}"))
         for k, (w, b) in enumerate(drawn, 1)
-    )
-    gen = Generated(req.init, seed, True, True, line, req.seed is None)
-    return Operands(raws, gen)
+    )  # fmt: skip
+    gen = Generated(recipe=req.init, seed=seed, made_w=True, made_b=True, line=line,
+                    fresh=req.seed is None)  # fmt: skip
+    return Operands(layers=raws, width=n, generated=gen)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import dataclasses
+from dataclasses import dataclass
 
 from nncalc.formats import ReadOptions
 from nncalc.models import LoadOptions
 from nncalc.shapes import Layout
 
 
-class Generated(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class Generated:
     """How missing parameters were drawn, so the run can be replayed."""
 
     recipe: str
@@ -23,12 +25,14 @@ class Generated(NamedTuple):
         return f"init {self.recipe}, seed {self.seed}: {self.line}"
 
 
-class Request(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class Request:
     """What the user named; any of it may be missing (then stdin, params or a draw).
 
     ``weights``/``biases`` hold one name per layer (repeated -w/-b, the k-th -w paired
     with the k-th -b); ``neurons`` one size per layer; ``activations`` one name for every
-    layer or one per layer (empty: relu, or what a model file says).
+    layer or one per layer (empty: relu, or what a model file says); ``n_inputs`` the
+    width of X when there is no X (``--inputs``).
     """
 
     inputs: str | None = None
@@ -36,6 +40,7 @@ class Request(NamedTuple):
     biases: tuple[str, ...] = ()
     params: str | None = None
     neurons: tuple[int, ...] = ()
+    n_inputs: int | None = None
     seed: int | None = None
     init: str = "randn"
     layout: Layout = "in-out"
@@ -44,8 +49,11 @@ class Request(NamedTuple):
     model_options: LoadOptions = LoadOptions()
     activations: tuple[str, ...] = ()
 
+    def replace(self, **changes: object) -> Request:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
     @property
     def names(self) -> tuple[str, ...]:
-        """Every file this request reads (outputs must never overwrite them)."""
+        """Every file this request names (outputs must never overwrite them)."""
         named = (self.inputs, *self.weights, *self.biases, self.params, self.model)
         return tuple(n for n in named if n)

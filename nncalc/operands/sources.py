@@ -9,11 +9,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple, cast
 
 import numpy as np
 
-from nncalc.errors import UsageError, cannot_open
+from nncalc.errors import InputError, UsageError, cannot_open
 from nncalc.formats import Format, Matrix, ReadOptions, RowReader, format_from_name, open_rows
 from nncalc.formats.jsonio import WholeReader, read_params
 from nncalc.formats.spec import literal, literal_matrix, read_param
@@ -94,7 +94,8 @@ def input_reader(
         if value is not None:  # `nncalc forward 1,2,3 -w 0.2,0.8,-0.5 -b 2`: one sample
             return WholeReader(literal_matrix(name, np.atleast_2d(value)))
     fp = open_source(name, stack)
-    return open_rows(fp if on_read is None else Counted(fp, on_read), display_name(name),
+    counted = fp if on_read is None else cast(BinaryIO, Counted(fp, on_read))
+    return open_rows(counted, display_name(name),
                      req.read)  # fmt: skip
 
 
@@ -109,6 +110,37 @@ def load_all(req: Request, stack: ExitStack) -> Loaded:
     """Read X whole (tables, shapes and explain); W and b come from :func:`gather`."""
     reader, from_file = _inputs(req, stack)
     return Loaded(reader.read_all(), from_file)
+
+
+def load_optional(req: Request, stack: ExitStack) -> tuple[Matrix | None, dict[str, np.ndarray]]:
+    """X read whole when the request names it (or its parameters file holds it), else
+    None (``draw``, ``inspect``, ``shapes`` of a network alone), and the parameters
+    file's entries."""
+    if req.inputs is None:
+        from_file = load_params_file(req, stack)
+        if "x" not in from_file:
+            return None, from_file
+        name = display_name(req.params or "params")
+        return Matrix(from_file["x"], name, _params_format(req)), from_file
+    loaded = load_all(req, stack)
+    return loaded.x, loaded.from_file
+
+
+def read_names(path: str) -> list[str]:
+    """Names, one per line (``--classes FILE``), read within the memory budget: a file
+    larger than the budget allows is refused by its size before it is read."""
+    from nncalc import limits
+
+    try:
+        size = os.stat(path).st_size
+    except OSError as e:
+        raise cannot_open(e, path) from None
+    limits.require(size * 8, f"the names in {path}", source=path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.strip() for line in f if line.strip()]
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read names: {e}", source=path) from None
 
 
 class Shown(NamedTuple):

@@ -8,7 +8,6 @@ made of; ``layer``, ``network`` and ``summaries`` the screens built from it.
 from .basics import (
     MAX_COLS,
     MAX_ROWS,
-    STAGES,
     Elided,
     Labels2D,
     group,
@@ -18,6 +17,7 @@ from .basics import (
     progress,
     tables_html,
 )
+from .help import commands_panel, help_page
 from .layer import (
     bias_shape,
     explanation,
@@ -34,18 +34,19 @@ from .summaries import batch_table, model_summary, parts_table
 __all__ = [
     "MAX_COLS",
     "MAX_ROWS",
-    "STAGES",
     "Elided",
     "Labels2D",
     "batch_table",
     "bias_shape",
     "chain_table",
+    "commands_panel",
     "chain_verdict",
     "class_table",
     "evaluation_tables",
     "explanation",
     "forward_tables",
     "group",
+    "help_page",
     "make_console",
     "matrix_table",
     "model_summary",

@@ -27,9 +27,6 @@ MAX_ROWS = 12
 MAX_COLS = 8
 
 
-STAGES = ("shapes", "x", "w", "b", "z", "a")
-
-
 def make_console(
     file: IO[str] | None = None, *, stderr: bool = False, width: int | None = None
 ) -> Console:

@@ -4,6 +4,7 @@ any number of rows fit in bounded memory and the totals do not depend on the cut
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import ExitStack
 from itertools import chain
 from typing import Any, NamedTuple
@@ -17,8 +18,8 @@ from nncalc.errors import UsageError
 from nncalc.formats.labels import Labels, Parser, column_labels, open_labels
 from nncalc.operands import gather, stream_inputs
 
-from .job import Job, Report
-from .stream import OnRead
+from .hooks import Hooks
+from .job import Job
 
 LOSS_NAMES = ("auto", *LOSSES)
 
@@ -33,7 +34,7 @@ class Truth(NamedTuple):
 
 class Evaluated(NamedTuple):
     scores: Scores
-    classes: list[str] | None  # the classes' names, or None (numbered from 0)
+    classes: Sequence[str] | None  # the classes' names, or None (numbered from 0)
     net: Network
 
 
@@ -67,28 +68,27 @@ def run_evaluate(
     truth: Truth,
     loss_name: str = "auto",
     threshold: float | None = None,
-    report: Report | None = None,
-    on_read: OnRead | None = None,
+    hooks: Hooks | None = None,
 ) -> Evaluated:
     """Score the network on X's rows against their labels."""
     from nncalc.engines import local
 
+    hooks = hooks or Hooks()
     with ExitStack() as stack:
-        progress = on_read(job.req.inputs, stack) if on_read else None
+        progress = hooks.on_read(job.req.inputs, stack)
         reader, blocks, first, from_file = stream_inputs(job.req, stack, progress)
         x_shape = (len(first), first.shape[1]) if first.ndim == 2 else first.shape
         ops = gather(job.req, x_shape, reader.source, from_file, stack)
         net, _ = job.network(x_shape, ops)
         limits.require(limits.network_bytes([(la.n, la.p) for la in net]),
                        f"the network's parameters ({net!r})")  # fmt: skip
-        if report is not None:
-            report(job, [reader.detected(), *ops.details], ops.generated)
+        hooks.details(job.verbose, [reader.detected(), *ops.details], ops.generated, False)
         loss = loss_for(loss_name, net)
         if threshold is not None and loss.name != "binary_cross_entropy":
             raise UsageError("--threshold is for one probability output (a sigmoid): "
                              f"the loss here is {loss.name}")  # fmt: skip
         k = (2 if net.p == 1 else net.p) if loss.classes else None
-        names = job.classes if loss.classes else None
+        names = list(job.classes) if loss.classes and job.classes is not None else None
         if job.classes is not None and not loss.classes:
             raise UsageError(f"--classes names classes, but --loss {loss.name} scores numbers")
         if k is not None:
@@ -131,7 +131,7 @@ def as_json(ev: Evaluated) -> dict[str, Any]:
     if s.accuracy is None or s.confusion is None or s.per_class is None:
         return doc
     k = len(s.confusion)
-    names: list[Any] = ev.classes if ev.classes is not None else list(range(k))
+    names: list[Any] = list(ev.classes) if ev.classes is not None else list(range(k))
     pc = s.per_class
     doc.update(
         accuracy=s.accuracy,
@@ -149,7 +149,7 @@ def as_json(ev: Evaluated) -> dict[str, Any]:
 def labels_whole(
     truth: Truth,
     net: Network,
-    classes: list[str] | None,
+    classes: Sequence[str] | None,
     m: int,
     column: tuple[str, list[str] | None] = ("", None),
 ) -> tuple[Loss, np.ndarray]:
@@ -157,7 +157,7 @@ def labels_whole(
     loss ``auto`` picks for this network; ``column`` is X's source and its label cells."""
     loss = loss_for("auto", net)
     k = (2 if net.p == 1 else net.p) if loss.classes else None
-    parser = Parser(k, classes if loss.classes else None, net.p)
+    parser = Parser(k, list(classes) if loss.classes and classes else None, net.p)
     with ExitStack() as stack:
         if truth.column is not None:
             from collections import deque

@@ -1,25 +1,26 @@
 """The job record shared by every way of running a network (stream, tables, batch, Dask),
 and what a run writes besides its output: the parameters used, the output's header."""
 
+from __future__ import annotations
+
+import dataclasses
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import numpy as np
 
 from nncalc.core import Network
 from nncalc.errors import ShapeError, UsageError
 from nncalc.formats.spec import split_options
-from nncalc.operands import Generated, Operands, Request
+from nncalc.operands import Operands, Request
 from nncalc.shapes import Plan
 from nncalc.sink import PipeClosed, Sink
 
-# How a runner tells the user what it detected and how W/b were drawn (the CLI prints it).
-Report = Callable[["Job", "list[str] | tuple[str, ...]", "Generated | None"], None]
 
-
-class Job(NamedTuple):
+@dataclass(frozen=True, kw_only=True)
+class Job:
     """How to run the network, whatever the inputs: one record instead of ten arguments."""
 
     req: Request
@@ -31,13 +32,21 @@ class Job(NamedTuple):
     save_model: str | None = None
     upto: int | None = None
     argmax: bool = False
-    classes: list[str] | None = None
+    classes: tuple[str, ...] | None = None
     batch: tuple[str, ...] = ()  # every input of a batch, protected while any one runs
+    reads: tuple[str, ...] = ()  # other files the run reads (--classes, --labels)
     threshold: float | None = None  # --argmax on one probability: class 1 above it (0.5)
 
-    def protect(self) -> tuple[str, ...]:
-        """Files an output must never overwrite (without --force): every input."""
-        return tuple(split_options(n)[0] for n in (*self.req.names, *self.batch))
+    def replace(self, **changes: object) -> Job:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def protect(self, ops: Operands | None = None) -> tuple[str, ...]:
+        """Files an output must never overwrite (without --force): every file the run
+        reads — its inputs, the parameter and model files, and every file a model file
+        names (once ``ops`` has read it)."""
+        named = (*self.req.names, *self.batch, *self.reads)
+        model_files = getattr(ops.model, "files", ()) if ops is not None and ops.model else ()
+        return tuple(split_options(n)[0] for n in (*named, *model_files))
 
     def width(self, net: Network) -> int:
         """Values per sample in the output: layer --upto's p (the last layer's without)."""
@@ -96,7 +105,7 @@ def saving(job: Job, net: Network, ops: Operands) -> Iterator[None]:
     closed: PipeClosed | None = None
     with ExitStack() as sinks:
         for path, data in files:
-            sinks.enter_context(Sink(path, protect=job.protect(), force=job.force)).write(data)
+            sinks.enter_context(Sink(path, protect=job.protect(ops), force=job.force)).write(data)
         try:
             yield
         except PipeClosed as e:

@@ -17,11 +17,8 @@ from nncalc.operands import Operands, gather, stream_inputs
 from nncalc.operands.sources import Shown
 from nncalc.sink import Sink
 
-from .job import Job, Report, out_header, saving
-
-# Given the input's name and the run's stack, a callback told of every byte count read
-# (a progress bar), or None.
-OnRead = Callable[[str | None, ExitStack], Callable[[int], object] | None]
+from .hooks import Hooks
+from .job import Job, out_header, saving
 
 
 class Streamed(NamedTuple):
@@ -39,15 +36,14 @@ def run_stream(
     job: Job,
     fmt: Format,
     output: str | None,
-    report: Report,
-    on_read: OnRead | None = None,
+    hooks: Hooks,
+    *,
     keep_shown: bool = False,
     on_network: Callable[[Network], None] | None = None,
 ) -> Streamed:
     """Stream X through the network into ``output`` (stdout when None); ``on_network``
     may still refuse the run once the network is known, before any output."""
-    from nncalc.engines import local
-    from nncalc.formats.write import LabelWriter, Writer
+    from nncalc.engines.step import Encoding, encode
 
     rows_seen = 0
     kept: ShownRows | None = None
@@ -61,7 +57,7 @@ def run_stream(
             yield b
 
     with ExitStack() as stack:
-        progress = on_read(job.req.inputs, stack) if on_read else None
+        progress = hooks.on_read(job.req.inputs, stack)
         reader, blocks, first, from_file = stream_inputs(job.req, stack, progress)
         single = first.ndim < 2
         x_shape = first.shape if single else (len(first), first.shape[1])
@@ -80,7 +76,9 @@ def run_stream(
             on_network(net)
         sizes = [(layer.n, layer.p) for layer in net]
         limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
-        report(job, [reader.detected(), *ops.details], ops.generated)
+        hooks.details(
+            job.verbose, [reader.detected(), *ops.details], ops.generated, job.show_recipe
+        )
         stack.enter_context(saving(job, net, ops))  # kept only if the stream completes
         p = job.width(net)
         header = out_header(job, reader.header, ops, p)
@@ -90,19 +88,13 @@ def run_stream(
         else:
             kept = collector
         rows = counted(chain([np.atleast_2d(first)], blocks))
-        outputs = local.located(
-            local.run(rows, net, stack, job.upto, finite=not job.req.read.allow_nonfinite),
-            reader.source,
-        )
-        if job.argmax:
-            encoded = LabelWriter(fmt, job.classes, header, reader.ids, reader.id_name).encode(
-                local.argmax(outputs, job.cut)
-            )
-        else:
-            encoded = Writer(fmt, header=header, one_row=single, ids=reader.ids,
-                             id_name=reader.id_name).encode(outputs)  # fmt: skip
+        how = Encoding(fmt=fmt, header=header, one_row=single, upto=job.upto,
+                       argmax=job.argmax, classes=job.classes,
+                       finite=not job.req.read.allow_nonfinite, ids=reader.ids,
+                       id_name=reader.id_name, threshold=job.cut)  # fmt: skip
+        encoded = encode(rows, net, how, stack, reader.source)
         with (
-            Sink(output, protect=job.protect(), force=job.force) as sink,
+            Sink(output, protect=job.protect(ops), force=job.force) as sink,
             np.errstate(all="ignore"),
         ):
             for data in encoded:

@@ -14,7 +14,8 @@ from nncalc.operands import Operands, gather, load_shown
 from nncalc.operands.sources import Shown
 from nncalc.shapes import Plan
 
-from .job import Job, Report, saving
+from .hooks import Hooks
+from .job import Job, saving
 
 
 class Drawn(NamedTuple):
@@ -30,6 +31,9 @@ class Drawn(NamedTuple):
         return [item for k, item in enumerate(self.items) if k != self.shapes_at]
 
 
+STAGES = ("shapes", "x", "w", "b", "z", "a")  # what --show can pick
+
+
 class View(NamedTuple):
     """Which tables to draw: the stages (--show), the layers (--layers), the digits."""
 
@@ -39,11 +43,11 @@ class View(NamedTuple):
 
     def check(self, net: Network) -> None:
         """--layers past the network's end: said as soon as the network is known."""
-        if len(net) > 1 and self.layers is not None and max(self.layers) > len(net):
+        if self.layers is not None and max(self.layers) > len(net):
             raise UsageError(f"--layers {max(self.layers)}: the network has {len(net)} layers")
 
 
-def run_tables(job: Job, view: View, report: Report) -> Drawn:
+def run_tables(job: Job, view: View, hooks: Hooks) -> Drawn:
     """Read X (its first and last row groups when long), compute, and draw."""
     with ExitStack() as stack:
         shown, from_file = load_shown(job.req, stack)
@@ -51,7 +55,7 @@ def run_tables(job: Job, view: View, report: Report) -> Drawn:
         ops = gather(job.req, x_shape, shown.x.source, from_file, stack)
     net, plans = job.network(x_shape, ops)
     traced = _trace(job, net, shown)
-    report(job, [shown.x.detected(), *ops.details], ops.generated)
+    hooks.details(job.verbose, [shown.x.detected(), *ops.details], ops.generated, job.show_recipe)
     with saving(job, net, ops):  # kept only if the tables can be drawn
         return _draw(job, net, plans, ops, traced, view)
 

@@ -1,5 +1,6 @@
-"""``nncalc forward … --engine dask``: the same network over many or huge inputs on a
-Dask cluster, one folder of part files per input (see :mod:`nncalc.engines.dask`)."""
+"""``forward … --engine dask``: the same network over many or huge inputs on a Dask
+cluster, one folder of part files per input (the engine is :mod:`nncalc.engines.dask`;
+this module gives it each input's network, built as a local batch builds it)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,17 @@ import importlib.util
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
-import typer
-
-from nncalc.errors import ExitStatus, UsageError
+from nncalc.errors import UsageError
 from nncalc.operands import gather, load_params_file
 
-from .root import error
+from .batch import Outcome, batch_seed
+from .hooks import Hooks
+from .job import Job, check_saves, out_header, saving
 
 if TYPE_CHECKING:
     from nncalc.core import Network
     from nncalc.engines.dask import Layout
     from nncalc.operands import Operands
-
-    from .forward import Job
 
 INSTALL = "--engine dask needs Dask: pip install 'nncalc[dask]'"
 
@@ -31,7 +30,7 @@ def require_dask() -> None:
             raise UsageError(INSTALL)
 
 
-def run(
+def run_dask(
     job: Job,
     names: list[str],
     out_dir: str,
@@ -39,19 +38,14 @@ def run(
     scheduler: str | None,
     workers: int | None,
     blocksize: int | None,
-) -> None:
-    """Forward every input on the cluster, then print the batch table; exit 1 when an
-    input failed (the others still finish).  Each input's network, shape errors and
-    --verbose lines are a local batch run's: built on the client once its rows are
-    counted (inputs with the same columns share one network, sent to the workers once)."""
+    hooks: Hooks,
+) -> list[Outcome]:
+    """Forward every input on the cluster; one outcome per input (the others still
+    finish when one fails).  Each input's network, shape errors and --verbose lines are
+    a local batch run's: built on the client once its rows are counted (inputs with the
+    same columns share one network, sent to the workers once)."""
     require_dask()
-    from nncalc import render
     from nncalc.engines import dask as engine
-    from nncalc.runner.job import check_saves, out_header, saving
-
-    from .batch import batch_seed
-    from .forward import report
-    from .output import stderr_is_tty
 
     if "-" in names:
         raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
@@ -60,9 +54,9 @@ def run(
     inputs = engine.expand(names, settings.storage_options)  # listed once, for both uses
     local = [path for shown, _, path in inputs
              if "://" not in shown or shown.startswith("file://")]  # fmt: skip
-    job = job._replace(batch=tuple(local))
+    job = job.replace(batch=tuple(local))
     check_saves(job)
-    job = batch_seed(job)
+    job = batch_seed(job, hooks)
     req = job.req
     built: dict[tuple[int, bool], tuple[Network, Operands]] = {}
     width: dict[str, int] = {}  # each input's output values per sample
@@ -80,7 +74,7 @@ def run(
             net, _ = job.network(x_shape, ops)
             built[key] = net, ops
         net, ops = built[key]
-        report(job, [layout.detected, *ops.details], ops.generated)
+        hooks.details(job.verbose, [layout.detected, *ops.details], ops.generated, job.show_recipe)
         width[name] = 1 if job.argmax else job.width(net)
         return net
 
@@ -88,25 +82,22 @@ def run(
         net, ops = built[layout.ncols, layout.one_row]
         return out_header(job, layout.header, ops, job.width(net))
 
-    with render.progress(enabled=stderr_is_tty()) as bar:
-        task = bar.add_task("forward (dask)", total=None)
-        hooks = engine.Progress(
-            total=lambda n: bar.update(task, total=n), step=lambda: bar.advance(task)
-        )
-        outcomes = engine.run(
+    with hooks.bar("forward (dask)", None) as bar:
+        progress = engine.Progress(total=bar.total, step=bar.step)
+        results = engine.run(
             names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,
-            force=job.force, upto=job.upto, argmax=job.argmax, classes=job.classes,
-            threshold=job.cut, progress=hooks, expanded=inputs,
+            force=job.force, upto=job.upto, argmax=job.argmax,
+            classes=list(job.classes) if job.classes is not None else None,
+            threshold=job.cut, progress=progress, expanded=inputs,
         )  # fmt: skip
-    if built and not all(o.error for o in outcomes):
+    if built and not all(o.error for o in results):
         with saving(job, *next(iter(built.values()))):  # the first input's network
             pass
-    rows = []
-    for o in outcomes:
+    outcomes = []
+    for o in results:
         if o.error:
-            error(o.error)
+            hooks.error(o.error)
         shape = "—" if o.error else f"{o.rows}×{width[o.name]}"
-        rows.append((o.name, shape, str(o.parts), f"{o.seconds:.3f}s", o.error or "ok"))
-    render.make_console(stderr=True).print(render.parts_table(rows))
-    if any(o.error for o in outcomes):
-        raise typer.Exit(int(ExitStatus.DATA))
+        outcomes.append(Outcome(name=o.name, shape=shape, seconds=o.seconds, error=o.error,
+                                parts=o.parts))  # fmt: skip
+    return outcomes

@@ -1,0 +1,268 @@
+"""One command surface: every command that takes X has the whole Input group, every
+command that takes a network the whole Network group, every command the General one;
+help reads at 80 columns; ``draw``/``inspect``/``shapes`` and ``forward`` agree on what
+a network is, with or without X."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from nncalc.cli import app
+from nncalc.cli.options import GeneralFlags, InputFlags, NetworkFlags
+from tests.conftest import ROOT, SAMPLES, assert_one_error_line, run_nncalc
+
+runner = CliRunner()
+ENV = {"NO_COLOR": "1", "COLUMNS": "100"}
+
+TAKES_X = {"forward", "shapes", "explain", "draw"}
+TAKES_NETWORK = {"forward", "shapes", "explain", "draw", "inspect"}
+COMMANDS = {"forward", "shapes", "explain", "draw", "inspect", "random", "demo"}
+
+
+def params_of(name: str) -> set[str]:
+    command = typer.main.get_command(app)
+    sub = command.commands[name]  # type: ignore[attr-defined]
+    return {p.name for p in sub.params}
+
+
+def fields(group: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(group)}
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_its_groups(name: str) -> None:
+    have = params_of(name)
+    assert fields(GeneralFlags) <= have, name
+    if name in TAKES_X:
+        assert fields(InputFlags) <= have, (name, fields(InputFlags) - have)
+    if name in TAKES_NETWORK:
+        assert fields(NetworkFlags) <= have, (name, fields(NetworkFlags) - have)
+
+
+def test_the_test_knows_every_command() -> None:
+    command = typer.main.get_command(app)
+    assert set(command.commands) >= COMMANDS  # type: ignore[attr-defined]
+
+
+def test_draw_takes_the_read_options_forward_takes(tmp_path: Path) -> None:
+    # the issue's example: `draw` said "No such option: --skip-rows"
+    out = tmp_path / "net.svg"
+    r = run_nncalc("draw", str(SAMPLES / "real/iris.csv"), "--skip-rows", "1", "--columns",
+                   "1-4", "--neurons", "3", "--seed", "0", "-o", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().startswith("<svg")
+
+
+@pytest.mark.parametrize("name", ["", *sorted(COMMANDS)])
+def test_help_reads_at_80_columns(name: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR",)}
+    env["COLUMNS"] = "80"
+    args = [name, "--help"] if name else ["--help"]
+    out = subprocess.run([sys.executable, "-m", "nncalc", *args], capture_output=True,
+                         text=True, env=env, cwd=ROOT, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("Usage: nncalc")
+    assert "…" not in out.stdout
+    assert max(len(line) for line in lines) <= 80
+    assert "{" not in lines[0]  # `random` showed {rows}
+
+
+def test_format_help_names_every_choice() -> None:
+    r = runner.invoke(app, ["forward", "--help"], env={**ENV, "COLUMNS": "200"})
+    from nncalc.cli.options import OutFormat
+
+    text = " ".join(r.stdout.split())
+    for choice in OutFormat:
+        assert choice.value in text
+
+
+def test_random_help_says_what_the_seed_seeds() -> None:
+    r = runner.invoke(app, ["random", "--help"], env={**ENV, "COLUMNS": "200"})
+    assert "Seed for the matrix" in r.stdout and "W/b" not in r.stdout
+
+
+# -- one rule for the network, with or without X ------------------------------------------
+def network_json(*args: str) -> dict[str, object]:
+    r = run_nncalc("inspect", *args, "-f", "json")
+    assert r.returncode == 0, r.stderr
+    doc: dict[str, object] = json.loads(r.stdout)
+    return doc
+
+
+def test_a_one_row_w_with_a_scalar_b_is_refused_without_x(tmp_path: Path) -> None:
+    w = tmp_path / "w.csv"
+    w.write_text("0.2,0.8,-0.5\n")
+    # with X, forward reads one neuron of three inputs
+    r = run_nncalc("forward", "1,2,3", "-w", str(w), "-b", "2")
+    assert r.stdout.decode().strip() == "2.3"
+    # without X, either reading fits: said, with how to choose
+    for cmd in (["inspect"], ["draw", "-o", str(tmp_path / "n.svg")]):
+        r = run_nncalc(*cmd, "-w", str(w), "-b", "2")
+        line = assert_one_error_line(r, 2, "fits two networks")
+        assert "--inputs 3" in line and "--inputs 1" in line
+    doc = network_json("-w", str(w), "-b", "2", "--inputs", "3")
+    assert (doc["inputs"], doc["outputs"]) == (3, 1)  # as forward reads it beside X
+
+
+def test_b_length_decides_a_one_row_w(tmp_path: Path) -> None:
+    w = tmp_path / "w.csv"
+    w.write_text("0.2,0.8,-0.5\n")
+    doc = network_json("-w", str(w), "-b", "1,2,3")
+    assert (doc["inputs"], doc["outputs"]) == (1, 3)
+    r = run_nncalc("forward", "2", "-w", str(w), "-b", "1,2,3", "-f", "csv")
+    assert r.returncode == 0 and r.stdout.decode().strip() == "1.4,3.6,2.0"
+
+
+def test_draw_with_x_reads_w_as_forward_does(tmp_path: Path) -> None:
+    import nncalc.diagram as diagram
+
+    w = tmp_path / "w.csv"
+    w.write_text("0.2,0.8,-0.5\n")
+    seen: list[tuple[int, int]] = []
+    real = diagram.picture
+
+    def spy(net, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((net.n, net.p))
+        return real(net, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(diagram, "picture", spy)
+        r = runner.invoke(app, ["draw", "1,2,3", "-w", str(w), "-b", "2", "-o",
+                                str(tmp_path / "n.svg")], env=ENV)  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert seen == [(3, 1)]  # 3→1, as `forward 1,2,3 -w w.csv -b 2` reads it
+
+
+def test_a_drawn_network_needs_only_its_input_width(tmp_path: Path) -> None:
+    out = tmp_path / "big.svg"
+    r = run_nncalc("draw", "--neurons", "128,64,10", "--seed", "0", "-o", str(out))
+    assert_one_error_line(r, 2, "--inputs N")
+    r = run_nncalc("draw", "--neurons", "128,64,10", "--seed", "0", "--inputs", "784",
+                   "-o", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr and out.exists()
+    doc = network_json("--neurons", "128,64,10", "--seed", "0", "--inputs", "784")
+    assert (doc["inputs"], doc["outputs"], doc["params"]) == (
+        784,
+        10,
+        784 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10,
+    )
+    r = run_nncalc("shapes", "--neurons", "4,3", "--seed", "0", "--inputs", "5", "-f", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["ok"]
+
+
+def test_inputs_must_agree_with_x() -> None:
+    r = run_nncalc("forward", "1,2,3", "--neurons", "2", "--seed", "0", "--inputs", "4")
+    assert_one_error_line(r, 2, "--inputs 4")
+
+
+def test_drawn_network_without_x_equals_forwards(tmp_path: Path) -> None:
+    # the same seed draws the same layers whether X says n or --inputs does
+    from nncalc import load_model
+    from nncalc.operands import Request
+    from nncalc.runner.hooks import Hooks
+    from nncalc.runner.whole import load_whole
+
+    saved = tmp_path / "a.json"
+    r = run_nncalc("forward", str(SAMPLES / "batch/inputs.csv"), "--neurons", "2,2", "--seed",
+                   "1", "--save-model", str(saved), "-f", "csv")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    alone, _ = load_whole(Request(neurons=(2, 2), seed=1, n_inputs=3), Hooks()).ops.network()
+    for mine, theirs in zip(alone, load_model(str(saved)), strict=True):
+        assert mine.w.tobytes() == theirs.w.tobytes()
+        assert mine.bias.tobytes() == theirs.bias.tobytes()
+
+
+# -- the library speaks Python, the CLI flags -------------------------------------------
+def test_the_library_hints_in_python() -> None:
+    code = (
+        "import nncalc, numpy as np\n"
+        "try:\n"
+        "    nncalc.forward([[1.0, 2.0, 3.0]], np.ones((2, 3)), [1.0, 2.0])\n"
+        "except nncalc.ShapeError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout  # fmt: skip
+    assert 'layout="out-in"' in out and "--layout" not in out
+
+
+def test_the_cli_hints_in_flags(tmp_path: Path) -> None:
+    r = run_nncalc("forward", "1,2,3", "-w", "1,1,1;2,2,2", "-b", "1,2")
+    assert_one_error_line(r, 1, "--layout out-in")
+
+
+# -- what a piped run used to ignore ------------------------------------------------------
+@pytest.mark.parametrize(
+    "extra, text",
+    [(["--show", "nope"], "--show takes"), (["--layers", "a"], "--layers takes"),
+     (["--layers", "3"], "--layers 3")],
+)  # fmt: skip
+def test_piped_runs_check_table_options(extra: list[str], text: str) -> None:
+    r = run_nncalc("forward", str(SAMPLES / "batch/inputs.csv"), "-w",
+                   str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+                   *extra)  # fmt: skip
+    assert r.returncode in (1, 2)
+    assert_one_error_line(r, r.returncode, text)
+    assert r.stdout == b""
+
+
+@pytest.mark.parametrize("cmd", [["random", "2", "2", "--seed", "0"], ["demo"]])
+def test_max_memory_on_every_command(cmd: list[str]) -> None:
+    r = run_nncalc(*cmd, "--max-memory", "64M")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_bad_budget_in_the_environment_is_replaced_by_the_flag() -> None:
+    env = {"NNCALC_MAX_MEMORY": "lots"}
+    assert run_nncalc("--help", env=env).returncode == 0
+    assert run_nncalc("forward", "--help", env=env).returncode == 0
+    r = run_nncalc("forward", "1,2", "-w", "1,1", "-b", "0", "--max-memory", "1G", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_nncalc("forward", "1,2", "-w", "1,1", "-b", "0", env=env)
+    assert_one_error_line(r, 2, "NNCALC_MAX_MEMORY")
+
+
+def test_parquet_is_never_written_onto_a_terminal() -> None:
+    from nncalc.runner.forward import Target, check
+
+    check(Target(names=("x.csv",), fmt="parquet"))  # fine: where it goes is decided later
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "nncalc", "forward", str(SAMPLES / "batch/inputs.csv"), "-w",
+             str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+             "-f", "parquet"],
+            stdout=follower, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, cwd=ROOT,
+            timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert proc.returncode == 2
+    assert b"-o" in proc.stderr and b"Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "option, typed, expect",
+    [("--layout", "o", "out-in"), ("--init", "x", "xavier"), ("--dtype", "float3", "float32"),
+     ("--engine", "da", "dask"), ("--input-format", "nd", "ndjson"),
+     ("--activation", "relu,so", "relu,softmax"), ("--format", "nd", "ndjson")],
+)  # fmt: skip
+def test_tab_completion_offers_fixed_values(option: str, typed: str, expect: str) -> None:
+    env = {**os.environ, "_NNCALC_COMPLETE": "complete_bash",
+           "COMP_WORDS": f"nncalc forward {option} {typed}", "COMP_CWORD": "3"}  # fmt: skip
+    out = subprocess.run([sys.executable, "-m", "nncalc"], capture_output=True, text=True,
+                         env=env, cwd=ROOT, check=False)  # fmt: skip
+    assert expect in out.stdout.split(), (out.stdout, out.stderr)

@@ -13,8 +13,8 @@ from nncalc.runner.job import Job
 from .forward import class_file, class_names
 from .help import Command
 from .options import (
+    ENGINE,
     OUTPUT,
-    EngineFlags,
     EngineName,
     Force,
     GeneralFlags,
@@ -71,6 +71,11 @@ ClassesOpt = Annotated[
            help="Class names, in output order: setosa,versicolor,virginica, or a file with "
            "one per line (labels may then be names)."),
 ]  # fmt: skip
+EvalEngine = Annotated[
+    EngineName,
+    option("--engine", panel=ENGINE,
+           help="local (this process, the default); dask is not offered for evaluate yet."),
+]  # fmt: skip
 EvalFmt = Annotated[
     EvalFormat | None,
     option("--format", "-f", panel=OUTPUT,
@@ -95,7 +100,7 @@ def evaluate(
     output: Output = None,
     force: Force = False,
     precision: Precision = 4,
-    engine: EngineFlags,
+    engine: EvalEngine = EngineName.local,
     general: GeneralFlags,
 ) -> None:
     """Score a network on labelled rows: the loss, accuracy, a confusion matrix and each
@@ -113,8 +118,8 @@ def evaluate(
         raise UsageError("evaluate needs the true labels: --labels FILE or --label-column COL")
     if labels is not None and label_column is not None:
         raise UsageError("--labels and --label-column both give the true labels: give one")
-    if engine.engine is EngineName.dask:
-        raise UsageError("evaluate runs on the local engine: drop --engine dask")
+    if engine is EngineName.dask:
+        raise UsageError("evaluate runs on the local engine for now: drop --engine dask")
     if label_column is not None:
         if read.id_column is not None:
             raise UsageError("--label-column and --id-column both take a column out of X: "

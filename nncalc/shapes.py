@@ -34,6 +34,7 @@ class Problem(NamedTuple):
     message: str
     hint: str | None = None
     marks: dict[str, tuple[int, ...]] = {}  # noqa: RUF012 - shared, never mutated
+    fix: Hint | None = None  # the hint as data, when it is an option to set
 
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
@@ -65,6 +66,11 @@ class Plan(NamedTuple):
 
     def message(self) -> str:
         return "; ".join(str(p) for p in self.problems)
+
+    @property
+    def fix(self) -> Hint | None:
+        """The first problem's fix as data (``Hint("layout", "out-in")``), if any."""
+        return next((p.fix for p in self.problems if p.fix is not None), None)
 
 
 def dims(shape: Shape | None) -> str:
@@ -193,9 +199,11 @@ def plan(
             w_desc = _describe(wl, w_shape, describe_w(w_shape, layout))
             needs = "rows" if layout == "in-out" else "columns"
             hints = []
+            fix = None
             if outs == n:
                 flip = "out-in" if layout == "in-out" else "in-out"
-                hints.append(f"{wl} looks transposed: try {Hint('layout', flip)}")
+                fix = Hint("layout", flip)
+                hints.append(f"{wl} looks transposed: try {fix}")
             if len(x_shape) == 2 and ins == m:
                 hints.append(
                     f"{xl} looks transposed: its {m} rows match {wl}'s {ins} inputs; "
@@ -207,6 +215,7 @@ def plan(
                     f"{x_desc} but {w_desc}: {wl} needs {n} {needs}, one per feature",
                     hint,
                     {"x": (len(x_shape) - 1,), "w": (in_axis,)},
+                    fix,
                 )
             )
 

@@ -275,8 +275,7 @@ def test_a_drawn_network_is_the_one_forward_runs() -> None:
         (["--model", MODEL, "-o", "net.jpg"], 2, "name a .svg, .png or .html file"),
         (["--model", MODEL, "--sample", "0", "-o", "n.svg"], 2, "--sample needs inputs X"),
         ([INPUTS, "--model", MODEL, "--sample", "3", "-o", "n.svg"], 2, "out of range"),
-        (["--neurons", "3", "-o", "n.svg"], 2, "without inputs X"),
-        (["-w", WB[1], "-o", "n.svg"], 2, "without inputs X"),
+        (["--neurons", "3", "-o", "n.svg"], 2, "add --inputs N"),
         (["--model", "missing.json", "-o", "n.svg"], 1, "no such file"),
     ],
 )

@@ -266,3 +266,35 @@ def test_tab_completion_offers_fixed_values(option: str, typed: str, expect: str
     out = subprocess.run([sys.executable, "-m", "nncalc"], capture_output=True, text=True,
                          env=env, cwd=ROOT, check=False)  # fmt: skip
     assert expect in out.stdout.split(), (out.stdout, out.stderr)
+
+
+def test_install_completion_into_a_read_only_home() -> None:
+    r = run_nncalc("--install-completion", env={"HOME": "/sys", "SHELL": "/bin/bash"})
+    assert_one_error_line(r, 1, "cannot install tab completion")
+
+
+def test_a_network_too_big_for_the_machine_is_a_budget_refusal() -> None:
+    r = run_nncalc("forward", "1,2", "--neurons", "100000,100000", "--seed", "0")
+    assert_one_error_line(r, 1, "100000×100000")
+    r = run_nncalc("random", "100000", "100000", "--seed", "1")
+    assert_one_error_line(r, 1, "100000×100000")
+
+
+def test_w_without_b_draws_b_and_says_so_everywhere(tmp_path: Path) -> None:
+    # as forward does: b is drawn for W's neurons, and never silently
+    w = str(SAMPLES / "batch/weights.csv")
+    for cmd in (["inspect", "-f", "json"], ["draw", "-o", str(tmp_path / "n.svg")]):
+        r = run_nncalc(*cmd, "-w", w, "--seed", "0")
+        assert r.returncode == 0, r.stderr
+        assert b"no -b given: b drawn" in r.stderr
+
+
+def test_a_shape_error_carries_its_fix_as_data() -> None:
+    import nncalc
+    from nncalc.errors import Hint
+
+    with pytest.raises(nncalc.ShapeError) as info:
+        nncalc.forward([[1.0, 2.0, 3.0]], [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]], [1.0, 2.0])
+    hint = info.value.hint
+    assert isinstance(hint, Hint) and (hint.option, hint.value) == ("layout", "out-in")
+    assert hint.flag == "--layout out-in" and hint.keyword == 'layout="out-in"'

@@ -22,7 +22,7 @@ from .options import (
     takes,
 )
 from .output import hooks, stdout_is_tty
-from .request import request_of, stdin_default
+from .request import request_of
 from .root import app, guarded
 
 SampleOpt = Annotated[
@@ -69,8 +69,7 @@ def draw(
         raise UsageError("name the picture: -o net.svg (or .png, .html)")
     kind = "svg" if to_stdout else picture_kind(output or "")
     if inputs is None and sample is not None and net.params is None:
-        names = stdin_default(None, None)  # --sample needs X: stdin, if it is piped
-        inputs = names[0]
+        raise UsageError("--sample needs inputs X: nncalc draw X.csv --sample 0 ...")
     req = request_of(net, read, inputs)
     whole = load_whole(req, hooks(), verbose=read.verbose)
     network, _ = whole.ops.network(whole.x_shape)

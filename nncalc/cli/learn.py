@@ -27,26 +27,22 @@ from .options import (
     option,
     takes,
 )
-from .output import drawn_notice, hooks, print_items, stdout_is_tty
+from .output import hooks, print_items, stdout_is_tty
 from .request import request_of, stages_of, stdin_default
-from .root import app, guarded, note
+from .root import app, guarded
 
 
 def load(inputs: str | None, net: NetworkFlags, read: InputFlags, *, need_x: bool) -> Whole:
     """X and the network, read exactly as ``forward`` reads them (files, stdin, params, a
     model file or a draw); without X (``need_x`` False and none named, not even on
-    stdin), the network alone."""
+    stdin), the network alone.  How W/b were drawn is said as ``forward`` says it."""
     from nncalc.runner.whole import load_whole
 
     if inputs is None and (need_x or not (net.n_inputs or net.model or net.weights)):
         names = stdin_default(None, net.params)
         inputs = names[0] if names else None
     req = request_of(net, read, inputs)
-    whole = load_whole(req, hooks(), verbose=read.verbose)
-    gen = whole.ops.generated
-    if gen and gen.made_b and not gen.made_w and not read.verbose:
-        note(drawn_notice(gen, False) or "")
-    return whole
+    return load_whole(req, hooks(), verbose=read.verbose)
 
 
 @app.command(cls=Command, short_help="Run the course's worked batch example, every table shown.")

@@ -7,6 +7,7 @@ import typer
 from nncalc import generate
 from nncalc.errors import UsageError
 from nncalc.formats import Format
+from nncalc.limits import MemoryLimitError
 from nncalc.shapes import dims
 from nncalc.sink import Sink, output_mode
 
@@ -61,8 +62,10 @@ def random(
     s = generate.fresh_seed() if seed is None else seed
     try:
         a = generate.random_matrix(shape, s, scale, uniform)
-    except (ValueError, MemoryError) as e:
+    except ValueError as e:
         raise UsageError(str(e)) from None
+    except MemoryError as e:  # too big for this machine: a budget refusal, exit 1
+        raise MemoryLimitError(str(e)) from None
     line = generate.random_line(shape, s, scale, uniform)
     mode = output_mode(fmt.value if fmt else None, stdout_is_tty(), output)
     if mode == "table":

@@ -146,6 +146,12 @@ def main(argv: list[str] | None = None) -> None:
     except PipeClosed:
         silence_stdout()
         code = int(ExitStatus.OK)
+    except OSError as e:
+        if "--install-completion" not in args:
+            raise
+        # Typer writes the shell's start-up file itself: a read-only HOME is one line
+        error(f"cannot install tab completion: {e.filename}: {e.strerror}")
+        code = int(ExitStatus.DATA)
     except NncalcError as e:
         if _state["debug"]:
             raise

@@ -192,7 +192,9 @@ def prepare(
     b_arr = None if b is None else np.asarray(b)
     pl = plan(x_shape, w_arr.shape, None if b_arr is None else b_arr.shape, layout, labels)
     if not pl.ok or pl.n is None or pl.p is None:
-        raise ShapeError(pl.message())
+        error = ShapeError(pl.message())
+        error.hint = pl.fix  # the fix as data: Hint("layout", "out-in")
+        raise error
     return layer_of(pl, w_arr, b_arr, activation, dtype), pl
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from nncalc import generate
 from nncalc.core import Network, layer_of
 from nncalc.errors import ShapeError, UsageError
+from nncalc.limits import MemoryLimitError
 from nncalc.models import Model, read_model
 from nncalc.shapes import Labels, LayerShapes, Layout, Plan, chain_message, plan, plan_chain
 
@@ -143,8 +144,10 @@ def _draw_missing(
     try:
         new_w, new_b = generate.make_params(n, p, seed, req.init, want_w=want_w, want_b=want_b,
                                             out_in=req.layout == "out-in")  # fmt: skip
-    except (ValueError, MemoryError) as e:
+    except ValueError as e:
         raise UsageError(str(e)) from None
+    except MemoryError as e:  # too big for this machine: a budget refusal, exit 1
+        raise MemoryLimitError(str(e)) from None
     line = generate.numpy_line(n, p, seed, req.init, want_w=want_w, want_b=want_b,
                                out_in=req.layout == "out-in")  # fmt: skip
     drawn = f"({req.init}, seed {seed})"
@@ -341,8 +344,10 @@ def _drawn(req: Request, x_shape: tuple[int, ...] | None, x_label: str) -> Opera
     seed = generate.fresh_seed() if req.seed is None else req.seed
     try:
         drawn = generate.make_network(n, sizes, seed, req.init)
-    except (ValueError, MemoryError) as e:
+    except ValueError as e:
         raise UsageError(str(e)) from None
+    except MemoryError as e:  # too big for this machine: a budget refusal, exit 1
+        raise MemoryLimitError(str(e)) from None
     line = generate.network_lines(n, sizes, seed, req.init)
     acts = activations_for(req, len(sizes))
     tag = f"({req.init}, seed {seed})"

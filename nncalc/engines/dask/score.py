@@ -155,16 +155,14 @@ def score_block(
 def score_whole(
     block: Block, name: str, layout: Layout, job: Job, out_fs: Any, folder: str
 ) -> tuple[int, str | None]:
-    """The one block of an input that fits in one: the local engine's own stream (its
-    reader from the file, :func:`local.run`, its writer), so nothing needs counting
-    first and the part is a local run's output by construction."""
+    """The one block of an input that fits in one: the local engine's own step
+    (:func:`nncalc.engines.step.encode`) over the file read by the local reader, so
+    nothing needs counting first and the part is a local run's output by construction."""
     from threadpoolctl import threadpool_limits
 
-    from nncalc.engines import local
+    from nncalc.engines.step import Encoding, encode
     from nncalc.formats import open_rows
-    from nncalc.formats.write import LabelWriter, Writer
 
-    fmt = Format(job.fmt)
     assert job.network is not None
     rows = 0
 
@@ -184,17 +182,12 @@ def score_whole(
             reader = open_rows(f, name, layout.options._replace(format=layout.fmt))
             blocks = iter(reader.blocks())
             first = next(blocks)
+            how = Encoding(fmt=Format(job.fmt), header=job.out_header, one_row=first.ndim < 2,
+                           upto=job.upto, argmax=job.argmax,
+                           classes=None if job.classes is None else tuple(job.classes),
+                           finite=job.finite, threshold=job.threshold)  # fmt: skip
             xs = counted(chain([np.atleast_2d(first)], blocks))
-            outputs = local.located(local.run(xs, job.network, stack, job.upto,
-                                              finite=job.finite), name)  # fmt: skip
-            encoded: Iterator[bytes | memoryview]
-            if job.argmax:
-                encoded = LabelWriter(fmt, job.classes, job.out_header).encode(
-                    local.argmax(outputs, job.threshold)
-                )
-            else:
-                encoded = Writer(fmt, header=job.out_header, one_row=first.ndim < 2).encode(outputs)
-            for data in encoded:
+            for data in encode(xs, job.network, how, stack, name):
                 write(data)
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)

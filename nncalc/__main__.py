@@ -54,10 +54,11 @@ def _signals_held() -> Iterator[None]:
 
 def _stop(e: KeyboardInterrupt) -> int:
     from .errors import interrupt_status
+    from .i18n import _
 
     code, message = interrupt_status(e)
     try:
-        sys.stderr.write(f"nncalc: error: {message}\n")
+        sys.stderr.write(f"nncalc: {_('error: {message}').format(message=message)}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> None:
         from .sink import guard_std_streams
 
         guard_std_streams()
+        from .i18n import choose
+
+        choose(sys.argv[1:] if argv is None else argv)  # before any help text is built
         with _signals_held():
             # a KeyboardInterrupt inside a C extension's import (numpy) can leave it half
             # made and crash the interpreter's shutdown: hold signals until imports end

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from .i18n import _
+
 
 class ExitStatus(IntEnum):
     """Process exit codes; documented in the README, stable across releases."""
@@ -31,7 +33,7 @@ class Hint:
     >>> h = Hint("layout", "out-in")
     >>> h.flag, h.keyword
     ('--layout out-in', 'layout="out-in"')
-    >>> str(Hint("allow-nonfinite", keyword="allow_nonfinite", value=True))
+    >>> Hint("allow-nonfinite", keyword="allow_nonfinite", value=True).keyword
     'allow_nonfinite=True'
     """
 
@@ -106,7 +108,9 @@ class InputError(NncalcError):
     def __str__(self) -> str:
         where = [str(p) for p in (self.source, self.line, self.col) if p is not None]
         text = self.message if not where else f"{':'.join(where)}: {self.message}"
-        return f"{text} (expected {self.expected})" if self.expected else text
+        if not self.expected:
+            return text
+        return _("{text} (expected {expected})").format(text=text, expected=self.expected)
 
     def located(self, source: str) -> InputError:
         """The same error attributed to ``source`` when the reader did not know it."""
@@ -118,14 +122,18 @@ class InputError(NncalcError):
 
 def cannot_open(e: OSError, source: str, what: str = "file") -> InputError:
     """The one wording for a file that cannot be opened, whoever opens it (X, W, b, a
-    model file, a cluster's input)."""
+    model file, a cluster's input); ``what`` is a marked word (``N_("model file")``)."""
+    what = _(what)
     if isinstance(e, FileNotFoundError):
-        return InputError("no such file", source=source, expected=f"an existing {what}")
+        expected = _("an existing {what}").format(what=what)
+        return InputError(_("no such file"), source=source, expected=expected)
     if isinstance(e, IsADirectoryError):
-        return InputError("is a directory", source=source, expected=f"a {what}")
+        expected = _("a {what}").format(what=what)
+        return InputError(_("is a directory"), source=source, expected=expected)
     if isinstance(e, PermissionError):
-        return InputError("permission denied", source=source, expected=f"a readable {what}")
-    return InputError(f"cannot open: {e.strerror or e}", source=source)
+        expected = _("a readable {what}").format(what=what)
+        return InputError(_("permission denied"), source=source, expected=expected)
+    return InputError(_("cannot open: {reason}").format(reason=e.strerror or e), source=source)
 
 
 class OutputError(InputError):
@@ -156,8 +164,8 @@ def interrupt_status(e: KeyboardInterrupt) -> tuple[int, str]:
     """The exit code and the one line for an interruption (Ctrl-C, SIGTERM, SIGHUP)."""
     if isinstance(e, Interrupted):
         if e.signum == ExitStatus.HANGUP - 128:
-            return ExitStatus.HANGUP, "hung up (SIGHUP)"
+            return ExitStatus.HANGUP, _("hung up (SIGHUP)")
         if e.signum == ExitStatus.TERMINATED - 128:
-            return ExitStatus.TERMINATED, "terminated (SIGTERM)"
-        return 128 + e.signum, f"stopped by signal {e.signum}"
-    return ExitStatus.INTERRUPTED, "interrupted"
+            return ExitStatus.TERMINATED, _("terminated (SIGTERM)")
+        return 128 + e.signum, _("stopped by signal {signum}").format(signum=e.signum)
+    return ExitStatus.INTERRUPTED, _("interrupted")

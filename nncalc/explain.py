@@ -14,6 +14,7 @@ import numpy as np
 
 from .core import Layer, Pass
 from .errors import UsageError
+from .i18n import ngettext
 
 
 def _g(v: float) -> str:
@@ -70,9 +71,15 @@ def pick_index(value: int | None, size: int, what: str, option: str) -> int:
     if value is None:
         return 0
     if not -size <= value < size:
+        from .shapes import plural
+
+        message = ngettext(
+            "{option} {value} is out of range: there is {count} (0 to {last})",
+            "{option} {value} is out of range: there are {count} (0 to {last})",
+            size,
+        )
         raise UsageError(
-            f"{option} {value} is out of range: there {'is' if size == 1 else 'are'} "
-            f"{size} {what}{'' if size == 1 else 's'} (0 to {size - 1})"
+            message.format(option=option, value=value, count=plural(size, what), last=size - 1)
         )
     return value % size
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from . import limits
+from .i18n import _
 
 if TYPE_CHECKING:  # numpy.random costs ~7 ms to import: only when something is drawn
     from numpy.random import RandomState
@@ -113,22 +114,33 @@ def fresh_seed() -> int:
 
 def check_seed(seed: int) -> int:
     if not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"seed {seed} is out of range: numpy takes 0 to {MAX_SEED}")
+        raise ValueError(
+            _("seed {seed} is out of range: numpy takes 0 to {most}").format(
+                seed=seed, most=MAX_SEED
+            )
+        )
     return seed
 
 
 def check_size(shape: tuple[int, ...]) -> None:
     """Refuse shapes that are empty, absurd, or would not fit in memory."""
     if any(d <= 0 for d in shape):
-        raise ValueError(f"sizes must be positive, got {'×'.join(map(str, shape))}")
+        raise ValueError(
+            _("sizes must be positive, got {shape}").format(shape="×".join(map(str, shape)))
+        )
     count = 1
     for d in shape:
         count *= d
     need = count * 8
     if count > MAX_ELEMENTS or need > _available_memory():
         raise MemoryError(
-            f"a {'×'.join(map(str, shape))} matrix needs {need / 2**30:.1f} GiB, "
-            f"more than this machine has free ({_available_memory() / 2**30:.1f} GiB)"
+            _(
+                "a {shape} matrix needs {need} GiB, more than this machine has free ({free} GiB)"
+            ).format(
+                shape="×".join(map(str, shape)),
+                need=f"{need / 2**30:.1f}",
+                free=f"{_available_memory() / 2**30:.1f}",
+            )
         )
 
 
@@ -161,7 +173,8 @@ def make_params(
     r = RECIPES[recipe]
     check_seed(seed)
     check_size((n, p))
-    limits.require(limits.layer_bytes(n, p), f"a layer of {n} inputs × {p} neurons")
+    what = _("a layer of {n} inputs × {p} neurons").format(n=n, p=p)
+    limits.require(limits.layer_bytes(n, p), what)
     rs = np.random.RandomState(seed)
     w = r.draw_w(rs, n, p, (p, n) if out_in else (n, p)) if want_w else None
     b = r.draw_b(rs, n, p) if want_b else None
@@ -200,7 +213,8 @@ def random_matrix(
     check_seed(seed)
     check_size(shape)
     count = int(np.prod(shape))
-    limits.require(48 * count, f"a {'×'.join(map(str, shape))} matrix and its text")
+    what = _("a {shape} matrix and its text").format(shape="×".join(map(str, shape)))
+    limits.require(48 * count, what)
     rs = np.random.RandomState(seed)
     a = rs.uniform(-1, 1, shape) if uniform else rs.randn(*shape)
     return a if scale == 1 else scale * a
@@ -229,7 +243,8 @@ def make_network(
     for k, p in zip(ins, sizes, strict=True):
         check_size((k, p))
     shapes = list(zip(ins, sizes, strict=True))
-    limits.require(limits.network_bytes(shapes), f"a network of {'→'.join(map(str, [n, *sizes]))}")
+    what = _("a network of {sizes}").format(sizes="→".join(map(str, [n, *sizes])))
+    limits.require(limits.network_bytes(shapes), what)
     rs = np.random.RandomState(seed)
     out = []
     for k, p in zip(ins, sizes, strict=True):

@@ -15,6 +15,7 @@ import os
 import re
 
 from .errors import NncalcError, UsageError
+from .i18n import _
 
 DEFAULT = 2 << 30
 ENV = "NNCALC_MAX_MEMORY"
@@ -40,10 +41,18 @@ def parse_size(text: str) -> int:
     """
     m = re.fullmatch(r"\s*(\d+(?:\.\d*)?)\s*([kmgtKMGT]?)(?:i?[bB])?\s*", text)
     if not m:
-        raise UsageError(f"--max-memory (or {ENV}) takes a size such as 512M or 4G, got {text!r}")
+        raise UsageError(
+            _("--max-memory (or {env}) takes a size such as 512M or 4G, got {text}").format(
+                env=ENV, text=repr(text)
+            )
+        )
     size = int(float(m.group(1)) * _UNITS[m.group(2).lower()])
     if size < 1 << 20:
-        raise UsageError(f"--max-memory (or {ENV}) must be at least 1M, got {text!r}")
+        raise UsageError(
+            _("--max-memory (or {env}) must be at least 1M, got {text}").format(
+                env=ENV, text=repr(text)
+            )
+        )
     return size
 
 
@@ -66,19 +75,22 @@ def human(n: int) -> str:
         if n >= 1 << shift:
             v = n / (1 << shift)
             return f"{v:.0f} {unit}" if v >= 10 or v == int(v) else f"{v:.1f} {unit}"
-    return f"{n} bytes"
+    return _("{n} bytes").format(n=n)
 
 
 def refuse(
     what: str, need: int | None = None, source: str | None = None, why: str = ""
 ) -> MemoryLimitError:
     """The error for ``what`` not fitting: says the limit and how to raise it."""
-    size = "" if need is None else f" ({human(need)})"
-    where = f"{source}: " if source else ""
-    return MemoryLimitError(
-        f"{where}{what}{size} does not fit the memory budget of {human(budget())}"
-        f"{'; ' + why if why else ''} (raise it with --max-memory SIZE or {ENV})"
-    )
+    if need is None:
+        text = _("{what} does not fit the memory budget of {budget}")
+    else:
+        text = _("{what} ({size}) does not fit the memory budget of {budget}")
+    text = text.format(what=what, size=human(need or 0), budget=human(budget()))
+    if why:
+        text = _("{message}; {hint}").format(message=text, hint=why)
+    text = _("{message} (raise it with --max-memory SIZE or {env})").format(message=text, env=ENV)
+    return MemoryLimitError(f"{source}: {text}" if source else text)
 
 
 def require(nbytes: int, what: str, source: str | None = None) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Literal, NamedTuple
 
 from nncalc.errors import Hint
+from nncalc.i18n import _, ngettext
 
 Layout = Literal["in-out", "out-in"]
 Shape = tuple[int, ...]
@@ -37,7 +38,9 @@ class Problem(NamedTuple):
     fix: Hint | None = None  # the hint as data, when it is an option to set
 
     def __str__(self) -> str:
-        return f"{self.message}; {self.hint}" if self.hint else self.message
+        if not self.hint:
+            return self.message
+        return _("{message}; {hint}").format(message=self.message, hint=self.hint)
 
 
 class Plan(NamedTuple):
@@ -65,7 +68,7 @@ class Plan(NamedTuple):
         return (self.p,) if self.single_sample else (self.m, self.p)
 
     def message(self) -> str:
-        return "; ".join(str(p) for p in self.problems)
+        return _("; ").join(str(p) for p in self.problems)
 
     @property
     def fix(self) -> Hint | None:
@@ -76,50 +79,76 @@ class Plan(NamedTuple):
 def dims(shape: Shape | None) -> str:
     """``3×4`` for a matrix, ``(3,)`` for a vector, as the brief writes them."""
     if shape is None:
-        return "none"
+        return _("none")
     if len(shape) == 0:
-        return "a single number"
+        return _("a single number")
     if len(shape) == 1:
         return f"({shape[0]},)"
     return "×".join(str(d) for d in shape)
 
 
+# the course's countable words, each counted as a whole phrase for the translator
+_COUNTED = {
+    "sample": lambda k: ngettext("{k} sample", "{k} samples", k),
+    "feature": lambda k: ngettext("{k} feature", "{k} features", k),
+    "input": lambda k: ngettext("{k} input", "{k} inputs", k),
+    "neuron": lambda k: ngettext("{k} neuron", "{k} neurons", k),
+    "weight": lambda k: ngettext("{k} weight", "{k} weights", k),
+    "value": lambda k: ngettext("{k} value", "{k} values", k),
+    "bias": lambda k: ngettext("{k} bias", "{k} biases", k),
+}
+
+
 def plural(k: int, word: str) -> str:
-    return f"{k} {word}" if k == 1 else f"{k} {word}s"
+    """``3 samples``, in the language of the screens."""
+    counted = _COUNTED.get(word)
+    if counted is None:
+        return f"{k} {word}" if k == 1 else f"{k} {word}s"
+    return counted(k).format(k=k)
+
+
+def _dimensions(shape: Shape) -> str:
+    return _("{k} dimensions").format(k=len(shape))
 
 
 def describe_x(shape: Shape) -> str:
     if len(shape) == 2:
-        return f"{plural(shape[0], 'sample')}, {plural(shape[1], 'feature')}"
+        return _("{samples}, {features}").format(
+            samples=plural(shape[0], "sample"), features=plural(shape[1], "feature")
+        )
     if len(shape) == 1:
-        return f"one sample, {plural(shape[0], 'feature')}"
+        return _("one sample, {features}").format(features=plural(shape[0], "feature"))
     if len(shape) == 0:
-        return "one sample, 1 feature"
-    return f"{len(shape)} dimensions"
+        return _("one sample, 1 feature")
+    return _dimensions(shape)
 
 
 def describe_w(shape: Shape, layout: Layout = "in-out") -> str:
     if len(shape) == 2:
         ins, outs = shape if layout == "in-out" else shape[::-1]
-        return f"{plural(ins, 'input')} → {plural(outs, 'neuron')}"
+        return _("{inputs} → {neurons}").format(
+            inputs=plural(ins, "input"), neurons=plural(outs, "neuron")
+        )
     if len(shape) == 1:
-        return f"one neuron, {plural(shape[0], 'weight')}"
+        return _("one neuron, {weights}").format(weights=plural(shape[0], "weight"))
     if len(shape) == 0:
-        return "one neuron, 1 weight"
-    return f"{len(shape)} dimensions"
+        return _("one neuron, 1 weight")
+    return _dimensions(shape)
 
 
 def describe_b(shape: Shape | None) -> str:
     if shape is None:
-        return "no bias"
+        return _("no bias")
     size = 1
     for d in shape:
         size *= d
-    return "one bias for every neuron" if size == 1 else f"{size} biases"
+    return _("one bias for every neuron") if size == 1 else plural(size, "bias")
 
 
 def _describe(label: str, shape: Shape, meaning: str) -> str:
-    return f"{label} is {dims(shape)} ({meaning})"
+    return _("{label} is {shape} ({meaning})").format(
+        label=label, shape=dims(shape), meaning=meaning
+    )
 
 
 def plan(
@@ -149,15 +178,18 @@ def plan(
     if len(x_shape) > 2:
         problems.append(
             Problem(
-                f"{xl} has {len(x_shape)} dimensions {dims(x_shape)}",
-                "inputs are a matrix with one row per sample and one column per feature",
+                _("{operand} has {k} dimensions {shape}").format(
+                    operand=xl, k=len(x_shape), shape=dims(x_shape)
+                ),
+                _("inputs are a matrix with one row per sample and one column per feature"),
                 {"x": tuple(range(len(x_shape)))},
             )
         )
         return Plan(x_shape, w_shape, b_shape, layout, problems=tuple(problems))
     m, n = x_shape if len(x_shape) == 2 else (1, x_shape[0] if x_shape else 1)
     if m == 0 or n == 0:
-        problems.append(Problem(f"{xl} is empty ({dims(x_shape)})", None, {"x": (0,)}))
+        empty = _("{x} is empty ({shape})").format(x=xl, shape=dims(x_shape))
+        problems.append(Problem(empty, None, {"x": (0,)}))
         return Plan(x_shape, w_shape, b_shape, layout, problems=tuple(problems))
     x_desc = _describe(xl, x_shape, describe_x(x_shape))
 
@@ -167,8 +199,10 @@ def plan(
     if len(w_shape) > 2:
         problems.append(
             Problem(
-                f"{wl} has {len(w_shape)} dimensions {dims(w_shape)}",
-                "weights are a matrix with one row per input and one column per neuron",
+                _("{operand} has {k} dimensions {shape}").format(
+                    operand=wl, k=len(w_shape), shape=dims(w_shape)
+                ),
+                _("weights are a matrix with one row per input and one column per neuron"),
                 {"w": tuple(range(len(w_shape)))},
             )
         )
@@ -179,8 +213,10 @@ def plan(
         else:
             problems.append(
                 Problem(
-                    f"{x_desc} but {wl} has {plural(k, 'weight')} (one neuron): "
-                    f"a neuron needs one weight per feature, {n} here",
+                    _(
+                        "{x} but {w} has {weights} (one neuron): "
+                        "a neuron needs one weight per feature, {n} here"
+                    ).format(x=x_desc, w=wl, weights=plural(k, "weight"), n=n),
                     None,
                     {"x": (len(x_shape) - 1,), "w": (0,) if w_shape else ()},
                 )
@@ -197,22 +233,28 @@ def plan(
             p, transpose = 1, layout == "in-out"
         else:
             w_desc = _describe(wl, w_shape, describe_w(w_shape, layout))
-            needs = "rows" if layout == "in-out" else "columns"
+            needs = (
+                _("{x} but {w_desc}: {w} needs {n} rows, one per feature")
+                if layout == "in-out"
+                else _("{x} but {w_desc}: {w} needs {n} columns, one per feature")
+            )
             hints = []
             fix = None
             if outs == n:
                 flip = "out-in" if layout == "in-out" else "in-out"
                 fix = Hint("layout", flip)
-                hints.append(f"{wl} looks transposed: try {fix}")
+                hints.append(_("{w} looks transposed: try {hint}").format(w=wl, hint=fix))
             if len(x_shape) == 2 and ins == m:
                 hints.append(
-                    f"{xl} looks transposed: its {m} rows match {wl}'s {ins} inputs; "
-                    "put one sample per row"
+                    _(
+                        "{x} looks transposed: its {m} rows match {w}'s {ins} inputs; "
+                        "put one sample per row"
+                    ).format(x=xl, m=m, w=wl, ins=ins)
                 )
-            hint = "; or ".join(hints) or None
+            hint = _("; or ").join(hints) or None
             problems.append(
                 Problem(
-                    f"{x_desc} but {w_desc}: {wl} needs {n} {needs}, one per feature",
+                    needs.format(x=x_desc, w_desc=w_desc, w=wl, n=n),
                     hint,
                     {"x": (len(x_shape) - 1,), "w": (in_axis,)},
                     fix,
@@ -227,23 +269,30 @@ def plan(
         if len(b_shape) > 2 or (len(b_shape) == 2 and min(b_shape) != 1):
             problems.append(
                 Problem(
-                    f"{bl} is {dims(b_shape)} but biases are a vector: one value per "
-                    f"neuron ({p} here)",
-                    "give one row or one column of values",
+                    _(
+                        "{b} is {shape} but biases are a vector: one value per neuron ({p} here)"
+                    ).format(b=bl, shape=dims(b_shape), p=p),
+                    _("give one row or one column of values"),
                     {"b": tuple(range(len(b_shape)))},
                 )
             )
         elif size not in (1, p):
             hint = None
             if size == n and n != p:
-                hint = f"{bl} has one value per feature; biases belong to neurons"
+                hint = _("{b} has one value per feature; biases belong to neurons").format(b=bl)
             elif not single and size == m and m != p:
-                hint = f"{bl} has one value per sample; biases belong to neurons"
-            w_desc = f"{wl} has {plural(p, 'neuron')}"
+                hint = _("{b} has one value per sample; biases belong to neurons").format(b=bl)
             problems.append(
                 Problem(
-                    f"{bl} has {describe_b(b_shape)} but {w_desc}: {bl} needs "
-                    f"{plural(p, 'value')}, one per neuron",
+                    _(
+                        "{b} has {biases} but {w} has {neurons}: {b} needs {values}, one per neuron"
+                    ).format(
+                        b=bl,
+                        biases=describe_b(b_shape),
+                        w=wl,
+                        neurons=plural(p, "neuron"),
+                        values=plural(p, "value"),
+                    ),  # fmt: skip
                     hint,
                     {
                         "b": tuple(i for i, d in enumerate(b_shape) if d != 1) or (0,),
@@ -312,10 +361,12 @@ def _chain_problem(k: int, q: int, ls: LayerShapes) -> Problem:
         axis = 0 if ls.layout == "in-out" else 1
     else:
         ins, outs, axis = (w[0] if w else 1), 1, 0
-    hint = f"is {wl} transposed?" if len(w) == 2 and outs == q else None
+    hint = _("is {w} transposed?").format(w=wl) if len(w) == 2 and outs == q else None
     return Problem(
-        f"layer {k}: {wl} is {dims(w)}, so it wants {ins} values per sample, but layer "
-        f"{k - 1} gives {q} (A{k - 1} is m×{q})",
+        _(
+            "layer {k}: {w} is {shape}, so it wants {ins} values per sample, but layer "
+            "{prev} gives {q} (A{prev} is m×{q})"
+        ).format(k=k, w=wl, shape=dims(w), ins=ins, prev=k - 1, q=q),
         hint,
         {"w": (axis,) if w else ()},
     )

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 from .errors import OutputError, UsageError
+from .i18n import _
 
 
 def output_mode(requested: str | None, stdout_is_tty: bool, output: str | None = None) -> str:
@@ -30,8 +31,12 @@ def output_mode(requested: str | None, stdout_is_tty: bool, output: str | None =
 
         fmt = format_from_name(output)
         if fmt is Format.NPZ:
-            raise UsageError(f"results are text, not .npz ({output}): name a .csv, .tsv, .json "
-                             "or .ndjson file, or pass --format")  # fmt: skip
+            raise UsageError(
+                _(
+                    "results are text, not .npz ({output}): name a .csv, .tsv, .json "
+                    "or .ndjson file, or pass --format"
+                ).format(output=output)
+            )
         return fmt.value if fmt else Format.CSV.value
     return "table" if stdout_is_tty else "csv"
 
@@ -57,8 +62,8 @@ def _stdout_buffer() -> BinaryIO:
     out = sys.stdout
     raw = getattr(out, "raw_stream", out)  # StdStream below, or whatever a test put there
     if raw is None or getattr(raw, "closed", False):
-        raise OutputError("is closed", source="stdout",
-                          expected="a stdout to write to, or -o FILE")  # fmt: skip
+        raise OutputError(_("is closed"), source="stdout",
+                          expected=_("a stdout to write to, or -o FILE"))  # fmt: skip
     return out.buffer
 
 
@@ -86,7 +91,7 @@ class Sink:
         except OSError:
             return  # a new file
         if stat.S_ISDIR(st.st_mode):
-            raise UsageError(f"output {self.name} is a directory")
+            raise UsageError(_("output {name} is a directory").format(name=self.name))
         if not stat.S_ISREG(st.st_mode):
             self._in_place = True
             return
@@ -94,10 +99,12 @@ class Sink:
             mine = (st.st_dev, st.st_ino)
             for name in protect:
                 if identity(name) == mine:
-                    what = "stdin" if name == "-" else f"an input ({name})"
+                    what = "stdin" if name == "-" else _("an input ({name})").format(name=name)
                     raise UsageError(
-                        f"output {self.name} is also {what}; refusing to overwrite it "
-                        "(use --force to allow)"
+                        _(
+                            "output {name} is also {what}; refusing to overwrite it "
+                            "(use --force to allow)"
+                        ).format(name=self.name, what=what)
                     )
 
     def __enter__(self) -> Sink:
@@ -118,7 +125,8 @@ class Sink:
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=parent
             )
         except OSError as e:
-            raise OutputError(f"cannot write here: {e.strerror}", source=str(parent)) from None
+            message = _("cannot write here: {reason}").format(reason=e.strerror)
+            raise OutputError(message, source=str(parent)) from None
         self._fp = os.fdopen(fd, "wb")
         return self
 
@@ -139,8 +147,11 @@ class Sink:
         if self.path is None:
             silence_stdout()  # else the interpreter's last flush fails again, exit 120
         where = "stdout" if self.name is None else self.name
-        return OutputError(f"cannot write: {e.strerror or e}", source=where,
-                           expected="room on the disk and a writable target")  # fmt: skip
+        return OutputError(
+            _("cannot write: {reason}").format(reason=e.strerror or e),
+            source=where,
+            expected=_("room on the disk and a writable target"),
+        )
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -191,9 +202,10 @@ class Sink:
             os.replace(tmp, path)
         except OSError as e:  # a mount point (EBUSY), a folder made there meanwhile
             raise OutputError(
-                f"cannot replace it: {e.strerror or e}", source=self.name,
-                expected="a target that can be replaced (not a mount point or a folder)",
-            ) from None  # fmt: skip
+                _("cannot replace it: {reason}").format(reason=e.strerror or e),
+                source=self.name,
+                expected=_("a target that can be replaced (not a mount point or a folder)"),
+            ) from None
 
 
 def silence_stdout() -> None:
@@ -240,8 +252,8 @@ class StdStream:
     def _check(self) -> Any:
         if self.raw_stream is None:
             if self.fd == 1:
-                raise OutputError("is closed", source="stdout",
-                                  expected="a stdout to write to, or -o FILE")  # fmt: skip
+                raise OutputError(_("is closed"), source="stdout",
+                                  expected=_("a stdout to write to, or -o FILE"))  # fmt: skip
             return None
         return self.raw_stream
 
@@ -251,8 +263,11 @@ class StdStream:
             return
         if isinstance(e, BrokenPipeError):
             raise PipeClosed from None
-        raise OutputError(f"cannot write: {e.strerror or e}", source="stdout",
-                          expected="room on the disk and a writable target")  # fmt: skip
+        raise OutputError(
+            _("cannot write: {reason}").format(reason=e.strerror or e),
+            source="stdout",
+            expected=_("room on the disk and a writable target"),
+        )
 
     def write(self, text: str) -> int:
         raw = self._check()

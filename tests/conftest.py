@@ -13,6 +13,10 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
+# The suite's expected messages are English: a developer's Chinese locale must not change
+# them (tests/test_i18n.py sets the language itself, per process)
+os.environ["NNCALC_LANG"] = "en"
+
 settings.register_profile(
     "default",
     deadline=None,
@@ -56,9 +60,31 @@ def assert_one_error_line(
     return lines[0]
 
 
+@pytest.fixture(autouse=True)
+def _english_again() -> Iterator[None]:
+    """A test that switched nncalc to Chinese in this process (``--lang zh`` through
+    CliRunner) leaves it English for the next one."""
+    yield
+    from nncalc import i18n
+
+    if i18n.current() != "en":
+        i18n.use("en")
+
+
 @pytest.fixture
 def samples() -> Path:
     return SAMPLES
+
+
+# Tests on a real Dask cluster or a local S3 server take seconds each (and the first
+# starts the cluster): they are `slow`, outside the fast lane `pytest -m "not slow"`.
+SLOW_FIXTURES = {"cluster", "cli_cluster", "s3"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ def test_the_network_has_unequal_blocks() -> None:
     assert NET.step == 4096 < M
 
 
+@pytest.mark.slow
 @settings(max_examples=15)
 @given(
     st.lists(st.integers(1, M - 1), max_size=5, unique=True),

@@ -115,6 +115,7 @@ def test_streaming_is_bit_identical_whatever_the_chunks(
     assert out.tobytes() == forward(x, w, b).a.tobytes()
 
 
+@pytest.mark.slow
 def test_streaming_is_bit_identical_across_blocks() -> None:
     # Big enough for several BLAS blocks, where kernel choice would otherwise differ.
     rng = np.random.default_rng(7)

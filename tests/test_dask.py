@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import pytest
 from dask.utils import parse_bytes
 from hypothesis import given
@@ -269,6 +270,7 @@ def test_argmax_classes_on_the_cluster(tmp_path: Path, cluster: str) -> None:
     assert joined(tmp_path / "out" / "x") == want.encode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -349,6 +351,7 @@ def test_cli_on_a_scheduler_and_two_workers_equals_local_forward(
     assert joined(tmp_path / "drawn" / "x") == again.stdout
 
 
+@pytest.mark.slow
 def test_cli_own_local_cluster_globs_and_a_bad_input(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     for k in range(2):
@@ -399,6 +402,7 @@ def test_dask_is_imported_only_by_its_engine() -> None:
     assert users == {"engines/dask/parquet.py"}
 
 
+@pytest.mark.slow
 def test_our_local_cluster_forks_its_workers_from_a_server_that_imported_them() -> None:
     """Start-up: the workers' imports ran once, in the fork server, and the variables
     the nanny sets before a spawn (one BLAS thread) are still set in every worker."""
@@ -451,6 +455,7 @@ def wait_for_parts(folder: Path, k: int, proc: subprocess.Popen[bytes], timeout:
     raise AssertionError(f"the run ended or stalled before {k} parts: {proc.poll()}")
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_replaced_by_dasks_retry(tmp_path: Path) -> None:
     src = tmp_path / "x.csv"
     write_input(src, m=2000)
@@ -473,6 +478,7 @@ def test_a_killed_worker_is_replaced_by_dasks_retry(tmp_path: Path) -> None:
     assert "_SUCCESS" in names and not [n for n in names if n.endswith(".tmp")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("own_cluster", [True, False])
 def test_ctrl_c_cancels_and_leaves_no_temporary_parts(
     tmp_path: Path, own_cluster: bool, request: pytest.FixtureRequest
@@ -486,11 +492,27 @@ def test_ctrl_c_cancels_and_leaves_no_temporary_parts(
                           *where, "--blocksize", "3kB", "--out-dir", "out",
                           cwd=tmp_path)  # fmt: skip
     wait_for_parts(tmp_path / "out" / "x", 3, proc)
+    helpers = psutil.Process(proc.pid).children(recursive=True)  # our cluster's processes
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert err.decode().strip().splitlines() == ["nncalc: error: interrupted"]
-    time.sleep(1)  # a task left running on a cluster we do not own would write by now
+    # nothing is left that could still write a part: our own cluster's processes have
+    # ended; the shared cluster's workers run no task
+    if own_cluster:
+        assert helpers  # its scheduler's fork server and workers
+        _, alive = psutil.wait_procs(helpers, timeout=30)
+        assert not alive, alive
+    else:
+        from distributed import Client
+
+        from nncalc.engines.dask.cluster import executing
+
+        with Client(where[1], timeout="10s") as client:
+            end = time.monotonic() + 30
+            while any(client.run(executing).values()):
+                assert time.monotonic() < end, client.run(executing)
+                time.sleep(0.05)
     assert list((tmp_path / "out" / "x").iterdir()) == []
 
 

@@ -362,6 +362,7 @@ def looks_drawn(data: bytes, size: tuple[int, int]) -> None:
     assert blue > 0.0005 and red > 0.0005, (blue, red)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["batch", "big"])
 def test_svg_as_chromium_shows_it(tmp_path: Path, which: str) -> None:
     if which == "batch":
@@ -375,6 +376,7 @@ def test_svg_as_chromium_shows_it(tmp_path: Path, which: str) -> None:
     looks_drawn(screenshot(page, *size), size)
 
 
+@pytest.mark.slow
 def test_report_as_chromium_shows_it(tmp_path: Path) -> None:
     from nncalc import render
 
@@ -434,6 +436,7 @@ def _tables_of(page: Path) -> str:
     return text[text.index("Tables") :]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows", [1, 3, 20_000, 700_000])  # 700,000: several read chunks
 def test_a_streamed_run_reports_the_tables_a_terminal_would_show(tmp_path: Path, rows: int) -> None:
     lines = [f"{i % 7 - 3},{i % 5 - 2},{i % 3 - 1}" for i in range(rows)]
@@ -454,6 +457,7 @@ def test_a_streamed_run_reports_the_tables_a_terminal_would_show(tmp_path: Path,
         assert f"s{rows - 1}" in want and "…" in want  # its first and last rows, as a terminal's
 
 
+@pytest.mark.slow
 def test_a_streamed_run_that_fails_writes_no_report(tmp_path: Path) -> None:
     rows = b"1,2,3\n" * 100_000 + b"1,x,3\n"
     proc = run_nncalc("forward", "-", *WB, "--report", str(tmp_path / "r.html"), stdin=rows)

@@ -180,6 +180,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.slow
 def test_big_input_fast_path_matches_line_parser(
     small_chunks: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ import io
 import json
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -80,6 +81,7 @@ def test_near_valid_csv(data: bytes, fmt: Format | None) -> None:
     outcome(data, fmt)
 
 
+@pytest.mark.slow
 @settings(max_examples=300)
 @given(near_json, st.sampled_from([None, Format.JSON, Format.NDJSON]))
 def test_near_valid_json(data: bytes, fmt: Format | None) -> None:
@@ -90,6 +92,7 @@ def test_near_valid_json(data: bytes, fmt: Format | None) -> None:
         assert "\n" not in str(e)
 
 
+@pytest.mark.slow
 @settings(max_examples=15)
 @given(near_csv | near_json | st.binary(max_size=80))
 def test_through_the_cli(data: bytes) -> None:

@@ -51,6 +51,19 @@ CASES = {
     ],
     "demo": ["demo"],
 }
+# the worked examples in the course's own language (tests/test_i18n.py checks the catalog)
+CASES |= {
+    "zh_demo": ["--lang", "zh", "demo"],
+    "zh_shapes_batch": ["--lang", "zh", "shapes", "samples/batch/inputs.csv", *OPS, "-f", "table"],
+    "zh_shapes_w_transposed": ["--lang", "zh", "shapes", "samples/batch/inputs.csv", "-w",
+                               "tests/golden/weights_transposed.csv", "-b",
+                               "samples/batch/biases.csv", "-f", "table"],
+    "zh_explain_batch": ["--lang", "zh", "explain", "samples/batch/inputs.csv", *OPS,
+                         "--sample", "2"],
+    "zh_forward_network_tables": ["--lang", "zh", "forward", "samples/batch/inputs.csv", *OPS,
+                                  "-w", "samples/network/w2.csv", "-b", "samples/network/b2.csv",
+                                  "--activation", "relu,softmax", "-f", "table"],
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", list(CASES))

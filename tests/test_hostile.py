@@ -79,6 +79,7 @@ def test_stdin_redirected_from_the_target_is_refused(tmp_path: Path) -> None:
     assert x.read_bytes() == Path(X).read_bytes()
 
 
+@pytest.mark.slow
 def test_batch_save_params_naming_another_input_is_refused(tmp_path: Path) -> None:
     for name in ("x.csv", "y.csv"):
         (tmp_path / name).write_bytes(Path(X).read_bytes())
@@ -187,6 +188,7 @@ def started(p: subprocess.Popen[bytes]) -> None:
         time.sleep(0.001)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.02, 0.08])
 def test_ctrl_c_while_importing_is_one_line(delay: float) -> None:
     """From the moment nncalc's entry runs (its SIGTERM handler is in place), a Ctrl-C
@@ -211,6 +213,7 @@ def test_closed_stdout_is_one_line(args: list[str]) -> None:
     assert_one_error_line(proc, 1, "stdout: is closed")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [TABLE_COMMANDS[0], TABLE_COMMANDS[1], ["demo"], ["--help"]])
 def test_full_device_is_one_line(args: list[str]) -> None:
     with open("/dev/full", "wb") as full:
@@ -301,6 +304,7 @@ def test_overflow_with_allow_nonfinite_is_written_without_numpy_warnings() -> No
     assert proc.stdout.splitlines()[0] == b"inf,inf"
 
 
+@pytest.mark.slow
 def test_output_replaced_by_a_folder_mid_run_is_one_line(tmp_path: Path) -> None:
     out = tmp_path / "a.csv"
     p = popen(["forward", "-", *WB, "-o", str(out)], stdin=subprocess.PIPE)
@@ -381,6 +385,7 @@ def _refused(code: int, err: bytes, budget: str) -> None:
     assert "--max-memory SIZE or NNCALC_MAX_MEMORY" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", [b"1," * 4_000_000, b"1,2,3\n" + b"7" * 8_000_000])
 def test_a_line_with_no_end_is_refused_before_it_fills_memory(data: bytes, base_rss: int) -> None:
     """8 MB of one line took ~500 MB to parse; with a 64 MiB budget lines stop at 1 MiB."""
@@ -403,6 +408,7 @@ def test_ndjson_rows_stream_in_blocks_of_bytes_not_of_rows(monkeypatch: pytest.M
     assert sum(sizes) == 100 * 1000 * 8 and max(sizes) <= (64 << 10) + 8000  # + one row
 
 
+@pytest.mark.slow
 def test_json_bound_follows_the_budget(base_rss: int) -> None:
     doc = b"[" + b"[1,2,3]," * 120_000 + b"[1,2,3]]"  # 1 MB: ~45 MB to parse
     code, rss, err = peak(["forward", "-", *DRAW, "--max-memory", "16M"], doc)
@@ -428,6 +434,7 @@ def _npz_bomb(declared: int) -> bytes:
     return buf.getvalue()
 
 
+@pytest.mark.slow
 def test_npz_bomb_is_refused_by_its_declared_size(base_rss: int) -> None:
     bomb = _npz_bomb(96 << 20)
     assert len(bomb) < 1 << 20
@@ -438,11 +445,13 @@ def test_npz_bomb_is_refused_by_its_declared_size(base_rss: int) -> None:
     assert rss < base_rss + 32, (rss, base_rss)
 
 
+@pytest.mark.slow
 def test_dev_zero_as_npz_is_refused_at_once() -> None:
     proc = run_nncalc("forward", "/dev/zero", *DRAW, "--input-format", "npz", timeout=20)
     assert_one_error_line(proc, 1, "not a readable .npz archive")
 
 
+@pytest.mark.slow
 def test_a_layer_too_big_is_refused_before_drawing(base_rss: int) -> None:
     code, rss, err = peak(["forward", "-", "-p", "100000000", "--seed", "1"], b"1,2,3\n")
     _refused(code, err, "2 GiB")
@@ -452,6 +461,7 @@ def test_a_layer_too_big_is_refused_before_drawing(base_rss: int) -> None:
     assert_one_error_line(proc, 1, "does not fit the memory budget")
 
 
+@pytest.mark.slow
 def test_tables_read_only_the_rows_they_show_and_streams_any(base_rss: int) -> None:
     rows = b"1,2,3\n" * 4_500_000  # read whole for tables: 430 MB peak
     code, rss, err = peak(["forward", "-", *DRAW, "-f", "table", "--max-memory", "16M"], rows)
@@ -463,6 +473,7 @@ def test_tables_read_only_the_rows_they_show_and_streams_any(base_rss: int) -> N
     assert code == 0, err  # rows beyond the budget stream
 
 
+@pytest.mark.slow
 def test_max_memory_from_the_environment_and_bad_sizes() -> None:
     proc = run_nncalc("forward", "-", *DRAW, stdin=b"1," * 600_000,
                       env={"NNCALC_MAX_MEMORY": "1M"})  # fmt: skip
@@ -503,6 +514,7 @@ def _feed(fifo: Path, data: bytes) -> None:
         fifo.write_bytes(data)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(
     env_vars=HOSTILE_ENV,
@@ -510,6 +522,9 @@ def _feed(fifo: Path, data: bytes) -> None:
     via=st.sampled_from(["file", "pipe", "fifo"]),
     out=st.sampled_from(["pipe", "gone", "full", "file", "table"]),
     sig=st.sampled_from([None, signal.SIGINT, signal.SIGTERM, signal.SIGHUP]),
+    # when the signal comes, counted from the moment nncalc's handlers are in place:
+    # while it imports, reads, computes or writes
+    delay=st.sampled_from([0.0, 0.01, 0.03, 0.1]),
 )
 def test_hostile_runs_keep_every_promise(
     tmp_path_factory: pytest.TempPathFactory,
@@ -518,6 +533,7 @@ def test_hostile_runs_keep_every_promise(
     via: str,
     out: str,
     sig: int | None,
+    delay: float,
 ) -> None:
     """Whatever is thrown at it: a documented exit code, no traceback, every stderr line
     nncalc's own, at most one error line, and an -o target either whole or untouched."""
@@ -555,7 +571,7 @@ def test_hostile_runs_keep_every_promise(
     try:
         if sig is not None:
             started(p)
-            time.sleep(0.03)
+            time.sleep(delay)
             p.send_signal(sig)
         _, err = p.communicate(data if via == "pipe" else None, timeout=60)
     finally:
@@ -580,6 +596,7 @@ def test_hostile_runs_keep_every_promise(
         assert target.read_bytes() == b"old\n"
 
 
+@pytest.mark.slow
 def test_saved_params_are_kept_only_when_the_run_succeeds(tmp_path: Path) -> None:
     # a bad cell far down the input: the stream has started, the parameters are known
     rows = b"1,2,3\n" * 300_000 + b"1,x,3\n"
@@ -601,6 +618,7 @@ def test_saved_params_are_kept_only_when_the_run_succeeds(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.json"]
 
 
+@pytest.mark.slow
 def test_saved_params_are_kept_when_the_reader_of_stdout_leaves(tmp_path: Path) -> None:
     saved = tmp_path / "p.json"
     head = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
@@ -616,6 +634,7 @@ def test_saved_params_are_kept_when_the_reader_of_stdout_leaves(tmp_path: Path) 
     assert again.returncode == 0 and again.stdout == direct.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("first", "second"),
     [("-o", "--report"), ("-o", "--save-params"), ("--save-params", "--save-model"),

@@ -16,7 +16,9 @@ from typer.testing import CliRunner
 
 from nncalc.cli import app
 from nncalc.core import Layer, Network
-from nncalc.models import write_model
+from nncalc.errors import Hint, UsageError
+from nncalc.models import LoadOptions, read_model, write_model
+from nncalc.models.summary import summary
 from tests.conftest import ROOT, SAMPLES, assert_one_error_line, run_nncalc
 
 runner = CliRunner()
@@ -101,15 +103,82 @@ def test_inspect_usage_errors(args: list[str], text: str) -> None:
     assert res.exit_code == 2 and text in res.output
 
 
+# -- files that store no activations: shown, with the activations unknown -----------------
+@pytest.fixture
+def bare(tmp_path: Path) -> dict[str, Path]:
+    """scikit-learn's npz (W1, b1, W2, b2) and a state dict without metadata: weights, no
+    activations."""
+    rng = np.random.default_rng(24)
+    npz, st = tmp_path / "mlp.npz", tmp_path / "sd.safetensors"
+    np.savez(npz, W1=rng.standard_normal((4, 8)), b1=rng.standard_normal(8),
+             W2=rng.standard_normal((8, 3)), b2=rng.standard_normal(3))  # fmt: skip
+    f32 = np.float32
+    stn.save_file({"0.weight": rng.standard_normal((8, 4)).astype(f32),
+                   "0.bias": rng.standard_normal(8).astype(f32),
+                   "2.weight": rng.standard_normal((3, 8)).astype(f32)}, str(st))  # fmt: skip
+    return {"npz": npz, "safetensors": st}
+
+
+@pytest.mark.parametrize("ext, dtype", [("npz", "float64"), ("safetensors", "float32")])
+def test_inspect_without_activations_shows_the_rest(
+    bare: dict[str, Path], ext: str, dtype: str
+) -> None:
+    res = invoke("inspect", bare[ext], "--format", "table")
+    assert res.exit_code == 0, res.output
+    rows = [line for line in res.output.splitlines() if line.startswith("│")]
+    assert len(rows) == 2 and all("unknown" in r and dtype in r for r in rows)
+    assert "4×8" in rows[0] and "40" in rows[0] and "8×3" in rows[1] and "27" in rows[1]
+    assert "inputs 4 → outputs 3; 67 parameters" in res.output
+    tail = " ".join(res.output.split("67 parameters")[1].split())  # the hint, wrapped
+    assert f"activations unknown: {bare[ext]} stores no activations" in tail
+    assert f"e.g. {Hint('activation', 'relu,softmax')}" in tail  # flags or keyword, as set
+    doc = json.loads(invoke("inspect", bare[ext], "--format", "json").output)
+    assert [r["activation"] for r in doc["layers"]] == [None, None]
+    assert [r["weights"] for r in doc["layers"]] == [[4, 8], [8, 3]]
+    assert [r["dtype"] for r in doc["layers"]] == [dtype, dtype]
+    assert doc["params"] == 67 and doc["unknown_activations"] == [1, 2]
+    assert str(Hint("activation", "relu,softmax")) in doc["hint"]
+
+
+@pytest.mark.parametrize("ext", ["npz", "safetensors"])
+def test_inspect_with_activation_given_has_no_unknowns(bare: dict[str, Path], ext: str) -> None:
+    res = invoke("inspect", bare[ext], "--activation", "relu,softmax", "--format", "table")
+    assert res.exit_code == 0 and "unknown" not in res.output and "relu,softmax" not in res.output
+    doc = json.loads(invoke("inspect", bare[ext], "--activation", "tanh", "-f", "json").output)
+    assert [r["activation"] for r in doc["layers"]] == ["tanh", "tanh"]
+    assert doc["unknown_activations"] == [] and doc["hint"] is None
+
+
+def test_unknown_activations_are_read_only_when_asked(bare: dict[str, Path]) -> None:
+    path = str(bare["npz"])
+    with pytest.raises(UsageError, match="--activation"):
+        read_model(path)
+    model = read_model(path, LoadOptions(unknown_activations=True))
+    assert model.unknown == (0, 1) and len(model.network) == 2
+    given = read_model(path, LoadOptions(activations=("relu",), unknown_activations=True))
+    assert given.unknown == () and [a.activation for a in given.network] == ["relu", "relu"]
+
+
+def test_summary_names_only_the_layers_without_an_activation() -> None:
+    info = summary(net(), "m.json", "json", unknown=(1,))
+    assert [r["activation"] for r in info["layers"]] == ["relu", None]
+    assert "stores no activation for layer 2;" in info["hint"]
+    assert info["unknown_activations"] == [2]
+
+
 # -- real processes: exit codes, one line, nothing imported that is not used ---------------
-def test_state_dict_without_activation_is_usage_error_naming_the_option(tmp_path: Path) -> None:
-    path = tmp_path / "m.safetensors"
-    stn.save_file({"0.weight": np.ones((2, 3))}, str(path))
-    assert_one_error_line(run_nncalc("inspect", str(path)), 2, "--activation")
-    proc = run_nncalc("forward", str(LAYER / "inputs.csv"), "--model", str(path))
-    assert_one_error_line(proc, 2, "--activation")
+@pytest.mark.slow
+def test_state_dict_without_activation_inspects_but_does_not_run(bare: dict[str, Path]) -> None:
+    for path in bare.values():
+        proc = run_nncalc("inspect", str(path), "--format", "json")
+        assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+        hint = json.loads(proc.stdout)["hint"]
+        assert hint.startswith("activations unknown") and "e.g. --activation relu,softmax" in hint
+        proc = run_nncalc("forward", str(LAYER / "inputs.csv"), "--model", str(path))
+        assert_one_error_line(proc, 2, "--activation")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", ["onnx", "safetensors", "npz"])
 def test_truncated_and_oversized_files_exit_1_with_one_line(
     models: dict[str, Path], tmp_path: Path, ext: str
@@ -129,6 +198,7 @@ def test_oversized_safetensors_header_exit_1(tmp_path: Path) -> None:
     assert_one_error_line(run_nncalc("inspect", str(path)), 1, "header claims")
 
 
+@pytest.mark.slow
 def test_pickles_refused_on_the_command_line(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     code = f"open({str(marker)!r}, 'w')"
@@ -152,6 +222,7 @@ class _Eval:
         return (eval, (self.code,))
 
 
+@pytest.mark.slow
 def test_unsupported_onnx_op_is_one_line_naming_node(tmp_path: Path) -> None:
     from onnx import TensorProto, helper, numpy_helper
 
@@ -169,6 +240,7 @@ def test_unsupported_onnx_op_is_one_line_naming_node(tmp_path: Path) -> None:
     assert_one_error_line(run_nncalc("inspect", str(path)), 1, "'conv1' (Conv)")
 
 
+@pytest.mark.slow
 def test_an_ordinary_piped_run_imports_no_model_library_nor_rich() -> None:
     """Start-up is a target (issue 15): a piped run pays for none of these."""
     code = (

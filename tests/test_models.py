@@ -209,6 +209,7 @@ def test_onnx_three_layer_mlp_equals_onnxruntime(tmp_path: Path) -> None:
         assert_matches_ort(model.network(x), ort_run(data, x), x, model.network)
 
 
+@pytest.mark.slow
 def test_onnx_float32_runs_in_float32_unless_float64(tmp_path: Path) -> None:
     n, p = 3, 2
     data = onnx_model([helper.make_node("Gemm", ["x", "W", "b"], ["y"])],
@@ -453,6 +454,7 @@ def test_every_export_reloads_bit_identically(net: Network, ext: str) -> None:
     np.testing.assert_array_equal(back(x), net(x))
 
 
+@pytest.mark.slow
 @given(net=networks())
 def test_onnx_export_runs_in_onnxruntime(net: Network) -> None:
     data = write_model(net, "m.onnx")

@@ -146,6 +146,7 @@ def test_ties_give_the_first_index() -> None:
     assert r.stdout.split() == ["0", "0", "0"]
 
 
+@pytest.mark.slow
 @given(st.lists(st.integers(1, 700), min_size=1, max_size=8), st.integers(0, 2**32 - 1))
 @settings(max_examples=25)
 def test_stream_equals_whole_run_however_chunked(cuts: list[int], seed: int) -> None:

@@ -54,6 +54,7 @@ def test_bad_cells_are_one_error_naming_column_and_row(frame: pl.DataFrame, mess
         read_parquet(buf, "x.parquet")
 
 
+@pytest.mark.slow
 def test_cli_reads_and_writes_parquet(tmp_path: Path, samples: Path) -> None:
     x = np.random.default_rng(2).standard_normal((50, 3))
     pl.DataFrame({f"c{j}": x[:, j] for j in range(3)}).write_parquet(tmp_path / "x.parquet")
@@ -81,6 +82,7 @@ def test_cli_damaged_parquet_is_one_line(tmp_path: Path, samples: Path) -> None:
     assert_one_error_line(proc, 1, "not a readable Parquet file")
 
 
+@pytest.mark.slow
 def test_argmax_to_parquet_is_one_column_of_classes(tmp_path: Path, samples: Path) -> None:
     args = [str(samples / "batch" / "inputs.csv"), "-w", str(samples / "batch" / "weights.csv"),
             "-b", str(samples / "batch" / "biases.csv"), "--classes", "p,q"]  # fmt: skip

@@ -116,6 +116,7 @@ def test_numbers_typed_on_the_command_line(args: list[str], want: list[list[floa
     )
 
 
+@pytest.mark.slow
 def test_numbers_on_the_command_line_lose_to_a_file_and_need_equal_rows(tmp_path: Path) -> None:
     (tmp_path / "1,2").write_text("5,5\n")  # a file of that name wins
     r = run_nncalc("forward", "1,2", "-w", "1,2", "-b", "0", "-f", "csv", cwd=tmp_path)
@@ -271,6 +272,7 @@ def test_columns_by_name_and_position_mixed(tmp_path: Path) -> None:
         read_matrix(io.BytesIO(b"1,2\n"), "x.csv", ReadOptions(columns="a"))
 
 
+@pytest.mark.slow
 def test_species_carried_through_the_pipe(tmp_path: Path) -> None:
     (tmp_path / "iris.csv").write_text(
         "sepal_length,petal_width,species\n5.1,0.2,setosa\n6.3,2.5,virginica\n"
@@ -474,6 +476,7 @@ def test_records_errors_name_the_record(
 
 
 # -- options that contradict each other ------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("extra", [["--seed", "3"], ["--neurons", "2"], ["-p", "2", "--seed", "1"]])
 def test_drawing_options_with_both_w_and_b_are_refused(extra: list[str]) -> None:
     from tests.conftest import SAMPLES
@@ -520,6 +523,7 @@ def test_out_in_draws_w_in_the_layout_asked(tmp_path: Path, recipe: str, n: int,
 
 
 # -- small things a newcomer trips on ---------------------------------------------------------
+@pytest.mark.slow
 def test_bare_nncalc_prints_help_and_exits_2_without_an_empty_error() -> None:
     proc = run_nncalc()
     assert proc.returncode == 2
@@ -527,6 +531,7 @@ def test_bare_nncalc_prints_help_and_exits_2_without_an_empty_error() -> None:
     assert proc.stderr == b""
 
 
+@pytest.mark.slow
 def test_debug_works_after_the_subcommand_too() -> None:
     for args in (["--debug", "forward", "/no/such.csv", "-p", "1"],
                  ["forward", "/no/such.csv", "-p", "1", "--debug"]):  # fmt: skip
@@ -535,6 +540,7 @@ def test_debug_works_after_the_subcommand_too() -> None:
     assert_one_error_line(run_nncalc("forward", "/no/such.csv", "-p", "1"), 1, "no such file")
 
 
+@pytest.mark.slow
 def test_shell_completion_is_offered_and_completes() -> None:
     assert b"--install-completion" in run_nncalc("--help").stdout
     script = run_nncalc("--show-completion", "bash", env={"SHELL": "/bin/bash"})
@@ -569,6 +575,7 @@ def test_float32_runs_print_float32_forms_everywhere(tmp_path: Path, fmt: str) -
     assert saved_w.tolist() == [float(str(v)) for v in w32.ravel()]
 
 
+@pytest.mark.slow
 def test_readme_random_weights_example_shows_what_it_prints() -> None:
     """The README's random-weights example has non-zero output, printed beside it."""
     import re
@@ -607,6 +614,7 @@ def test_output_never_overwrites_w_named_with_options(tmp_path: Path) -> None:
     assert (tmp_path / "w.csv").read_text() == "0,1\n1,0\n0,1\n"
 
 
+@pytest.mark.slow
 def test_fast_parser_with_columns_equals_the_line_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     from nncalc.formats import delimited, fastcsv
 

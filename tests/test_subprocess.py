@@ -46,6 +46,7 @@ def test_json_parsed_back() -> None:
     assert np.array(json.loads(proc.stdout)).tobytes() == EXPECTED.tobytes()
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_help() -> None:
     proc = run_nncalc("--help")
     assert proc.returncode == 0 and b"forward" in proc.stdout
@@ -57,6 +58,7 @@ def _file(tmp_path: Path, name: str, data: bytes) -> str:
     return str(tmp_path / name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make_args", "code", "contains"),
     [
@@ -137,6 +139,7 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     assert proc.returncode != 0 and b"Traceback" in proc.stderr
 
 
+@pytest.mark.slow
 def test_head_closes_the_pipe_quietly() -> None:
     cmd = (
         f"{sys.executable} -m nncalc random 300000 8 --seed 1 | "
@@ -155,7 +158,9 @@ def test_head_closes_the_pipe_quietly() -> None:
 
 
 def _start_blocked(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
-    """nncalc reading a stdin that never ends: it is mid-run when we interrupt it."""
+    """nncalc reading a stdin that never ends, mid-run: more than one 8 MiB chunk of rows
+    is sent, then silence; it has written the first chunk's rows to its temporary file
+    (so its handlers are in place and there is something to clean up) when this returns."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "nncalc", *args],
         cwd=ROOT,
@@ -164,12 +169,16 @@ def _start_blocked(tmp_path: Path, *args: str) -> subprocess.Popen[bytes]:
         stderr=subprocess.PIPE,
     )
     assert proc.stdin is not None
-    proc.stdin.write(b"1,2,3\n" * 300_000)  # some rows, then silence
+    proc.stdin.write(b"1,2,3\n" * 1_500_000)  # 9 MB: the first chunk is written, then silence
     proc.stdin.flush()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.poll()
+        time.sleep(0.02)
     return proc
 
 
+@pytest.mark.slow
 def test_sigint_exits_130_and_leaves_output_untouched(tmp_path: Path) -> None:
     target = tmp_path / "a.csv"
     target.write_text("precious\n")
@@ -182,6 +191,7 @@ def test_sigint_exits_130_and_leaves_output_untouched(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]  # no temporary left behind
 
 
+@pytest.mark.slow
 def test_error_mid_stream_leaves_output_untouched(tmp_path: Path) -> None:
     target = tmp_path / "a.csv"
     target.write_text("precious\n")
@@ -192,6 +202,7 @@ def test_error_mid_stream_leaves_output_untouched(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
 
 
+@pytest.mark.slow
 def test_output_file_written_atomically_and_force(tmp_path: Path) -> None:
     x = tmp_path / "x.csv"
     x.write_text("-0.9,-0.4,-0.7\n")
@@ -318,6 +329,7 @@ def test_full_disk_is_one_line() -> None:
     )
 
 
+@pytest.mark.slow
 def test_quick_exit_keeps_every_byte_and_the_exit_code(tmp_path: Path) -> None:
     """The console script ends with os._exit once its output is flushed (no interpreter
     teardown): stdout down a pipe is whole, notes reach stderr, exit codes stand."""

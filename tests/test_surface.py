@@ -62,18 +62,21 @@ def test_draw_takes_the_read_options_forward_takes(tmp_path: Path) -> None:
     assert out.read_text().startswith("<svg")
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name", ["", *sorted(COMMANDS)])
-def test_help_reads_at_80_columns(name: str) -> None:
+def test_help_reads_at_80_columns(name: str, lang: str) -> None:
+    from rich.cells import cell_len  # a Chinese character is two columns wide
+
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR",)}
     env["COLUMNS"] = "80"
-    args = [name, "--help"] if name else ["--help"]
+    args = ["--lang", lang, *([name] if name else []), "--help"]
     out = subprocess.run([sys.executable, "-m", "nncalc", *args], capture_output=True,
                          text=True, env=env, cwd=ROOT, check=False)  # fmt: skip
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("Usage: nncalc")
+    assert lines[0].startswith("Usage: nncalc" if lang == "en" else "用法：nncalc")
     assert "…" not in out.stdout
-    assert max(len(line) for line in lines) <= 80
+    assert max(cell_len(line) for line in lines) <= 80
     assert "{" not in lines[0]  # `random` showed {rows}
 
 
@@ -298,3 +301,18 @@ def test_a_shape_error_carries_its_fix_as_data() -> None:
     hint = info.value.hint
     assert isinstance(hint, Hint) and (hint.option, hint.value) == ("layout", "out-in")
     assert hint.flag == "--layout out-in" and hint.keyword == 'layout="out-in"'
+
+
+def test_out_dir_names_outputs_after_the_input_without_its_suffixes(tmp_path: Path) -> None:
+    import gzip
+
+    data = (SAMPLES / "batch/inputs.csv").read_bytes()
+    (tmp_path / "b.csv.gz").write_bytes(gzip.compress(data))
+    (tmp_path / "c.csv").write_bytes(data)
+    out = tmp_path / "out"
+    r = run_nncalc("forward", str(tmp_path / "b.csv.gz"), str(tmp_path / "c.csv"), "-w",
+                   str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+                   "--out-dir", str(out))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["b.csv", "c.csv"]
+    assert (out / "b.csv").read_bytes() == (out / "c.csv").read_bytes()

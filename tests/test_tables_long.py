@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from nncalc.cli import app
@@ -28,6 +29,7 @@ def _rows(text: str, title: str) -> dict[str, list[float]]:
     return out
 
 
+@pytest.mark.slow
 def test_long_input_shows_first_and_last_rows_as_streamed(tmp_path: Path) -> None:
     x = np.random.default_rng(7).standard_normal((M, 3))
     src = tmp_path / "x.csv"
@@ -45,6 +47,7 @@ def test_long_input_shows_first_and_last_rows_as_streamed(tmp_path: Path) -> Non
     assert re.search(r"│\s+…\s+│", r.stdout)
 
 
+@pytest.mark.slow
 def test_long_input_fits_a_budget_that_whole_x_would_not(tmp_path: Path) -> None:
     src = tmp_path / "x.csv"
     np.savetxt(src, np.ones((200_000, 4)), delimiter=",", fmt="%.1f")  # 6.4 MB as floats

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from nncalc.errors import UsageError
 from nncalc.explain import pick_index
+from nncalc.i18n import help_text
 from nncalc.runner.job import Job
 from nncalc.sink import Sink
 
@@ -27,17 +28,39 @@ from .root import app, guarded
 
 SampleOpt = Annotated[
     int | None,
-    option("--sample", panel=OUTPUT, metavar="I",
-           help="Write sample I's x, z and a in the nodes (from 0; default 0 with X)."),
-]  # fmt: skip
+    option(
+        "--sample",
+        panel=OUTPUT,
+        metavar="I",
+        help=help_text("Write sample I's x, z and a in the nodes (from 0; default 0 with X)."),
+    ),
+]
 DrawPrecision = Annotated[
     int,
-    option("--precision", panel=OUTPUT, min=1, max=17, metavar="DIGITS",
-           help="Significant digits drawn (default 3)."),
-]  # fmt: skip
+    option(
+        "--precision",
+        panel=OUTPUT,
+        min=1,
+        max=17,
+        metavar="DIGITS",
+        help=help_text("Significant digits drawn (default 3)."),
+    ),
+]
 
 
-@app.command(cls=Command, short_help="Draw the network as a picture: SVG, PNG or an HTML page.")
+@app.command(
+    cls=Command,
+    short_help=help_text("Draw the network as a picture: SVG, PNG or an HTML page."),
+    help=help_text(
+        "Draw the network: inputs on the left, each layer's neurons to the right, one "
+        "line per weight (blue positive, red negative, wider for a larger |w|), each "
+        "neuron's bias.\n\n"
+        "-o names the picture: .svg, .png or .html. With X, one sample's numbers are "
+        "written in the nodes; without X, give the whole network (or --inputs N).\n\n"
+        "Example: nncalc draw samples/batch/inputs.csv -w samples/batch/weights.csv -b "
+        "samples/batch/biases.csv --sample 1 -o batch.svg"
+    ),
+)
 @guarded
 @takes
 def draw(
@@ -51,15 +74,7 @@ def draw(
     precision: DrawPrecision = 3,
     general: GeneralFlags,
 ) -> None:
-    """Draw the network: inputs on the left, each layer's neurons to the right, one line
-    per weight (blue positive, red negative, wider for a larger |w|), each neuron's bias.
-
-    -o names the picture: .svg, .png or .html. With X, one sample's numbers are written in
-    the nodes; without X, give the whole network (or --inputs N).
-
-    Example: nncalc draw samples/batch/inputs.csv -w samples/batch/weights.csv -b
-    samples/batch/biases.csv --sample 1 -o batch.svg
-    """
+    """The ``draw`` command (its help is the ``help=`` text above)."""
     from nncalc.diagram import picture, picture_kind
     from nncalc.runner.whole import load_whole
 

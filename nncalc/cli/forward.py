@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from nncalc.errors import ExitStatus, UsageError
+from nncalc.i18n import help_text
 from nncalc.runner.forward import Target, run
 from nncalc.runner.job import Job
 from nncalc.runner.tables import View
@@ -33,58 +34,105 @@ from .root import app, guarded
 
 SaveParams = Annotated[
     str | None,
-    option("--save-params", panel=OUTPUT, metavar="FILE",
-           help="Also write the W and b used (every layer) as JSON or .npz."),
-]  # fmt: skip
+    option(
+        "--save-params",
+        panel=OUTPUT,
+        metavar="FILE",
+        help=help_text("Also write the W and b used (every layer) as JSON or .npz."),
+    ),
+]
 SaveModel = Annotated[
     str | None,
-    option("--save-model", panel=OUTPUT, metavar="FILE",
-           help="Also write the network used as .json, .npz, .safetensors or .onnx."),
-]  # fmt: skip
+    option(
+        "--save-model",
+        panel=OUTPUT,
+        metavar="FILE",
+        help=help_text("Also write the network used as .json, .npz, .safetensors or .onnx."),
+    ),
+]
 ShowRecipe = Annotated[
-    bool, option("--show-recipe", panel=OUTPUT, help="Print the numpy line that draws W and b.")
+    bool,
+    option(
+        "--show-recipe", panel=OUTPUT, help=help_text("Print the numpy line that draws W and b.")
+    ),
 ]
 OutDir = Annotated[
     str | None,
-    option("--out-dir", panel=OUTPUT, metavar="DIR",
-           help="Batch mode: one output file per input, named after it."),
-]  # fmt: skip
+    option(
+        "--out-dir",
+        panel=OUTPUT,
+        metavar="DIR",
+        help=help_text("Batch mode: one output file per input, named after it."),
+    ),
+]
 Show = Annotated[
     str,
-    option("--show", panel=OUTPUT, metavar="STAGES",
-           help="Tables to draw: shapes,x,w,b,z,a or all (the default)."),
-]  # fmt: skip
+    option(
+        "--show",
+        panel=OUTPUT,
+        metavar="STAGES",
+        help=help_text("Tables to draw: shapes,x,w,b,z,a or all (the default)."),
+    ),
+]
 Layers = Annotated[
     str | None,
-    option("--layers", panel=OUTPUT, metavar="K,K",
-           help="Layers whose tables to draw: 2,3 (default: all)."),
-]  # fmt: skip
+    option(
+        "--layers",
+        panel=OUTPUT,
+        metavar="K,K",
+        help=help_text("Layers whose tables to draw: 2,3 (default: all)."),
+    ),
+]
 Upto = Annotated[
     int | None,
-    option("--upto", panel=OUTPUT, metavar="K",
-           help="Output layer K's A instead of the last layer's (like model[:K])."),
-]  # fmt: skip
+    option(
+        "--upto",
+        panel=OUTPUT,
+        metavar="K",
+        help=help_text("Output layer K's A instead of the last layer's (like model[:K])."),
+    ),
+]
 Argmax = Annotated[
     bool,
-    option("--argmax", panel=OUTPUT,
-           help="Output each sample's class: the index of its largest output (from 0); "
-           "one sigmoid output: 1 above --threshold."),
-]  # fmt: skip
+    option(
+        "--argmax",
+        panel=OUTPUT,
+        help=help_text("Output each sample's class: the index of its largest output (from 0)."),
+    ),
+]
 Classes = Annotated[
     str | None,
-    option("--classes", panel=OUTPUT, metavar="NAMES",
-           help="Class names for --argmax: setosa,versicolor,virginica, or a file with one "
-           "per line."),
-]  # fmt: skip
+    option(
+        "--classes",
+        panel=OUTPUT,
+        metavar="NAMES",
+        help=help_text(
+            "Class names for --argmax: setosa,versicolor,virginica, or a file with one per line."
+        ),
+    ),
+]
 Report = Annotated[
     str | None,
-    option("--report", panel=OUTPUT, metavar="FILE",
-           help="Also write the run as one HTML page: command, shapes, picture, tables."),
-]  # fmt: skip
+    option(
+        "--report",
+        panel=OUTPUT,
+        metavar="FILE",
+        help=help_text("Also write the run as one HTML page: command, shapes, picture, tables."),
+    ),
+]
 
 
 @app.command(
-    cls=Command, short_help="Compute A = ReLU(X·W + b) for a layer or a network, every step shown."
+    cls=Command,
+    short_help=help_text("Compute A = ReLU(X·W + b) for a layer or a network, every step shown."),
+    help=help_text(
+        "Compute A = ReLU(X·W + b) and show every step; repeat -w/-b (or give --model, "
+        "or --neurons 4,3,2) for a network.\n\n"
+        "On a terminal it draws a table per stage; piped (or with --format) it writes "
+        "only A, every value exact. Without -w and -b, W and b are drawn from --seed.\n\n"
+        "Example: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv "
+        "-b samples/batch/biases.csv"
+    ),
 )
 @guarded
 @takes
@@ -111,31 +159,47 @@ def forward(
     engine: EngineFlags,
     general: GeneralFlags,
 ) -> None:
-    """Compute A = ReLU(X·W + b) and show every step; repeat -w/-b (or give --model, or
-    --neurons 4,3,2) for a network.
-
-    On a terminal it draws a table per stage; piped (or with --format) it writes only A,
-    every value exact. Without -w and -b, W and b are drawn from --seed.
-
-    Example: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv -b
-    samples/batch/biases.csv
-    """
+    """The ``forward`` command (its help is the ``help=`` text above)."""
     del general  # --max-memory acts as it is parsed
     names = stdin_default(inputs, net.params)
-    distinct_outputs({"-o": output, "--report": report_file, "--save-params": save_params,
-                      "--save-model": save_model})  # fmt: skip
+    distinct_outputs(
+        {
+            "-o": output,
+            "--report": report_file,
+            "--save-params": save_params,
+            "--save-model": save_model,
+        }
+    )
     names_of_classes = class_names(classes)
     req = request_of(net, read)
-    job = Job(req=req, dtype=net.dtype.value if net.dtype else None, verbose=read.verbose,
-              force=force, save_params=save_params, show_recipe=show_recipe,
-              save_model=save_model, upto=upto, argmax=argmax or names_of_classes is not None,
-              classes=names_of_classes, reads=class_file(classes),
-              threshold=threshold)  # fmt: skip
+    job = Job(
+        req=req,
+        dtype=net.dtype.value if net.dtype else None,
+        verbose=read.verbose,
+        force=force,
+        save_params=save_params,
+        show_recipe=show_recipe,
+        save_model=save_model,
+        upto=upto,
+        argmax=argmax or names_of_classes is not None,
+        classes=names_of_classes,
+        reads=class_file(classes),
+        threshold=threshold,
+    )
     view = View(stages=stages_of(show), layers=layer_list(layers), precision=precision)
-    target = Target(names=tuple(names), fmt=fmt.value if fmt else None, output=output,
-                    out_dir=out_dir, report=report_file, view=view, stdout_tty=stdout_is_tty(),
-                    engine=engine.engine.value, scheduler=engine.scheduler,
-                    workers=engine.workers, blocksize=engine.blocksize)  # fmt: skip
+    target = Target(
+        names=tuple(names),
+        fmt=fmt.value if fmt else None,
+        output=output,
+        out_dir=out_dir,
+        report=report_file,
+        view=view,
+        stdout_tty=stdout_is_tty(),
+        engine=engine.engine.value,
+        scheduler=engine.scheduler,
+        workers=engine.workers,
+        blocksize=engine.blocksize,
+    )
     result = run(job, target, hooks())
     if result.drawn is not None:
         print_items(result.drawn.items, output, job.force, job.protect())

@@ -8,9 +8,12 @@ from typing import Any
 
 import typer.core
 
+from nncalc.i18n import N_, _
+
 from .options import ENGINE, GENERAL, INPUT, NETWORK, OUTPUT
 
-PANEL_ORDER = ("Arguments", INPUT, NETWORK, OUTPUT, ENGINE, GENERAL)
+ARGUMENTS = N_("Arguments")
+PANEL_ORDER = (ARGUMENTS, INPUT, NETWORK, OUTPUT, ENGINE, GENERAL)
 # `nncalc --help` lists commands in the course's order, then the tools
 COMMAND_ORDER = ("demo", "forward", "evaluate", "explain", "shapes", "draw", "inspect", "random")
 
@@ -64,7 +67,7 @@ def names_of(param: Any) -> str:
 
 def _panel(param: Any) -> str:
     if is_argument(param):
-        return "Arguments"
+        return ARGUMENTS
     return getattr(param, "rich_help_panel", None) or GENERAL
 
 
@@ -80,8 +83,9 @@ def page(cmd: Any, ctx: Any, tail: str = "") -> Any:
     ordered = sorted(panels.items(), key=lambda kv: (
         PANEL_ORDER.index(kv[0]) if kv[0] in PANEL_ORDER else 2.5, kv[0]))  # fmt: skip
     args = [usage_of(p) for p in cmd.get_params(ctx) if is_argument(p)]
-    usage = " ".join(["Usage:", ctx.command_path, "[OPTIONS]", *args, *filter(None, [tail])])
-    return Page(usage, paragraphs(cmd.help), ordered)
+    words = " ".join([ctx.command_path, "[OPTIONS]", *args, *filter(None, [tail])])
+    titled = [(_(title), entries) for title, entries in ordered]
+    return Page(_("Usage: {command}").format(command=words), paragraphs(cmd.help), titled)
 
 
 def show(items: list[Any]) -> None:

@@ -7,6 +7,7 @@ import typer
 
 from nncalc.core import Network
 from nncalc.errors import InputError, ShapeError, UsageError
+from nncalc.i18n import help_text
 from nncalc.operands import Request
 
 from .help import Command
@@ -19,14 +20,26 @@ ModelArg = Annotated[
     str | None,
     typer.Argument(
         metavar="MODEL",
-        help="A model file: nncalc JSON, .npz, .safetensors or .onnx (or use --model, or -w/-b).",
+        help=help_text(
+            "A model file: nncalc JSON, .npz, .safetensors or .onnx (or use --model, or -w/-b)."
+        ),
         show_default=False,
     ),
 ]
 
 
 @app.command(
-    cls=Command, short_help="Summarize a network, one row per layer, like Keras' model.summary()."
+    cls=Command,
+    short_help=help_text("Summarize a network, one row per layer, like Keras' model.summary()."),
+    help=help_text(
+        "Summarize a network: one row per layer (name, W as n×p, bias, activation, "
+        "parameters, dtype), the input and output widths and the totals.\n\n"
+        "It takes the network as forward does: a MODEL file, -w/-b sets (the k-th -b "
+        "pairs with the k-th -w), or --neurons with --inputs N. A state dict holds no "
+        "activations: they show as unknown unless nncalc wrote the file or --activation "
+        "gives them.\n\n"
+        "Example: nncalc inspect mlp.safetensors --activation relu,softmax"
+    ),
 )
 @guarded
 @takes
@@ -37,15 +50,7 @@ def inspect(
     fmt: ReportFmt = None,
     general: GeneralFlags,
 ) -> None:
-    """Summarize a network: one row per layer (name, W as n×p, bias, activation,
-    parameters, dtype), the input and output widths and the totals.
-
-    It takes the network as forward does: a MODEL file, -w/-b sets (the k-th -b pairs
-    with the k-th -w), or --neurons with --inputs N. A state dict holds no activations:
-    give --activation unless nncalc wrote the file.
-
-    Example: nncalc inspect mlp.safetensors --activation relu,softmax
-    """
+    """The ``inspect`` command (its help is the ``help=`` text above)."""
     del general
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
@@ -57,10 +62,12 @@ def inspect(
     if net.model is None and not net.weights and not net.neurons and net.params is None:
         raise UsageError("inspect needs a MODEL file or -w/-b sets (see nncalc inspect --help)")
     req = request_of(net)
-    network, names, source, kind, details = _network(req)
+    # a file without activations is still shown (they read as unknown); forward refuses it
+    req = req.replace(model_options=req.model_options._replace(unknown_activations=True))
+    network, names, source, kind, details, unknown = _network(req)
     from nncalc.models.summary import summary
 
-    info = summary(network, source, kind, names, details)
+    info = summary(network, source, kind, names, details, unknown)
     if mode == "json":
         import orjson
 
@@ -74,7 +81,9 @@ def inspect(
         print_items([render.model_summary(info)], None, False)
 
 
-def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[str, ...]]:
+def _network(
+    req: Request,
+) -> tuple[Network, tuple[str, ...], str, str, tuple[str, ...], tuple[int, ...]]:
     """The network without X, by the one rule every command uses (no inputs: a model
     brings its own widths; -w/-b say theirs, --inputs when W alone cannot)."""
     from nncalc.runner.whole import load_whole
@@ -82,7 +91,7 @@ def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[st
     ops = load_whole(req, hooks()).ops
     if ops.model is not None:
         m = ops.model
-        return m.network, m.names, m.source, m.format, m.details
+        return m.network, m.names, m.source, m.format, m.details, m.unknown
     try:
         net, _ = ops.network(None, None)
     except ShapeError as e:
@@ -91,4 +100,4 @@ def _network(req: Request) -> tuple[Network, tuple[str, ...], str, str, tuple[st
     source = " ".join(f"-w {w}" for w in req.weights) or (
         ops.generated.line if ops.generated else req.params or "flags"
     )
-    return net, names, source, "flags", ops.details
+    return net, names, source, "flags", ops.details, ()

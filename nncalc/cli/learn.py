@@ -1,16 +1,18 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
 import dataclasses
+from contextlib import nullcontext
 from typing import Annotated, Any
 
 import numpy as np
 import typer
 
-from nncalc import examples
+from nncalc import examples, i18n
 from nncalc.core import Network, prepare
 from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
+from nncalc.i18n import _, help_text
 from nncalc.runner.whole import Whole
 from nncalc.shapes import Labels, Plan, plural
 from nncalc.sink import Sink
@@ -45,22 +47,28 @@ def load(inputs: str | None, net: NetworkFlags, read: InputFlags, *, need_x: boo
     return load_whole(req, hooks(), verbose=read.verbose)
 
 
-@app.command(cls=Command, short_help="Run the course's worked batch example, every table shown.")
+@app.command(
+    cls=Command,
+    short_help=help_text("Run the course's worked batch example, every table shown."),
+    help=help_text(
+        'Run the course\'s worked batch example with every table: the "try it now" '
+        "command.\n\n"
+        "X is 3 samples × 3 features, W wires them to 2 neurons, b = [0.5, 0.5] (the "
+        "files are in samples/batch/)."
+    ),
+)
 @guarded
 @takes
 def demo(precision: Precision = 4, *, general: GeneralFlags) -> None:
-    """Run the course's worked batch example with every table: the "try it now" command.
-
-    X is 3 samples × 3 features, W wires them to 2 neurons, b = [0.5, 0.5]
-    (the files are in samples/batch/).
-    """
+    """The ``demo`` command (its help is the ``help=`` text above)."""
     from nncalc import render
 
     del general  # --max-memory acts as it is parsed
     ex = examples.BATCH
     x = np.array(ex["x"])
-    labels = Labels("samples/batch/inputs.csv", "samples/batch/weights.csv",
-                    "samples/batch/biases.csv")  # fmt: skip
+    labels = Labels(
+        "samples/batch/inputs.csv", "samples/batch/weights.csv", "samples/batch/biases.csv"
+    )
     layer, pl = prepare(x.shape, np.array(ex["w"]), np.array(ex["b"]), labels=labels)
     res = layer.apply(x, keep_z=True)
     items = render.forward_tables(
@@ -69,7 +77,17 @@ def demo(precision: Precision = 4, *, general: GeneralFlags) -> None:
     print_items(items, None, False)
 
 
-@app.command(cls=Command, short_help="Show how X, W and b fit together, or why they do not.")
+@app.command(
+    cls=Command,
+    short_help=help_text("Show how X, W and b fit together, or why they do not."),
+    help=help_text(
+        "Show how X, W and b fit together (m, n, p) and, if they do not, why and how to "
+        "fix it; exit code 1 when X·W + b is not defined.\n\n"
+        "Without X, give the network and --inputs N.\n\n"
+        "Example: nncalc shapes samples/batch/inputs.csv -w samples/batch/weights.csv "
+        "-b samples/batch/biases.csv"
+    ),
+)
 @guarded
 @takes
 def shapes(
@@ -80,32 +98,34 @@ def shapes(
     fmt: ReportFmt = None,
     general: GeneralFlags,
 ) -> None:
-    """Show how X, W and b fit together (m, n, p) and, if they do not, why and how to fix
-    it; exit code 1 when X·W + b is not defined.
-
-    Without X, give the network and --inputs N.
-
-    Example: nncalc shapes samples/batch/inputs.csv -w samples/batch/weights.csv -b
-    samples/batch/biases.csv
-    """
+    """The ``shapes`` command (its help is the ``help=`` text above)."""
     del general
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
         raise UsageError(f"shapes draws a table or writes json, not {mode}")
     whole = load(inputs, net, read, need_x=False)
     ops = whole.ops
-    plans = ops.plans(whole.x_shape)
+    with i18n.english() if mode == "json" else nullcontext():  # piped JSON is data
+        plans = ops.plans(whole.x_shape)
     count = len(ops.layers)
     ok = len(plans) == count and plans[-1].ok
     network = count > 1 or ops.model is not None
     if mode == "json":
         import orjson
 
-        doc = plan_json(plans[0]) if not network else {
-            "ok": ok, "layers": [plan_json(pl) for pl in plans],
-            "problems": [{"layer": k, "message": p.message, "hint": p.hint}
-                         for k, pl in enumerate(plans, 1) for p in pl.problems],
-        }  # fmt: skip
+        doc = (
+            plan_json(plans[0])
+            if not network
+            else {
+                "ok": ok,
+                "layers": [plan_json(pl) for pl in plans],
+                "problems": [
+                    {"layer": k, "message": p.message, "hint": p.hint}
+                    for k, pl in enumerate(plans, 1)
+                    for p in pl.problems
+                ],
+            }
+        )
         with Sink(None) as sink:
             sink.write(orjson.dumps(doc, option=orjson.OPT_APPEND_NEWLINE))
     else:
@@ -139,14 +159,24 @@ def plan_json(pl: Plan) -> dict[str, Any]:
 
 Layer = Annotated[
     int | None,
-    option("--layer", "-l", panel=OUTPUT, metavar="K",
-           help="Which layer, from 1 (its inputs are the previous layer's A)."),
-]  # fmt: skip
+    option(
+        "--layer",
+        "-l",
+        panel=OUTPUT,
+        metavar="K",
+        help=help_text("Which layer, from 1 (its inputs are the previous layer's A)."),
+    ),
+]
 Sample = Annotated[
     int | None,
-    option("--sample", "-s", panel=OUTPUT, metavar="I",
-           help="Which sample (row of X), from 0 (default 0)."),
-]  # fmt: skip
+    option(
+        "--sample",
+        "-s",
+        panel=OUTPUT,
+        metavar="I",
+        help=help_text("Which sample (row of X), from 0 (default 0)."),
+    ),
+]
 Labels_ = Annotated[
     str | None,
     option("--labels", panel=OUTPUT, metavar="FILE",
@@ -164,12 +194,27 @@ Classes = Annotated[
 ]  # fmt: skip
 Neuron = Annotated[
     int | None,
-    option("--neuron", "-n", panel=OUTPUT, metavar="J",
-           help="Which neuron, from 0 (default: all, up to 8)."),
-]  # fmt: skip
+    option(
+        "--neuron",
+        "-n",
+        panel=OUTPUT,
+        metavar="J",
+        help=help_text("Which neuron, from 0 (default: all, up to 8)."),
+    ),
+]
 
 
-@app.command(cls=Command, short_help="Show one sample's arithmetic, term by term.")
+@app.command(
+    cls=Command,
+    short_help=help_text("Show one sample's arithmetic, term by term."),
+    help=help_text(
+        "Show one sample's arithmetic term by term, as a teacher writes it on the "
+        "board: z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → "
+        "0.03\n\n"
+        "Example: nncalc explain samples/batch/inputs.csv -w samples/batch/weights.csv "
+        "-b samples/batch/biases.csv --sample 2"
+    ),
+)
 @guarded
 @takes
 def explain(
@@ -186,12 +231,7 @@ def explain(
     classes: Classes = None,
     general: GeneralFlags,
 ) -> None:
-    """Show one sample's arithmetic term by term, as a teacher writes it on the board:
-    z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03
-
-    Example: nncalc explain samples/batch/inputs.csv -w samples/batch/weights.csv -b
-    samples/batch/biases.csv --sample 2
-    """
+    """The ``explain`` command (its help is the ``help=`` text above)."""
     from nncalc import render
 
     del general
@@ -218,12 +258,23 @@ def explain(
     else:
         chosen = list(range(min(lay.p, 8)))
     if len(net) == 1:
-        title = (f"sample {i} of {ops.layers[0].labels.x}: {plural(lay.n, 'feature')}, "
-                 f"{plural(lay.p, 'neuron')}")  # fmt: skip
+        title = _("sample {i} of {x}: {features}, {neurons}").format(
+            i=i,
+            x=ops.layers[0].labels.x,
+            features=plural(lay.n, "feature"),
+            neurons=plural(lay.p, "neuron"),
+        )
     else:
-        source = "X" if k == 1 else f"A{k - 1}, layer {k - 1}'s activations"
-        title = (f"layer {k} of {len(net)}, sample {i}: inputs are {source} "
-                 f"({plural(lay.n, 'value')}), {plural(lay.p, 'neuron')}")  # fmt: skip
+        source = "X" if k == 1 else _("A{prev}, layer {prev}'s activations").format(prev=k - 1)
+        title = _("layer {k} of {count}, sample {i}: inputs are {source} ({values}), {neurons}")
+        title = title.format(
+            k=k,
+            count=len(net),
+            i=i,
+            source=source,
+            values=plural(lay.n, "value"),
+            neurons=plural(lay.p, "neuron"),
+        )
     lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
     hidden = 0 if neuron is not None else lay.p - len(chosen)  # chosen: no footer
     items: list[Any] = [render.explanation(title, lines, precision, hidden)]

@@ -19,8 +19,16 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from nncalc import generate
+from nncalc.i18n import N_, help_text
 
-INPUT, NETWORK, OUTPUT, ENGINE, GENERAL = "Input", "Network", "Output", "Engine", "General"
+# help panels; N_: translated where the help is drawn
+INPUT, NETWORK, OUTPUT, ENGINE, GENERAL = (
+    N_("Input"),
+    N_("Network"),
+    N_("Output"),
+    N_("Engine"),
+    N_("General"),
+)
 
 
 class OutFormat(str, Enum):
@@ -82,52 +90,95 @@ class InputFlags:
 
     input_format: Annotated[
         InFormat | None,
-        option("--input-format", panel=INPUT, metavar="FMT",
-               help="Read X as csv, tsv, json, ndjson, npz, npy or parquet (default: detected)."),
-    ] = None  # fmt: skip
+        option(
+            "--input-format",
+            panel=INPUT,
+            metavar="FMT",
+            help=help_text(
+                "Read X as csv, tsv, json, ndjson, npz, npy or parquet (default: detected)."
+            ),
+        ),
+    ] = None
     delimiter: Annotated[
         str | None,
-        option("--delimiter", "-d", panel=INPUT, metavar="D",
-               help="X's delimiter: ',', ';', tab or space (default: detected)."),
-    ] = None  # fmt: skip
+        option(
+            "--delimiter",
+            "-d",
+            panel=INPUT,
+            metavar="D",
+            help=help_text("X's delimiter: ',', ';', tab or space (default: detected)."),
+        ),
+    ] = None
     header: Annotated[
         bool | None,
-        option("--header/--no-header", panel=INPUT,
-               help="X's first row is (or is not) a header (default: detected)."),
-    ] = None  # fmt: skip
+        option(
+            "--header/--no-header",
+            panel=INPUT,
+            help=help_text("X's first row is (or is not) a header (default: detected)."),
+        ),
+    ] = None
     decimal: Annotated[
-        str, option("--decimal", panel=INPUT, metavar="MARK", help="X's decimal mark: . or ,")
+        str,
+        option(
+            "--decimal", panel=INPUT, metavar="MARK", help=help_text("X's decimal mark: . or ,")
+        ),
     ] = "."
     columns: Annotated[
         str | None,
-        option("--columns", panel=INPUT, metavar="COLS",
-               help="Columns to read, like cut -f: 1-4, or names (sepal_length,petal_width)."),
-    ] = None  # fmt: skip
+        option(
+            "--columns",
+            panel=INPUT,
+            metavar="COLS",
+            help=help_text(
+                "Columns to read, like cut -f: 1-4, or names (sepal_length,petal_width)."
+            ),
+        ),
+    ] = None
     drop_columns: Annotated[
         str | None,
-        option("--drop-columns", panel=INPUT, metavar="COLS",
-               help="Columns to leave out, by position or name."),
-    ] = None  # fmt: skip
+        option(
+            "--drop-columns",
+            panel=INPUT,
+            metavar="COLS",
+            help=help_text("Columns to leave out, by position or name."),
+        ),
+    ] = None
     skip_rows: Annotated[
         int,
-        option("--skip-rows", panel=INPUT, min=0, metavar="N",
-               help="Skip N lines first (scikit-learn's CSVs: 1)."),
-    ] = 0  # fmt: skip
+        option(
+            "--skip-rows",
+            panel=INPUT,
+            min=0,
+            metavar="N",
+            help=help_text("Skip N lines first (scikit-learn's CSVs: 1)."),
+        ),
+    ] = 0
     id_column: Annotated[
         str | None,
-        option("--id-column", panel=INPUT, metavar="COL",
-               help="A label column kept out of X and written before each output row."),
-    ] = None  # fmt: skip
+        option(
+            "--id-column",
+            panel=INPUT,
+            metavar="COL",
+            help=help_text("A label column kept out of X and written before each output row."),
+        ),
+    ] = None
     allow_nonfinite: Annotated[
         bool,
-        option("--allow-nonfinite", panel=INPUT,
-               help="Accept nan/inf cells and results (refused by default)."),
-    ] = False  # fmt: skip
+        option(
+            "--allow-nonfinite",
+            panel=INPUT,
+            help=help_text("Accept nan/inf cells and results (refused by default)."),
+        ),
+    ] = False
     verbose: Annotated[
         bool,
-        option("--verbose", "-v", panel=INPUT,
-               help="Say on stderr what was detected: format, delimiter, header."),
-    ] = False  # fmt: skip
+        option(
+            "--verbose",
+            "-v",
+            panel=INPUT,
+            help=help_text("Say on stderr what was detected: format, delimiter, header."),
+        ),
+    ] = False
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -136,74 +187,142 @@ class NetworkFlags:
 
     weights: Annotated[
         list[str] | None,
-        option("--weights", "-w", panel=NETWORK, metavar="W",
-               help="W, n×p (inputs × neurons): a file, '-', or numbers with ';' between "
-               "rows (-w 0.2,0.8,-0.5). Repeat for a network: -w W1 -b b1 -w W2 -b b2. "
-               "Read options go on the name: -w 'w.csv?header=1&decimal=,'."),
-    ] = None  # fmt: skip
+        option(
+            "--weights",
+            "-w",
+            panel=NETWORK,
+            metavar="W",
+            help=help_text(
+                "W, n×p (inputs × neurons): a file, '-', or numbers with ';' between "
+                "rows (-w 0.2,0.8,-0.5). Repeat for a network: -w W1 -b b1 -w W2 -b b2. "
+                "Read options go on the name: -w 'w.csv?header=1&decimal=,'."
+            ),
+        ),
+    ] = None
     biases: Annotated[
         list[str] | None,
-        option("--biases", "-b", panel=NETWORK, metavar="B",
-               help="b, one value per neuron, or one for all: a file or numbers "
-               "(-b 0.5,-1). The k-th -b pairs with the k-th -w."),
-    ] = None  # fmt: skip
+        option(
+            "--biases",
+            "-b",
+            panel=NETWORK,
+            metavar="B",
+            help=help_text(
+                "b, one value per neuron, or one for all: a file or numbers "
+                "(-b 0.5,-1). The k-th -b pairs with the k-th -w."
+            ),
+        ),
+    ] = None
     model: Annotated[
         str | None,
-        option("--model", "-m", panel=NETWORK, metavar="FILE",
-               help="A network from a file: nncalc JSON, .npz, .safetensors or .onnx."),
-    ] = None  # fmt: skip
+        option(
+            "--model",
+            "-m",
+            panel=NETWORK,
+            metavar="FILE",
+            help=help_text("A network from a file: nncalc JSON, .npz, .safetensors or .onnx."),
+        ),
+    ] = None
     model_format: Annotated[
         str | None,
-        option("--model-format", panel=NETWORK, metavar="FMT",
-               help="Read --model as json, npz, safetensors or onnx, whatever its name."),
-    ] = None  # fmt: skip
+        option(
+            "--model-format",
+            panel=NETWORK,
+            metavar="FMT",
+            help=help_text("Read --model as json, npz, safetensors or onnx, whatever its name."),
+        ),
+    ] = None
     layer_order: Annotated[
         str | None,
-        option("--layer-order", panel=NETWORK, metavar="NAMES",
-               help="A state dict's layers to use, in order: fc1,fc2,out."),
-    ] = None  # fmt: skip
+        option(
+            "--layer-order",
+            panel=NETWORK,
+            metavar="NAMES",
+            help=help_text("A state dict's layers to use, in order: fc1,fc2,out."),
+        ),
+    ] = None
     params: Annotated[
         str | None,
-        option("--params", panel=NETWORK, metavar="FILE",
-               help="One JSON or .npz file holding X, W and/or b (as --save-params writes)."),
-    ] = None  # fmt: skip
+        option(
+            "--params",
+            panel=NETWORK,
+            metavar="FILE",
+            help=help_text(
+                "One JSON or .npz file holding X, W and/or b (as --save-params writes)."
+            ),
+        ),
+    ] = None
     layout: Annotated[
         LayoutName,
-        option("--layout", panel=NETWORK,
-               help="W as n×p (in-out, the default) or p×n (out-in: PyTorch's "
-               "nn.Linear.weight)."),
-    ] = LayoutName.in_out  # fmt: skip
+        option(
+            "--layout",
+            panel=NETWORK,
+            help=help_text(
+                "W as n×p (in-out, the default) or p×n (out-in: PyTorch's nn.Linear.weight)."
+            ),
+        ),
+    ] = LayoutName.in_out
     neurons: Annotated[
         str | None,
-        option("--neurons", "-p", panel=NETWORK, metavar="P",
-               help="Neurons to draw when W is not given; 4,3,2 draws a network n→4→3→2."),
-    ] = None  # fmt: skip
+        option(
+            "--neurons",
+            "-p",
+            panel=NETWORK,
+            metavar="P",
+            help=help_text("Neurons to draw when W is not given; 4,3,2 draws a network n→4→3→2."),
+        ),
+    ] = None
     n_inputs: Annotated[
         int | None,
-        option("--inputs", panel=NETWORK, min=1, metavar="N",
-               help="Inputs per sample (n) for a network drawn without X: --inputs 784."),
-    ] = None  # fmt: skip
+        option(
+            "--inputs",
+            panel=NETWORK,
+            min=1,
+            metavar="N",
+            help=help_text("Inputs per sample (n) for a network drawn without X: --inputs 784."),
+        ),
+    ] = None
     seed: Annotated[
         int | None,
-        option("--seed", panel=NETWORK, metavar="S",
-               help="Seed for drawn W and b, as np.random.seed(S) (default: fresh, shown)."),
-    ] = None  # fmt: skip
+        option(
+            "--seed",
+            panel=NETWORK,
+            metavar="S",
+            help=help_text("Seed for drawn W and b, as np.random.seed(S) (default: fresh, shown)."),
+        ),
+    ] = None
     init: Annotated[
         InitName,
-        option("--init", panel=NETWORK,
-               help=f"How W and b are drawn: {', '.join(generate.RECIPES)} (default: randn)."),
-    ] = InitName("randn")  # fmt: skip
+        option(
+            "--init",
+            panel=NETWORK,
+            help=help_text("How W and b are drawn: {recipes} (default: randn).").format(
+                recipes=", ".join(generate.RECIPES)
+            ),
+        ),
+    ] = InitName("randn")
     activation: Annotated[
         str | None,
-        option("--activation", panel=NETWORK, metavar="ACT", autocompletion=_complete_activation,
-               help="relu (default), linear, sigmoid, tanh, leaky_relu (leaky_relu:0.2) or "
-               "softmax: one for every layer, or one each (relu,softmax)."),
-    ] = None  # fmt: skip
+        option(
+            "--activation",
+            panel=NETWORK,
+            metavar="ACT",
+            autocompletion=_complete_activation,
+            help=help_text(
+                "relu (default), linear, sigmoid, tanh, leaky_relu (leaky_relu:0.2) or "
+                "softmax: one for every layer, or one each (relu,softmax)."
+            ),
+        ),
+    ] = None
     dtype: Annotated[
         DType | None,
-        option("--dtype", panel=NETWORK,
-               help="Compute in float64 (default) or float32 (default: a model file's own)."),
-    ] = None  # fmt: skip
+        option(
+            "--dtype",
+            panel=NETWORK,
+            help=help_text(
+                "Compute in float64 (default) or float32 (default: a model file's own)."
+            ),
+        ),
+    ] = None
 
 
 def _max_memory(ctx: typer.Context, value: str | None) -> str | None:
@@ -220,10 +339,34 @@ def _max_memory(ctx: typer.Context, value: str | None) -> str | None:
 
 MaxMemory = Annotated[
     str | None,
-    option("--max-memory", panel=GENERAL, callback=_max_memory, metavar="SIZE",
-           help="Memory budget for what must be held whole, e.g. 512M or 4G (default 2G, "
-           "or NNCALC_MAX_MEMORY)."),
-]  # fmt: skip
+    option(
+        "--max-memory",
+        panel=GENERAL,
+        callback=_max_memory,
+        metavar="SIZE",
+        help=help_text(
+            "Memory budget for what must be held whole, e.g. 512M or 4G (default 2G, "
+            "or NNCALC_MAX_MEMORY)."
+        ),
+    ),
+]
+
+
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+# the root's: `nncalc forward … --lang zh` is moved in front of the command (cli.root.main)
+# and chosen before any help text is built
+LangOpt = Annotated[
+    Lang | None,
+    option(
+        "--lang",
+        panel=GENERAL,
+        help=help_text("Language of the screens: zh or en (else NNCALC_LANG, then LANG)."),
+    ),
+]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -231,6 +374,7 @@ class GeneralFlags:
     """What every command takes."""
 
     max_memory: MaxMemory = None
+    lang: LangOpt = None
 
 
 def _size(value: str | None) -> int | None:
@@ -253,26 +397,46 @@ class EngineFlags:
 
     engine: Annotated[
         EngineName,
-        option("--engine", panel=ENGINE,
-               help="local (this process, the default) or dask (a Dask cluster: pip install "
-               "'nncalc\\[dask]'; needs --out-dir)."),
-    ] = EngineName.local  # fmt: skip
+        option(
+            "--engine",
+            panel=ENGINE,
+            help=help_text(
+                "local (this process, the default) or dask (a Dask cluster: pip install "
+                "'nncalc\\[dask]'; needs --out-dir)."
+            ),
+        ),
+    ] = EngineName.local
     scheduler: Annotated[
         str | None,
-        option("--scheduler", panel=ENGINE, metavar="ADDR",
-               help="A running Dask scheduler, tcp://HOST:PORT (default: a local cluster "
-               "for this run)."),
-    ] = None  # fmt: skip
+        option(
+            "--scheduler",
+            panel=ENGINE,
+            metavar="ADDR",
+            help=help_text(
+                "A running Dask scheduler, tcp://HOST:PORT (default: a local cluster for this run)."
+            ),
+        ),
+    ] = None
     workers: Annotated[
         int | None,
-        option("--workers", panel=ENGINE, min=1, metavar="N",
-               help="Worker processes of the local cluster (default: the cores)."),
-    ] = None  # fmt: skip
+        option(
+            "--workers",
+            panel=ENGINE,
+            min=1,
+            metavar="N",
+            help=help_text("Worker processes of the local cluster (default: the cores)."),
+        ),
+    ] = None
     blocksize: Annotated[
         int | None,
-        option("--blocksize", panel=ENGINE, parser=_size, metavar="SIZE",
-               help="Bytes per block, as Dask writes sizes: 64MiB (default), 1MB, 500kB."),
-    ] = None  # fmt: skip
+        option(
+            "--blocksize",
+            panel=ENGINE,
+            parser=_size,
+            metavar="SIZE",
+            help=help_text("Bytes per block, as Dask writes sizes: 64MiB (default), 1MB, 500kB."),
+        ),
+    ] = None
 
 
 GROUPS = (InputFlags, NetworkFlags, GeneralFlags, EngineFlags)
@@ -295,10 +459,14 @@ def takes(fn: F) -> F:
             groups[name] = hint
             fields = typing.get_type_hints(hint, include_extras=True)
             params += [
-                inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default,
-                                  annotation=fields[f.name])
+                inspect.Parameter(
+                    f.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=f.default,
+                    annotation=fields[f.name],
+                )
                 for f in dataclasses.fields(hint)
-            ]  # fmt: skip
+            ]
         else:
             params.append(param.replace(annotation=hint))
 
@@ -310,8 +478,11 @@ def takes(fn: F) -> F:
         return fn(**values)
 
     positional = [p for p in params if p.kind is not inspect.Parameter.KEYWORD_ONLY]
-    keyword = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params
-               if p.kind is inspect.Parameter.KEYWORD_ONLY]  # fmt: skip
+    keyword = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in params
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
     command.__signature__ = inspect.Signature(positional + keyword)  # type: ignore[attr-defined]
     command.__annotations__ = {}  # Typer reads the signature's, not the groups'
     return command  # type: ignore[return-value]
@@ -322,9 +493,11 @@ InputsArg = Annotated[
     list[str] | None,
     typer.Argument(
         metavar="X",
-        help="Inputs X, m×n (samples × features): CSV, TSV, JSON, NDJSON, Parquet or .npy "
-        "files, '-' for stdin, or numbers (1,2,3;4,5,6 or [[1,2,3],[4,5,6]]). Several "
-        "files need --out-dir.",
+        help=help_text(
+            "Inputs X, m×n (samples × features): CSV, TSV, JSON, NDJSON, Parquet or .npy "
+            "files, '-' for stdin, or numbers (1,2,3;4,5,6 or [[1,2,3],[4,5,6]]). Several "
+            "files need --out-dir."
+        ),
         show_default=False,
     ),
 ]
@@ -332,37 +505,59 @@ InputArg = Annotated[
     str | None,
     typer.Argument(
         metavar="X",
-        help="Inputs X: a file, '-' for stdin, or numbers (1,2,3;4,5,6).",
+        help=help_text("Inputs X: a file, '-' for stdin, or numbers (1,2,3;4,5,6)."),
         show_default=False,
     ),
 ]
 OutFmt = Annotated[
     OutFormat | None,
-    option("--format", "-f", panel=OUTPUT,
-           help="table (the default on a terminal), csv (the default when piped), tsv, json, "
-           "ndjson or parquet (needs -o)."),
-]  # fmt: skip
+    option(
+        "--format",
+        "-f",
+        panel=OUTPUT,
+        help=help_text(
+            "table (the default on a terminal), csv (the default when piped), tsv, json, "
+            "ndjson or parquet (needs -o)."
+        ),
+    ),
+]
 ReportFmt = Annotated[
     OutFormat | None,
-    option("--format", "-f", panel=OUTPUT,
-           help="table (the default on a terminal) or json (the default when piped)."),
-]  # fmt: skip
+    option(
+        "--format",
+        "-f",
+        panel=OUTPUT,
+        help=help_text("table (the default on a terminal) or json (the default when piped)."),
+    ),
+]
 Output = Annotated[
     str | None,
-    option("--output", "-o", panel=OUTPUT, metavar="FILE",
-           help="Write to FILE (whole, or not at all) instead of stdout."),
-]  # fmt: skip
+    option(
+        "--output",
+        "-o",
+        panel=OUTPUT,
+        metavar="FILE",
+        help=help_text("Write to FILE (whole, or not at all) instead of stdout."),
+    ),
+]
 Force = Annotated[
-    bool, option("--force", panel=OUTPUT, help="Let -o replace an input or a read-only file.")
+    bool,
+    option("--force", panel=OUTPUT, help=help_text("Let -o replace an input or a read-only file.")),
 ]
 Threshold = Annotated[
     float | None,
     option("--threshold", panel=OUTPUT, metavar="T",
-           help="One probability output (sigmoid) is class 1 above T (default 0.5, "
-           "scikit-learn's predict)."),
+           help="With --argmax, one probability output (sigmoid) is class 1 above T "
+           "(default 0.5, scikit-learn's predict)."),
 ]  # fmt: skip
 Precision = Annotated[
     int,
-    option("--precision", panel=OUTPUT, min=1, max=17, metavar="DIGITS",
-           help="Significant digits shown in tables (default 4)."),
-]  # fmt: skip
+    option(
+        "--precision",
+        panel=OUTPUT,
+        min=1,
+        max=17,
+        metavar="DIGITS",
+        help=help_text("Significant digits shown in tables (default 4)."),
+    ),
+]

@@ -7,6 +7,7 @@ import typer
 from nncalc import generate
 from nncalc.errors import UsageError
 from nncalc.formats import Format
+from nncalc.i18n import help_text
 from nncalc.limits import MemoryLimitError
 from nncalc.shapes import dims
 from nncalc.sink import Sink, output_mode
@@ -19,28 +20,43 @@ from .root import app, guarded, note
 
 MatrixSeed = Annotated[
     int | None,
-    option("--seed", panel=OUTPUT, metavar="S",
-           help="Seed for the matrix, as np.random.seed(S) (default: fresh, shown)."),
-]  # fmt: skip
+    option(
+        "--seed",
+        panel=OUTPUT,
+        metavar="S",
+        help=help_text("Seed for the matrix, as np.random.seed(S) (default: fresh, shown)."),
+    ),
+]
 Scale = Annotated[
-    float, option("--scale", panel=OUTPUT, metavar="K", help="Multiply every value by K.")
+    float,
+    option("--scale", panel=OUTPUT, metavar="K", help=help_text("Multiply every value by K.")),
 ]
 Uniform = Annotated[
-    bool, option("--uniform", panel=OUTPUT, help="Uniform on [-1, 1) instead of normal.")
+    bool, option("--uniform", panel=OUTPUT, help=help_text("Uniform on [-1, 1) instead of normal."))
 ]
 
 
 @app.command(
     cls=Command,
-    short_help="Print a seeded random matrix: np.random.seed(S); np.random.randn(R, C).",
+    short_help=help_text("Print a seeded random matrix: np.random.seed(S); np.random.randn(R, C)."),
+    help=help_text(
+        "Print a seeded random matrix, exactly np.random.seed(S); np.random.randn(ROWS, "
+        "COLS).\n\n"
+        "It builds a pipeline from nothing: nncalc random 5 3 --seed 1 | nncalc forward "
+        "- --neurons 2 --seed 42"
+    ),
 )
 @guarded
 @takes
 def random(
-    rows: Annotated[int, typer.Argument(metavar="ROWS", help="Rows (or a vector's length).")],
+    rows: Annotated[
+        int, typer.Argument(metavar="ROWS", help=help_text("Rows (or a vector's length)."))
+    ],
     cols: Annotated[
         int | None,
-        typer.Argument(metavar="COLS", help="Columns; omit for a vector.", show_default=False),
+        typer.Argument(
+            metavar="COLS", help=help_text("Columns; omit for a vector."), show_default=False
+        ),
     ] = None,
     *,
     seed: MatrixSeed = None,
@@ -51,11 +67,7 @@ def random(
     precision: Precision = 4,
     general: GeneralFlags,
 ) -> None:
-    """Print a seeded random matrix, exactly np.random.seed(S); np.random.randn(ROWS, COLS).
-
-    It builds a pipeline from nothing: nncalc random 5 3 --seed 1 | nncalc forward -
-    --neurons 2 --seed 42
-    """
+    """The ``random`` command (its help is the ``help=`` text above)."""
     del general
     check_seed(seed)
     shape = (rows,) if cols is None else (rows, cols)

@@ -149,4 +149,4 @@ def stages_of(show: str) -> list[str]:
 def layout_of(value: str) -> Layout:
     if value not in LAYOUTS:  # pragma: no cover - the option's choices are the layouts
         raise UsageError(f"--layout must be one of {', '.join(LAYOUTS)}, got {value!r}")
-    return value  # type: ignore[return-value]
+    return value

@@ -8,21 +8,23 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from nncalc import __version__
+from nncalc import __version__, i18n
 from nncalc.errors import ExitStatus, NncalcError, interrupt_status, speak_flags
+from nncalc.i18n import help_text
 from nncalc.sink import PipeClosed, silence_stdout
 
 from .help import Group
-from .options import MaxMemory
+from .options import LangOpt, MaxMemory
 
 app = typer.Typer(
     name="nncalc",
     cls=Group,
-    help="A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.",
+    help=help_text("A dense layer's forward pass, A = ReLU(X·W + b), with every step shown."),
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
 )
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 _state = {"debug": False}
@@ -58,8 +60,9 @@ def guarded(fn: F) -> F:
 
 
 def error(message: str) -> None:
-    """The one line every failure prints."""
-    sys.stderr.write(f"nncalc: error: {' '.join(message.split())}\n")
+    """The one line every failure prints; ``nncalc: `` in every language."""
+    text = i18n._("error: {message}").format(message=" ".join(message.split()))
+    sys.stderr.write(f"nncalc: {text}\n")
     sys.stderr.flush()
 
 
@@ -78,12 +81,18 @@ def _version(value: bool) -> None:
 def root(
     debug: Annotated[
         bool,
-        typer.Option("--debug", envvar="NNCALC_DEBUG", help="Show tracebacks (for bug reports)."),
+        typer.Option(
+            "--debug", envvar="NNCALC_DEBUG", help=help_text("Show tracebacks (for bug reports).")
+        ),
     ] = False,
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help=help_text("Print the version.")
+        ),
     ] = False,
     max_memory: MaxMemory = None,
+    lang: LangOpt = None,
 ) -> None:
     """A dense layer's forward pass, A = ReLU(X·W + b), with every step shown.
 
@@ -91,6 +100,8 @@ def root(
     """
     _state["debug"] = debug
     speak_flags()  # also for CliRunner, which calls the app without main()
+    if lang:  # main() has chosen it already; this is for callers of `app` (CliRunner)
+        i18n.use(lang.value)
 
 
 COMMANDS = {"forward": "forward", "demo": "learn", "shapes": "learn", "explain": "learn",
@@ -116,6 +127,22 @@ def hoist_debug(argv: list[str]) -> list[str]:
     return ["--debug", *(a for a in argv[:cut] if a != "--debug"), *argv[cut:]]
 
 
+def hoist_lang(argv: list[str]) -> list[str]:
+    """``--lang zh`` anywhere (before ``--``) is the root's: moved in front, as ``--debug``."""
+    cut = argv.index("--") if "--" in argv else len(argv)
+    head: list[str] = []
+    moved: list[str] = []
+    i = 0
+    while i < cut:
+        take = 2 if argv[i] == "--lang" and i + 1 < cut else int(argv[i].startswith("--lang="))
+        if take:
+            moved = argv[i : i + take]  # the last one wins, as for any option
+        else:
+            head.append(argv[i])
+        i += take or 1
+    return [*moved, *head, *argv[cut:]]
+
+
 def main(argv: list[str] | None = None) -> None:
     """Like ``app()``, but a usage mistake is one stderr line too, and so is a failing
     stdout outside a command (``--help > /dev/full``); a closed pipe is exit 0.
@@ -124,7 +151,8 @@ def main(argv: list[str] | None = None) -> None:
     handlers and stream guards.
     """
     speak_flags()  # the library's hints read as flags here (layout="out-in" in Python)
-    args = hoist_debug(sys.argv[1:] if argv is None else argv)
+    args = hoist_lang(hoist_debug(sys.argv[1:] if argv is None else argv))
+    i18n.choose(args)  # before the commands are imported: their help is built then
     load_commands(args)
     command = typer.main.get_command(app)
     try:
@@ -134,10 +162,10 @@ def main(argv: list[str] | None = None) -> None:
         message = e.format_message().strip()
         option = getattr(e, "option_name", "") or ""
         if option[1:2].isdigit() or option[1:2] == ".":  # `nncalc forward -1,2,3 …`
-            message += (": numbers that start with '-' as X go last, after '--' "
-                        "(nncalc forward -w … -b … -- -1,2,3)")  # fmt: skip
+            message += i18n._(": numbers that start with '-' as X go last, after '--' "
+                              "(nncalc forward -w … -b … -- -1,2,3)")  # fmt: skip
         if message:  # bare `nncalc` has printed the help already: no empty error line
-            error(f"{message} (see nncalc --help)")
+            error(i18n._("{message} (see nncalc --help)").format(message=message))
         code = getattr(e, "exit_code", int(ExitStatus.USAGE))
     except typer.Abort as e:
         if isinstance(e.__cause__, KeyboardInterrupt):  # click turns Ctrl-C into Abort
@@ -150,7 +178,8 @@ def main(argv: list[str] | None = None) -> None:
         if "--install-completion" not in args:
             raise
         # Typer writes the shell's start-up file itself: a read-only HOME is one line
-        error(f"cannot install tab completion: {e.filename}: {e.strerror}")
+        message = i18n._("cannot install tab completion: {file}: {reason}")
+        error(message.format(file=e.filename, reason=e.strerror))
         code = int(ExitStatus.DATA)
     except NncalcError as e:
         if _state["debug"]:

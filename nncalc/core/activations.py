@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from nncalc import i18n
+
 Array = NDArray[np.floating]
 Fn = Callable[[Array, "Array | None", float], Array]
 
@@ -133,17 +135,31 @@ def activation(spec: str | Activation) -> Activation:
     name = name.strip().lower().replace("-", "_")
     found = ACTIVATIONS.get(name)
     if found is None:
-        raise ValueError(f"unknown activation {spec!r}; known: {', '.join(ACTIVATIONS)}")
+        raise ValueError(
+            i18n._("unknown activation {spec}; known: {known}").format(
+                spec=repr(spec), known=", ".join(ACTIVATIONS)
+            )
+        )
     if not arg:
         return found
     if found.param is None:
-        raise ValueError(f"activation {found.name} takes no parameter, got {spec!r}")
+        raise ValueError(
+            i18n._("activation {name} takes no parameter, got {spec}").format(
+                name=found.name, spec=repr(spec)
+            )
+        )
     try:
         value = float(arg)
     except ValueError:
         raise ValueError(
-            f"{found.name}'s slope must be a number, got {arg!r} (e.g. {found.name}:0.2)"
+            i18n._("{name}'s slope must be a number, got {arg} (e.g. {name}:0.2)").format(
+                name=found.name, arg=repr(arg)
+            )
         ) from None
     if not np.isfinite(value):
-        raise ValueError(f"{found.name}'s slope must be finite, got {arg!r}")
+        raise ValueError(
+            i18n._("{name}'s slope must be finite, got {arg}").format(
+                name=found.name, arg=repr(arg)
+            )
+        )
     return Activation(found.name, found.label, found.formula, found.elementwise, value, found.fn)

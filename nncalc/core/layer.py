@@ -9,16 +9,18 @@ independent of how the rows arrived (whole file, stream chunks or a batch of fil
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from nncalc.errors import ShapeError
+from nncalc.i18n import _
 from nncalc.shapes import Labels, Layout, Plan, plan
 
-from .activations import Activation, activation
+from .activations import Activation
+from .activations import activation as activation_of
 
 Array = NDArray[np.floating]
 
@@ -60,7 +62,7 @@ def _float(a: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class Layer:
     """One dense layer: weights W (n×p, inputs × neurons), biases b (p,), an activation.
 
@@ -69,35 +71,53 @@ class Layer:
 
     >>> Layer([[1.0, -1.0], [2.0, 0.5]], [0.0, 0.5])([1.0, 1.0])
     array([3., 0.])
+
+    The activation is given by name or as an :class:`Activation`; the attribute is always
+    its name (``"leaky_relu:0.2"``), the one a model file holds, and :attr:`act` the
+    function.
     """
 
-    w: Array  # (n, p)
-    b: Array | None = None  # (p,)
-    activation: str | Activation = "relu"
+    w: Array  # (n, p), C-contiguous
+    b: Array  # (p,), never -0.0
+    activation: str
     name: str | None = None
+    _act: Activation = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        w = _float(self.w)
-        if w.ndim == 1:
-            w = w.reshape(-1, 1)
-        if w.ndim != 2 or 0 in w.shape:
-            raise ShapeError(f"a layer's W is a non-empty n×p matrix, got shape {w.shape}")
-        p = w.shape[1]
-        b = np.zeros(p, dtype=w.dtype) if self.b is None else _float(self.b, w.dtype)
-        if b.size == 1 and p != 1:
-            b = np.full(p, b.reshape(-1)[0], dtype=w.dtype)
-        if b.size != p or (b.ndim == 2 and 1 not in b.shape) or b.ndim > 2:
-            raise ShapeError(f"a layer with {p} neurons wants b of shape ({p},), got {b.shape}")
-        act = activation(self.activation)
-        object.__setattr__(self, "w", np.ascontiguousarray(w))
+    def __init__(
+        self,
+        w: ArrayLike,
+        b: ArrayLike | None = None,
+        activation: str | Activation = "relu",
+        name: str | None = None,
+    ) -> None:
+        w2 = _float(w)
+        if w2.ndim == 1:
+            w2 = w2.reshape(-1, 1)
+        if w2.ndim != 2 or 0 in w2.shape:
+            raise ShapeError(
+                _("a layer's W is a non-empty n×p matrix, got shape {shape}").format(shape=w2.shape)
+            )
+        p = w2.shape[1]
+        b2 = np.zeros(p, dtype=w2.dtype) if b is None else _float(b, w2.dtype)
+        if b2.size == 1 and p != 1:
+            b2 = np.full(p, b2.reshape(-1)[0], dtype=w2.dtype)
+        if b2.size != p or (b2.ndim == 2 and 1 not in b2.shape) or b2.ndim > 2:
+            raise ShapeError(
+                _("a layer with {p} neurons wants b of shape ({p},), got {shape}").format(
+                    p=p, shape=b2.shape
+                )
+            )
+        act = activation_of(activation)
+        object.__setattr__(self, "w", np.ascontiguousarray(w2))
         # +0.0 for -0.0: then x·w + b can never be -0.0, which keeps ReLU one pass
-        object.__setattr__(self, "b", np.add(b.reshape(p), 0.0, dtype=w.dtype))
+        object.__setattr__(self, "b", np.add(b2.reshape(p), 0.0, dtype=w2.dtype))
         object.__setattr__(self, "activation", act.spec)
+        object.__setattr__(self, "name", name)
         object.__setattr__(self, "_act", act)
 
     @property
     def act(self) -> Activation:
-        return self._act  # type: ignore[attr-defined,no-any-return]
+        return self._act
 
     @property
     def n(self) -> int:
@@ -109,7 +129,6 @@ class Layer:
 
     @property
     def bias(self) -> Array:
-        assert self.b is not None  # always set by __post_init__
         return self.b
 
     @property
@@ -139,13 +158,18 @@ class Layer:
         xa = np.asarray(x)
         if xa.ndim < 2:
             if xa.size != self.n:
-                raise ShapeError(f"one sample of {xa.size} features, but W is {self.n}×{self.p}")
+                raise ShapeError(
+                    _("one sample of {k} features, but W is {n}×{p}").format(
+                        k=xa.size, n=self.n, p=self.p
+                    )
+                )
             res = self.apply(xa.reshape(1, self.n), keep_z=keep_z, on_z=on_z)
             return Pass(res.z[0], res.a[0])
         if xa.shape[1] != self.n:
             raise ShapeError(
-                f"X is {xa.shape[0]}×{xa.shape[1]} but W is {self.n}×{self.p}: "
-                f"W needs {xa.shape[1]} rows, one per feature"
+                _("X is {m}×{k} but W is {n}×{p}: W needs {k} rows, one per feature").format(
+                    m=xa.shape[0], k=xa.shape[1], n=self.n, p=self.p
+                )
             )
         m = xa.shape[0]
         if out is None:

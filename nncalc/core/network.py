@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from nncalc.errors import ShapeError
+from nncalc.i18n import _
 
 from .layer import Array, Layer, Pass, regroup
 
@@ -28,12 +29,13 @@ def _dims(rows: str, cols: int) -> str:
 def chain_problem(k: int, layer: Layer, incoming: int, name: str | None = None) -> str:
     """Why layer ``k`` (1-based) cannot take the previous layer's ``incoming`` outputs."""
     w = name or f"W{k}"
-    text = (
-        f"layer {k}: {w} is {layer.n}×{layer.p}, so it wants {layer.n} values per sample, "
-        f"but layer {k - 1} gives {incoming} (A{k - 1} is m×{incoming})"
-    )
+    text = _(
+        "layer {k}: {w} is {shape}, so it wants {ins} values per sample, but layer "
+        "{prev} gives {q} (A{prev} is m×{q})"
+    ).format(k=k, w=w, shape=f"{layer.n}×{layer.p}", ins=layer.n, prev=k - 1, q=incoming)
     if layer.p == incoming:
-        text += f": is {w} transposed?"
+        question = _("is {w} transposed?").format(w=w)
+        text = _("{message}: {question}").format(message=text, question=question)
     return text
 
 
@@ -49,7 +51,7 @@ class Network:
     def __init__(self, layers: Iterable[Layer]) -> None:
         self.layers: tuple[Layer, ...] = tuple(layers)
         if not self.layers:
-            raise ShapeError("a network needs at least one layer")
+            raise ShapeError(_("a network needs at least one layer"))
         for k in range(1, len(self.layers)):
             prev, cur = self.layers[k - 1], self.layers[k]
             if cur.n != prev.p:
@@ -190,5 +192,7 @@ def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> li
     net = Network(layers)
     cur = np.atleast_2d(np.asarray(x, dtype=np.float64))
     if cur.shape[1] != net.n:
-        raise ShapeError(f"layer 1 expects {net.n} inputs but receives {cur.shape[1]}")
+        raise ShapeError(
+            _("layer 1 expects {n} inputs but receives {k}").format(n=net.n, k=cur.shape[1])
+        )
     return net.forward(cur)

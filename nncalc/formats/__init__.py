@@ -11,11 +11,21 @@ from collections import deque
 from collections.abc import Iterator
 from enum import Enum
 from pathlib import PurePath
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
+from nncalc import i18n
 from nncalc.errors import InputError
+
+
+class Readable(Protocol):
+    """What a reader uses of its input: a file, stdin's buffer, a :class:`Peekable`, a
+    decompressing stream or anything that counts the bytes read on their way."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+    def readline(self, limit: int = -1, /) -> bytes: ...
 
 
 class Format(str, Enum):
@@ -90,7 +100,7 @@ class Matrix(NamedTuple):
         from .delimited import LIKELY_HEADER
 
         notes = (self.note or "").split("; ")
-        return [f"{self.source}: {n}" for n in notes if n.startswith(LIKELY_HEADER)]
+        return [f"{self.source}: {n}" for n in notes if n.startswith(i18n._(LIKELY_HEADER))]
 
 
 def detection(
@@ -162,7 +172,7 @@ def sniff(head: bytes) -> Format:
 class Peekable:
     """A binary stream whose first bytes were read for sniffing, readable again."""
 
-    def __init__(self, fp: BinaryIO, size: int = 1 << 16) -> None:
+    def __init__(self, fp: Readable, size: int = 1 << 16) -> None:
         self.fp = fp
         self.head = fp.read(size)
 
@@ -202,9 +212,12 @@ def read_line(src: Peekable, source: str, lineno: int | None = None) -> bytes:
     if len(data) > longest and not data.endswith(b"\n"):
         where = source if lineno is None else f"{source}:{lineno}"
         raise limits.refuse(
-            f"a line longer than {limits.human(longest)}", source=where,
-            why=f"a row too wide, or no line end (a line takes ~{limits.LINE_FACTOR}× its size)",
-        )  # fmt: skip
+            i18n._("a line longer than {size}").format(size=limits.human(longest)),
+            source=where,
+            why=i18n._("a row too wide, or no line end (a line takes ~{factor}× its size)").format(
+                factor=limits.LINE_FACTOR
+            ),
+        )
     return data
 
 
@@ -215,13 +228,13 @@ def resolve_format(name: str, src: Peekable, options: ReadOptions) -> Format:
 def check_binary(src: Peekable, name: str) -> None:
     if b"\x00" in src.head[:4096]:
         raise InputError(
-            "this looks like a binary file, not CSV or JSON text",
+            i18n._("this looks like a binary file, not CSV or JSON text"),
             source=name,
-            expected="numbers as text",
+            expected=i18n._("numbers as text"),
         )
 
 
-def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowReader:
+def open_rows(fp: Readable, name: str, options: ReadOptions = DEFAULTS) -> RowReader:
     """Start reading a matrix whose rows can stream (CSV/TSV/NDJSON).
 
     JSON and NPZ are read whole and served as one block, so callers need one path.
@@ -261,7 +274,11 @@ def open_rows(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> RowRe
     if options.id_column:
         from nncalc.errors import UsageError
 
-        raise UsageError(f"--id-column reads CSV or TSV inputs; {name} is {fmt.value}")
+        raise UsageError(
+            i18n._("--id-column reads CSV or TSV inputs; {name} is {format}").format(
+                name=name, format=fmt.value
+            )
+        )
     if options.columns or options.drop_columns:
         from .select import Selected
 
@@ -283,10 +300,11 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
             arr = next(iter(arrays.values()))
         else:
             raise InputError(
-                f"holds {len(arrays)} arrays ({', '.join(map(repr, arrays))}); "
-                "a matrix file holds one",
+                i18n._("holds {count} arrays ({names}); a matrix file holds one").format(
+                    count=len(arrays), names=", ".join(map(repr, arrays))
+                ),
                 source=name,
-                expected="--params for a file of parameters",
+                expected=i18n._("--params for a file of parameters"),
             )
         return Matrix(checked_array(arr, name, options.allow_nonfinite), name, fmt)
     check_binary(src, name)
@@ -294,7 +312,7 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
     return Matrix(values, name, Format.JSON, header=header)
 
 
-def read_matrix(fp: BinaryIO, name: str, options: ReadOptions = DEFAULTS) -> Matrix:
+def read_matrix(fp: Readable, name: str, options: ReadOptions = DEFAULTS) -> Matrix:
     """Read a whole matrix (or vector, or number) from ``fp``; ``name`` is for messages."""
     return open_rows(fp, name, options).read_all()
 
@@ -347,9 +365,10 @@ class RowReader:
             held += block.nbytes
             if held > room:
                 raise limits.refuse(
-                    f"X whole for tables (more than {limits.human(room)})", source=self.source,
-                    why="piped or with --format, rows stream and any number fit",
-                )  # fmt: skip
+                    i18n._("X whole for tables (more than {size})").format(size=limits.human(room)),
+                    source=self.source,
+                    why=i18n._("piped or with --format, rows stream and any number fit"),
+                )
             parts.append(block)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         ids = [i for block in self.ids for i in block] if self.ids is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, BinaryIO
 
+from nncalc import i18n
 from nncalc.errors import InputError
 
 MAGIC = {
@@ -61,9 +62,9 @@ def open_stream(fp: Any, kind: str, source: str) -> BinaryIO:
         zstd = _zstd()
         if zstd is None:
             raise InputError(
-                "is zstd-compressed, and this Python has no zstd module",
+                i18n._("is zstd-compressed, and this Python has no zstd module"),
                 source=source,
-                expected="pip install 'nncalc[zstd]', or zstd -dc FILE | nncalc forward -",
+                expected=i18n._("pip install 'nncalc[zstd]', or zstd -dc FILE | nncalc forward -"),
             )
         inner = zstd.ZstdFile(fp, "rb")
     return Decompressed(inner, kind, source)  # type: ignore[return-value]
@@ -77,11 +78,16 @@ class Decompressed:
         self.inner, self.kind, self.source = inner, kind, source
 
     def _fail(self, e: Exception) -> InputError:
-        what = "ends early" if isinstance(e, EOFError) else f"is corrupt ({e})"
+        what = (
+            i18n._("{kind} stream ends early")
+            if isinstance(e, EOFError)
+            else i18n._("{kind} stream is corrupt ({error})")
+        )
         return InputError(
-            f"{self.kind} stream {what}", source=self.source,
-            expected=f"a complete {self.kind} file",
-        )  # fmt: skip
+            what.format(kind=self.kind, error=e),
+            source=self.source,
+            expected=i18n._("a complete {kind} file").format(kind=self.kind),
+        )
 
     def read(self, n: int = -1) -> bytes:
         try:

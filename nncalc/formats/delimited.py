@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nncalc import limits
+from nncalc import i18n, limits
 from nncalc.errors import InputError
 
 from . import Format, Peekable, ReadOptions, RowReader, read_line
@@ -32,8 +32,8 @@ CHUNK_BYTES = 8 << 20
 CHUNK_VALUES = 1 << 21
 READ_AHEAD = 3  # raw chunks read ahead of the parser, at most (bounded memory: 3×8 MiB)
 FAST_MIN_BYTES = 4 << 20  # below this the line parser beats importing polars
-NONFINITE_HINT = "a finite number; --allow-nonfinite lets nan/inf through"
-LIKELY_HEADER = "the first row may be a header"
+NONFINITE_HINT = i18n.N_("a finite number; --allow-nonfinite lets nan/inf through")
+LIKELY_HEADER = i18n.N_("the first row may be a header")  # shown through i18n._()
 DECIMAL_COMMA = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
 
 
@@ -42,11 +42,11 @@ def _decode(raw: bytes, source: str, line: int) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError(
-            "not UTF-8 text (is this a binary file?)",
+            i18n._("not UTF-8 text (is this a binary file?)"),
             source=source,
             line=line,
             col=e.start + 1,
-            expected="CSV text encoded as UTF-8",
+            expected=i18n._("CSV text encoded as UTF-8"),
         ) from None
 
 
@@ -64,7 +64,7 @@ def detect_delimiter(line: str, decimal: str = ".") -> str | None:
 
 
 def _count(k: int) -> str:
-    return "1 value" if k == 1 else f"{k} values"
+    return i18n.ngettext("{k} value", "{k} values", k).format(k=k)
 
 
 def _is_number(cell: str) -> bool:
@@ -116,9 +116,9 @@ class DelimitedReader(RowReader):
             self.delimiter = None
         if self.options.decimal == "," and self.delimiter == ",":
             raise InputError(
-                "the decimal comma cannot also be the delimiter",
+                i18n._("the decimal comma cannot also be the delimiter"),
                 source=self.source,
-                expected="--delimiter ';' or tab with --decimal ','",
+                expected=i18n._("--delimiter ';' or tab with --decimal ','"),
             )
         fields = self._split(text)
         header = self.options.header
@@ -153,7 +153,10 @@ class DelimitedReader(RowReader):
             k = [int(c) for c in cells]
             if k in (list(range(len(k))), list(range(1, len(k) + 1))):
                 how = self.options.flag("header", "1")
-                self.notes.append(f"{LIKELY_HEADER} ({','.join(cells)}): if so, use {how}")
+                note = i18n._("{likely} ({cells}): if so, use {how}")
+                self.notes.append(
+                    note.format(likely=i18n._(LIKELY_HEADER), cells=",".join(cells), how=how)
+                )
 
     def detected(self) -> str:
         return "; ".join([super().detected(), *self.notes])
@@ -201,10 +204,12 @@ class DelimitedReader(RowReader):
             self.ncols = len(fields)
         elif len(fields) != self.ncols:
             raise InputError(
-                f"row has {_count(len(fields))} but the first row has {self.ncols}",
+                i18n._("row has {values} but the first row has {ncols}").format(
+                    values=_count(len(fields)), ncols=self.ncols
+                ),
                 source=self.source,
                 line=lineno,
-                expected=f"{self.ncols} values on every row",
+                expected=i18n._("{ncols} values on every row").format(ncols=self.ncols),
             )
         decimal = self.options.decimal
         values = []
@@ -221,16 +226,14 @@ class DelimitedReader(RowReader):
                 v = float(c)
             except ValueError:
                 why = self._why(cell.strip(), fields, lineno, i)
-                hint = "a number"
+                hint = i18n._("a number")
                 if not why and lineno == self._first_data_line() and self.options.header is None:
-                    hint = (
-                        f"a number; use {self.options.flag('header', '')} if the first row "
-                        "is a header"
+                    hint = i18n._("a number; use {flag} if the first row is a header").format(
+                        flag=self.options.flag("header", "")
                     )
-                shown = cell.strip() or "an empty cell"
+                shown = repr(cell.strip()) if cell.strip() else i18n._("an empty cell")
                 raise InputError(
-                    (f"{shown!r} is not a number" if cell.strip() else f"{shown} is not a number")
-                    + why,
+                    i18n._("{cell} is not a number").format(cell=shown) + why,
                     source=self.source,
                     line=lineno,
                     col=self._col(line, i),
@@ -238,11 +241,11 @@ class DelimitedReader(RowReader):
                 ) from None
             if not self.options.allow_nonfinite and not math.isfinite(v):
                 raise InputError(
-                    f"{cell.strip()!r} is not a finite number",
+                    i18n._("{cell} is not a finite number").format(cell=repr(cell.strip())),
                     source=self.source,
                     line=lineno,
                     col=self._col(line, i),
-                    expected=NONFINITE_HINT,
+                    expected=i18n._(NONFINITE_HINT),
                 )
             values.append(v)
         return values
@@ -251,10 +254,11 @@ class DelimitedReader(RowReader):
         """What most likely went wrong, in words that name the file and the option."""
         o = self.options
         if DECIMAL_COMMA.match(cell.strip('"')) and o.decimal == "." and self.delimiter != ",":
-            seen = {";": "semicolons", "\t": "tabs", None: "spaces"}.get(self.delimiter)
-            return (
-                f" ({seen or 'delimiter ' + repr(self.delimiter)} detected: is it "
-                f"{o.flag('decimal', ',')}?)"
+            seen = {";": i18n._("semicolons"), "\t": i18n._("tabs"), None: i18n._("spaces")}.get(
+                self.delimiter
+            ) or i18n._("delimiter {delimiter}").format(delimiter=repr(self.delimiter))
+            return " " + i18n._("({seen} detected: is it {flag}?)").format(
+                seen=seen, flag=o.flag("decimal", ",")
             )
         cells = [f.strip().strip('"') for f in fields]
         numbers = sum(map(_is_number, cells))
@@ -262,20 +266,28 @@ class DelimitedReader(RowReader):
         column = self._header_names[i] if self._header_names else str(i + 1)
         if " " in column or "," in column:
             column = str(i + 1)
-        labels = (f"column {column} holds text: keep it beside A with --id-column {column}, "
-                  f"or leave it out with --drop-columns {column}")  # fmt: skip
+        labels = i18n._(
+            "column {column} holds text: keep it beside A with --id-column {column}, "
+            "or leave it out with --drop-columns {column}"
+        ).format(column=column)
         if self.header is not None and lineno == self._data_line and mostly_numbers:
             return f" ({labels})"
         if lineno != self._first_data_line() or o.header is not None:
             return ""
         if mostly_numbers and o.role is None:
-            return f" (if row {lineno} of {self.source} is a header, use --header; if {labels})"
+            return " " + i18n._(
+                "(if row {row} of {source} is a header, use --header; if {labels})"
+            ).format(row=lineno, source=self.source, labels=labels)
         if numbers:
             if len(cells) > 2 and all(c.isdigit() for c in cells[:2]):
-                return (f" (row {lineno} of {self.source} is scikit-learn's preamble, "
-                        f"{cells[0]} samples × {cells[1]} features: use "
-                        f"{o.flag('skip-rows', str(lineno))})")  # fmt: skip
-            return f" (row {lineno} of {self.source} is its header (use {o.flag('header', '')}))"
+                return " " + i18n._(
+                    "(row {row} of {source} is scikit-learn's preamble, {m} samples × {n} "
+                    "features: use {flag})"
+                ).format(row=lineno, source=self.source, m=cells[0], n=cells[1],
+                         flag=o.flag("skip-rows", str(lineno)))  # fmt: skip
+            return " " + i18n._("(row {row} of {source} is its header (use {flag}))").format(
+                row=lineno, source=self.source, flag=o.flag("header", "")
+            )
         return ""
 
     _data_line: int | None = None  # the first row parsed as numbers
@@ -365,9 +377,14 @@ class DelimitedReader(RowReader):
             starts = np.concatenate([[-1], ends])
             if np.diff(np.append(starts, len(data) - 1)).max() > limits.max_line():
                 raise limits.refuse(
-                    f"a line longer than {limits.human(limits.max_line())}", source=self.source,
-                    why=f"a row too wide (a line takes ~{limits.LINE_FACTOR}× its size)",
-                )  # fmt: skip
+                    i18n._("a line longer than {size}").format(
+                        size=limits.human(limits.max_line())
+                    ),
+                    source=self.source,
+                    why=i18n._("a row too wide (a line takes ~{factor}× its size)").format(
+                        factor=limits.LINE_FACTOR
+                    ),
+                )
         return data
 
     def _parse_chunk(self, data: bytes, end: int) -> tuple[np.ndarray, list[str] | None]:
@@ -407,9 +424,13 @@ class DelimitedReader(RowReader):
                     self.ids.append(ids)
                 yield block
         if not produced:
-            what = "only a header" if self.header else "no numbers"
+            what = (
+                i18n._("only a header (empty input)")
+                if self.header
+                else i18n._("no numbers (empty input)")
+            )
             raise InputError(
-                f"{what} (empty input)", source=self.source, expected="at least one row of numbers"
+                what, source=self.source, expected=i18n._("at least one row of numbers")
             )
 
     def _parsed_chunks(self) -> Iterator[tuple[np.ndarray, list[str] | None]]:

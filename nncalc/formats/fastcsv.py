@@ -8,14 +8,14 @@ reader, and its float parsing is correctly rounded (tests check it bit for bit).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 try:  # a declared dependency, but a broken install must not break reading
     import polars as pl
+
+    HAVE_POLARS = True
 except ImportError:  # pragma: no cover
-    pl = None
+    HAVE_POLARS = False
 
 
 def parse(
@@ -44,9 +44,11 @@ def parse_with_labels(
     return frame.select([f"c{i}" for i in keep]).to_numpy(order="c"), ids
 
 
-def frame_of(data: bytes, delimiter: str, ncols: int, keep: list[int] | None) -> Any:
+def frame_of(
+    data: bytes, delimiter: str, ncols: int, keep: list[int] | None
+) -> pl.DataFrame | None:
     """A polars frame of the chunk (numbers in ``keep``, text elsewhere), or None."""
-    if pl is None:  # pragma: no cover
+    if not HAVE_POLARS:  # pragma: no cover
         return None
     numeric = set(range(ncols)) if keep is None else set(keep)
     try:

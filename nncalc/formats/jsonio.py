@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from nncalc import limits
+from nncalc import i18n, limits
 from nncalc.errors import InputError
 
 from . import Format, Matrix, Peekable, ReadOptions, RowReader, read_line
@@ -30,14 +30,17 @@ def loads(data: bytes, source: str, limit: int | None = None) -> Any:
     would not fit the memory budget) before parsing it."""
     if limit is not None and len(data) > limit:
         raise limits.refuse(
-            f"a JSON document of more than {limits.human(limit)}", source=source,
-            why=f"parsing takes ~{limits.JSON_FACTOR}× its size; CSV and NDJSON rows stream",
-        )  # fmt: skip
+            i18n._("a JSON document of more than {size}").format(size=limits.human(limit)),
+            source=source,
+            why=i18n._("parsing takes ~{factor}× its size; CSV and NDJSON rows stream").format(
+                factor=limits.JSON_FACTOR
+            ),
+        )
     if not data.strip():
         raise InputError(
-            "no numbers found (empty input)",
+            i18n._("no numbers found (empty input)"),
             source=source,
-            expected="a number, a list or a list of lists",
+            expected=i18n._("a number, a list or a list of lists"),
         )
     try:
         return orjson.loads(data)
@@ -45,14 +48,16 @@ def loads(data: bytes, source: str, limit: int | None = None) -> Any:
         msg = str(e.msg) if hasattr(e, "msg") else str(e)
         if "recursion" in msg.lower() or "depth" in msg.lower():
             raise InputError(
-                "JSON nested too deeply", source=source, expected="a list of lists at most"
+                i18n._("JSON nested too deeply"),
+                source=source,
+                expected=i18n._("a list of lists at most"),
             ) from None
         raise InputError(
-            f"invalid JSON: {msg}",
+            i18n._("invalid JSON: {reason}").format(reason=msg),
             source=source,
             line=e.lineno,
             col=e.colno,
-            expected="a number, a list or a list of lists",
+            expected=i18n._("a number, a list or a list of lists"),
         ) from None
 
 
@@ -60,19 +65,26 @@ def _number(v: Any, where: str, source: str, allow_nonfinite: bool, line: int | 
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         if v is None and allow_nonfinite:
             return math.nan
-        what = "null (a missing value)" if v is None else f"{orjson.dumps(v).decode()[:40]}"
-        expected = "a number" + ("" if v is not None else "; --allow-nonfinite reads null as nan")
+        what = i18n._("null (a missing value)") if v is None else orjson.dumps(v).decode()[:40]
+        expected = (
+            i18n._("a number")
+            if v is not None
+            else i18n._("a number; --allow-nonfinite reads null as nan")
+        )
         raise InputError(
-            f"{where} is {what}, not a number", source=source, line=line, expected=expected
+            i18n._("{where} is {what}, not a number").format(where=where, what=what),
+            source=source,
+            line=line,
+            expected=expected,
         )
     try:
         return float(v)
     except OverflowError:
         raise InputError(
-            f"{where} is {v}, too large for a float",
+            i18n._("{where} is {value}, too large for a float").format(where=where, value=v),
             source=source,
             line=line,
-            expected="a number within ±1.8e308",
+            expected=i18n._("a number within ±1.8e308"),
         ) from None
 
 
@@ -82,19 +94,19 @@ def to_array(
     """A number, list or list of lists as a float64 array, or an error naming the element."""
     if isinstance(obj, dict):
         raise InputError(
-            f"holds an object with keys {', '.join(map(repr, obj))}",
+            i18n._("holds an object with keys {keys}").format(keys=", ".join(map(repr, obj))),
             source=source,
             line=line,
-            expected="a matrix; give a file of inputs, weights and biases with --params",
+            expected=i18n._("a matrix; give a file of inputs, weights and biases with --params"),
         )
     if not isinstance(obj, list):
-        return np.array(_number(obj, prefix or "the value", source, allow_nonfinite, line))
+        return np.array(_number(obj, prefix or i18n._("the value"), source, allow_nonfinite, line))
     if not obj:
         raise InputError(
-            f"{prefix or 'the list'} is empty",
+            i18n._("{what} is empty").format(what=prefix or i18n._("the list")),
             source=source,
             line=line,
-            expected="at least one number",
+            expected=i18n._("at least one number"),
         )
     if all(isinstance(r, list) for r in obj):
         width = len(obj[0])
@@ -102,21 +114,29 @@ def to_array(
         for i, r in enumerate(obj):
             if len(r) != width:
                 raise InputError(
-                    f"row {prefix}[{i}] has {len(r)} values but row [0] has {width}",
+                    i18n._("row {row} has {count} values but row [0] has {width}").format(
+                        row=f"{prefix}[{i}]", count=len(r), width=width
+                    ),
                     source=source,
                     line=line,
-                    expected=f"{width} values in every row",
+                    expected=i18n._("{width} values in every row").format(width=width),
                 )
             if width == 0:
                 raise InputError(
-                    f"row {prefix}[{i}] is empty",
+                    i18n._("row {row} is empty").format(row=f"{prefix}[{i}]"),
                     source=source,
                     line=line,
-                    expected="at least one number per row",
+                    expected=i18n._("at least one number per row"),
                 )
             rows.append(
                 [
-                    _number(v, f"element {prefix}[{i}][{j}]", source, allow_nonfinite, line)
+                    _number(
+                        v,
+                        i18n._("element {index}").format(index=f"{prefix}[{i}][{j}]"),
+                        source,
+                        allow_nonfinite,
+                        line,
+                    )
                     if isinstance(v, list) is False
                     else _too_deep(source, line)
                     for j, v in enumerate(r)
@@ -125,14 +145,20 @@ def to_array(
         return np.array(rows, dtype=np.float64)
     if any(isinstance(r, list) for r in obj):
         raise InputError(
-            "mixes numbers and lists",
+            i18n._("mixes numbers and lists"),
             source=source,
             line=line,
-            expected="a list of numbers or a list of equal-length lists",
+            expected=i18n._("a list of numbers or a list of equal-length lists"),
         )
     return np.array(
         [
-            _number(v, f"element {prefix}[{j}]", source, allow_nonfinite, line)
+            _number(
+                v,
+                i18n._("element {index}").format(index=f"{prefix}[{j}]"),
+                source,
+                allow_nonfinite,
+                line,
+            )
             for j, v in enumerate(obj)
         ],
         dtype=np.float64,
@@ -141,10 +167,10 @@ def to_array(
 
 def _too_deep(source: str, line: int | None) -> float:
     raise InputError(
-        "nests lists three deep",
+        i18n._("nests lists three deep"),
         source=source,
         line=line,
-        expected="a matrix: a list of lists of numbers",
+        expected=i18n._("a matrix: a list of lists of numbers"),
     )
 
 
@@ -162,7 +188,10 @@ def read_json(
         obj = pick_role(obj, options.role, source)
     if isinstance(obj, list) and obj and all(isinstance(r, dict) for r in obj):
         keys = record_keys(obj)
-        rows = [record_row(r, keys, source, f"record [{i}]", options) for i, r in enumerate(obj)]
+        rows = [
+            record_row(r, keys, source, i18n._("record {index}").format(index=f"[{i}]"), options)
+            for i, r in enumerate(obj)
+        ]
         return np.array(rows, dtype=np.float64).reshape(len(rows), len(keys)), keys
     return to_array(obj, source, options.allow_nonfinite), None
 
@@ -186,25 +215,28 @@ def record_row(
     """One record's values in ``keys`` order; a missing or extra key names the record."""
     if not isinstance(record, dict):
         raise InputError(
-            f"{where} is not an object", source=source, line=line,
-            expected="one object per record, like the first",
+            i18n._("{where} is not an object").format(where=where), source=source, line=line,
+            expected=i18n._("one object per record, like the first"),
         )  # fmt: skip
     if not keys:
         raise InputError(
-            f"{where} is an empty object", source=source, line=line,
-            expected="keys naming the columns",
+            i18n._("{where} is an empty object").format(where=where), source=source, line=line,
+            expected=i18n._("keys naming the columns"),
         )  # fmt: skip
     missing = [k for k in keys if k not in record]
     if missing:
         raise InputError(
-            f"{where} has no {', '.join(map(repr, missing))}", source=source, line=line,
-            expected=f"every record with keys {', '.join(keys)}",
+            i18n._("{where} has no {keys}").format(where=where, keys=", ".join(map(repr, missing))),
+            source=source, line=line,
+            expected=i18n._("every record with keys {keys}").format(keys=", ".join(keys)),
         )  # fmt: skip
     extra = [k for k in record if k not in keys]
     if extra:
         raise InputError(
-            f"{where} has {', '.join(map(repr, extra))}, which the first record has not",
-            source=source, line=line, expected=f"keys {', '.join(keys)} in every record",
+            i18n._("{where} has {keys}, which the first record has not").format(
+                where=where, keys=", ".join(map(repr, extra))),
+            source=source, line=line,
+            expected=i18n._("keys {keys} in every record").format(keys=", ".join(keys)),
         )  # fmt: skip
     return [
         _number(record[k], f"{where}[{k!r}]", source, options.allow_nonfinite, line) for k in keys
@@ -217,8 +249,9 @@ def pick_role(mapping: dict[str, Any], role: str, source: str) -> Any:
         if key in mapping:
             return mapping[key]
     raise InputError(
-        f"has no {PARAM_KEYS[role][0]}", source=source,
-        expected=f"a key {' or '.join(map(repr, PARAM_KEYS[role]))}",
+        i18n._("has no {key}").format(key=PARAM_KEYS[role][0]), source=source,
+        expected=i18n._("a key {keys}").format(
+            keys=i18n._(" or ").join(map(repr, PARAM_KEYS[role]))),
     )  # fmt: skip
 
 
@@ -236,7 +269,7 @@ def read_params(
         obj = loads(read_bounded(src), source, limits.max_json())
         if not isinstance(obj, dict):
             raise InputError(
-                "is not a JSON object",
+                i18n._("is not a JSON object"),
                 source=source,
                 expected='{"weights": [[...]], "biases": [...]}',
             )
@@ -248,7 +281,9 @@ def read_params(
             if key in METADATA_KEYS:
                 continue
             raise InputError(
-                f"unknown key {key!r}", source=source, expected="inputs, weights, biases"
+                i18n._("unknown key {key}").format(key=repr(key)),
+                source=source,
+                expected="inputs, weights, biases",
             )
         if isinstance(value, np.ndarray):
             out[role] = checked_array(value, source, options.allow_nonfinite)
@@ -256,9 +291,9 @@ def read_params(
             out[role] = to_array(value, source, options.allow_nonfinite, prefix=key)
     if not out:
         raise InputError(
-            "holds none of inputs, weights, biases",
+            i18n._("holds none of inputs, weights, biases"),
             source=source,
-            expected='keys "inputs", "weights", "biases"',
+            expected=i18n._('keys "inputs", "weights", "biases"'),
         )
     return out
 
@@ -324,7 +359,7 @@ class NdjsonReader(RowReader):
             if isinstance(obj, dict) or self.header is not None:
                 if self.header is None:
                     self.header = list(obj)
-                where = f"record {produced + len(rows) + 1}"
+                where = i18n._("record {index}").format(index=produced + len(rows) + 1)
                 values = record_row(obj, self.header, self.source, where, self.options, lineno)
                 row = np.array(values, dtype=np.float64)
             else:
@@ -333,19 +368,21 @@ class NdjsonReader(RowReader):
                 )
             if row.ndim != 1:
                 raise InputError(
-                    "holds a matrix on one line",
+                    i18n._("holds a matrix on one line"),
                     source=self.source,
                     line=lineno,
-                    expected="one row (a list of numbers) per line",
+                    expected=i18n._("one row (a list of numbers) per line"),
                 )
             if width is None:
                 width = row.size
             elif row.size != width:
                 raise InputError(
-                    f"row has {row.size} values but the first row has {width}",
+                    i18n._("row has {count} values but the first row has {width}").format(
+                        count=row.size, width=width
+                    ),
                     source=self.source,
                     line=lineno,
-                    expected=f"{width} values on every line",
+                    expected=i18n._("{width} values on every line").format(width=width),
                 )
             rows.append(row)
             if len(rows) >= NDJSON_BLOCK_ROWS or len(rows) * width * 8 >= NDJSON_BLOCK_BYTES:
@@ -357,7 +394,7 @@ class NdjsonReader(RowReader):
             yield np.stack(rows)
         if not produced:
             raise InputError(
-                "no numbers found (empty input)",
+                i18n._("no numbers found (empty input)"),
                 source=self.source,
-                expected="one JSON list of numbers per line",
+                expected=i18n._("one JSON list of numbers per line"),
             )

@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 
-from nncalc import limits
+from nncalc import i18n, limits
 from nncalc.errors import InputError
 
 from . import Peekable
@@ -18,19 +18,28 @@ MAX_NPY_BYTES = 4 << 30  # a .npy is read whole: refuse more than this up front
 def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -> np.ndarray:
     """An array from a binary file (npz) as float64, refusing what is not a number."""
     if arr.dtype.kind not in "iuf":
-        raise InputError(f"holds {arr.dtype} values", source=source, expected="real numbers")
+        raise InputError(
+            i18n._("holds {dtype} values").format(dtype=arr.dtype),
+            source=source,
+            expected=i18n._("real numbers"),
+        )
     if arr.ndim > 2:
         raise InputError(
-            f"holds a {arr.ndim}-D array ({'×'.join(map(str, arr.shape))})", source=source,
-            expected="a number, a vector or a matrix (reshape it to samples × features)",
-        )  # fmt: skip
+            i18n._("holds a {ndim}-D array ({shape})").format(
+                ndim=arr.ndim, shape="×".join(map(str, arr.shape))
+            ),
+            source=source,
+            expected=i18n._("a number, a vector or a matrix (reshape it to samples × features)"),
+        )
     arr = arr.astype(np.float64)
     if not allow_nonfinite and not np.isfinite(arr).all():
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise InputError(
-            f"element {list(idx)} is {arr[idx]}, not a finite number",
+            i18n._("element {index} is {value}, not a finite number").format(
+                index=list(idx), value=arr[idx]
+            ),
             source=source,
-            expected="a finite number",
+            expected=i18n._("a finite number"),
         )
     return arr
 
@@ -47,36 +56,45 @@ def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.nd
         header = read_header[version](src)
     except Exception as e:  # numpy raises ValueError and others for a bad header
         raise InputError(
-            f"not a readable .npy file ({e})", source=source, expected="a file written by np.save"
+            i18n._("not a readable .npy file ({error})").format(error=e),
+            source=source,
+            expected=i18n._("a file written by np.save"),
         ) from None
     shape, fortran, dtype = header
     if dtype.hasobject or dtype.kind not in "iuf":
         raise InputError(
-            f"holds {dtype} values", source=source, expected="an array of real numbers"
+            i18n._("holds {dtype} values").format(dtype=dtype),
+            source=source,
+            expected=i18n._("an array of real numbers"),
         )
     if len(shape) > 2:
         raise InputError(
-            f"holds a {len(shape)}-D array of shape {shape}", source=source,
-            expected="a number, a vector or a matrix",
-        )  # fmt: skip
+            i18n._("holds a {ndim}-D array of shape {shape}").format(ndim=len(shape), shape=shape),
+            source=source,
+            expected=i18n._("a number, a vector or a matrix"),
+        )
     count = int(np.prod(shape, dtype=np.int64))
     if count * 8 > MAX_NPY_BYTES:
         raise InputError(
-            f"holds {count} values, too many to load at once", source=source,
-            expected="a smaller array; stream big inputs as CSV",
-        )  # fmt: skip
+            i18n._("holds {count} values, too many to load at once").format(count=count),
+            source=source,
+            expected=i18n._("a smaller array; stream big inputs as CSV"),
+        )
     data = src.read(count * dtype.itemsize)
     if len(data) != count * dtype.itemsize:
         raise InputError(
-            f"ends early: {len(data)} of {count * dtype.itemsize} bytes", source=source,
-            expected="a complete .npy file",
-        )  # fmt: skip
+            i18n._("ends early: {got} of {need} bytes").format(
+                got=len(data), need=count * dtype.itemsize
+            ),
+            source=source,
+            expected=i18n._("a complete .npy file"),
+        )
     arr = np.frombuffer(data, dtype=dtype)
     arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
     return checked_array(arr, source, allow_nonfinite)
 
 
-NPZ_EXPECTED = "a file written by numpy.savez"
+NPZ_EXPECTED = i18n.N_("a file written by numpy.savez")  # shown through i18n._()
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 DEFLATE_MAX_RATIO = 1032  # deflate can never expand data more than this
 
@@ -84,13 +102,19 @@ DEFLATE_MAX_RATIO = 1032  # deflate can never expand data more than this
 def read_npz(src: Peekable, source: str) -> dict[str, np.ndarray]:
     """The arrays of an .npz input, the archive read up to half the memory budget."""
     if src.head[:4] not in ZIP_MAGIC:  # /dev/zero, text, a pickle: refused unread
-        raise InputError("not a readable .npz archive (not a zip file)", source=source,
-                         expected=NPZ_EXPECTED)  # fmt: skip
+        raise InputError(
+            i18n._("not a readable .npz archive (not a zip file)"),
+            source=source,
+            expected=i18n._(NPZ_EXPECTED),
+        )
     room = limits.budget()
     data = src.read(room // 2 + 1)
     if len(data) > room // 2:
-        raise limits.refuse(f"an .npz archive of more than {limits.human(room // 2)}",
-                            source=source, why="it is read whole")  # fmt: skip
+        raise limits.refuse(
+            i18n._("an .npz archive of more than {size}").format(size=limits.human(room // 2)),
+            source=source,
+            why=i18n._("it is read whole"),
+        )
     return load_npz(data, source)
 
 
@@ -101,17 +125,23 @@ def load_npz(data: bytes, source: str) -> dict[str, np.ndarray]:
     refused before numpy sees it); only then does numpy load them, allow_pickle=False.
     Matrix inputs (-w W.npz, X.npz) and model files (--model net.npz) both read here."""
     if data[:4] not in ZIP_MAGIC:
-        raise InputError("not a readable .npz archive (not a zip file)", source=source,
-                         expected=NPZ_EXPECTED)  # fmt: skip
+        raise InputError(
+            i18n._("not a readable .npz archive (not a zip file)"),
+            source=source,
+            expected=i18n._(NPZ_EXPECTED),
+        )
     room = limits.budget() - len(data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             for info in zf.infolist():  # an array and its bytes are both held while loading
                 if 2 * info.file_size > room:
                     raise limits.refuse(
-                        f"member {info.filename!r} ({limits.human(info.file_size)} inflated)",
-                        source=source, why="an array is held whole while it loads",
-                    )  # fmt: skip
+                        i18n._("member {name} ({size} inflated)").format(
+                            name=repr(info.filename), size=limits.human(info.file_size)
+                        ),
+                        source=source,
+                        why=i18n._("an array is held whole while it loads"),
+                    )
                 room -= 2 * info.file_size
                 _check_member(zf, info, source)
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
@@ -120,24 +150,28 @@ def load_npz(data: bytes, source: str) -> dict[str, np.ndarray]:
         raise
     except Exception as e:  # numpy and zipfile raise many kinds for a corrupt archive
         raise InputError(
-            f"not a readable .npz archive ({e})",
+            i18n._("not a readable .npz archive ({error})").format(error=e),
             source=source,
-            expected=NPZ_EXPECTED,
+            expected=i18n._(NPZ_EXPECTED),
         ) from None
 
 
 def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> None:
     name = info.filename
     if not name.endswith(".npy"):
-        raise InputError(f"holds {name!r}, not an array", source=source, expected=NPZ_EXPECTED)
+        message = i18n._("holds {name}, not an array").format(name=repr(name))
+        raise InputError(message, source=source, expected=i18n._(NPZ_EXPECTED))
     if info.compress_type == zipfile.ZIP_STORED:
         if info.file_size != info.compress_size:
-            raise InputError(f"{name}: sizes disagree", source=source, expected=NPZ_EXPECTED)
+            message = i18n._("{name}: sizes disagree").format(name=name)
+            raise InputError(message, source=source, expected=i18n._(NPZ_EXPECTED))
     elif info.file_size > DEFLATE_MAX_RATIO * max(info.compress_size, 1):
         raise InputError(
-            f"{name} claims {info.file_size} bytes from {info.compress_size} compressed",
+            i18n._("{name} claims {size} bytes from {compressed} compressed").format(
+                name=name, size=info.file_size, compressed=info.compress_size
+            ),
             source=source,
-            expected=NPZ_EXPECTED,
+            expected=i18n._(NPZ_EXPECTED),
         )
     with zf.open(info) as fp:
         version = np.lib.format.read_magic(fp)
@@ -146,20 +180,28 @@ def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, source: str) -> No
         elif version == (2, 0):
             shape, _, dtype = np.lib.format.read_array_header_2_0(fp)
         else:
-            raise InputError(f"{name}: .npy version {version}", source=source, expected="1.0/2.0")
+            message = i18n._("{name}: .npy version {version}").format(name=name, version=version)
+            raise InputError(message, source=source, expected="1.0/2.0")
         header = fp.tell()
     if dtype.hasobject:
         raise InputError(
-            f"{name[:-4]} holds Python objects (a pickle, which can run code): nncalc never "
-            "loads them",
+            i18n._(
+                "{name} holds Python objects (a pickle, which can run code): nncalc never "
+                "loads them"
+            ).format(name=name[:-4]),
             source=source,
-            expected="numeric arrays",
+            expected=i18n._("numeric arrays"),
         )
     need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if need != info.file_size - header:
         raise InputError(
-            f"{name[:-4]} claims shape {tuple(shape)} of {dtype} ({need} bytes) but holds "
-            f"{info.file_size - header}",
+            i18n._("{name} claims shape {shape} of {dtype} ({need} bytes) but holds {held}").format(
+                name=name[:-4],
+                shape=tuple(shape),
+                dtype=dtype,
+                need=need,
+                held=info.file_size - header,
+            ),
             source=source,
-            expected=NPZ_EXPECTED,
+            expected=i18n._(NPZ_EXPECTED),
         )

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from nncalc import i18n
 from nncalc.errors import InputError
 
 from . import Matrix, Peekable, RowReader
@@ -36,12 +37,20 @@ def frame_to_matrix(
     nulls = frame.null_count().row(0) if frame.width else ()  # one call, not one a column
     for name, dtype, null in zip(frame.columns, frame.dtypes, nulls, strict=True):
         if not (dtype.is_numeric() or str(dtype) == "Boolean"):
-            raise InputError(f"column {name!r} holds {dtype} values", source=source,
-                             expected="numeric columns")  # fmt: skip
+            raise InputError(
+                i18n._("column {name} holds {dtype} values").format(name=repr(name), dtype=dtype),
+                source=source,
+                expected=i18n._("numeric columns"),
+            )
         if null:
             row = first_row + int(frame.get_column(name).is_null().arg_true()[0]) + 1
-            raise InputError(f"column {name!r}, row {row}: no value (null)", source=source,
-                             expected="a number in every cell")  # fmt: skip
+            raise InputError(
+                i18n._("column {name}, row {row}: no value (null)").format(
+                    name=repr(name), row=row
+                ),
+                source=source,
+                expected=i18n._("a number in every cell"),
+            )
     # row-major from polars directly: a column-major array copied to row order took three
     # times as long (24 vs 7 ms for 65,536×32), on the thread that bounds a Parquet run
     x = np.ascontiguousarray(frame.to_numpy(order="c"), dtype=np.float64)
@@ -49,10 +58,12 @@ def frame_to_matrix(
     if not allow_nonfinite and not np.isfinite(x).all():
         row, col = (int(i) for i in np.argwhere(~np.isfinite(x))[0])
         raise InputError(
-            f"column {frame.columns[col]!r}, row {first_row + row + 1}: {x[row, col]} is not a "
-            "finite number",
-            source=source, expected="a finite number; --allow-nonfinite lets nan/inf through",
-        )  # fmt: skip
+            i18n._("column {name}, row {row}: {value} is not a finite number").format(
+                name=repr(frame.columns[col]), row=first_row + row + 1, value=x[row, col]
+            ),
+            source=source,
+            expected=i18n._("a finite number; --allow-nonfinite lets nan/inf through"),
+        )
     return x
 
 
@@ -64,11 +75,17 @@ def read_parquet(fp: BinaryIO, source: str, allow_nonfinite: bool = False) -> Ma
     try:
         frame = pl.read_parquet(io.BytesIO(fp.read()))
     except Exception as e:  # polars raises several kinds for a damaged file
-        raise InputError(f"not a readable Parquet file ({type(e).__name__})", source=source,
-                         expected="a Parquet file") from None  # fmt: skip
+        raise InputError(
+            i18n._("not a readable Parquet file ({error})").format(error=type(e).__name__),
+            source=source,
+            expected=i18n._("a Parquet file"),
+        ) from None
     if frame.width == 0 or frame.height == 0:
-        raise InputError("no numbers (empty input)", source=source,
-                         expected="at least one row of numbers")  # fmt: skip
+        raise InputError(
+            i18n._("no numbers (empty input)"),
+            source=source,
+            expected=i18n._("at least one row of numbers"),
+        )
     x = frame_to_matrix(frame, source, allow_nonfinite)
     return Matrix(x, source, Format.PARQUET, None, list(frame.columns))
 
@@ -99,8 +116,11 @@ class ParquetReader(RowReader):
         except Exception as e:  # polars raises several kinds for a damaged file
             raise _unreadable(e, source) from None
         if not self.header or not self.rows:
-            raise InputError("no numbers (empty input)", source=source,
-                             expected="at least one row of numbers")  # fmt: skip
+            raise InputError(
+                i18n._("no numbers (empty input)"),
+                source=source,
+                expected=i18n._("at least one row of numbers"),
+            )
 
     def blocks(self) -> Iterator[np.ndarray]:
         """Slices in order; from the second on, slice k+1 is decoded in a worker thread
@@ -131,8 +151,11 @@ class ParquetReader(RowReader):
 
 
 def _unreadable(e: Exception, source: str) -> InputError:
-    return InputError(f"not a readable Parquet file ({type(e).__name__})", source=source,
-                      expected="a Parquet file")  # fmt: skip
+    return InputError(
+        i18n._("not a readable Parquet file ({error})").format(error=type(e).__name__),
+        source=source,
+        expected=i18n._("a Parquet file"),
+    )
 
 
 def column_names(header: Sequence[str] | None, p: int) -> list[str]:
@@ -144,8 +167,9 @@ def write_parquet(a: np.ndarray, header: Sequence[str] | None = None) -> bytes:
     pl = _polars()
     a = np.atleast_2d(a)
     names = column_names(header, a.shape[1])
-    frame = pl.DataFrame({n: a[:, j] for j, n in enumerate(names)}, schema=dict.fromkeys(names,
-                         pl.Float64))  # fmt: skip
+    frame = pl.DataFrame(
+        {n: a[:, j] for j, n in enumerate(names)}, schema=dict.fromkeys(names, pl.Float64)
+    )
     buf = io.BytesIO()
     frame.write_parquet(buf)
     return buf.getvalue()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from nncalc import i18n
 from nncalc.errors import InputError
 
 from . import RowReader
@@ -41,9 +42,12 @@ def resolve(spec: str, header: list[str] | None, ncols: int, source: str, option
             hi = _position(int(m.group(2) or ncols), ncols, source, option)
             if hi < lo:
                 raise InputError(
-                    f"{option} {token}: the range runs backwards", source=source,
-                    expected="a range like 1-4",
-                )  # fmt: skip
+                    i18n._("{option} {token}: the range runs backwards").format(
+                        option=option, token=token
+                    ),
+                    source=source,
+                    expected=i18n._("a range like 1-4"),
+                )
             picked = list(range(lo, hi + 1))
         else:
             picked = [_name(token, header, source, option)]
@@ -54,9 +58,12 @@ def resolve(spec: str, header: list[str] | None, ncols: int, source: str, option
 def _position(k: int, ncols: int, source: str, option: str) -> int:
     if not 1 <= k <= ncols:
         raise InputError(
-            f"{option} names column {k} but the file has {ncols}", source=source,
-            expected=f"positions 1 to {ncols}",
-        )  # fmt: skip
+            i18n._("{option} names column {k} but the file has {ncols}").format(
+                option=option, k=k, ncols=ncols
+            ),
+            source=source,
+            expected=i18n._("positions 1 to {ncols}").format(ncols=ncols),
+        )
     return k - 1
 
 
@@ -64,15 +71,21 @@ def _name(token: str, header: list[str] | None, source: str, option: str) -> int
     name = token.strip('"')
     if header is None:
         raise InputError(
-            f"{option} names column {name!r} but the file has no header", source=source,
-            expected="1-based positions (like 1-4), or --header",
-        )  # fmt: skip
+            i18n._("{option} names column {name} but the file has no header").format(
+                option=option, name=repr(name)
+            ),
+            source=source,
+            expected=i18n._("1-based positions (like 1-4), or --header"),
+        )
     if name not in header:
-        shown = ", ".join(h or "(empty)" for h in header[:12])
+        shown = ", ".join(h or i18n._("(empty)") for h in header[:12])
         raise InputError(
-            f"{option}: no column named {name!r}", source=source,
-            expected=f"one of {shown}" + (", …" if len(header) > 12 else ""),
-        )  # fmt: skip
+            i18n._("{option}: no column named {name}").format(option=option, name=repr(name)),
+            source=source,
+            expected=i18n._("one of {names}").format(
+                names=shown + (", …" if len(header) > 12 else "")
+            ),
+        )
     return header.index(name)
 
 
@@ -95,18 +108,22 @@ def choose(
         ident = resolve(id_column, header, ncols, source, "--id-column")
         if len(ident) != 1:
             raise InputError(
-                f"--id-column {id_column} names {len(ident)} columns", source=source,
-                expected="one column",
-            )  # fmt: skip
+                i18n._("--id-column {spec} names {count} columns").format(
+                    spec=id_column, count=len(ident)
+                ),
+                source=source,
+                expected=i18n._("one column"),
+            )
     dropped = set(resolve(drop, header, ncols, source, "--drop-columns")) if drop else set()
     if ident:
         dropped.add(ident[0])
     keep = [i for i in keep if i not in dropped]
     if not keep:
         raise InputError(
-            "no columns left to read", source=source,
-            expected="at least one numeric column (check --columns/--drop-columns)",
-        )  # fmt: skip
+            i18n._("no columns left to read"),
+            source=source,
+            expected=i18n._("at least one numeric column (check --columns/--drop-columns)"),
+        )
     return keep, (ident[0] if ident else None), index
 
 
@@ -128,9 +145,10 @@ class Selected(RowReader):
         for block in self.inner.blocks():
             if block.ndim != 2:
                 raise InputError(
-                    "is not a matrix: columns cannot be chosen", source=self.source,
-                    expected="rows of numbers with --columns/--drop-columns",
-                )  # fmt: skip
+                    i18n._("is not a matrix: columns cannot be chosen"),
+                    source=self.source,
+                    expected=i18n._("rows of numbers with --columns/--drop-columns"),
+                )
             if self.keep is None:
                 o = self.options
                 ncols = block.shape[1]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nncalc import i18n
 from nncalc.errors import InputError
 
 
@@ -48,9 +49,12 @@ class ShownRows:
         held = sum(b.nbytes for b in self.head) + sum(b.nbytes for b in self.tail)
         if held > self.room:
             raise limits.refuse(
-                f"X's rows for tables (more than {limits.human(self.room)})", source=self.source,
-                why="piped or with --format, rows stream and any number fit",
-            )  # fmt: skip
+                i18n._("X's rows for tables (more than {size})").format(
+                    size=limits.human(self.room)
+                ),
+                source=self.source,
+                why=i18n._("piped or with --format, rows stream and any number fit"),
+            )
 
     def rows(self) -> tuple[np.ndarray, int, int | None]:
         """``(values, m, tail)``: every row when X is small (``tail`` None), else the first
@@ -58,7 +62,7 @@ class ShownRows:
         if self.single is not None:
             return self.single, 1, None
         if not self.m:
-            raise InputError("no numbers found (empty input)", source=self.source)
+            raise InputError(i18n._("no numbers found (empty input)"), source=self.source)
         if self.m <= 3 * self.group:
             whole = self.tail[0] if len(self.tail) == 1 else np.concatenate(self.tail)
             return whole, self.m, None

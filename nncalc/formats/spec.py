@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from nncalc import i18n
 from nncalc.errors import UsageError
 
 from . import Format, Matrix, ReadOptions, read_matrix
@@ -41,32 +42,58 @@ def split_options(name: str) -> tuple[str, dict[str, Any]]:
         key, eq, value = item.partition("=")
         key = key.strip().lower().replace("-", "_")
         if not eq:
-            raise UsageError(f"{name}: {item!r} needs a value (like ?header=1)")
+            raise UsageError(
+                i18n._("{name}: {item} needs a value (like ?header=1)").format(
+                    name=name, item=repr(item)
+                )
+            )
         if key == "header":
             if value.lower() not in TRUE | FALSE:
-                raise UsageError(f"{name}: header={value} must be 1 or 0")
+                raise UsageError(
+                    i18n._("{name}: header={value} must be 1 or 0").format(name=name, value=value)
+                )
             out["header"] = value.lower() in TRUE
         elif key == "delimiter":
             d = DELIMITERS.get(value.lower(), value)
             if len(d) > 1:
-                raise UsageError(f"{name}: delimiter={value} must be one character or tab/space")
+                raise UsageError(
+                    i18n._("{name}: delimiter={value} must be one character or tab/space").format(
+                        name=name, value=value
+                    )
+                )
             out["delimiter"] = d
         elif key == "decimal":
             if value not in (".", ","):
-                raise UsageError(f"{name}: decimal={value} must be '.' or ','")
+                raise UsageError(
+                    i18n._("{name}: decimal={value} must be '.' or ','").format(
+                        name=name, value=value
+                    )
+                )
             out["decimal"] = value
         elif key == "skip_rows":
             if not value.isdigit():
-                raise UsageError(f"{name}: skip_rows={value} must be a whole number")
+                raise UsageError(
+                    i18n._("{name}: skip_rows={value} must be a whole number").format(
+                        name=name, value=value
+                    )
+                )
             out["skip_rows"] = int(value)
         elif key == "format":
             try:
                 out["format"] = Format(value.lower())
             except ValueError:
                 known = ", ".join(f.value for f in Format)
-                raise UsageError(f"{name}: format={value} is not one of {known}") from None
+                raise UsageError(
+                    i18n._("{name}: format={value} is not one of {known}").format(
+                        name=name, value=value, known=known
+                    )
+                ) from None
         else:
-            raise UsageError(f"{name}: unknown read option {key!r}; known: {', '.join(KEYS)}")
+            raise UsageError(
+                i18n._("{name}: unknown read option {key}; known: {known}").format(
+                    name=name, key=repr(key), known=", ".join(KEYS)
+                )
+            )
     return path, out
 
 

@@ -110,8 +110,9 @@ class Writer:
         if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
         if ids is not None and fmt is Format.PARQUET:
-            raise UsageError("--id-column labels rows in CSV, TSV, JSON or NDJSON output, "
-                             "not parquet")  # fmt: skip
+            raise UsageError(
+                "--id-column labels rows in CSV, TSV, JSON or NDJSON output, not parquet"
+            )
         self.fmt = fmt
         self.header = header
         self.one_row = one_row

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from nncalc.core import Network
 from nncalc.errors import InputError, UsageError
+from nncalc.i18n import _
 
 # extension → format name → module (in this package) with read(path, options) -> Model
 # and write(net, meta) -> bytes
@@ -27,12 +28,17 @@ PICKLES = (".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".bin", ".joblib")
 class LoadOptions(NamedTuple):
     """What the command line adds to a model file: its format when the name does not
     say it, activations for formats that hold none, which layers (by name) and in what
-    order, and the computation dtype."""
+    order, and the computation dtype.
+
+    ``unknown_activations`` is for looking at a file, never for running it: a layer whose
+    activation neither the file nor ``activations`` gives is read (listed in
+    :attr:`Model.unknown`) instead of refused, so ``inspect`` can show the rest."""
 
     format: str | None = None
     activations: tuple[str, ...] | None = None
     layer_order: tuple[str, ...] | None = None
     dtype: str | None = None
+    unknown_activations: bool = False
 
 
 class Model(NamedTuple):
@@ -43,6 +49,9 @@ class Model(NamedTuple):
     format: str
     names: tuple[str, ...] = ()
     details: tuple[str, ...] = ()  # what was detected, for --verbose
+    # layers (from 0) whose activation is unknown; the network holds a linear placeholder
+    # there, so such a Model is only for showing (LoadOptions.unknown_activations)
+    unknown: tuple[int, ...] = ()
 
 
 def format_of(path: str, forced: str | None = None) -> str:
@@ -50,8 +59,10 @@ def format_of(path: str, forced: str | None = None) -> str:
     suffix = PurePath(path).suffix.lower()
     if suffix in PICKLES and forced is None:
         raise InputError(
-            f"{suffix} files are Python pickles, which can run code when loaded: nncalc "
-            "never loads them",
+            _(
+                "{suffix} files are Python pickles, which can run code when loaded: nncalc "
+                "never loads them"
+            ).format(suffix=suffix),
             source=path,
             expected="safetensors: safetensors.torch.save_file(model.state_dict(), "
             "'model.safetensors')",
@@ -60,10 +71,12 @@ def format_of(path: str, forced: str | None = None) -> str:
     if fmt not in MODULES:
         known = ", ".join(FORMATS)
         raise UsageError(
-            f"cannot tell the model format of {path}: name a {known} file or pass --model-format"
+            _("cannot tell the model format of {path}: name a {known} file or pass --model-format")
+            .format(path=path, known=known)
             if forced is None
-            else f"unknown model format {forced!r}; known: {', '.join(MODULES)}"
-        )
+            else _("unknown model format {name}; known: {known}")
+            .format(name=repr(forced), known=", ".join(MODULES))
+        )  # fmt: skip
     return fmt
 
 
@@ -85,7 +98,9 @@ def write_model(
     fmt = fmt or FORMATS.get(PurePath(path).suffix.lower())
     if fmt is None:
         raise UsageError(
-            f"cannot tell which model format to write for {path}: name a {', '.join(FORMATS)} file"
+            _("cannot tell which model format to write for {path}: name a {known} file").format(
+                path=path, known=", ".join(FORMATS)
+            )
         )
     module = importlib.import_module(f"{__name__}.{MODULES[fmt]}")
     data: bytes = module.write(net, meta or {})
@@ -102,14 +117,33 @@ def pick_activations(
             return list(given) * count
         if len(given) != count:
             raise UsageError(
-                f"--activation lists {len(given)} activations but {source} has {count} "
-                "layers: give one for every layer or one per layer"
+                _(
+                    "--activation lists {given} activations but {source} has {count} layers: "
+                    "give one for every layer or one per layer"
+                ).format(given=len(given), source=source, count=count)
             )
         return list(given)
     missing = [k + 1 for k, a in enumerate(stored) if a is None]
     if missing:
         raise UsageError(
-            f"{source} does not say which activation layer {missing[0]} uses: pass "
-            "--activation (one name, or one per layer: --activation relu,softmax)"
+            _(
+                "{source} does not say which activation layer {k} uses: pass --activation "
+                "(one name, or one per layer: --activation relu,softmax)"
+            ).format(source=source, k=missing[0])
         )
     return [a for a in stored if a is not None]
+
+
+PLACEHOLDER = "linear"
+
+
+def fill_unknown(
+    stored: Sequence[str | None], options: LoadOptions
+) -> tuple[list[str | None], tuple[int, ...]]:
+    """``stored`` with a placeholder where the activation is unknown, and those layers'
+    indices, when ``options`` allow unknown activations and the command line gives none;
+    else ``stored`` as it is (then :func:`pick_activations` refuses what is missing)."""
+    if options.activations or not options.unknown_activations:
+        return list(stored), ()
+    unknown = tuple(k for k, a in enumerate(stored) if a is None)
+    return [PLACEHOLDER if a is None else a for a in stored], unknown

@@ -15,8 +15,9 @@ import numpy as np
 from nncalc import limits
 from nncalc.core import Layer, Network
 from nncalc.errors import InputError, ShapeError, UsageError, cannot_open
+from nncalc.i18n import N_, _
 
-from . import LoadOptions, Model, pick_activations
+from . import LoadOptions, Model, fill_unknown, pick_activations
 
 
 class RawLayer(NamedTuple):
@@ -40,7 +41,7 @@ def read_bytes(path: str, factor: int = limits.MODEL_FACTOR) -> bytes:
                 raise _too_big(path, st.st_size, factor)
             data = f.read(room + 1)
     except OSError as e:
-        raise cannot_open(e, path, "model file") from None
+        raise cannot_open(e, path, N_("model file")) from None
     if len(data) > room:
         raise _too_big(path, None, factor)
     return data
@@ -48,9 +49,13 @@ def read_bytes(path: str, factor: int = limits.MODEL_FACTOR) -> bytes:
 
 def _too_big(path: str, size: int | None, factor: int) -> limits.MemoryLimitError:
     most = limits.human(limits.max_model(factor))
-    what = "this model file" if size is not None else f"a model file of more than {most}"
-    return limits.refuse(what, size, path, f"reading one takes about {factor}× its size, "
-                         f"so the largest that fits is {most}")  # fmt: skip
+    what = (
+        _("this model file")
+        if size is not None
+        else _("a model file of more than {most}").format(most=most)
+    )
+    why = _("reading one takes about {factor}× its size, so the largest that fits is {most}")
+    return limits.refuse(what, size, path, why.format(factor=factor, most=most))
 
 
 def numbers(arr: np.ndarray, source: str, what: str) -> np.ndarray:
@@ -58,7 +63,11 @@ def numbers(arr: np.ndarray, source: str, what: str) -> np.ndarray:
     float32; float16 widens to float32 exactly), refusing what is not a finite real
     number."""
     if arr.dtype.kind not in "fiu":
-        raise InputError(f"{what} holds {arr.dtype} values", source=source, expected="real numbers")
+        raise InputError(
+            _("{what} holds {dtype} values").format(what=what, dtype=arr.dtype),
+            source=source,
+            expected=_("real numbers"),
+        )
     if arr.dtype == np.float16:
         arr = arr.astype(np.float32)
     elif arr.dtype != np.float32:
@@ -66,9 +75,11 @@ def numbers(arr: np.ndarray, source: str, what: str) -> np.ndarray:
     if not np.isfinite(arr).all():
         idx = [int(i) for i in np.argwhere(~np.isfinite(arr))[0]]
         raise InputError(
-            f"{what} element {idx} is {arr[tuple(idx)]}, not a finite number",
+            _("{what} element {index} is {value}, not a finite number").format(
+                what=what, index=idx, value=arr[tuple(idx)]
+            ),
             source=source,
-            expected="finite weights and biases",
+            expected=_("finite weights and biases"),
         )
     return arr
 
@@ -86,11 +97,12 @@ def pick_order(names: Sequence[str], order: Sequence[str] | None, source: str) -
     missing = [o for o in order if o not in names]
     if missing:
         raise UsageError(
-            f"--layer-order names {missing[0]!r}, which is not a layer of {source}; "
-            f"its layers: {', '.join(sorted(names, key=natural_key))}"
-        )
+            _("--layer-order names {name}, which is not a layer of {source}; its layers: {names}")
+            .format(name=repr(missing[0]), source=source,
+                    names=", ".join(sorted(names, key=natural_key)))
+        )  # fmt: skip
     if len(set(order)) != len(order):
-        raise UsageError("--layer-order names a layer twice")
+        raise UsageError(_("--layer-order names a layer twice"))
     return list(order)
 
 
@@ -104,19 +116,23 @@ def assemble(
     """A Model from raw layers; a layer that does not fit the one before is an error that
     says which and how."""
     if not raw:
-        raise InputError("holds no layers", source=source, expected="at least one dense layer")
-    acts = pick_activations(len(raw), options.activations, [r.activation for r in raw], source)
+        raise InputError(
+            _("holds no layers"), source=source, expected=_("at least one dense layer")
+        )
+    stored, unknown = fill_unknown([r.activation for r in raw], options)
+    acts = pick_activations(len(raw), options.activations, stored, source)
     layers = []
     for k, (r, act) in enumerate(zip(raw, acts, strict=True), 1):
         try:
             layers.append(Layer(r.w, r.b, act, r.name))
-        except ShapeError as e:
-            raise InputError(f"layer {k} ({r.name}): {e}", source=source) from None
-        except ValueError as e:  # an activation name from the file that nncalc does not know
-            raise InputError(f"layer {k} ({r.name}): {e}", source=source) from None
+        except (ShapeError, ValueError) as e:  # ValueError: an activation nncalc does not know
+            where = _("layer {k} ({name})").format(k=k, name=r.name)
+            raise InputError(f"{where}: {e}", source=source) from None
     try:
         net = Network(layers)
     except ShapeError as e:
-        hint = " (pass --layer-order to order the layers)" if fmt == "safetensors" else ""
-        raise InputError(f"{e}{hint}", source=source) from None
-    return Model(net, source, fmt, tuple(r.name for r in raw), tuple(details))
+        text = str(e)
+        if fmt == "safetensors":
+            text = _("{message} (pass --layer-order to order the layers)").format(message=text)
+        raise InputError(text, source=source) from None
+    return Model(net, source, fmt, tuple(r.name for r in raw), tuple(details), unknown)

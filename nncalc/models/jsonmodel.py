@@ -23,6 +23,7 @@ from nncalc.core import Layer, Network, activation
 from nncalc.errors import InputError, ShapeError, UsageError
 from nncalc.formats import read_matrix
 from nncalc.formats.jsonio import loads, to_array
+from nncalc.i18n import _
 
 from . import LoadOptions, Model, pick_activations
 from .build import read_bytes
@@ -30,13 +31,17 @@ from .build import read_bytes
 LAYER_KEYS = {"weights", "biases", "activation", "layout", "name"}
 
 
-MODEL_EXPECTED = 'a model: {"layers": [{"weights": ..., "biases": ..., "activation": ...}]}'
+LAYER_EXPECTED = '{"weights": ..., "biases": ..., "activation": ...}'
+
+
+def _model_expected() -> str:
+    return _("a model: {shape}").format(shape=f'{{"layers": [{LAYER_EXPECTED}]}}')
 
 
 def read(path: str, options: LoadOptions) -> Model:
     data = read_bytes(path, limits.JSON_FACTOR)
     if not data.strip():
-        raise InputError("is empty", source=path, expected=MODEL_EXPECTED)
+        raise InputError(_("is empty"), source=path, expected=_model_expected())
     return parse(loads(data, path, limits.max_json()), path, Path(path).parent, options)
 
 
@@ -44,41 +49,45 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
     """A model from a parsed JSON object; paths inside are taken relative to ``folder``."""
     if not isinstance(obj, dict) or "layers" not in obj:
         raise InputError(
-            'has no "layers"' if isinstance(obj, dict) else "is not a JSON object",
+            _('has no "layers"') if isinstance(obj, dict) else _("is not a JSON object"),
             source=source,
-            expected=MODEL_EXPECTED,
+            expected=_model_expected(),
         )
     if options.layer_order:
         raise UsageError(
-            "--layer-order picks the layers of a state dict (safetensors); a JSON model "
-            "lists its layers in the order they run"
+            _(
+                "--layer-order picks the layers of a state dict (safetensors); a JSON model "
+                "lists its layers in the order they run"
+            )
         )
     specs = obj["layers"]
     if not isinstance(specs, list) or not specs:
         raise InputError(
-            '"layers" is not a non-empty list', source=source, expected="one object per layer"
+            _('"layers" is not a non-empty list'),
+            source=source,
+            expected=_("one object per layer"),
         )
     raw: list[tuple[np.ndarray, np.ndarray | None, str | None, str | None]] = []
     for k, spec in enumerate(specs, 1):
-        where = f"layer {k}"
+        where = _("layer {k}").format(k=k)
         if not isinstance(spec, dict):
             raise InputError(
-                f"{where} is not an object",
+                _("{where} is not an object").format(where=where),
                 source=source,
-                expected='{"weights": ..., "biases": ..., "activation": ...}',
+                expected=LAYER_EXPECTED,
             )
         unknown = sorted(set(spec) - LAYER_KEYS)
         if unknown:
             raise InputError(
-                f"{where}: unknown key {unknown[0]!r}",
+                _("{where}: unknown key {key}").format(where=where, key=repr(unknown[0])),
                 source=source,
                 expected=", ".join(sorted(LAYER_KEYS)),
             )
         if "weights" not in spec:
             raise InputError(
-                f'{where} has no "weights"',
+                _('{where} has no "weights"').format(where=where),
                 source=source,
-                expected="inline numbers or a path to a matrix file",
+                expected=_("inline numbers or a path to a matrix file"),
             )
         w = _matrix(spec["weights"], source, folder, where, "weights", "w")
         b = (
@@ -89,7 +98,7 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
         act = spec.get("activation", "relu")
         if not isinstance(act, str):
             raise InputError(
-                f'{where}: "activation" is not a name',
+                _('{where}: "activation" is not a name').format(where=where),
                 source=source,
                 expected="relu, linear, sigmoid, tanh, leaky_relu, softmax",
             )
@@ -100,20 +109,21 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
         layout = spec.get("layout", "in-out")
         if layout not in ("in-out", "out-in"):
             raise InputError(
-                f'{where}: "layout" is {layout!r}',
+                _('{where}: "layout" is {layout}').format(where=where, layout=repr(layout)),
                 source=source,
-                expected='"in-out" (n×p) or "out-in" (p×n, PyTorch)',
+                expected=_('"in-out" (n×p) or "out-in" (p×n, PyTorch)'),
             )
         if w.ndim == 2 and layout == "out-in":
             w = w.T
         raw.append((w, b, act, str(spec["name"]) if spec.get("name") else None))
     acts = pick_activations(len(raw), options.activations, [r[2] for r in raw], source)
     layers = []
-    for k, ((w, b, _, name), act) in enumerate(zip(raw, acts, strict=True), 1):
+    for k, ((w, b, _stored, name), act) in enumerate(zip(raw, acts, strict=True), 1):
         try:
             layers.append(Layer(w, b, act, name))
         except ShapeError as e:
-            raise InputError(f"layer {k}: {e}", source=source) from None
+            where = _("layer {k}").format(k=k)
+            raise InputError(f"{where}: {e}", source=source) from None
     try:
         net = Network(layers)
     except ShapeError as e:
@@ -129,12 +139,17 @@ def _matrix(value: Any, source: str, folder: Path, where: str, key: str, role: s
                 return read_matrix(fp, str(target)).values
         except FileNotFoundError:
             raise InputError(
-                f'{where}: "{key}" names {value}, which does not exist',
+                _('{where}: "{key}" names {value}, which does not exist').format(
+                    where=where, key=key, value=value
+                ),
                 source=source,
-                expected=f"a path relative to {folder or '.'}",
+                expected=_("a path relative to {folder}").format(folder=folder or "."),
             ) from None
         except IsADirectoryError:
-            raise InputError(f'{where}: "{key}" names a folder, {value}', source=source) from None
+            message = _('{where}: "{key}" names a folder, {value}')
+            raise InputError(
+                message.format(where=where, key=key, value=value), source=source
+            ) from None
     try:
         return to_array(value, source, prefix=key)
     except InputError as e:

@@ -24,15 +24,16 @@ import orjson
 from nncalc.core import Network
 from nncalc.errors import InputError
 from nncalc.formats.npyio import load_npz
+from nncalc.i18n import _
 
 from . import LoadOptions, Model
 from .build import RawLayer, assemble, numbers, pick_order, read_bytes
 
 KEY = re.compile(r"([Wb])([1-9][0-9]*)")
-EXPECTED = "an .npz with W1, b1, W2, b2, … (and optionally activations)"
 
 
 def read(path: str, options: LoadOptions) -> Model:
+    expected = _("an .npz with W1, b1, W2, b2, … (and optionally activations)")
     arrays = load_npz(read_bytes(path), path)
     ws: dict[int, np.ndarray] = {}
     bs: dict[int, np.ndarray] = {}
@@ -44,31 +45,42 @@ def read(path: str, options: LoadOptions) -> Model:
         elif key == "activations":
             if arr.dtype.kind != "U" or arr.ndim != 1:
                 raise InputError(
-                    '"activations" is not a list of names', source=path, expected="e.g. relu"
+                    _('"activations" is not a list of names'),
+                    source=path,
+                    expected=_("e.g. relu"),
                 )
             acts = [str(a) for a in arr]
         elif key != "meta":
-            raise InputError(f"unknown array {key!r}", source=path, expected=EXPECTED)
+            unknown = _("unknown array {key}").format(key=repr(key))
+            raise InputError(unknown, source=path, expected=expected)
     if not ws:
-        raise InputError("holds no W1", source=path, expected=EXPECTED)
+        raise InputError(_("holds no W1"), source=path, expected=expected)
     count = max(ws)
     gap = next((k for k in range(1, count + 1) if k not in ws), None)
     if gap is not None:
-        raise InputError(f"has W{count} but no W{gap}", source=path, expected=EXPECTED)
+        gap_text = _("has W{count} but no W{gap}").format(count=count, gap=gap)
+        raise InputError(gap_text, source=path, expected=expected)
     extra = sorted(set(bs) - set(ws))
     if extra:
-        raise InputError(f"has b{extra[0]} but no W{extra[0]}", source=path, expected=EXPECTED)
+        extra_text = _("has b{k} but no W{k}").format(k=extra[0])
+        raise InputError(extra_text, source=path, expected=expected)
     if acts is not None and len(acts) != count:
         raise InputError(
-            f'"activations" names {len(acts)} activations for {count} layers',
+            _('"activations" names {given} activations for {count} layers').format(
+                given=len(acts), count=count
+            ),
             source=path,
-            expected="one activation per layer",
+            expected=_("one activation per layer"),
         )
     raw: dict[str, RawLayer] = {}
     for k in range(1, count + 1):
         w = numbers(ws[k], path, f"W{k}")
         if w.ndim != 2:
-            raise InputError(f"W{k} has shape {w.shape}", source=path, expected="an n×p matrix")
+            raise InputError(
+                _("W{k} has shape {shape}").format(k=k, shape=w.shape),
+                source=path,
+                expected=_("an n×p matrix"),
+            )
         b = None if k not in bs else numbers(bs[k], path, f"b{k}").reshape(-1)
         raw[str(k)] = RawLayer(str(k), w, b, None if acts is None else acts[k - 1])
     order = pick_order(list(raw), options.layer_order, path)

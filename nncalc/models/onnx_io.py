@@ -21,14 +21,21 @@ import numpy as np
 from nncalc import limits
 from nncalc.core import Network
 from nncalc.errors import InputError, UsageError
+from nncalc.i18n import _
 
 from . import LoadOptions, Model
 from .build import RawLayer, assemble, numbers, read_bytes
 
 OPSET = 17
 IR_VERSION = 8  # what onnxruntime releases since 1.10 read
-ACTS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Softmax": "softmax",
-        "LeakyRelu": "leaky_relu", "PRelu": "leaky_relu"}  # fmt: skip
+ACTS = {
+    "Relu": "relu",
+    "Sigmoid": "sigmoid",
+    "Tanh": "tanh",
+    "Softmax": "softmax",
+    "LeakyRelu": "leaky_relu",
+    "PRelu": "leaky_relu",
+}
 NOOPS = ("Identity", "Dropout", "Flatten")
 SUPPORTED = ("Gemm", "MatMul", "Add", *ACTS, *NOOPS)
 
@@ -47,26 +54,33 @@ class _Chain:
 
     def fail(self, node: Any, why: str, expected: str | None = None) -> InputError:
         name = node.name or f"#{self.index}"
-        return InputError(f"node {name!r} ({node.op_type}): {why}", source=self.source,
-                          expected=expected)  # fmt: skip
+        message = _("node {name} ({op}): {why}").format(name=repr(name), op=node.op_type, why=why)
+        return InputError(message, source=self.source, expected=expected)
 
     def tensor(self, node: Any, name: str, what: str) -> np.ndarray:
         """An initializer the node uses, converted only now: one a refused node would
         have used (a Reshape's int64 shape) is never the error."""
         if name not in self.inits:
-            raise self.fail(node, f"its {what} {name!r} is not an initializer",
-                            "weights stored in the model (initializers)")  # fmt: skip
+            raise self.fail(
+                node,
+                _("its {what} {name} is not an initializer").format(what=what, name=repr(name)),
+                _("weights stored in the model (initializers)"),
+            )
         return _array(self.inits[name], self.source)
 
     def weight(self, node: Any, name: str, what: str) -> np.ndarray:
-        return numbers(self.tensor(node, name, what), self.source, f"initializer {name!r}")
+        label = _("initializer {name}").format(name=repr(name))
+        return numbers(self.tensor(node, name, what), self.source, label)
 
     def data_input(self, node: Any) -> list[str]:
         """The node's other inputs, after checking its first one is the chain's value."""
         ins = list(node.input)
         if not ins or ins[0] != self.cur:
-            raise self.fail(node, f"does not take the previous layer's output {self.cur!r}",
-                            "a single chain of layers")  # fmt: skip
+            raise self.fail(
+                node,
+                _("does not take the previous layer's output {name}").format(name=repr(self.cur)),
+                _("a single chain of layers"),
+            )
         return ins[1:]
 
 
@@ -80,13 +94,15 @@ def _step(chain: _Chain, node: Any) -> None:
     op = node.op_type
     attrs = _attrs(node)
     if node.domain not in ("", "ai.onnx") or op not in SUPPORTED:
-        raise chain.fail(node, "is not supported", f"ops {', '.join(SUPPORTED)}")
+        raise chain.fail(
+            node, _("is not supported"), _("ops {ops}").format(ops=", ".join(SUPPORTED))
+        )
     if op == "Add":
         if not (chain.matmul and chain.cur in node.input):
-            raise chain.fail(node, "is not the bias of a MatMul or Gemm", "MatMul then Add")
+            raise chain.fail(node, _("is not the bias of a MatMul or Gemm"), _("MatMul then Add"))
         others = [i for i in node.input if i != chain.cur]
         if len(others) != 1:
-            raise chain.fail(node, "adds the layer's output to itself")
+            raise chain.fail(node, _("adds the layer's output to itself"))
         b = chain.weight(node, others[0], "bias")
         last = chain.layers[-1]
         chain.layers[-1] = last._replace(b=_bias(chain, node, b, last.w.shape[1]))
@@ -95,11 +111,11 @@ def _step(chain: _Chain, node: Any) -> None:
         rest = chain.data_input(node)
         w = chain.weight(node, rest[0], "B") if rest else None
         if w is None or w.ndim != 2:
-            raise chain.fail(node, "needs a 2-D weight matrix B", "B of shape n×p")
+            raise chain.fail(node, _("needs a 2-D weight matrix B"), _("B of shape n×p"))
         b = None
         if op == "Gemm":
             if attrs.get("transA", 0):
-                raise chain.fail(node, "has transA=1", "transA=0: one sample per row")
+                raise chain.fail(node, _("has transA=1"), _("transA=0: one sample per row"))
             if attrs.get("transB", 0):
                 w = np.ascontiguousarray(w.T)
             alpha, beta = float(attrs.get("alpha", 1.0)), float(attrs.get("beta", 1.0))
@@ -114,12 +130,19 @@ def _step(chain: _Chain, node: Any) -> None:
     elif op in ACTS:
         rest = chain.data_input(node)
         if not chain.open:
-            raise chain.fail(node, "does not follow a Gemm or MatMul layer",
-                             "an activation after each dense layer")  # fmt: skip
+            raise chain.fail(
+                node,
+                _("does not follow a Gemm or MatMul layer"),
+                _("an activation after each dense layer"),
+            )
         act = ACTS[op]
         dtype = chain.layers[-1].w.dtype
         if op == "Softmax" and attrs.get("axis", -1) not in (-1, 1):
-            raise chain.fail(node, f"is over axis {attrs['axis']}", "softmax over the last axis")
+            raise chain.fail(
+                node,
+                _("is over axis {axis}").format(axis=attrs["axis"]),
+                _("softmax over the last axis"),
+            )
         if op == "LeakyRelu":
             a32 = np.float32(attrs.get("alpha", 0.01))
             # float32 runs as onnxruntime does; float64 with the float32 alpha it stores
@@ -127,7 +150,7 @@ def _step(chain: _Chain, node: Any) -> None:
         if op == "PRelu":
             slope = chain.weight(node, rest[0], "slope") if rest else np.array([])
             if slope.size != 1:
-                raise chain.fail(node, "has one slope per neuron", "one slope for all")
+                raise chain.fail(node, _("has one slope per neuron"), _("one slope for all"))
             value = slope.reshape(-1)[0]
             # float32: the shortest text naming that float32; float64: the exact value
             act = f"leaky_relu:{str(value) if slope.dtype == np.float32 else repr(float(value))}"
@@ -136,11 +159,15 @@ def _step(chain: _Chain, node: Any) -> None:
     else:  # Identity, Dropout, Flatten: nothing at inference on a 2-D input
         chain.data_input(node)
         if op == "Flatten" and attrs.get("axis", 1) not in (1, -1):
-            raise chain.fail(node, f"flattens at axis {attrs['axis']}", "axis 1 (a no-op)")
+            raise chain.fail(
+                node, _("flattens at axis {axis}").format(axis=attrs["axis"]), _("axis 1 (a no-op)")
+            )
         if op == "Dropout" and len(node.input) > 2 and node.input[2]:
             training = chain.tensor(node, node.input[2], "training_mode")
             if training.reshape(-1)[:1].any():
-                raise chain.fail(node, "may run in training mode", "inference (training_mode off)")
+                raise chain.fail(
+                    node, _("may run in training mode"), _("inference (training_mode off)")
+                )
     chain.cur = node.output[0]
 
 
@@ -148,14 +175,22 @@ def _bias(chain: _Chain, node: Any, b: np.ndarray, p: int) -> np.ndarray:
     if b.size == 1:
         return np.full(p, b.reshape(-1)[0], dtype=b.dtype)
     if b.size != p or (b.ndim == 2 and b.shape[0] != 1) or b.ndim > 2:
-        raise chain.fail(node, f"has a bias of shape {b.shape}", f"({p},) or (1, {p})")
+        raise chain.fail(
+            node,
+            _("has a bias of shape {shape}").format(shape=b.shape),
+            _("({p},) or (1, {p})").format(p=p),
+        )
     return b.reshape(p)
 
 
 def read(path: str, options: LoadOptions) -> Model:
     if options.layer_order:
-        raise UsageError("--layer-order applies to safetensors and npz files: an ONNX graph "
-                         "fixes its own order")  # fmt: skip
+        raise UsageError(
+            _(
+                "--layer-order applies to safetensors and npz files: an ONNX graph "
+                "fixes its own order"
+            )
+        )
     data = read_bytes(path)
     import onnx
     import onnx.numpy_helper
@@ -163,29 +198,42 @@ def read(path: str, options: LoadOptions) -> Model:
     try:
         model = onnx.load_model_from_string(data)
     except Exception as e:  # protobuf's DecodeError and friends
-        raise InputError(f"is not a readable ONNX model ({type(e).__name__})", source=path,
-                         expected="a file written by onnx.save") from None  # fmt: skip
+        raise InputError(
+            _("is not a readable ONNX model ({error})").format(error=type(e).__name__),
+            source=path,
+            expected=_("a file written by onnx.save"),
+        ) from None
     graph = model.graph
     _load_external(model, path)
     inits = {t.name: t for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
     if len(inputs) != 1 or len(graph.output) != 1:
         raise InputError(
-            f"has {len(inputs)} inputs and {len(graph.output)} outputs",
+            _("has {inputs} inputs and {outputs} outputs").format(
+                inputs=len(inputs), outputs=len(graph.output)
+            ),
             source=path,
-            expected="one input (samples × features) and one output",
+            expected=_("one input (samples × features) and one output"),
         )
     dims = inputs[0].type.tensor_type.shape.dim
     if len(dims) not in (0, 2):
-        raise InputError(f"its input {inputs[0].name!r} has {len(dims)} dimensions",
-                         source=path, expected="2: samples × features")  # fmt: skip
+        raise InputError(
+            _("its input {name} has {k} dimensions").format(name=repr(inputs[0].name), k=len(dims)),
+            source=path,
+            expected=_("2: samples × features"),
+        )
     chain = _Chain(path, inits, inputs[0].name)
     for k, node in enumerate(graph.node):
         chain.index = k
         _step(chain, node)
     if chain.cur != graph.output[0].name:
-        raise InputError(f"its output {graph.output[0].name!r} is not the end of the chain",
-                         source=path, expected="a single chain of layers")  # fmt: skip
+        raise InputError(
+            _("its output {name} is not the end of the chain").format(
+                name=repr(graph.output[0].name)
+            ),
+            source=path,
+            expected=_("a single chain of layers"),
+        )
     raw = chain.layers
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     details = [f"onnx: opset {opset}, {len(graph.node)} nodes → {len(raw)} dense layers"]
@@ -198,26 +246,39 @@ def _array(t: Any, source: str) -> np.ndarray:
     import onnx.numpy_helper
 
     count = int(np.prod(list(t.dims), dtype=np.int64))
-    dtypes = {onnx.TensorProto.FLOAT: 4, onnx.TensorProto.DOUBLE: 8, onnx.TensorProto.FLOAT16: 2,
-              onnx.TensorProto.BOOL: 1}  # fmt: skip
+    dtypes = {
+        onnx.TensorProto.FLOAT: 4,
+        onnx.TensorProto.DOUBLE: 8,
+        onnx.TensorProto.FLOAT16: 2,
+        onnx.TensorProto.BOOL: 1,
+    }
     if t.data_type not in dtypes:
         name = onnx.TensorProto.DataType.Name(t.data_type)
-        raise InputError(f"initializer {t.name!r} is {name}", source=source,
-                         expected="float, double or float16 weights")  # fmt: skip
+        raise InputError(
+            _("initializer {name} is {dtype}").format(name=repr(t.name), dtype=name),
+            source=source,
+            expected=_("float, double or float16 weights"),
+        )
     if t.HasField("raw_data"):
         have, want, unit = len(t.raw_data), count * dtypes[t.data_type], "bytes"
     else:
         typed = {onnx.TensorProto.DOUBLE: t.double_data, onnx.TensorProto.FLOAT: t.float_data}
         have, want, unit = len(typed.get(t.data_type, t.int32_data)), count, "values"
     if have != want:
+        claims = (
+            _("initializer {name} claims shape {shape} ({want} bytes) but holds {have}")
+            if unit == "bytes"
+            else _("initializer {name} claims shape {shape} ({want} values) but holds {have}")
+        )
         raise InputError(
-            f"initializer {t.name!r} claims shape {list(t.dims)} ({want} {unit}) but holds {have}",
+            claims.format(name=repr(t.name), shape=list(t.dims), want=want, have=have),
             source=source,
         )
     try:
         arr = onnx.numpy_helper.to_array(t)
     except Exception as e:
-        raise InputError(f"initializer {t.name!r} cannot be read ({e})", source=source) from None
+        message = _("initializer {name} cannot be read ({error})")
+        raise InputError(message.format(name=repr(t.name), error=e), source=source) from None
     return arr if arr.dtype != np.float16 else arr.astype(np.float32)
 
 
@@ -236,31 +297,34 @@ def _load_external(model: Any, path: str) -> None:
         target = (folder / loc).resolve()
         if not loc or os.path.isabs(loc) or folder not in target.parents:
             raise InputError(
-                f"initializer {t.name!r} keeps its data in {loc!r}, outside the model's folder",
+                _(
+                    "initializer {name} keeps its data in {location}, outside the model's folder"
+                ).format(name=repr(t.name), location=repr(loc)),
                 source=path,
-                expected="external data beside the model",
+                expected=_("external data beside the model"),
             )
         if not target.is_file():
-            raise InputError(f"initializer {t.name!r}: its data file {loc} does not exist",
-                             source=path)  # fmt: skip
+            message = _("initializer {name}: its data file {location} does not exist")
+            raise InputError(message.format(name=repr(t.name), location=loc), source=path)
         offset, length = int(info.get("offset", 0)), info.get("length")
         size = target.stat().st_size
         end = offset + (int(length) if length is not None else 0)
         if offset > size or end > size:
-            raise InputError(f"initializer {t.name!r}: its data file {loc} is too short",
-                             source=path)  # fmt: skip
+            message = _("initializer {name}: its data file {location} is too short")
+            raise InputError(message.format(name=repr(t.name), location=loc), source=path)
         total += int(length) if length is not None else size - offset
     most = limits.max_model()
     if total > most:
-        why = (
-            f"reading it takes about {limits.MODEL_FACTOR}× its size: at most {limits.human(most)}"
+        why = _("reading it takes about {factor}× its size: at most {most}").format(
+            factor=limits.MODEL_FACTOR, most=limits.human(most)
         )
-        raise limits.refuse("its external data", total, path, why)
+        raise limits.refuse(_("its external data"), total, path, why)
     if tensors:
         try:
             onnx.load_external_data_for_model(model, str(folder))
         except Exception as e:
-            raise InputError(f"cannot read external data ({e})", source=path) from None
+            message = _("cannot read external data ({error})").format(error=e)
+            raise InputError(message, source=path) from None
 
 
 def write(net: Network, meta: dict[str, str]) -> bytes:
@@ -274,8 +338,10 @@ def write(net: Network, meta: dict[str, str]) -> bytes:
         last = k == len(net)
         act = layer.act
         z = "Y" if last and act.name == "linear" else f"Z{k}"
-        inits += [numpy_helper.from_array(layer.w, f"W{k}"),
-                  numpy_helper.from_array(layer.bias, f"b{k}")]  # fmt: skip
+        inits += [
+            numpy_helper.from_array(layer.w, f"W{k}"),
+            numpy_helper.from_array(layer.bias, f"b{k}"),
+        ]
         nodes.append(helper.make_node("Gemm", [cur, f"W{k}", f"b{k}"], [z], name=f"layer{k}"))
         cur = z
         if act.name == "linear":

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from nncalc import i18n
 from nncalc.core import Network
 from nncalc.errors import InputError
 
@@ -31,7 +32,7 @@ from .build import RawLayer, assemble, numbers, pick_order, read_bytes
 DTYPES = {"F64": 8, "F32": 4, "F16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1,
           "U64": 8, "U32": 4, "U16": 2, "U8": 1}  # fmt: skip
 MAX_HEADER = 100 * 2**20  # the safetensors package's own limit
-EXPECTED = "a safetensors file of Linear layers (PREFIX.weight, PREFIX.bias)"
+EXPECTED = i18n.N_("a safetensors file of Linear layers (PREFIX.weight, PREFIX.bias)")
 SUFFIXES = ("weight", "kernel", "bias")
 
 
@@ -49,27 +50,35 @@ def read(path: str, options: LoadOptions) -> Model:
         if odd:
             key = groups[prefix][odd[0]]
             raise InputError(
-                f"tensor {key!r} is not a dense layer's weight, kernel or bias",
+                i18n._("tensor {key} is not a dense layer's weight, kernel or bias").format(
+                    key=repr(key)
+                ),
                 source=path,
-                expected=f"{EXPECTED}, or --layer-order to pick the dense layers",
+                expected=i18n._("{expected}, or --layer-order to pick the dense layers").format(
+                    expected=i18n._(EXPECTED)
+                ),
             )
         if "weight" not in groups[prefix] and "kernel" not in groups[prefix]:
             raise InputError(
-                f"layer {prefix or '(unnamed)'} has a bias but no weight", source=path,
-                expected=EXPECTED,
-            )  # fmt: skip
+                i18n._("layer {name} has a bias but no weight").format(
+                    name=prefix or i18n._("(unnamed)")
+                ),
+                source=path,
+                expected=i18n._(EXPECTED),
+            )
     import safetensors.numpy
 
     try:
         tensors = safetensors.numpy.load(data)
     except Exception as e:  # the package raises its own SafetensorError for bad files
-        raise InputError(f"is not a readable safetensors file ({e})", source=path) from None
+        message = i18n._("is not a readable safetensors file ({error})").format(error=e)
+        raise InputError(message, source=path) from None
     stored = _activations(meta, len(picked), path)
     raw = []
     kinds = set()
     for k, prefix in enumerate(picked):
         keys = groups[prefix]
-        name = prefix or "(unnamed)"
+        name = prefix or i18n._("(unnamed)")
         if "kernel" in keys:
             w = numbers(tensors[keys["kernel"]], path, keys["kernel"])
             kinds.add("kernel (in×out, kept)")
@@ -79,13 +88,16 @@ def read(path: str, options: LoadOptions) -> Model:
             w = np.ascontiguousarray(w.T) if w.ndim == 2 else w
         if w.ndim != 2:
             raise InputError(
-                f"{name}'s weight has shape {w.shape}", source=path, expected="a 2-D matrix"
+                i18n._("{name}'s weight has shape {shape}").format(name=name, shape=w.shape),
+                source=path,
+                expected=i18n._("a 2-D matrix"),
             )
         b = numbers(tensors[keys["bias"]], path, keys["bias"]) if "bias" in keys else None
         raw.append(RawLayer(name, w, b, None if stored is None else stored[k]))
+    given = "--activation" if options.activations else "the metadata" if stored else None
     details = [
         f"safetensors: {len(raw)} layers {', '.join(picked)}; " + ", ".join(sorted(kinds)),
-        "activations from " + ("the metadata" if stored else "--activation"),
+        f"activations from {given}" if given else "no activations stored",
     ]
     return assemble(raw, path, "safetensors", options, details)
 
@@ -94,23 +106,33 @@ def check_header(data: bytes, source: str) -> dict[str, Any]:
     """The JSON header, every tensor's dtype, shape and offsets checked against the bytes
     that follow it (so nothing is allocated for a size the file does not hold)."""
     if len(data) < 8:
-        raise InputError("is too short for a safetensors file", source=source, expected=EXPECTED)
+        raise InputError(
+            i18n._("is too short for a safetensors file"),
+            source=source,
+            expected=i18n._(EXPECTED),
+        )
     (size,) = struct.unpack("<Q", data[:8])
     if size > MAX_HEADER or size > len(data) - 8:
         raise InputError(
-            f"is truncated or not safetensors: its header claims {size} bytes but the file "
-            f"holds {len(data) - 8} after the length",
+            i18n._(
+                "is truncated or not safetensors: its header claims {size} bytes but the file "
+                "holds {held} after the length"
+            ).format(size=size, held=len(data) - 8),
             source=source,
-            expected=EXPECTED,
+            expected=i18n._(EXPECTED),
         )
     try:
         header = orjson.loads(data[8 : 8 + size])
     except orjson.JSONDecodeError:
         raise InputError(
-            "has a header that is not JSON", source=source, expected=EXPECTED
+            i18n._("has a header that is not JSON"), source=source, expected=i18n._(EXPECTED)
         ) from None
     if not isinstance(header, dict):
-        raise InputError("has a header that is not an object", source=source, expected=EXPECTED)
+        raise InputError(
+            i18n._("has a header that is not an object"),
+            source=source,
+            expected=i18n._(EXPECTED),
+        )
     body = len(data) - 8 - size
     spans = []
     for key, info in header.items():
@@ -118,7 +140,7 @@ def check_header(data: bytes, source: str) -> dict[str, Any]:
             if info is not None and not (
                 isinstance(info, dict) and all(isinstance(v, str) for v in info.values())
             ):
-                raise InputError("has metadata that is not text", source=source)
+                raise InputError(i18n._("has metadata that is not text"), source=source)
             continue
         try:
             dtype, shape, (start, stop) = info["dtype"], info["shape"], info["data_offsets"]
@@ -129,29 +151,38 @@ def check_header(data: bytes, source: str) -> dict[str, Any]:
         except (TypeError, KeyError, ValueError):
             ok = False
         if not ok:
-            raise InputError(f"tensor {key!r} has a malformed entry", source=source)
+            message = i18n._("tensor {key} has a malformed entry").format(key=repr(key))
+            raise InputError(message, source=source)
         if dtype not in DTYPES:
             raise InputError(
-                f"tensor {key!r} is {dtype}", source=source,
-                expected="F64, F32 or F16 (save with model.float() for bfloat16)",
-            )  # fmt: skip
+                i18n._("tensor {key} is {dtype}").format(key=repr(key), dtype=dtype),
+                source=source,
+                expected=i18n._("F64, F32 or F16 (save with model.float() for bfloat16)"),
+            )
         need = int(np.prod(shape, dtype=np.int64)) * DTYPES[dtype]
         if stop - start != need:
             raise InputError(
-                f"tensor {key!r} is {dtype} {shape} ({need} bytes) but its offsets span "
-                f"{stop - start}",
+                i18n._(
+                    "tensor {key} is {dtype} {shape} ({need} bytes) but its offsets span {span}"
+                ).format(key=repr(key), dtype=dtype, shape=shape, need=need, span=stop - start),
                 source=source,
             )
         if stop > body:
             raise InputError(
-                f"is truncated: tensor {key!r} ends at byte {stop} of the data, which holds {body}",
+                i18n._(
+                    "is truncated: tensor {key} ends at byte {stop} of the data, which holds {body}"
+                ).format(key=repr(key), stop=stop, body=body),
                 source=source,
             )
         spans.append((start, stop))
     spans.sort()
     for (_, a_stop), (b_start, _) in zip(spans, spans[1:]):  # noqa: B905
         if b_start < a_stop:
-            raise InputError("has tensors whose bytes overlap", source=source, expected=EXPECTED)
+            raise InputError(
+                i18n._("has tensors whose bytes overlap"),
+                source=source,
+                expected=i18n._(EXPECTED),
+            )
     return header
 
 
@@ -162,9 +193,11 @@ def _activations(meta: dict[str, str], count: int, source: str) -> list[str | No
     acts = [a.strip() for a in text.split(",")]
     if len(acts) != count:
         raise InputError(
-            f"its metadata names {len(acts)} activations for {count} layers",
+            i18n._("its metadata names {given} activations for {count} layers").format(
+                given=len(acts), count=count
+            ),
             source=source,
-            expected="one per layer, or --activation",
+            expected=i18n._("one per layer, or --activation"),
         )
     return list(acts)
 

@@ -21,6 +21,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from nncalc.i18n import _
+
 MAX_ROWS = 12
 
 
@@ -130,12 +132,14 @@ def act_meaning(spec: str) -> str:
     from nncalc.core import activation
 
     if spec == "relu":
-        return "max(0, z) element-wise"
+        return _("{formula} element-wise").format(formula="max(0, z)")
     if spec == "linear":
-        return "Z unchanged"
+        return _("Z unchanged")
     act = activation(spec)
     formula = act.formula.replace("{slope}", f"{act.param:g}" if act.param is not None else "")
-    return f"{formula} " + ("element-wise" if act.elementwise else "over each sample's outputs")
+    if act.elementwise:
+        return _("{formula} element-wise").format(formula=formula)
+    return _("{formula} over each sample's outputs").format(formula=formula)
 
 
 def group(items: Sequence[RenderableType]) -> Group:

@@ -17,6 +17,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from nncalc.i18n import _
+
 NAMES_WIDTH = 24  # the names column at most (a longer name folds)
 
 
@@ -59,5 +61,5 @@ def _entries(entries: Sequence[Entry], width: int) -> Table:
 
 def commands_panel(rows: Sequence[Entry], width: int) -> Panel:
     """The root's list of commands, each with its one-sentence summary."""
-    return Panel(_entries(rows, width - 4), title="Commands", title_align="left",
+    return Panel(_entries(rows, width - 4), title=_("Commands"), title_align="left",
                  border_style="dim", width=width)  # fmt: skip

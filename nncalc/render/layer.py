@@ -12,6 +12,7 @@ from rich.text import Text
 from nncalc.core import Layer, Pass
 from nncalc.explain import Term
 from nncalc.formats import Matrix
+from nncalc.i18n import _, ngettext
 from nncalc.shapes import Labels as ShapeLabels
 from nncalc.shapes import Plan, describe_b, describe_w, describe_x, dims
 
@@ -26,10 +27,10 @@ def bias_shape(pl: Plan) -> tuple[int, ...] | None:
     return b
 
 
-def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Table:
+def shape_table(pl: Plan, activation: str = "relu", title: str | None = None) -> Table:
     """The brief's shape table with this run's m, n, p, problems highlighted in red."""
-    t = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("", "what", "shape", "meaning"):
+    t = Table(title=title or _("Shapes"), title_justify="left", header_style="bold")
+    for col in ("", _("what"), _("shape"), _("meaning")):
         t.add_column(col)
     bad = {k for prob in pl.problems for k in prob.marks}
 
@@ -49,30 +50,30 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
     act = act_label(activation)
     t.add_row(
         "X",
-        "inputs",
+        _("inputs"),
         shape_text("x", pl.x_shape),
         describe_x(pl.x_shape),
         style="red" if "x" in bad else "",
     )
     t.add_row(
         "W",
-        "weights",
+        _("weights"),
         shape_text("w", pl.w_shape),
         describe_w(pl.w_shape, pl.layout)
-        + (" (read as p×n: --layout out-in)" if pl.layout == "out-in" else ""),
+        + (_(" (read as p×n: --layout out-in)") if pl.layout == "out-in" else ""),
         style="red" if "w" in bad else "",
     )
     t.add_row(
         "b",
-        "biases",
+        _("biases"),
         shape_text("b", bias_shape(pl)),
-        describe_b(pl.b_shape) + ", broadcast to every sample",
+        _("{meaning}, broadcast to every sample").format(meaning=describe_b(pl.b_shape)),
         style="red" if "b" in bad else "",
     )
     out = pl.out_shape
-    out_text = Text(dims(out)) if out else Text("undefined", style="bold red")
-    rows_word = "one row per sample" if out and len(out) == 2 else "one value per neuron"
-    t.add_row("Z", "X·W + b", out_text, rows_word if out else "the product is not defined")
+    out_text = Text(dims(out)) if out else Text(_("undefined"), style="bold red")
+    rows_word = _("one row per sample") if out and len(out) == 2 else _("one value per neuron")
+    t.add_row("Z", "X·W + b", out_text, rows_word if out else _("the product is not defined"))
     t.add_row(
         "A",
         f"{act}(Z)",
@@ -85,18 +86,23 @@ def shape_table(pl: Plan, activation: str = "relu", title: str = "Shapes") -> Ta
 def shape_report(pl: Plan, labels: ShapeLabels) -> list[RenderableType]:
     """``nncalc shapes``: where each operand came from, the table, the verdict."""
     sources = Text(f"X: {labels.x}   W: {labels.w}   b: {labels.b}", style="dim")
-    title = "Shapes" if pl.m is None else f"Shapes: m={pl.m}, n={pl.n}, p={pl.p or '?'}"
+    title = (
+        _("Shapes")
+        if pl.m is None
+        else _("Shapes: m={m}, n={n}, p={p}").format(m=pl.m, n=pl.n, p=pl.p or "?")
+    )
     return [sources, shape_table(pl, title=title), verdict(pl)]
 
 
 def verdict(pl: Plan) -> Text:
     if pl.ok:
-        return Text(f"✓ X·W + b is defined: m={pl.m}, n={pl.n}, p={pl.p}", style="green")
-    text = Text("✗ X·W + b is not defined\n", style="bold red")
+        defined = _("✓ X·W + b is defined: m={m}, n={n}, p={p}")
+        return Text(defined.format(m=pl.m, n=pl.n, p=pl.p), style="green")
+    text = Text(_("✗ X·W + b is not defined") + "\n", style="bold red")
     for prob in pl.problems:
         text.append(f"  {prob.message}\n")
         if prob.hint:
-            text.append(f"  hint: {prob.hint}\n", style="yellow")
+            text.append("  " + _("hint: {hint}").format(hint=prob.hint) + "\n", style="yellow")
     text.rstrip()
     return text
 
@@ -131,7 +137,12 @@ def explanation(title: str, terms: Sequence[Term], precision: int = 4, more: int
     lines: list[RenderableType] = [Text(title, style="bold")]
     lines += [term_line(t, precision) for t in terms]
     if more:
-        lines.append(Text(f"… {more} more neurons: pick one with --neuron", style="dim"))
+        footer = ngettext(
+            "… {more} more neuron: pick one with --neuron",
+            "… {more} more neurons: pick one with --neuron",
+            more,
+        )
+        lines.append(Text(footer.format(more=more), style="dim"))
     return Group(*lines)
 
 
@@ -158,18 +169,23 @@ def forward_tables(
     rows = [f"s{i} {t}" for i, t in enumerate(x.ids)] if x.ids else shown.labels  # --id-column
     gap = shown.gap
     tables: dict[str, Callable[[], RenderableType]] = {
-        "shapes": lambda: shape_table(pl, layer.activation, f"Shapes: m={pl.m}, n={n}, p={p}"),
+        "shapes": lambda: shape_table(
+            pl, layer.activation, _("Shapes: m={m}, n={n}, p={p}").format(m=pl.m, n=n, p=p)
+        ),
         "x": lambda: matrix_table(
-            x.values, f"X  inputs ({dims(shown.shape or x.values.shape)}) — {labels.x}",
+            x.values, _("X  inputs ({shape}) — {source}").format(
+                shape=dims(shown.shape or x.values.shape), source=labels.x),
             precision=precision, labels=Labels2D(rows, x.header), row_word="s", col_word="x",
             gap=gap,
         ),
         "w": lambda: matrix_table(
-            layer.w, f"W  weights ({n}×{p}) — {labels.w}", caption=w_note,
+            layer.w, _("W  weights ({shape}) — {source}").format(
+                shape=f"{n}×{p}", source=labels.w), caption=w_note,
             precision=precision, row_word="x", col_word="n",
         ),
         "b": lambda: matrix_table(
-            layer.b, f"b  biases ({p},) — {labels.b}", caption=b_note, precision=precision,
+            layer.b, _("b  biases ({shape}) — {source}").format(
+                shape=f"{p},", source=labels.b), caption=b_note, precision=precision,
             col_word="n",
         ),
         "z": lambda: matrix_table(
@@ -180,7 +196,7 @@ def forward_tables(
             a, f"A = {act_label(layer.activation)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
             labels=Labels2D(rows), gap=gap,
-            caption="dimmed: zeros made by ReLU" if relu and made_zero.any() else None,
+            caption=_("dimmed: zeros made by ReLU") if relu and made_zero.any() else None,
         ),
     }  # fmt: skip
     return [tables[s]() for s in stages]

@@ -10,6 +10,7 @@ from rich.text import Text
 
 from nncalc.core import Layer, Network, Pass
 from nncalc.formats import Matrix
+from nncalc.i18n import _, ngettext
 from nncalc.shapes import Labels as ShapeLabels
 from nncalc.shapes import Plan, describe_b, describe_w, describe_x, dims
 
@@ -20,25 +21,27 @@ def chain_table(plans: Sequence[Plan], activations: Sequence[str], layers: int) 
     """The whole network's shapes in one table: X, then W_k, b_k, Z_k, A_k per layer."""
     first = plans[0]
     m = "m" if first.m is None else str(first.m)
-    title = f"Network: {layers} layers, m={m}"
-    t = Table(title=title, title_justify="left", header_style="bold")
-    for col in ("", "what", "shape", "meaning"):
+    title = ngettext("Network: {layers} layer, m={m}", "Network: {layers} layers, m={m}", layers)
+    t = Table(title=title.format(layers=layers, m=m), title_justify="left", header_style="bold")
+    for col in ("", _("what"), _("shape"), _("meaning")):
         t.add_column(col)
-    t.add_row("X", "inputs", dims(first.x_shape), describe_x(first.x_shape))
+    t.add_row("X", _("inputs"), dims(first.x_shape), describe_x(first.x_shape))
     for k in range(1, layers + 1):
         if k > len(plans):
-            t.add_row(f"layer {k}", "", Text("—", style="dim"), Text("not checked", style="dim"))
+            t.add_row(_("layer {k}").format(k=k), "", Text("—", style="dim"),
+                      Text(_("not checked"), style="dim"))  # fmt: skip
             continue
         pl = plans[k - 1]
         bad = {key for prob in pl.problems for key in prob.marks}
         prev = "X" if k == 1 else f"A{k - 1}"
-        t.add_row(f"W{k}", "weights", dims(pl.w_shape), describe_w(pl.w_shape, pl.layout),
+        t.add_row(f"W{k}", _("weights"), dims(pl.w_shape), describe_w(pl.w_shape, pl.layout),
                   style="red" if "w" in bad else "")  # fmt: skip
-        t.add_row(f"b{k}", "biases", dims(pl.b_shape), describe_b(pl.b_shape),
+        t.add_row(f"b{k}", _("biases"), dims(pl.b_shape), describe_b(pl.b_shape),
                   style="red" if "b" in bad else "")  # fmt: skip
         out = pl.out_shape
-        out_text = Text(dims(out)) if out else Text("undefined", style="bold red")
-        t.add_row(f"Z{k}", f"{prev}·W{k} + b{k}", out_text, "one row per sample" if out else "")
+        out_text = Text(dims(out)) if out else Text(_("undefined"), style="bold red")
+        rows_word = _("one row per sample") if out else ""
+        t.add_row(f"Z{k}", f"{prev}·W{k} + b{k}", out_text, rows_word)
         act = activations[k - 1]
         t.add_row(f"A{k}", f"{act_label(act)}(Z{k})", out_text.copy(), act_meaning(act))
     return t
@@ -48,13 +51,14 @@ def chain_verdict(plans: Sequence[Plan], layers: int) -> Text:
     bad = next((pl for pl in plans if not pl.ok), None)
     if bad is None and len(plans) == layers:
         last = plans[-1]
-        return Text(f"✓ the network is defined: {dims(plans[0].x_shape)} in, "
-                    f"{dims(last.out_shape)} out", style="green")  # fmt: skip
-    text = Text("✗ the network is not defined\n", style="bold red")
+        defined = _("✓ the network is defined: {inputs} in, {outputs} out")
+        return Text(defined.format(inputs=dims(plans[0].x_shape), outputs=dims(last.out_shape)),
+                    style="green")  # fmt: skip
+    text = Text(_("✗ the network is not defined") + "\n", style="bold red")
     for prob in bad.problems if bad else ():
         text.append(f"  {prob.message}\n")
         if prob.hint:
-            text.append(f"  hint: {prob.hint}\n", style="yellow")
+            text.append("  " + _("hint: {hint}").format(hint=prob.hint) + "\n", style="yellow")
     text.rstrip()
     return text
 
@@ -78,7 +82,8 @@ def network_tables(
         items.append(chain_table(plans, [layer.activation for layer in net], len(net)))
     if "x" in stages:
         items.append(matrix_table(
-            x.values, f"X  inputs ({dims(shown.shape or x.values.shape)}) — {labels[0].x}",
+            x.values, _("X  inputs ({shape}) — {source}").format(
+                shape=dims(shown.shape or x.values.shape), source=labels[0].x),
             precision=precision, labels=Labels2D(shown.labels, x.header), row_word="s",
             col_word="x", gap=shown.gap,
         ))  # fmt: skip
@@ -108,11 +113,13 @@ def _layer_tables(
     prev = "X" if k == 1 else f"A{k - 1}"
     tables = {
         "w": lambda: matrix_table(
-            layer.w, f"W{k}  weights ({layer.n}×{layer.p}) — {lab.w}", caption=caption,
+            layer.w, _("W{k}  weights ({shape}) — {source}").format(
+                k=k, shape=f"{layer.n}×{layer.p}", source=lab.w), caption=caption,
             precision=precision, row_word="x" if k == 1 else "a", col_word="n",
         ),
         "b": lambda: matrix_table(
-            layer.bias, f"b{k}  biases ({layer.p},) — {lab.b}", precision=precision,
+            layer.bias, _("b{k}  biases ({shape}) — {source}").format(
+                k=k, shape=f"{layer.p},", source=lab.b), precision=precision,
             col_word="n",
         ),
         "z": lambda: matrix_table(
@@ -123,7 +130,7 @@ def _layer_tables(
             a, f"A{k} = {act_label(layer.activation)}(Z{k}) ({out})",
             precision=precision, dim_mask=(z <= 0) if relu else None, row_word="s",
             col_word="n", labels=Labels2D(shown.labels), gap=shown.gap,
-            caption="dimmed: zeros made by ReLU" if relu and (z <= 0).any() else None,
+            caption=_("dimmed: zeros made by ReLU") if relu and (z <= 0).any() else None,
         ),
     }  # fmt: skip
     return [tables[s]() for s in ("w", "b", "z", "a") if s in stages]
@@ -132,7 +139,7 @@ def _layer_tables(
 def class_table(names: Sequence[str], layer: int, shown: Elided = Elided()) -> Group:
     t = Table(show_header=True, header_style="bold")
     t.add_column("", style="dim", justify="right")
-    t.add_column("class")
+    t.add_column(_("class"))
     rows: list[int | None] = pick(len(names), MAX_ROWS)
     if shown.gap is not None:
         rows = [*range(shown.gap + 1), None, *range(shown.gap + 1, len(names))]
@@ -141,4 +148,5 @@ def class_table(names: Sequence[str], layer: int, shown: Elided = Elided()) -> G
             t.add_row("…", "…")
         else:
             t.add_row(shown.labels[i] if shown.labels else f"s{i}", names[i])
-    return Group(Text(f"argmax of A{layer}: each sample's class", style="bold"), t)
+    title = _("argmax of A{layer}: each sample's class").format(layer=layer)
+    return Group(Text(title, style="bold"), t)

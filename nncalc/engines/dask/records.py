@@ -69,7 +69,7 @@ class Block(NamedTuple):
     """One block of one input, and (after the count pass) where it sits in the file."""
 
     input: int
-    index: int
+    number: int  # its place in the input, from 0: part-<number>
     fs: Any
     path: str
     offset: int  # bytes; Parquet: the first row group (or row, without the footer's groups)

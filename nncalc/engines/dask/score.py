@@ -85,7 +85,7 @@ def json_part(
     comma before the first row of every part that follows rows.  The parts, joined in
     name order, are that document byte for byte."""
     first, last = (
-        block.index == 0,
+        block.number == 0,
         block.rows > 0 and block.first_row + block.rows == block.total_rows,
     )
     opening = next(pieces)
@@ -117,21 +117,23 @@ def score_block(
 
     if block.whole:
         return score_whole(block, name, layout, job, out_fs, folder)
+    network = job.network
+    assert network is not None, "score_input gives every block its input's network"
     fmt = Format(job.fmt)
-    first = block.index == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
+    first = block.number == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
     header = job.out_header if first else None
     row = block.first_row
 
     def outputs() -> Iterator[np.ndarray]:
         nonlocal row
         for x in block_rows(block, name, layout):
-            check = functools.partial(check_finite, job.network) if job.finite else None
+            check = functools.partial(check_finite, network) if job.finite else None
             with np.errstate(all="ignore"):
-                a = job.network.apply_at(x, row, block.total_rows, job.upto, check)
+                a = network.apply_at(x, row, block.total_rows, job.upto, check)
             row += len(x)
             yield predicted(a, job.threshold) if job.argmax else a
 
-    path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
+    path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
         with part_file(out_fs, path) as write:
             with threadpool_limits(limits=job.blas_threads, user_api="blas"):
@@ -146,7 +148,7 @@ def score_block(
                     write(data)
             got = row - block.first_row
             if got != block.rows:  # pragma: no cover - the count pass and the reader disagree
-                raise RuntimeError(f"{name} block {block.index}: {got} rows, {block.rows} counted")
+                raise RuntimeError(f"{name} block {block.number}: {got} rows, {block.rows} counted")
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)
     return block.rows, None
@@ -172,7 +174,7 @@ def score_whole(
             rows += len(x)
             yield x
 
-    path = join(folder, f"part-{block.index:05d}.{out_name(job.fmt)}")
+    path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
         with ExitStack() as stack:
             f = stack.enter_context(block.fs.open(block.path, "rb"))

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         relu,
         stream,
     )
+    from .explain import Explanation, explanation
     from .models import Model
     from .shapes import Labels, Plan, plan
 
@@ -42,6 +43,7 @@ _LAZY = {
     **dict.fromkeys(("ACTIVATIONS", "Activation", "Layer", "Network", "Pass", "activation",
                      "forward", "forward_chain", "prepare", "relu", "stream"), "core"),
     **dict.fromkeys(("Labels", "Plan", "plan"), "shapes"),
+    **dict.fromkeys(("Explanation", "explanation"), "explain"),
 }  # fmt: skip
 
 
@@ -73,6 +75,7 @@ def read_model(path: str, **options: Any) -> Model:
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "Explanation",
     "InputError",
     "Labels",
     "Layer",
@@ -83,6 +86,7 @@ __all__ = [
     "ShapeError",
     "__version__",
     "activation",
+    "explanation",
     "forward",
     "forward_chain",
     "load_model",

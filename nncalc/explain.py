@@ -8,13 +8,20 @@ shown as ``z`` is the one :func:`nncalc.core.forward` computed, not a re-summati
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from .core import Layer, Pass
 from .errors import UsageError
 from .i18n import ngettext
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from .core import Network
+    from .shapes import Layout
 
 
 def _g(v: float) -> str:
@@ -64,6 +71,32 @@ class Term(NamedTuple):
     # put in (sigmoid, tanh, leaky ReLU), or softmax's exponentials and their sum
     worked: str | None = None
     exps: tuple[float, ...] | None = None
+    neurons: int = 1  # the layer's p, so every name in a layer is written alike
+
+    def formula(self, max_terms: int = 8) -> str:
+        """The neuron as the course writes it, 1-based, input index first:
+        ``z1 = a1·w11 + a2·w21 + a3·w31 + b1``."""
+        j = self.neuron + 1
+        wide = max(len(self.xs), self.neurons) >= 10
+        parts = [
+            "…" if i is None else f"a{i + 1}·{weight_name(i, self.neuron, wide)}"
+            for i in elide(len(self.xs), max_terms)
+        ]
+        return f"z{j} = {' + '.join(parts)} + b{j}"
+
+
+def weight_name(i: int, j: int, wide: bool = False) -> str:
+    """The weight from input i to neuron j (0-based) as the course names it: ``w11`` (input
+    1 to neuron 1); ``w12,3`` once an index has two digits, so the name stays readable."""
+    return f"w{i + 1},{j + 1}" if wide else f"w{i + 1}{j + 1}"
+
+
+def elide(k: int, limit: int) -> list[int | None]:
+    """Indices to show out of ``k``, with None where the middle is left out."""
+    if k <= limit:
+        return list(range(k))
+    head = (limit + 1) // 2
+    return [*range(head), None, *range(k - (limit - head), k)]
 
 
 def pick_index(value: int | None, size: int, what: str, option: str) -> int:
@@ -104,9 +137,116 @@ def terms(
             name,
             "z − max z" if shifted else worked(layer, float(z2[sample, j])),
             exps,
+            layer.p,
         )
         for j in neurons
     ]
+
+
+def num(v: float, precision: int = 4) -> str:
+    """A value as the tables write it: ``precision`` significant digits, signs kept."""
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return "0" if v == 0 else f"{v:.{precision}g}"
+
+
+def numbers_line(t: Term, precision: int = 4, max_terms: int = 8) -> str:
+    """The numbers put into :meth:`Term.formula`, plain text (the terminal's styled twin
+    is :func:`nncalc.render.term_line`): ``(1)(0.2) + … + 2 = 4.8 → ReLU → 4.8``."""
+    parts = [
+        "…" if k is None else f"({num(t.xs[k], precision)})({num(t.ws[k], precision)})"
+        for k in elide(len(t.xs), max_terms)
+    ]
+    b = num(t.b, precision) if t.b >= 0 else f"({num(t.b, precision)})"
+    line = f"{' + '.join(parts)} + {b} = {num(t.z, precision)}"
+    if t.exps is not None:
+        total = float(np.sum(t.exps))
+        mine = f"e^(z{t.neuron + 1} − max z)" if t.worked else f"e^z{t.neuron + 1}"
+        share = f"{num(t.exps[t.neuron], precision)} / {num(total, precision)}"
+        return line + f" → softmax: {mine} / Σ = {share} → {num(t.a, precision)}"
+    if t.worked is not None:
+        return line + f" → {t.activation_name}: {t.worked} → {num(t.a, precision)}"
+    return line + f" → {t.activation_name} → {num(t.a, precision)}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Explanation:
+    """One sample's arithmetic through one layer, neuron by neuron; in a notebook it shows
+    itself as the course writes it (names first, then the numbers)."""
+
+    title: str
+    terms: tuple[Term, ...]
+    more: int = 0  # neurons left out (none once one is picked)
+    precision: int = 4
+
+    def lines(self) -> list[str]:
+        out = [self.title]
+        for t in self.terms:
+            formula = t.formula()
+            out += [formula, " " * formula.index("=") + "= " + numbers_line(t, self.precision)]
+        if self.more:
+            out.append(f"… {self.more} more neuron{'s' if self.more != 1 else ''}: pick one "
+                       "with neuron=")  # fmt: skip
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _repr_html_(self) -> str:
+        from .diagram.notebook import explanation_html
+
+        return explanation_html(self)
+
+
+def explanation(
+    x: ArrayLike,
+    w: ArrayLike | Network,
+    b: ArrayLike | None = None,
+    activation: str = "relu",
+    *,
+    layout: Layout = "in-out",
+    layer: int = 1,
+    sample: int = 0,
+    neuron: int | None = None,
+    precision: int = 4,
+) -> Explanation:
+    """The arithmetic of row ``sample`` of ``x`` through ``layer`` (1-based) of a network,
+    or of the one layer ``w``, ``b``: what ``nncalc explain`` prints.
+
+    >>> print(explanation([1, 2, 3], [0.2, 0.8, -0.5], 2))
+    sample 0: 3 inputs, 1 neuron
+    z1 = a1·w11 + a2·w21 + a3·w31 + b1
+       = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3
+    """
+    from .core import Network, prepare
+
+    x_arr = np.asarray(x, dtype=np.float64)
+    if isinstance(w, Network):
+        net = w
+    else:
+        one, _ = prepare(x_arr.shape, w, b, activation, layout=layout)
+        net = Network([one])
+    x2 = x_arr.reshape(-1, net.n)
+    if not 1 <= layer <= len(net):
+        raise UsageError(f"layer={layer} is out of range: the network has {len(net)} "
+                         f"layer{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
+    passes = net.forward(x2)
+    inputs = x2 if layer == 1 else passes[layer - 2].a
+    lay, res = net[layer - 1], passes[layer - 1]
+    i = pick_index(sample, x2.shape[0], "sample", "sample")
+    chosen = [pick_index(neuron, lay.p, "neuron", "neuron")] if neuron is not None else list(
+        range(min(lay.p, 8)))  # fmt: skip
+    ins = f"{lay.n} input{'s' if lay.n != 1 else ''}"
+    if layer > 1:
+        ins = f"inputs are A{layer - 1} ({lay.n} value{'s' if lay.n != 1 else ''})"
+    title = f"sample {i}: {ins}, {lay.p} neuron{'s' if lay.p != 1 else ''}"
+    if len(net) > 1:
+        title = f"layer {layer} of {len(net)}, " + title
+    found = terms(inputs, lay, res, i, chosen)
+    more = lay.p - len(chosen) if neuron is None else 0
+    return Explanation(title=title, terms=tuple(found), more=more, precision=precision)
 
 
 def loss_line(

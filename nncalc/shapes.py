@@ -7,6 +7,7 @@ sentences when it refuses.  Words follow the course: samples, features, neurons.
 
 from __future__ import annotations
 
+import math
 from typing import Literal, NamedTuple
 
 from nncalc.errors import Hint
@@ -145,6 +146,19 @@ def describe_b(shape: Shape | None) -> str:
     return _("one bias for every neuron") if size == 1 else plural(size, "bias")
 
 
+def _shape_suffix(shape: Shape) -> str:
+    d = dims(shape)
+    return f" {d}" if d.startswith("(") else f" ({d})"
+
+
+def _short(label: str, shape: Shape | None) -> str:
+    """Numbers typed in are labelled by role and shape (``W (3×4)``); a message says the
+    shape itself (``W is 3×4 (…)``), so it names them ``W``."""
+    if shape is not None and label.endswith(_shape_suffix(shape)):
+        return label[: -len(_shape_suffix(shape))]
+    return label
+
+
 def _describe(label: str, shape: Shape, meaning: str) -> str:
     return _("{label} is {shape} ({meaning})").format(
         label=label, shape=dims(shape), meaning=meaning
@@ -171,7 +185,8 @@ def plan(
     broadcast it along the wrong axis.
     """
     problems: list[Problem] = []
-    xl, wl, bl = labels.x, labels.w, labels.b
+    xl, wl, bl = _short(labels.x, x_shape), _short(labels.w, w_shape), _short(labels.b, b_shape)
+    b_size = None if b_shape is None else math.prod(b_shape)
 
     # --- X -------------------------------------------------------------------------
     single = len(x_shape) < 2
@@ -238,20 +253,23 @@ def plan(
                 if layout == "in-out"
                 else _("{x} but {w_desc}: {w} needs {n} columns, one per feature")
             )
-            hints = []
-            fix = None
+            # each fix with the p it would give: b's length rules out the others
+            hints: list[tuple[str, int, Hint | None]] = []
             if outs == n:
-                flip = "out-in" if layout == "in-out" else "in-out"
-                fix = Hint("layout", flip)
-                hints.append(_("{w} looks transposed: try {hint}").format(w=wl, hint=fix))
-            if len(x_shape) == 2 and ins == m:
+                flip = Hint("layout", "out-in" if layout == "in-out" else "in-out")
                 hints.append(
+                    (_("{w} looks transposed: try {hint}").format(w=wl, hint=flip), ins, flip)
+                )
+            if len(x_shape) == 2 and ins == m:
+                hints.append((
                     _(
                         "{x} looks transposed: its {m} rows match {w}'s {ins} inputs; "
                         "put one sample per row"
-                    ).format(x=xl, m=m, w=wl, ins=ins)
-                )
-            hint = _("; or ").join(hints) or None
+                    ).format(x=xl, m=m, w=wl, ins=ins), outs, None,
+                ))  # fmt: skip
+            kept = [h for h in hints if b_size is None or b_size in (1, h[1])] or hints
+            fix = next((h[2] for h in kept if h[2] is not None), None)
+            hint = _("; or ").join(h[0] for h in kept) or None
             problems.append(
                 Problem(
                     needs.format(x=x_desc, w_desc=w_desc, w=wl, n=n),
@@ -355,7 +373,7 @@ def plan_chain(x_shape: Shape, layers: list[LayerShapes]) -> tuple[Plan, ...]:
 
 def _chain_problem(k: int, q: int, ls: LayerShapes) -> Problem:
     w = ls.w_shape
-    wl = ls.labels.w
+    wl = _short(ls.labels.w, w)  # typed numbers, ``W (3×4)``: the shape follows anyway
     if len(w) == 2:
         ins, outs = w if ls.layout == "in-out" else w[::-1]
         axis = 0 if ls.layout == "in-out" else 1

@@ -71,7 +71,7 @@ def test_batch_example_as_tables(via: str) -> None:
     assert "3 samples, 3 features" in out and "3 inputs → 2 neurons" in out
     z_row = next(line for line in out.splitlines() if "-0.06" in line)
     assert "-0.03" in z_row
-    assert "0.42" in out and "0.59" in out and "dimmed: zeros made by ReLU" in out
+    assert "0.42" in out and "0.59" in out and "ReLU clipped 2 of 6 values to 0 (dimmed)" in out
     assert "\x1b[" not in out
 
 
@@ -312,9 +312,13 @@ def test_explain_the_board_example() -> None:
     args, _ = operands("layer", "file")
     r = invoke("explain", *args)
     assert (
-        "z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03" in r.stdout
+        "z2 = a1·w12 + a2·w22 + a3·w32 + b2\n"
+        "   = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03\n" in r.stdout
     )
-    assert "z[0,0] = (-0.9)(0.8) + (-0.5)(-0.4) + (-0.7)(0) + 0.5 = -0.02 → ReLU → 0" in r.stdout
+    assert (
+        "z1 = a1·w11 + a2·w21 + a3·w31 + b1\n"
+        "   = (-0.9)(0.8) + (-0.5)(-0.4) + (-0.7)(0) + 0.5 = -0.02 → ReLU → 0\n" in r.stdout
+    )
     assert ": 3 features, 2 neurons" in r.stdout
     args, _ = operands("one-neuron", "file")
     assert ": 3 features, 1 neuron\n" in invoke("explain", *args).stdout
@@ -330,7 +334,9 @@ def test_explain_agrees_with_forward(seed: int, n: int, p: int) -> None:
     w, b = np.random.randn(n, p), np.random.randn(p)
     z = forward(x[1:], w, b).z[0]
     for j in range(p):
-        line = next(t for t in r.stdout.splitlines() if t.startswith(f"z[0,{j}]"))
+        lines = r.stdout.splitlines()
+        k = next(k for k, t in enumerate(lines) if t.startswith(f"z{j + 1} = a1·w1"))
+        line = lines[k + 1]  # the numbers under the names
         assert f"= {num(z[j])} → ReLU → {num(max(z[j], 0.0))}" in line
         if n > 8:
             assert "…" in line

@@ -21,6 +21,7 @@ from nncalc.cli import app
 from nncalc.core import Layer, Network
 from nncalc.diagram import draw, picture, picture_kind, sample_of
 from nncalc.diagram.report import report_html
+from nncalc.diagram.svg import FONT, MONO
 from nncalc.errors import UsageError
 from tests.conftest import ROOT, SAMPLES, assert_one_error_line, run_nncalc
 
@@ -47,7 +48,7 @@ def random_net(*sizes: int, seed: int = 0, last: str = "softmax") -> Network:
 
 
 def nodes(svg: str) -> list[ET.Element]:
-    return [e for e in ET.fromstring(svg).iter(f"{SVG}ellipse") if "node" in e.get("class", "")]
+    return [e for e in ET.fromstring(svg).iter(f"{SVG}circle") if "node" in e.get("class", "")]
 
 
 def svg_size(svg: str) -> tuple[int, int]:
@@ -110,7 +111,7 @@ def test_colour_by_sign_and_width_by_magnitude() -> None:
         for e in ET.fromstring(draw(net)).iter(f"{SVG}line")
         if e.find(f"{SVG}title") is not None
     }
-    pos, neg, zero = lines["w[0,0] = 2"], lines["w[0,1] = -1"], lines["w[0,2] = 0"]
+    pos, neg, zero = lines["w11 = 2"], lines["w12 = -1"], lines["w13 = 0"]
     assert len({pos.get("stroke"), neg.get("stroke"), zero.get("stroke")}) == 3
     assert float(pos.get("stroke-width", 0)) > float(neg.get("stroke-width", 0))
     assert float(neg.get("stroke-width", 0)) > float(zero.get("stroke-width", 0))
@@ -155,7 +156,9 @@ def test_self_contained() -> None:
         assert refs == ["http://www.w3.org/2000/svg"], refs
         assert "<script" not in doc
         families = set(re.findall(r'font-family="([^"]*)"', doc))
-        assert families <= {"sans-serif", "monospace"}
+        assert families <= {FONT, MONO}  # named fonts (CJK too), then a generic family
+    assert FONT.endswith(", sans-serif") and "'Noto Sans CJK SC'" in FONT
+    assert MONO.endswith(", monospace")
 
 
 def test_picture_kind_names_what_it_can_write() -> None:

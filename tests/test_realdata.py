@@ -111,9 +111,58 @@ def test_numbers_typed_on_the_command_line(args: list[str], want: list[list[floa
     assert got.tobytes() == np.maximum(ref, 0).tobytes() or "linear" in args
     np.testing.assert_allclose(got, want, rtol=1e-12)
     assert (
-        "z[0,0] = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3"
+        "z1 = a1·w11 + a2·w21 + a3·w31 + b1\n"
+        "   = (1)(0.2) + (2)(0.8) + (3)(-0.5) + 2 = 2.3 → ReLU → 2.3"
         in invoke("explain", "1,2,3", "-w", "0.2,0.8,-0.5", "-b", "2").stdout
     )
+
+
+# The same, pasted from the notebook as Python lists (or as numpy prints them, or spaced).
+NB_X = "[[1,2,3,2.5],[2,5,-1,2],[-1.5,2.7,3.3,-0.8]]"
+NB_W = "[[0.2,0.8,-0.5,1],[0.5,-0.91,0.26,-0.5],[-0.26,-0.27,0.17,0.87]]"
+
+
+@pytest.mark.parametrize(
+    ("args", "want"),
+    [
+        (["[1,2,3,2.5]", "-w", "[0.2,0.8,-0.5,1.0]", "-b", "2"], [[4.8]]),  # a neuron
+        (["1 2 3 2.5", "-w", "0.2 0.8 -0.5 1.0", "-b", "2"], [[4.8]]),
+        (["[1, 2, 3, 2.5]", "-w", NB_W, "-b", "[2,3,0.5]", "--layout", "out-in"],
+         [[4.8, 1.21, 2.385]]),  # a layer
+        ([NB_X, "-w", NB_W, "-b", "[2, 3, 0.5]", "--layout", "out-in", "--activation", "linear"],
+         [[4.8, 1.21, 2.385], [8.9, -1.81, 0.2], [1.41, 1.051, 0.026]]),  # a batch
+        (["[[1. 2. 3. 2.5]\n [2. 5. -1. 2.]]", "-w", NB_W.replace(",", " "), "-b", "2 3 0.5",
+          "--layout", "out-in"], [[4.8, 1.21, 2.385], [8.9, 0, 0.2]]),  # numpy's print
+    ],
+)  # fmt: skip
+def test_numbers_pasted_from_the_notebook(args: list[str], want: list[list[float]]) -> None:
+    r = invoke("forward", *args, "-f", "csv")
+    assert r.exit_code == 0, r.stderr
+    np.testing.assert_allclose(csv_values(r.stdout), want, rtol=1e-12, atol=1e-15)
+    # the same bytes as the ';'-separated form of the same numbers
+    classic = [NNFS_X if a == NB_X else NNFS_W if a == NB_W else a for a in args]
+    if classic != args:
+        assert invoke("forward", *classic, "-f", "csv").stdout == r.stdout
+
+
+def test_notebook_lists_that_are_not_numbers() -> None:
+    with pytest.raises(UsageError, match=r"rows of 1, 2 numbers; a matrix needs the same"):
+        literal("[[1],[2,3]]")
+    for name in ("[]", "[1,[2]]", "[[[1]]]", "[1,,2]", "[1,2", "[1,2]]", "[nan]",
+                 "[x]", "[1,2],[3,4]"):  # fmt: skip
+        assert literal(name) is None, name
+    assert literal("[[1,2]]").shape == (1, 2) and literal("[2]").shape == (1,)
+
+
+def test_a_ragged_notebook_list_is_one_error_line() -> None:
+    r = run_nncalc("forward", "[[1,2],[3]]", "-w", "[1,2]", "-b", "0")
+    assert_one_error_line(r, 2, "[[1,2],[3]]: rows of 2, 1 numbers")
+
+
+def test_notebook_list_loses_to_a_file(tmp_path: Path) -> None:
+    (tmp_path / "[1,2]").write_text("5,5\n")
+    r = run_nncalc("forward", "[1,2]", "-w", "[1, 2]", "-b", "0", "-f", "csv", cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == b"15.0\n", r.stderr  # [5,5]·[1,2]
 
 
 @pytest.mark.slow

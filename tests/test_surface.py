@@ -316,3 +316,13 @@ def test_out_dir_names_outputs_after_the_input_without_its_suffixes(tmp_path: Pa
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["b.csv", "c.csv"]
     assert (out / "b.csv").read_bytes() == (out / "c.csv").read_bytes()
+
+
+def test_the_classes_file_is_an_input(tmp_path: Path) -> None:
+    classes = tmp_path / "cls.txt"
+    classes.write_text("a\nb\n")
+    r = run_nncalc("forward", str(SAMPLES / "batch/inputs.csv"), "-w",
+                   str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+                   "--classes", str(classes), "-o", str(classes))  # fmt: skip
+    assert_one_error_line(r, 2, "refusing to overwrite")
+    assert classes.read_text() == "a\nb\n"

@@ -54,6 +54,12 @@ class Pass(NamedTuple):
     z: Array
     a: Array
 
+    def _repr_html_(self) -> str:
+        """In a notebook: Z and A as tables, ReLU's zeros greyed and counted."""
+        from nncalc.diagram.notebook import pass_html  # plain strings, no Rich
+
+        return pass_html(self)
+
 
 def _float(a: ArrayLike, dtype: DTypeLike | None = None) -> Array:
     arr = np.asarray(a)

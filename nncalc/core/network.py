@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -20,6 +20,9 @@ from nncalc.errors import ShapeError
 from nncalc.i18n import _
 
 from .layer import Array, Layer, Pass, regroup
+
+if TYPE_CHECKING:
+    from nncalc.diagram.notebook import Picture
 
 
 def _dims(rows: str, cols: int) -> str:
@@ -64,6 +67,19 @@ class Network:
         sizes = "→".join([str(self.n), *(str(layer.p) for layer in self.layers)])
         acts = ", ".join(layer.act.spec for layer in self.layers)
         return f"Network({sizes}; {acts})"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: one row per layer and the picture."""
+        from nncalc.diagram.notebook import network_html  # plain strings, no Rich
+
+        return network_html(self)
+
+    def draw(self, x: ArrayLike | None = None, sample: int = 0) -> Picture:
+        """The picture (as ``nncalc draw`` makes it), with row ``sample`` of ``x``'s
+        numbers in the nodes when ``x`` is given; it shows itself in a notebook."""
+        from nncalc.diagram.notebook import picture_of
+
+        return picture_of(self, x, sample)
 
     def __len__(self) -> int:
         return len(self.layers)

@@ -1,6 +1,6 @@
 """Pictures of a network: an SVG drawing, the same as PNG, and a one-file HTML report.
 
-Plain strings only (no rich, no typer); PNG needs CairoSVG, imported in :mod:`.png` alone.
+Plain strings only (no rich, no typer); PNG comes from resvg, imported in :mod:`.png` alone.
 
 >>> from nncalc.core import Layer, Network
 >>> svg = draw(Network([Layer([[1.0, -1.0]], [0.0, 0.5])]))

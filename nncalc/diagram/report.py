@@ -20,18 +20,20 @@ from .svg import draw
 
 STYLE = """
 :root { color-scheme: light; }
-body { font-family: sans-serif; color: #1d2530; background: #ffffff; margin: 2rem auto;
-       max-width: 72rem; padding: 0 1.5rem; line-height: 1.45; }
+body { font-family: 'DejaVu Sans', 'Noto Sans CJK SC', sans-serif; color: #1d2530;
+       background: #ffffff; margin: 2rem auto; max-width: 72rem; padding: 0 1.5rem;
+       line-height: 1.45; }
 h1 { font-size: 1.5rem; margin: 0 0 1rem; }
 h2 { font-size: 1.1rem; margin: 2rem 0 .6rem; border-bottom: 1px solid #d7dce2;
      padding-bottom: .2rem; }
-pre, code { font-family: monospace; }
+pre, code { font-family: 'DejaVu Sans Mono', 'Noto Sans Mono CJK SC', monospace; }
 pre.command { background: #f3f5f8; border: 1px solid #d7dce2; border-radius: 6px;
               padding: .7rem 1rem; white-space: pre-wrap; word-break: break-all; }
-table.chain { border-collapse: collapse; font-family: monospace; font-size: .95rem; }
+table.chain { border-collapse: collapse; font-size: .95rem;
+              font-family: 'DejaVu Sans Mono', 'Noto Sans Mono CJK SC', monospace; }
 table.chain th, table.chain td { text-align: left; padding: .25rem .9rem .25rem 0;
                                  border-bottom: 1px solid #eceff3; }
-table.chain th { font-family: sans-serif; }
+table.chain th { font-family: 'DejaVu Sans', 'Noto Sans CJK SC', sans-serif; }
 figure { margin: 0; overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; }
 pre.tables { font-size: .85rem; line-height: 1.15; overflow-x: auto; }

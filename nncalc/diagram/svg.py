@@ -15,8 +15,9 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 
 from nncalc.core import Layer, Network
+from nncalc.explain import weight_name
 
-from .layout import KEEP, LABEL_LIMIT, Geometry, Sample, columns, geometry, place
+from .layout import KEEP, Box, Geometry, Sample, columns, geometry, plan_labels
 
 POSITIVE = "#1f6fb4"  # blue
 NEGATIVE = "#d1495b"  # red; blue/red stays apart for the common colour blindnesses
@@ -26,10 +27,10 @@ MUTED = "#6b7380"
 NODE_FILL = "#ffffff"
 INPUT_FILL = "#f1f6fb"
 DEAD_FILL = "#e4e4e4"
-# generic families only: every renderer maps them to a font it has (CairoSVG reads only
-# the first name of a list, so a list would not help it)
-FONT = "sans-serif"
-MONO = "monospace"
+# named fonts first (DejaVu for Latin, Noto CJK for the Chinese screens), then the generic
+# family every renderer maps to a font it has
+FONT = "'DejaVu Sans', 'Noto Sans CJK SC', sans-serif"
+MONO = "'DejaVu Sans Mono', 'Noto Sans Mono CJK SC', monospace"
 
 
 def num(v: float, precision: int = 3) -> str:
@@ -53,7 +54,7 @@ def _text(x: float, y: float, body: str, **kv: object) -> str:
 
 def _halo(x: float, y: float, body: str, **kv: object) -> str:
     """Text on a white outline, so it stays readable where it crosses an edge (two
-    elements, not paint-order, which CairoSVG ignores)."""
+    elements, not paint-order, which some renderers ignore)."""
     under = {k: v for k, v in kv.items() if k not in ("fill", "class_")}
     return _text(
         x,
@@ -115,17 +116,17 @@ def draw(
     add(f'<rect width="{_f(width)}" height="{_f(height)}" fill="#ffffff"/>')
     add(_text(24, 30, heading, font_size=17, font_weight="bold"))
 
+    placed = plan_labels(net, cols, g, lambda v: num(v, precision))
     # edges first, so nodes sit on top of them
     for k, layer in enumerate(net, start=1):
         src, dst = cols[k - 1], cols[k]
         w = layer.w
         scale = float(np.max(np.abs(w))) if w.size else 0.0
-        labelled = layer.n <= LABEL_LIMIT and layer.p <= LABEL_LIMIT
+        wide = max(layer.n, layer.p) >= 10
         drawn_edges = sum(i is not None for i in src.ids) * sum(j is not None for j in dst.ids)
         opacity = "0.8" if drawn_edges <= 36 else "0.55"
         add(f'<g class="edges" data-layer="{k}" fill="none" stroke-opacity="{opacity}">')
         labels: list[str] = []
-        taken: list[tuple[float, ...]] = []
         for i, y1 in zip(src.ids, src.y, strict=True):
             if i is None:
                 continue
@@ -140,23 +141,11 @@ def draw(
                 add(
                     f'<line x1="{_f(src.x + r)}" y1="{_f(y1)}" x2="{_f(dst.x - r)}" '
                     f'y2="{_f(y2)}" stroke="{colour}" stroke-width="{_f(stroke)}"{dash}>'
-                    f"<title>w[{i},{j}] = {num(v, 6)}</title></line>"
+                    f"<title>{weight_name(i, j, wide)} = {num(v, 6)}</title></line>"
                 )
-                if labelled:
-                    text = num(v, precision)
-                    lx, ly = place(src.x + r, y1, dst.x - r, y2, text, taken)
-                    labels.append(
-                        _halo(
-                            lx,
-                            ly + 4,
-                            text,
-                            class_="weight",
-                            fill=colour,
-                            text_anchor="middle",
-                            font_size=11,
-                            font_weight="bold",
-                        )
-                    )
+                if (k, i, j) in placed.weights:
+                    box, text = placed.weights[k, i, j]
+                    labels.append(_along(box, text, colour))
         out.extend(labels)
         add("</g>")
 
@@ -164,15 +153,15 @@ def draw(
     for c, col in enumerate(cols):
         here: Layer | None = net[c - 1] if c else None
         if here is None:
-            head, sub, foot = "inputs x", f"n = {col.size}", ""
+            head, sub, foot = "inputs", f"n = {col.size}", ""
         else:
             head = f"layer {c}"
-            if here.name and here.name != f"layer{c}":  # a name of its own, from a model file
-                head += f" · {here.name}"
+            if here.name and here.name != f"layer{c}" and not here.name.isdigit():
+                head += f" · {here.name}"  # a name of its own (fc1), not Sequential's 0, 2, …
             sub = f"(n, p) = ({here.n}, {here.p})"
             foot = here.act.label
-        add(_text(col.x, g.top - 40, head, text_anchor="middle", font_weight="bold"))
-        add(_text(col.x, g.top - 22, sub, text_anchor="middle", fill=MUTED, font_size=12))
+        add(_text(col.x, g.top - 50, head, text_anchor="middle", font_weight="bold"))
+        add(_text(col.x, g.top - 32, sub, text_anchor="middle", fill=MUTED, font_size=12))
         if foot:
             assert here is not None
             add(
@@ -209,7 +198,8 @@ def draw(
                     + "</g>"
                 )
                 continue
-            add(_node(col.x, y, g, c, i, here, sample, precision))
+            bias = placed.biases.get((c, i))
+            add(_node(col.x, y, g, c, i, here, sample, precision, bias))
     add(legend)
     add("</svg>")
     return "\n".join(out) + "\n"
@@ -217,6 +207,32 @@ def draw(
 
 def _any_relu(net: Network) -> bool:
     return any(layer.act.name == "relu" for layer in net)
+
+
+def _along(box: Box, text: str, colour: str) -> str:
+    """A weight's label on its line, turned to run along it, on a white halo."""
+    turn = f"rotate({_f(math.degrees(box.angle))} {_f(box.cx)} {_f(box.cy)})"
+    plate = (
+        f'<rect x="{_f(box.cx - box.w / 2)}" y="{_f(box.cy - box.h / 2)}" width="{_f(box.w)}" '
+        f'height="{_f(box.h)}" rx="3" fill="#ffffff" fill-opacity="0.92" stroke="none" '
+        f'transform="{turn}" aria-hidden="true"/>'
+    )
+    return plate + _text(
+        box.cx,
+        box.cy + 4,
+        text,
+        class_="weight",
+        fill=colour,
+        text_anchor="middle",
+        font_size=11,
+        font_weight="bold",
+        transform=turn,
+    )
+
+
+def _fit(text: str, chord: float, size: float) -> float:
+    """The font size (at most ``size``) at which ``text`` fits a chord of the circle."""
+    return min(size, chord / (0.62 * max(len(text), 1)))
 
 
 def _node(
@@ -228,6 +244,7 @@ def _node(
     layer: Layer | None,
     sample: Sample | None,
     precision: int,
+    bias: tuple[Box, str] | None = None,
 ) -> str:
     parts: list[str] = [f'<g data-layer="{c}" data-index="{i}">']
     fill, ink = (INPUT_FILL, INK) if c == 0 else (NODE_FILL, INK)
@@ -246,57 +263,39 @@ def _node(
     cls = "node dead" if dead else "node"
     r = g.radius
     parts.append(
-        f'<ellipse class="{cls}" cx="{_f(x)}" cy="{_f(y)}" rx="{_f(r)}" ry="{_f(g.ry)}" '
+        f'<circle class="{cls}" cx="{_f(x)}" cy="{_f(y)}" r="{_f(r)}" '
         f'fill="{fill}" stroke="{MUTED if dead else INK}" stroke-width="1.5"/>'
     )
-    if not values:
-        name = f"x{i}" if c == 0 else f"n{i}"
+    if not values:  # the course's names: inputs a1, a2, …; neuron j computes zj
+        name = f"a{i + 1}" if c == 0 else f"z{i + 1}"
         parts.append(_text(x, y + 4.5, name, text_anchor="middle", fill=ink))
     elif len(values) == 1:
+        size = _fit(values[0], 2 * r - 8, 12)
         parts.append(
-            _text(
-                x,
-                y + 4.5,
-                values[0],
-                text_anchor="middle",
-                fill=ink,
-                font_family=MONO,
-                font_size=12,
-            )
-        )
+            _text(x, y + size * 0.36, values[0], text_anchor="middle", fill=ink,
+                  font_family=MONO, font_size=_f(size))
+        )  # fmt: skip
     else:
+        chord = 2 * math.sqrt(r * r - 12.0**2) - 6  # the width at the text lines' height
+        size = min(_fit(values[0], chord, 11), _fit(values[1], chord, 11))
         parts.append(
-            _text(
-                x, y - 3, values[0], text_anchor="middle", fill=ink, font_family=MONO, font_size=11
-            )
-        )
+            _text(x, y - 3, values[0], text_anchor="middle", fill=ink, font_family=MONO,
+                  font_size=_f(size))
+        )  # fmt: skip
         parts.append(
-            _text(
-                x,
-                y + 12,
-                values[1],
-                text_anchor="middle",
-                fill=ink,
-                font_family=MONO,
-                font_size=11,
-                font_weight="bold",
-            )
-        )
-    if layer is not None:
-        b = float(layer.bias[i])
+            _text(x, y + 12, values[1], text_anchor="middle", fill=ink, font_family=MONO,
+                  font_size=_f(size), font_weight="bold")
+        )  # fmt: skip
+    if bias is not None:
+        box, text = bias
         parts.append(
-            _halo(
-                x + r - 4,
-                y - g.ry - 4,
-                f"b {num(b, precision)}",
-                class_="bias",
-                fill=MUTED,
-                font_size=11,
-                font_family=MONO,
-            )
-        )
+            _halo(box.cx, box.cy + 4, text, class_="bias", fill=MUTED, font_size=11,
+                  font_family=MONO, text_anchor="middle")
+        )  # fmt: skip
     elif c == 0 and sample is not None:
-        parts.append(_text(x - r - 6, y + 4, f"x{i}", text_anchor="end", fill=MUTED, font_size=11))
+        parts.append(
+            _text(x - r - 6, y + 4, f"a{i + 1}", text_anchor="end", fill=MUTED, font_size=11)
+        )
     parts.append("</g>")
     return "".join(parts)
 
@@ -311,7 +310,7 @@ def _legend(x: float, y: float, dead: bool, room: float) -> tuple[str, float]:
         (f'<line x1="0" y1="-3" x2="34" y2="-3" stroke="{MUTED}" stroke-width="0.8"/>'
          f'<line x1="0" y1="4" x2="34" y2="4" stroke="{MUTED}" stroke-width="4.6"/>',
          "line width ∝ |weight| (within its layer)"),
-        (f'<text x="0" y="4" font-size="11" font-family="{MONO}" fill="{MUTED}">b 0.5</text>',
+        (f'<text x="0" y="4" font-size="11" font-family="{MONO}" fill="{MUTED}">b1 = 0.5</text>',
          "the neuron's bias"),
     ]  # fmt: skip
     if dead:
@@ -320,11 +319,12 @@ def _legend(x: float, y: float, dead: bool, room: float) -> tuple[str, float]:
     parts = [f'<g class="legend" transform="translate({_f(x)},{_f(y)})" font-size="12">']
     cx = cy = 0.0
     for mark, words in items:
-        wide = 42 + 6.8 * len(words) + 28  # a generous estimate of the text's width
+        indent = 66 if "b1 = " in mark else 42  # the bias mark is text, wider than a line
+        wide = indent + 6.8 * len(words) + 28  # a generous estimate of the text's width
         if cx and cx + wide > room:
             cx, cy = 0.0, cy + 26
         parts.append(f'<g transform="translate({_f(cx)},{_f(cy)})">{mark}')
-        parts.append(_text(42, 4, words, fill=INK) + "</g>")
+        parts.append(_text(indent, 4, words, fill=INK) + "</g>")
         cx += wide
     parts.append("</g>")
     return "".join(parts), cy + 14

@@ -9,6 +9,7 @@ wins.  ``-b 0.5`` and ``-b 0.5,0.5`` are numbers, unless a file of that name exi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -98,42 +99,118 @@ def split_options(name: str) -> tuple[str, dict[str, Any]]:
 
 
 def literal(name: str) -> np.ndarray | None:
-    """``0.5``, ``0.5,-1`` or rows ``1,2;3,4`` as numbers (a number, a vector, a matrix),
-    or None when ``name`` is not numbers alone.
+    """Numbers typed in, as a number, a vector or a matrix; None when ``name`` is not numbers
+    alone.  Rows are ``;``-separated (``1,2;3,4``) or written as Python/numpy lists
+    (``[[1,2],[3,4]]``, ``[[1. 2.] [3. 4.]]``); values are separated by commas or spaces, so
+    a notebook's ``[1,2,3,2.5]`` or a printed ``1 2 3 2.5`` can be pasted as it is.
 
     >>> literal("0.5,-1").tolist(), literal("0.5").tolist(), literal("b.csv")
     ([0.5, -1.0], 0.5, None)
     >>> literal("1,2;3,4").tolist(), literal("1,2;3")
     ([[1.0, 2.0], [3.0, 4.0]], None)
+    >>> literal("[1, 2, 3, 2.5]").tolist(), literal("[[1,2],[3,4]]").tolist()
+    ([1.0, 2.0, 3.0, 2.5], [[1.0, 2.0], [3.0, 4.0]])
+    >>> literal("1 2 3").tolist(), literal("[[1. 2.] [3. 4.]]").tolist(), literal("[2]").tolist()
+    ([1.0, 2.0, 3.0], [[1.0, 2.0], [3.0, 4.0]], [2.0])
     """
-    rows = [_numbers(row) for row in name.split(";")]
+    text = name.strip()
+    if text.startswith("["):
+        return _bracketed(text)
+    rows = [_numbers(row) for row in text.split(";")]
     if any(r is None for r in rows) or len({len(r) for r in rows if r is not None}) != 1:
         return None
     if len(rows) > 1:
         return np.array(rows, dtype=np.float64)
     values = rows[0]
     assert values is not None
-    return np.array(values[0] if len(values) == 1 and "," not in name else values, np.float64)
+    one = len(values) == 1 and "," not in text
+    return np.array(values[0] if one else values, np.float64)
+
+
+_VALUE = re.compile(r"\s*,\s*|\s+")
+_TOKEN = re.compile(r"\[|\]|,|[^\s\[\],]+")
 
 
 def _numbers(text: str) -> list[float] | None:
-    parts = text.split(",")
+    """``1,2,3``, ``1 2 3`` or ``1, 2, 3`` as floats; None for anything else (an empty
+    value, ``1_0``, a word, nan or inf)."""
+    parts = _VALUE.split(text.strip())
     try:
-        values = [float(v) for v in parts if v.strip()]
+        values = [float(v) for v in parts]
     except ValueError:
         return None
-    if not values or len(values) != len(parts) or any("_" in v for v in parts):
+    if any("_" in v for v in parts):
         return None
     return values if all(np.isfinite(values)) else None
+
+
+def _bracketed(text: str) -> np.ndarray | None:
+    """``[…]`` or ``[[…], […]]`` (commas optional, as numpy prints), equal rows, finite."""
+    tokens = _TOKEN.findall(text)
+    if "".join(tokens) != re.sub(r"\s+", "", text):
+        return None
+    pos = 0
+
+    def items() -> list[Any] | None:
+        nonlocal pos
+        if pos >= len(tokens) or tokens[pos] != "[":
+            return None
+        pos += 1
+        out: list[Any] = []
+        while pos < len(tokens) and tokens[pos] != "]":
+            tok = tokens[pos]
+            if tok == ",":
+                if not out or tokens[pos - 1] == ",":
+                    return None
+                pos += 1
+            elif tok == "[":
+                inner = items()
+                if inner is None:
+                    return None
+                out.append(inner)
+            else:
+                value = _numbers(tok)
+                if value is None:
+                    return None
+                out.append(value[0])
+                pos += 1
+        if pos >= len(tokens):
+            return None
+        pos += 1
+        return out
+
+    value = items()
+    if value is None or pos != len(tokens) or not value:
+        return None
+    if all(isinstance(v, float) for v in value):
+        return np.array(value, np.float64)
+    if not all(isinstance(v, list) and v and all(isinstance(u, float) for u in v)
+               for v in value):  # fmt: skip
+        return None
+    lengths = [len(v) for v in value]
+    if len(set(lengths)) != 1:  # numbers, but not a matrix: say so rather than "no such file"
+        counts = ", ".join(str(k) for k in lengths)
+        raise UsageError(
+            i18n._(
+                "{text}: rows of {counts} numbers; a matrix needs the same number in every row"
+            ).format(text=text, counts=counts)
+        )
+    return np.array(value, np.float64)
 
 
 LITERAL_NOTE = "numbers given on the command line"
 
 
-def literal_matrix(name: str, value: np.ndarray) -> Matrix:
-    """Numbers from the command line as a Matrix, named by them (shortened when long, so
-    a message that names W three times stays readable)."""
-    shown = name if len(name) <= 24 else name[:21] + "…"
+def literal_matrix(name: str, value: np.ndarray, role: str = "X") -> Matrix:
+    """Numbers from the command line as a Matrix, named by their role and shape
+    (``W (3×4)``, ``b (3,)``, ``b = 2``): the text typed would be long and is on the
+    command line already."""
+    if value.ndim == 0:
+        shown = f"{role} = {float(value):g}"
+    elif value.ndim == 1:
+        shown = f"{role} ({value.shape[0]},)"
+    else:
+        shown = f"{role} ({'×'.join(str(d) for d in value.shape)})"
     return Matrix(value, shown, Format.CSV, ",", note=LITERAL_NOTE)
 
 
@@ -147,7 +224,7 @@ def read_param(
     if not os.path.exists(name):
         value = literal(name)
         if value is not None:
-            return literal_matrix(name, value)
+            return literal_matrix(name, value, {"w": "W", "b": "b"}.get(role, role))
     path, overrides = split_options(name)
     options = ReadOptions(allow_nonfinite=base.allow_nonfinite, role=role, origin=path)
     shown = "stdin" if path == "-" else path

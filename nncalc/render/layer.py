@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -73,7 +74,7 @@ def shape_table(pl: Plan, activation: str = "relu", title: str | None = None) ->
     out = pl.out_shape
     out_text = Text(dims(out)) if out else Text(_("undefined"), style="bold red")
     rows_word = _("one row per sample") if out and len(out) == 2 else _("one value per neuron")
-    t.add_row("Z", "X·W + b", out_text, rows_word if out else _("the product is not defined"))
+    t.add_row("Z", "X·W + b", out_text, rows_word if out else z_failure(pl))
     t.add_row(
         "A",
         f"{act}(Z)",
@@ -81,6 +82,16 @@ def shape_table(pl: Plan, activation: str = "relu", title: str | None = None) ->
         act_meaning(activation),
     )
     return t
+
+
+def z_failure(pl: Plan) -> str:
+    """Which step of X·W + b fails: the product, or (the product being fine) the sum."""
+    if pl.p is not None and all("x" not in q.marks and "w" not in q.marks or "b" in q.marks
+                                for q in pl.problems):  # fmt: skip
+        return _("X·W is {m}×{p}, but b does not fit it: the sum is not defined").format(
+            m=pl.m, p=pl.p
+        )
+    return _("the product is not defined")
 
 
 def shape_report(pl: Plan, labels: ShapeLabels) -> list[RenderableType]:
@@ -107,13 +118,35 @@ def verdict(pl: Plan) -> Text:
     return text
 
 
+def relu_note(z: np.ndarray, partial: bool = False) -> str | None:
+    """Under A: how many values ReLU clipped to 0, so a learner comparing with the course's
+    Z (which has the negatives) sees why they differ; None when it clipped none."""
+    clipped, total = int((z < 0).sum()), int(z.size)
+    if not clipped:
+        return _("dimmed: zeros made by ReLU") if (z == 0).any() else None
+    text = (
+        _("ReLU clipped {clipped} of the {total} values shown to 0 (dimmed); "
+          "--activation linear shows Z itself")
+        if partial
+        else _("ReLU clipped {clipped} of {total} values to 0 (dimmed); "
+               "--activation linear shows Z itself")
+    )  # fmt: skip
+    return text.format(clipped=clipped, total=total)
+
+
 def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
-    """``z[0,1] = (−0.9)(0.7) + … + 0.5 = 0.03 → ReLU → 0.03``, elided when wide."""
+    """The neuron as the course writes it, then with the numbers put in, elided when wide:
+
+    ``z2 = a1·w12 + a2·w22 + a3·w32 + b2``
+    ``   = (−0.9)(0.7) + (−0.5)(−0.6) + (−0.7)(0.2) + 0.5 = 0.03 → ReLU → 0.03``
+    """
     idx = pick(len(t.xs), max_terms)
     parts = [
         "…" if k is None else f"({num(t.xs[k], precision)})({num(t.ws[k], precision)})" for k in idx
     ]
-    text = Text(f"z[{t.sample},{t.neuron}] = " if t.sample is not None else f"z[{t.neuron}] = ")
+    symbols = t.formula(max_terms)
+    text = Text(symbols, style="cyan")
+    text.append("\n" + " " * symbols.index("=") + "= ")
     text.append(" + ".join(parts))
     text.append(f" + {num(t.b, precision)}" if t.b >= 0 else f" + ({num(t.b, precision)})")
     text.append(f" = {num(t.z, precision)}", style="bold")
@@ -122,8 +155,9 @@ def term_line(t: Term, precision: int = 4, max_terms: int = 8) -> Text:
         shown = pick(len(t.exps), max_terms)
         exps = ", ".join("…" if k is None else num(t.exps[k], precision) for k in shown)
         power = "e^(z − max z)" if t.worked else "e^z"
+        mine = f"e^(z{t.neuron + 1} − max z)" if t.worked else f"e^z{t.neuron + 1}"
         text.append(f" → softmax: {power} = [{exps}], Σ = {num(total, precision)}, "
-                    f"{power}[{t.neuron}] / Σ = {num(t.exps[t.neuron], precision)} / "
+                    f"{mine} / Σ = {num(t.exps[t.neuron], precision)} / "
                     f"{num(total, precision)} → ")  # fmt: skip
     elif t.worked is not None:
         text.append(f" → {t.activation_name}: {t.worked} → ")
@@ -170,7 +204,7 @@ def forward_tables(
     gap = shown.gap
     tables: dict[str, Callable[[], RenderableType]] = {
         "shapes": lambda: shape_table(
-            pl, layer.activation, _("Shapes: m={m}, n={n}, p={p}").format(m=pl.m, n=n, p=p)
+            pl, layer.act.spec, _("Shapes: m={m}, n={n}, p={p}").format(m=pl.m, n=n, p=p)
         ),
         "x": lambda: matrix_table(
             x.values, _("X  inputs ({shape}) — {source}").format(
@@ -184,7 +218,7 @@ def forward_tables(
             precision=precision, row_word="x", col_word="n",
         ),
         "b": lambda: matrix_table(
-            layer.b, _("b  biases ({shape}) — {source}").format(
+            layer.bias, _("b  biases ({shape}) — {source}").format(
                 shape=f"{p},", source=labels.b), caption=b_note, precision=precision,
             col_word="n",
         ),
@@ -193,10 +227,10 @@ def forward_tables(
             labels=Labels2D(rows), gap=gap,
         ),
         "a": lambda: matrix_table(
-            a, f"A = {act_label(layer.activation)}(Z) ({out})", precision=precision,
+            a, f"A = {act_label(layer.act.spec)}(Z) ({out})", precision=precision,
             dim_mask=made_zero if relu else None, row_word="s", col_word="n",
             labels=Labels2D(rows), gap=gap,
-            caption=_("dimmed: zeros made by ReLU") if relu and made_zero.any() else None,
+            caption=relu_note(z, gap is not None) if relu else None,
         ),
     }  # fmt: skip
     return [tables[s]() for s in stages]

@@ -15,6 +15,7 @@ from nncalc.shapes import Labels as ShapeLabels
 from nncalc.shapes import Plan, describe_b, describe_w, describe_x, dims
 
 from .basics import MAX_ROWS, Elided, Labels2D, act_label, act_meaning, matrix_table, pick
+from .layer import relu_note
 
 
 def chain_table(plans: Sequence[Plan], activations: Sequence[str], layers: int) -> Table:
@@ -130,7 +131,7 @@ def _layer_tables(
             a, f"A{k} = {act_label(layer.activation)}(Z{k}) ({out})",
             precision=precision, dim_mask=(z <= 0) if relu else None, row_word="s",
             col_word="n", labels=Labels2D(shown.labels), gap=shown.gap,
-            caption=_("dimmed: zeros made by ReLU") if relu and (z <= 0).any() else None,
+            caption=relu_note(z, shown.gap is not None) if relu else None,
         ),
     }  # fmt: skip
     return [tables[s]() for s in ("w", "b", "z", "a") if s in stages]

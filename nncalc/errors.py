@@ -67,9 +67,10 @@ class Hint:
 _STYLE = ["python"]
 
 
-def speak_flags() -> None:
-    """Hints read as command-line flags from now on (the CLI calls this at start)."""
-    _STYLE[0] = "flags"
+def speak_flags(flags: bool = True) -> None:
+    """Hints read as command-line flags from now on (the CLI calls this at start);
+    ``speak_flags(False)`` goes back to Python's keywords."""
+    _STYLE[0] = "flags" if flags else "python"
 
 
 class NncalcError(Exception):

@@ -15,7 +15,7 @@ import numpy as np
 
 from .core import Layer, Pass
 from .errors import UsageError
-from .i18n import ngettext
+from .i18n import _, ngettext
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -187,8 +187,12 @@ class Explanation:
             formula = t.formula()
             out += [formula, " " * formula.index("=") + "= " + numbers_line(t, self.precision)]
         if self.more:
-            out.append(f"… {self.more} more neuron{'s' if self.more != 1 else ''}: pick one "
-                       "with neuron=")  # fmt: skip
+            more = ngettext(
+                "… {more} more neuron: pick one with neuron=",
+                "… {more} more neurons: pick one with neuron=",
+                self.more,
+            )
+            out.append(more.format(more=self.more))
         return out
 
     def __str__(self) -> str:
@@ -226,24 +230,34 @@ def explanation(
     if isinstance(w, Network):
         net = w
     else:
-        one, _ = prepare(x_arr.shape, w, b, activation, layout=layout)
+        one, _plan = prepare(x_arr.shape, w, b, activation, layout=layout)
         net = Network([one])
     x2 = x_arr.reshape(-1, net.n)
     if not 1 <= layer <= len(net):
-        raise UsageError(f"layer={layer} is out of range: the network has {len(net)} "
-                         f"layer{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
+        message = ngettext(
+            "layer={layer} is out of range: the network has {count} layer (1 to {count})",
+            "layer={layer} is out of range: the network has {count} layers (1 to {count})",
+            len(net),
+        )
+        raise UsageError(message.format(layer=layer, count=len(net)))
     passes = net.forward(x2)
     inputs = x2 if layer == 1 else passes[layer - 2].a
     lay, res = net[layer - 1], passes[layer - 1]
     i = pick_index(sample, x2.shape[0], "sample", "sample")
     chosen = [pick_index(neuron, lay.p, "neuron", "neuron")] if neuron is not None else list(
         range(min(lay.p, 8)))  # fmt: skip
-    ins = f"{lay.n} input{'s' if lay.n != 1 else ''}"
+    from .shapes import plural
+
+    ins = plural(lay.n, "input")
     if layer > 1:
-        ins = f"inputs are A{layer - 1} ({lay.n} value{'s' if lay.n != 1 else ''})"
-    title = f"sample {i}: {ins}, {lay.p} neuron{'s' if lay.p != 1 else ''}"
+        ins = _("inputs are A{prev} ({values})").format(
+            prev=layer - 1, values=plural(lay.n, "value")
+        )
+    title = _("sample {i}: {inputs}, {neurons}").format(
+        i=i, inputs=ins, neurons=plural(lay.p, "neuron")
+    )
     if len(net) > 1:
-        title = f"layer {layer} of {len(net)}, " + title
+        title = _("layer {k} of {count}, {title}").format(k=layer, count=len(net), title=title)
     found = terms(inputs, lay, res, i, chosen)
     more = lay.p - len(chosen) if neuron is None else 0
     return Explanation(title=title, terms=tuple(found), more=more, precision=precision)

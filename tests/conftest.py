@@ -13,10 +13,6 @@ from hypothesis import HealthCheck, settings
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
-# The suite's expected messages are English: a developer's Chinese locale must not change
-# them (tests/test_i18n.py sets the language itself, per process)
-os.environ["NNCALC_LANG"] = "en"
-
 settings.register_profile(
     "default",
     deadline=None,
@@ -69,6 +65,17 @@ def _english_again() -> Iterator[None]:
 
     if i18n.current() != "en":
         i18n.use("en")
+
+
+@pytest.fixture(autouse=True)
+def library_hints() -> Iterator[None]:
+    """Each test starts with the library speaking Python (a CliRunner test switches the
+    process to flags, as the command line does, for itself only)."""
+    from nncalc.errors import speak_flags
+
+    speak_flags(False)
+    yield
+    speak_flags(False)
 
 
 @pytest.fixture

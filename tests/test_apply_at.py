@@ -1,4 +1,6 @@
-"""Network.apply_at: a piece of an input cut anywhere gives the very bits of a whole run."""
+"""Network.apply_at: a piece of an input cut anywhere (a Dask block) gives the very bits
+of a whole run.  Since a row's bits depend on that row alone it is ``self(rows)``; these
+tests keep the Dask engine's entry point honest (tests/test_invariance.py has the rest)."""
 
 from __future__ import annotations
 
@@ -23,11 +25,13 @@ NET = Network(
 WHOLE = {dt: NET.astype(dt)(X) for dt in (np.float64, np.float32)}
 
 
-def test_the_network_has_unequal_blocks() -> None:
-    # and a naive split changes bits, so the tests below can fail
-    assert NET(X[:1000]).tobytes() != WHOLE[np.float64][:1000].tobytes()
+def test_the_network_has_unequal_blocks_and_a_naive_split_is_exact() -> None:
     assert [layer.step for layer in NET] == [4096, 2048, 2048]
     assert NET.step == 4096 < M
+    for dt in (np.float64, np.float32):
+        net = NET.astype(dt)
+        assert net(X[:1000]).tobytes() == WHOLE[dt][:1000].tobytes()
+        assert net(X[4097:4100]).tobytes() == WHOLE[dt][4097:4100].tobytes()
 
 
 @pytest.mark.slow

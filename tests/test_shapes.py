@@ -21,7 +21,8 @@ def test_the_brief_example_message() -> None:
 
 def test_w_given_transposed_suggests_the_layout() -> None:
     pl = plan((5, 3), (2, 3), (2,), labels=FILES)
-    assert pl.problems[0].hint == "weights.csv looks transposed: try --layout out-in"
+    assert pl.problems[0].hint == 'weights.csv looks transposed: try layout="out-in"'
+    assert pl.fix is not None and pl.fix.flag == "--layout out-in"
 
 
 def test_x_given_transposed_is_named() -> None:

@@ -208,9 +208,10 @@ Neuron = Annotated[
     cls=Command,
     short_help=help_text("Show one sample's arithmetic, term by term."),
     help=help_text(
-        "Show one sample's arithmetic term by term, as a teacher writes it on the "
-        "board: z[0,1] = (-0.9)(0.7) + (-0.5)(-0.6) + (-0.7)(0.2) + 0.5 = 0.03 → ReLU → "
-        "0.03\n\n"
+        "Show one sample's arithmetic term by term, as the course writes it: z2 = "
+        "a1·w12 + a2·w22 + a3·w32 + b2, then = (-0.9)(0.7) + (-0.4)(-0.6) + (-0.7)(0.2) "
+        "+ 0.5 = -0.03 → ReLU → 0 (inputs a, weights w with the input first and the "
+        "neuron second, counted from 1).\n\n"
         "Example: nncalc explain samples/batch/inputs.csv -w samples/batch/weights.csv "
         "-b samples/batch/biases.csv --sample 2"
     ),

@@ -51,7 +51,7 @@ def _tanh(z: Array, out: Array | None, _: float) -> Array:
 
 
 def _leaky_relu(z: Array, out: Array | None, slope: float) -> Array:
-    with np.errstate(under="ignore"):
+    with np.errstate(under="ignore", over="ignore"):  # an overflow is the caller's to check
         res = np.where(z > 0, z, z * slope)
     res += 0.0  # a tiny negative z times the slope can underflow to -0.0
     if out is None:
@@ -84,6 +84,12 @@ class Activation:
     elementwise: bool = True
     param: float | None = None
     fn: Fn = field(default=_linear, repr=False, compare=False)
+
+    @property
+    def bounded(self) -> bool:
+        """A finite Z always gives a finite A (every activation but a leaky ReLU whose
+        slope is steeper than 1, where z·slope can overflow)."""
+        return self.param is None or abs(self.param) <= 1
 
     @property
     def spec(self) -> str:

@@ -1,9 +1,14 @@
 """One dense layer, A = act(X·W + b), in plain numpy.
 
-Rows are multiplied in fixed blocks of :func:`block_rows` rows.  BLAS picks different
-kernels for different matrix sizes, so ``x[:3] @ w`` need not equal ``(x @ w)[:3]`` to
-the last bit; computing every input in the same row blocks makes a row's result
-independent of how the rows arrived (whole file, stream chunks or a batch of files).
+A row's result depends on that row and the layer only.  BLAS picks kernels, thread splits
+and edge code by the matrix sizes, so ``x[:3] @ w`` need not equal ``(x @ w)[:3]`` to the
+last bit.  So every product a layer computes has one shape: blocks of exactly
+:func:`block_rows` rows, the last block filled up with zero rows, W padded to a multiple
+of 8 columns when it is wide (OpenBLAS's SkylakeX kernels give a ragged last column group
+position-dependent bits), and a float32 layer multiplies in float64 and rounds the product
+once (OpenBLAS's Haswell sgemm gives a row other bits at another place in its block;
+dgemm does not).  Whole file, stream chunks, a batch of files, a Dask block: a row's bits
+are the same.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from nncalc.errors import ShapeError
+from nncalc.errors import Hint, InputError, ShapeError
 from nncalc.i18n import _
 from nncalc.shapes import Labels, Layout, Plan, plan
 
@@ -23,6 +28,7 @@ from .activations import Activation
 from .activations import activation as activation_of
 
 Array = NDArray[np.floating]
+WIDE = 64  # above this many neurons, W is multiplied with its columns padded to 8 (see top)
 
 
 def relu(z: Array) -> Array:
@@ -33,7 +39,8 @@ def relu(z: Array) -> Array:
 
 
 def block_rows(n: int, p: int) -> int:
-    """Rows per matmul block: a power of two, about 32 MiB of inputs+outputs at most."""
+    """Rows per matmul block: a power of two, about 32 MiB of inputs+outputs at most.
+    Every block a layer multiplies has exactly this many rows (see :meth:`Layer.apply`)."""
     rows = 4096
     while rows > 1 and rows * (n + p) * 8 > 32 * 2**20:
         rows //= 2
@@ -61,10 +68,33 @@ class Pass(NamedTuple):
         return pass_html(self)
 
 
-def _float(a: ArrayLike, dtype: DTypeLike | None = None) -> Array:
+def cast(a: np.ndarray, dtype: DTypeLike, operand: str = "W") -> Array:
+    """``a`` as ``dtype``; a finite value the narrower type cannot hold is refused, naming
+    the operand and the value (numpy would warn and make it inf, and Z would take the
+    blame)."""
+    dt = np.dtype(dtype)
+    if a.dtype == dt:
+        return a
+    with np.errstate(over="ignore"):
+        out = a.astype(dt)
+    if a.dtype.kind == "f" and dt.kind == "f" and dt.itemsize < a.dtype.itemsize:
+        lost = np.isinf(out) & np.isfinite(a)
+        if lost.any():
+            value = float(a[lost].flat[0])
+            hint = Hint("dtype", "float64")
+            err = InputError(
+                f"{operand} holds {value!r}, beyond {dt.name}'s range (±{np.finfo(dt).max!s})",
+                expected=f"values {dt.name} can hold, or {hint}",
+            )
+            err.hint = hint
+            raise err
+    return out
+
+
+def _float(a: ArrayLike, dtype: DTypeLike | None = None, operand: str = "W") -> Array:
     arr = np.asarray(a)
     if dtype is not None:
-        return arr.astype(dtype, copy=False)
+        return cast(arr, dtype, operand)
     return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
 
 
@@ -104,7 +134,7 @@ class Layer:
                 _("a layer's W is a non-empty n×p matrix, got shape {shape}").format(shape=w2.shape)
             )
         p = w2.shape[1]
-        b2 = np.zeros(p, dtype=w2.dtype) if b is None else _float(b, w2.dtype)
+        b2 = np.zeros(p, dtype=w2.dtype) if b is None else _float(b, w2.dtype, "b")
         if b2.size == 1 and p != 1:
             b2 = np.full(p, b2.reshape(-1)[0], dtype=w2.dtype)
         if b2.size != p or (b2.ndim == 2 and 1 not in b2.shape) or b2.ndim > 2:
@@ -141,11 +171,66 @@ class Layer:
     def step(self) -> int:
         return block_rows(self.n, self.p)
 
+    @property
+    def multiplier(self) -> Array:
+        """W as every block is multiplied by it: float64 (a float32 layer's products are
+        rounded once from float64), with zero columns up to a multiple of 8 when p > 64."""
+        wm: Array | None = self.__dict__.get("_wm")
+        if wm is None:
+            wm = np.asarray(self.w, dtype=np.float64)
+            if self.p > WIDE and self.p % 8:
+                wm = np.pad(wm, ((0, 0), (0, -self.p % 8)))
+            wm = np.ascontiguousarray(wm)
+            object.__setattr__(self, "_wm", wm)
+        return wm
+
+    def product(self, x: np.ndarray, out: Array) -> Array:
+        """``out[:] = x @ W`` (x m×n, any float dtype), each row's bits independent of m
+        and of the row's place: every matmul is one block of exactly :attr:`step` rows by
+        :attr:`multiplier`, the last block's missing rows zeros (no row's result depends
+        on another's values)."""
+        m, step, wm = x.shape[0], self.step, self.multiplier
+        direct = wm.shape[1] == self.p and wm.dtype == out.dtype
+        full = m // step * step
+        buf = None if direct and full == m else np.empty((step, wm.shape[1]), wm.dtype)
+        for start in range(0, m, step):
+            stop = min(start + step, m)
+            if stop - start == step:
+                # C order whatever x's layout: BLAS takes another path for transposed inputs
+                part = self._rows(x[start:stop])
+            else:
+                part = np.zeros((step, self.n), wm.dtype)
+                part[: stop - start] = self._rows(x[start:stop])
+            if direct and stop - start == step:
+                np.matmul(part, wm, out=out[start:stop])
+                continue
+            assert buf is not None
+            np.matmul(part, wm, out=buf)
+            with np.errstate(over="ignore"):  # a float32 Z past its range: the caller checks Z
+                out[start:stop] = buf[: stop - start, : self.p]
+        return out
+
+    def _rows(self, x: np.ndarray) -> Array:
+        """Rows in the layer's dtype (a float32 layer sees its inputs rounded to float32),
+        as C-ordered float64 for the multiplication."""
+        if x.dtype != self.w.dtype:
+            x = x.astype(self.w.dtype)
+        return np.ascontiguousarray(x, dtype=np.float64)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state.pop("_wm", None)  # rebuilt on first use: a Dask task ships W once
+        return state
+
     def astype(self, dtype: DTypeLike) -> Layer:
         """The same layer computing in ``dtype`` (float32 or float64)."""
         if self.w.dtype == np.dtype(dtype):
             return self
-        return Layer(self.w.astype(dtype), self.bias.astype(dtype), self.act, self.name)
+        w, b = self._named("W"), self._named("b")
+        return Layer(cast(self.w, dtype, w), cast(self.bias, dtype, b), self.act, self.name)
+
+    def _named(self, operand: str) -> str:
+        return operand if self.name is None else f"{operand} of {self.name}"
 
     def __call__(self, x: ArrayLike) -> Array:
         return self.apply(x).a
@@ -157,10 +242,12 @@ class Layer:
         *,
         keep_z: bool = False,
         on_z: Callable[[Array], object] | None = None,
+        on_a: Callable[[Array], object] | None = None,
     ) -> Pass:
         """Forward rows ``x`` (m×n), or one sample (n,); with ``keep_z=False`` Z is
         computed in ``out`` and overwritten by A, so a stream holds one buffer per chunk.
-        ``on_z`` sees Z before the activation (the CLI checks it for overflow)."""
+        ``on_z`` sees Z before the activation, ``on_a`` sees A when the activation can
+        turn a finite Z into inf (leaky ReLU steeper than 1): the CLI checks both."""
         xa = np.asarray(x)
         if xa.ndim < 2:
             if xa.size != self.n:
@@ -169,7 +256,7 @@ class Layer:
                         k=xa.size, n=self.n, p=self.p
                     )
                 )
-            res = self.apply(xa.reshape(1, self.n), keep_z=keep_z, on_z=on_z)
+            res = self.apply(xa.reshape(1, self.n), keep_z=keep_z, on_z=on_z, on_a=on_a)
             return Pass(res.z[0], res.a[0])
         if xa.shape[1] != self.n:
             raise ShapeError(
@@ -180,16 +267,15 @@ class Layer:
         m = xa.shape[0]
         if out is None:
             out = np.empty((m, self.p), dtype=self.w.dtype)
-        step = self.step
-        for start in range(0, m, step):
-            # C order whatever x's layout: BLAS takes another path for transposed inputs
-            part = np.ascontiguousarray(xa[start : start + step], dtype=self.w.dtype)
-            np.matmul(part, self.w, out=out[start : start + step])
+        self.product(xa, out)
         out += self.bias
         if on_z is not None:
             on_z(out)
         act = self.act
-        return Pass(out, act(out, None)) if keep_z else Pass(out, act(out, out))
+        res = Pass(out, act(out, None)) if keep_z else Pass(out, act(out, out))
+        if on_a is not None and not act.bounded:
+            on_a(res.a)
+        return res
 
 
 def _float_dtype(dtype: DTypeLike | None, *arrays: np.ndarray | None) -> np.dtype:
@@ -239,14 +325,16 @@ def layer_of(
     """The :class:`Layer` that a fitting :class:`Plan` describes (W turned to n×p)."""
     assert pl.n is not None and pl.p is not None
     dt = _float_dtype(dtype, w, b)
-    w2 = w.astype(dt).reshape(-1, 1) if w.ndim < 2 else w.astype(dt)
+    wn, bn = ("W", "b") if name is None else (f"W of {name}", f"b of {name}")
+    w2 = cast(w, dt, wn)
+    w2 = w2.reshape(-1, 1) if w.ndim < 2 else w2
     if pl.transpose_w:
         w2 = w2.T
     w2 = np.ascontiguousarray(w2.reshape(pl.n, pl.p))
     if b is None:
         b2 = np.zeros(pl.p, dtype=dt)
     else:
-        b2 = np.broadcast_to(b.astype(dt).reshape(-1), (pl.p,)).copy()
+        b2 = np.broadcast_to(cast(b, dt, bn).reshape(-1), (pl.p,)).copy()
     return Layer(w2, b2, activation, name)
 
 
@@ -305,9 +393,9 @@ def forward(
 
 
 def regroup(blocks: Iterable[np.ndarray], step: int) -> Iterator[np.ndarray]:
-    """Row blocks regrouped so every block but the last starts on a multiple of ``step``
-    counted from the first row and holds a multiple of ``step`` rows.  Rows are copied
-    only to bridge two blocks."""
+    """Row blocks regrouped so every block but the last holds a multiple of ``step`` rows
+    (so only the last is padded: a matter of speed, never of bits).  Rows are copied only
+    to bridge two blocks."""
     carry: np.ndarray | None = None  # fewer than `step` rows, waiting for the next block
     for blk in blocks:
         if carry is not None:
@@ -328,11 +416,8 @@ def regroup(blocks: Iterable[np.ndarray], step: int) -> Iterator[np.ndarray]:
 
 
 def stream(blocks: Iterable[np.ndarray], layer: Layer) -> Iterator[Array]:
-    """Forward a stream of row blocks (m_i×n), yielding A block by block.
-
-    Every :meth:`Layer.apply` call starts on a multiple of :func:`block_rows` counted
-    from the first row, so the output is bit-identical to forwarding the whole input at
-    once, however it was chunked.
-    """
+    """Forward a stream of row blocks (m_i×n), yielding A block by block: the bits of a
+    whole run, however it was chunked (regrouped only so that just the last block is
+    padded)."""
     for blk in regroup(blocks, layer.step):
         yield layer.apply(blk).a

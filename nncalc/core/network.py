@@ -46,9 +46,9 @@ class Network:
     """Layers in order.  ``net(x)`` is the output; ``net.forward(x)`` keeps every layer's
     Z and A; ``net.stream(blocks)`` forwards a stream bit-identically to a whole run.
 
-    Every layer multiplies its input in fixed row blocks from the first row (see
-    :func:`nncalc.core.layer.block_rows`); a stream is regrouped at multiples of the
-    largest block, a multiple of every layer's, so no row's result depends on chunking.
+    A row's output bits depend on that row and the network alone: every layer multiplies
+    in blocks of one fixed shape (see :meth:`nncalc.core.layer.Layer.product`), so no
+    row's result depends on its neighbours, on how the input was cut or where it came from.
     """
 
     def __init__(self, layers: Iterable[Layer]) -> None:
@@ -122,14 +122,20 @@ class Network:
         self,
         x: ArrayLike,
         upto: int | None = None,
-        on_z: Callable[[int, Array], object] | None = None,
+        on_z: Callable[..., object] | None = None,
     ) -> Array:
         """The output for rows ``x`` (m×n) or one sample (n,); ``upto=K`` stops after
-        layer K (1-based), like slicing ``model[:K]``; ``on_z(k, Z)`` sees each layer's Z."""
+        layer K (1-based), like slicing ``model[:K]``.  ``on_z(k, Z)`` sees each layer's
+        Z, and ``on_z(k, A, stage="A")`` its A when the activation can overflow (the CLI
+        refuses the first inf either way)."""
         cur = np.asarray(x)
         for k, layer in enumerate(self.layers[:upto], 1):
-            hook = None if on_z is None else functools.partial(on_z, k)
-            cur = layer.apply(cur, on_z=hook).a
+            if on_z is None:
+                cur = layer.apply(cur).a
+            else:
+                z_hook = functools.partial(on_z, k)
+                a_hook = functools.partial(on_z, k, stage="A")
+                cur = layer.apply(cur, on_z=z_hook, on_a=a_hook).a
         return cur
 
     def forward(self, x: ArrayLike) -> list[Pass]:
@@ -145,7 +151,9 @@ class Network:
     trace = forward
 
     def stream(self, blocks: Iterable[np.ndarray], upto: int | None = None) -> Iterator[Array]:
-        """Forward row blocks (m_i×n) as they arrive, yielding the output block by block."""
+        """Forward row blocks (m_i×n) as they arrive, yielding the output block by block.
+        Blocks are regrouped at multiples of :attr:`step` only so that no more than the
+        last group is padded: any cut gives the same bits."""
         for group in regroup(blocks, self.step):
             yield self(group, upto)
 
@@ -155,52 +163,24 @@ class Network:
         first_row: int,
         total_rows: int,
         upto: int | None = None,
-        on_z: Callable[[int, int, Array], object] | None = None,
+        on_z: Callable[..., object] | None = None,
     ) -> Array:
         """The output for ``rows`` (m×n), rows ``first_row …`` of an input of ``total_rows``
-        rows, bit-identical to those rows of ``self(whole_input)``.
-
-        For a piece of an input cut anywhere (a Dask block): a row's result depends on
-        the shape of the matmul it is in and its place there, so each group of
-        :attr:`step` rows cut by the piece's ends is rebuilt at its full size with zero
-        rows standing for the missing ones (no row's result depends on another's
-        values), computed, and the padding dropped.  ``on_z(row, k, Z)`` sees layer k's
-        Z for the rows from ``row`` of the whole input on.
+        rows (a Dask block): ``self(rows)``, since a row's bits never depend on its
+        neighbours or its place.  ``on_z(row, k, Z)`` sees layer k's Z for the rows
+        from ``row`` of the whole input on (and A as :meth:`__call__` says).
 
         >>> net = Network([Layer([[1.0, 2.0]], [0.5, -0.5], "linear")])
         >>> net.apply_at([[3.0]], first_row=5000, total_rows=9000)
         array([[3.5, 5.5]])
         """
         x = np.asarray(rows)
-        m = len(x)
-        end = first_row + m
+        end = first_row + len(x)
         if first_row < 0 or end > total_rows or x.ndim != 2:
             raise ValueError(
                 f"rows {first_row}…{end} (shape {x.shape}) are not a piece of {total_rows} rows"
             )
-        g = self.step
-        out: list[Array] = []
-        start = first_row
-        while start < end:
-            gs = start // g * g  # the group this row is in, as a whole run groups it
-            ge = min(gs + g, total_rows)
-            if start == gs:
-                # aligned: every whole group from here on is computed as one piece
-                stop = end if end == total_rows else max(end // g * g, gs)
-                if stop > start:
-                    hook = None if on_z is None else functools.partial(on_z, start)
-                    out.append(self(x[start - first_row : stop - first_row], upto, hook))
-                    start = stop
-                    continue
-            stop = min(ge, end)
-            padded = np.zeros((ge - gs, x.shape[1]), dtype=x.dtype)
-            padded[start - gs : stop - gs] = x[start - first_row : stop - first_row]
-            hook = None if on_z is None else functools.partial(on_z, gs)
-            out.append(self(padded, upto, hook)[start - gs : stop - gs])
-            start = stop
-        if not out:
-            return self(x, upto, None if on_z is None else functools.partial(on_z, first_row))
-        return out[0] if len(out) == 1 else np.concatenate(out)
+        return self(x, upto, None if on_z is None else functools.partial(on_z, first_row))
 
 
 def forward_chain(x: ArrayLike, layers: Sequence[Layer] | Iterable[Layer]) -> list[Pass]:

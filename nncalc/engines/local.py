@@ -72,14 +72,15 @@ def run(
         row += len(group)
 
 
-def check_finite(network: Network, row: int, k: int, z: np.ndarray) -> None:
-    """Refuse the first inf/nan of layer ``k``'s Z (rows counted from ``row``)."""
-    if np.isfinite(z).all():
+def check_finite(network: Network, row: int, k: int, values: np.ndarray, stage: str = "Z") -> None:
+    """Refuse the first inf/nan of layer ``k``'s Z (or its A, ``stage="A"``: a leaky
+    ReLU steeper than 1 can overflow a finite Z), rows counted from ``row``."""
+    if np.isfinite(values).all():
         return
-    i, j = (int(v) for v in np.argwhere(~np.isfinite(np.atleast_2d(z)))[0])
-    where = "Z" if len(network) == 1 else f"layer {k}: Z{k}"
+    i, j = (int(v) for v in np.argwhere(~np.isfinite(np.atleast_2d(values)))[0])
+    where = stage if len(network) == 1 else f"layer {k}: {stage}{k}"
     raise InputError(
-        f"{where} overflows {z.dtype} at sample {row + i}, neuron {j}",
+        f"{where} overflows {values.dtype} at sample {row + i}, neuron {j}",
         expected="values whose products and sums stay finite; --allow-nonfinite writes inf/nan",
     )
 
@@ -93,6 +94,7 @@ def trace(network: Network, x: np.ndarray, *, finite: bool = True) -> list[Pass]
     if finite:
         for k, res in enumerate(passes, 1):
             check_finite(network, 0, k, res.z)
+            check_finite(network, 0, k, res.a, "A")
     return passes
 
 

@@ -22,7 +22,7 @@ PARAM_KEYS = {
     "w": ("weights", "w", "W"),
     "b": ("biases", "b", "bias", "B"),
 }
-METADATA_KEYS = ("meta", "init", "seed", "layout", "recipe")
+METADATA_KEYS = ("meta", "init", "seed", "layout", "recipe", "dtype")
 
 
 def loads(data: bytes, source: str, limit: int | None = None) -> Any:
@@ -289,6 +289,16 @@ def read_params(
             out[role] = checked_array(value, source, options.allow_nonfinite)
         else:
             out[role] = to_array(value, source, options.allow_nonfinite, prefix=key)
+    declared: object
+    if fmt is Format.NPZ:  # the arrays say: float32 when W and b are (checked_array widens)
+        kept = [v.dtype for k, v in raw.items() if k in PARAM_KEYS["w"] + PARAM_KEYS["b"]]
+        declared = "float32" if kept and all(d == np.float32 for d in kept) else "float64"
+    else:
+        declared = raw.get("dtype", "float64")
+    if declared == "float32":  # as --save-params writes a float32 run's W and b
+        out = {k: v.astype(np.float32) if k != "x" else v for k, v in out.items()}
+    elif declared != "float64":
+        raise InputError(f'"dtype" is {declared!r}', source=source, expected="float32 or float64")
     if not out:
         raise InputError(
             i18n._("holds none of inputs, weights, biases"),

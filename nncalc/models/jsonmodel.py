@@ -7,7 +7,9 @@
 
 Paths are relative to the model file's folder (not the working directory) and may name
 any matrix format nncalc reads.  ``biases`` defaults to zeros, ``activation`` to relu,
-``layout`` to in-out (``out-in`` for PyTorch's p×n weights).
+``layout`` to in-out (``out-in`` for PyTorch's p×n weights).  A top-level ``"dtype"``
+(``float32`` or ``float64``, the default) says what the numbers are: JSON writes a
+float32's shortest form (0.22), which only reads back as the same float32.
 """
 
 from __future__ import annotations
@@ -117,10 +119,11 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
             w = w.T
         raw.append((w, b, act, str(spec["name"]) if spec.get("name") else None))
     acts = pick_activations(len(raw), options.activations, [r[2] for r in raw], source)
+    dtype = stored_dtype(obj, source)
     layers = []
     for k, ((w, b, _stored, name), act) in enumerate(zip(raw, acts, strict=True), 1):
         try:
-            layers.append(Layer(w, b, act, name))
+            layers.append(Layer(w.astype(dtype), None if b is None else b.astype(dtype), act, name))
         except ShapeError as e:
             where = _("layer {k}").format(k=k)
             raise InputError(f"{where}: {e}", source=source) from None
@@ -129,6 +132,17 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
     except ShapeError as e:
         raise InputError(str(e), source=source) from None
     return Model(net, source, "json", tuple(r[3] or f"layer{k}" for k, r in enumerate(raw, 1)))
+
+
+DTYPES = ("float32", "float64")
+
+
+def stored_dtype(obj: dict[str, Any], source: str) -> np.dtype[Any]:
+    """The ``"dtype"`` a model or parameter file names (float64 when it names none)."""
+    name: object = obj.get("dtype", "float64")
+    if name not in DTYPES:
+        raise InputError(f'"dtype" is {name!r}', source=source, expected=" or ".join(DTYPES))
+    return np.dtype(str(name))
 
 
 def _matrix(value: Any, source: str, folder: Path, where: str, key: str, role: str) -> np.ndarray:
@@ -159,10 +173,11 @@ def _matrix(value: Any, source: str, folder: Path, where: str, key: str, role: s
 def document(net: Network, meta: dict[str, str] | None = None) -> dict[str, Any]:
     """The JSON model of ``net``: every layer's W (n×p), b and activation inline."""
     doc: dict[str, Any] = {
+        "dtype": net.dtype.name,
         "layers": [
             {"weights": layer.w, "biases": layer.bias, "activation": layer.act.spec}
             for layer in net
-        ]
+        ],
     }
     if meta:
         doc["meta"] = meta

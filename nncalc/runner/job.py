@@ -145,7 +145,7 @@ def _saved_files(job: Job, net: Network, ops: Operands) -> list[tuple[str, bytes
             layer = net[0]
             seed = {"init": gen.recipe, "seed": gen.seed} if gen else {}  # as JSON numbers
             data = orjson.dumps(
-                {"weights": layer.w, "biases": layer.bias, **seed},
+                {"weights": layer.w, "biases": layer.bias, "dtype": layer.w.dtype.name, **seed},
                 option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE,
             )
         files.append((job.save_params, data))

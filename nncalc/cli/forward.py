@@ -25,6 +25,7 @@ from .options import (
     OutFmt,
     Output,
     Precision,
+    Threshold,
     option,
     takes,
 )
@@ -150,6 +151,7 @@ def forward(
     upto: Upto = None,
     argmax: Argmax = False,
     classes: Classes = None,
+    threshold: Threshold = None,
     precision: Precision = 4,
     report_file: Report = None,
     save_params: SaveParams = None,
@@ -183,6 +185,7 @@ def forward(
         argmax=argmax or names_of_classes is not None,
         classes=names_of_classes,
         reads=class_file(classes),
+        threshold=threshold,
     )
     view = View(stages=stages_of(show), layers=layer_list(layers), precision=precision)
     target = Target(

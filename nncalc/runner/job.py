@@ -35,6 +35,7 @@ class Job:
     classes: tuple[str, ...] | None = None
     batch: tuple[str, ...] = ()  # every input of a batch, protected while any one runs
     reads: tuple[str, ...] = ()  # other files the run reads (--classes, --labels)
+    threshold: float | None = None  # --argmax on one probability: class 1 above it (0.5)
 
     def replace(self, **changes: object) -> Job:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -61,12 +62,36 @@ class Job:
         if self.upto is not None and not 1 <= self.upto <= len(net):
             raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
                              f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
+        p = self.width(net)
+        if self.argmax and p == 1:
+            binary_output(net, self.upto)
+        elif self.threshold is not None:
+            why = f"the output has {p} values per sample" if self.argmax else "add --argmax"
+            raise UsageError(f"--threshold is for --argmax on one probability output: {why}")
         if self.classes is not None:
-            p = self.width(net)
-            if len(self.classes) != p:
-                raise UsageError(f"--classes names {len(self.classes)} classes but the output "
-                                 f"has {p} values per sample")  # fmt: skip
+            k = 2 if p == 1 else p
+            if len(self.classes) != k:
+                has = "2 classes (one probability)" if p == 1 else f"{p} values per sample"
+                raise UsageError(
+                    f"--classes names {len(self.classes)} classes but the output has {has}"
+                )
         return net, plans
+
+    @property
+    def cut(self) -> float:
+        """Where one probability output becomes class 1 (scikit-learn's 0.5)."""
+        return 0.5 if self.threshold is None else self.threshold
+
+
+def binary_output(net: Network, upto: int | None = None) -> None:
+    """One output is a class only as a probability (class 1 above the threshold): a
+    sigmoid's, as scikit-learn's logistic output; any other single value is refused."""
+    layer = net.layers[(upto or len(net)) - 1]
+    if layer.act.name != "sigmoid":
+        raise UsageError(
+            f"--argmax on one output column needs a probability (a sigmoid output gives class 1 "
+            f"where p > 0.5), but the last layer's activation is {layer.act.name}"
+        )
 
 
 @contextmanager

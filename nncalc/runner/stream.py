@@ -96,7 +96,7 @@ def run_stream(
         how = Encoding(fmt=fmt, header=header, one_row=single, upto=job.upto,
                        argmax=job.argmax, classes=job.classes,
                        finite=not job.req.read.allow_nonfinite, ids=reader.ids,
-                       id_name=reader.id_name)  # fmt: skip
+                       id_name=reader.id_name, threshold=job.cut)  # fmt: skip
         encoded = encode(rows, net, how, stack, reader.source)
         with ExitStack() as out:
             protect = job.protect(ops)

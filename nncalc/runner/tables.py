@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nncalc.core import Network, Pass
+from nncalc.core.metrics import predicted
 from nncalc.errors import InputError, UsageError
 from nncalc.formats import Matrix
 from nncalc.operands import Operands, gather, load_shown
@@ -128,7 +129,7 @@ def _draw(
         )  # fmt: skip
     if job.argmax:
         out = trace[(job.upto or len(net)) - 1].a
-        picked = np.argmax(np.atleast_2d(out), axis=1)
+        picked = predicted(out, job.cut)
         names = [job.classes[i] if job.classes else str(i) for i in picked]
         items.append(render.class_table(names, job.upto or len(net), elided))
     shapes_at = (stages.index("shapes") if len(net) == 1 else 0) if "shapes" in stages else None

@@ -35,6 +35,7 @@ def run(
     upto: int | None = None,
     argmax: bool = False,
     classes: list[str] | None = None,
+    threshold: float = 0.5,
     progress: Progress | None = None,
     expanded: list[tuple[str, Any, str]] | None = None,
 ) -> list[Outcome]:
@@ -93,7 +94,8 @@ def run(
     try:
         rows_of, parts_of, seconds = _compute(
             client, inputs, layouts, errors, network_for, out_header, settings, out_fs, folders,
-            Job(None, fmt, None, upto, None, argmax, classes, not options.allow_nonfinite),
+            Job(None, fmt, None, upto, None, argmax, classes, not options.allow_nonfinite,
+                threshold),
             progress, futures,
         )  # fmt: skip
     except BaseException:  # Ctrl-C, or a bug: stop the cluster's work before cleaning up

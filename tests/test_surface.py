@@ -23,9 +23,9 @@ from tests.conftest import ROOT, SAMPLES, assert_one_error_line, run_nncalc
 runner = CliRunner()
 ENV = {"NO_COLOR": "1", "COLUMNS": "100"}
 
-TAKES_X = {"forward", "shapes", "explain", "draw"}
-TAKES_NETWORK = {"forward", "shapes", "explain", "draw", "inspect"}
-COMMANDS = {"forward", "shapes", "explain", "draw", "inspect", "random", "demo"}
+TAKES_X = {"forward", "shapes", "explain", "draw", "evaluate"}
+TAKES_NETWORK = {"forward", "shapes", "explain", "draw", "inspect", "evaluate"}
+COMMANDS = {"forward", "shapes", "explain", "draw", "inspect", "random", "demo", "evaluate"}
 
 
 def params_of(name: str) -> set[str]:

@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 from nncalc.errors import UsageError
+from nncalc.i18n import N_, help_text
 from nncalc.runner.evaluate import Truth, as_json, run_evaluate
 from nncalc.runner.job import Job
 
@@ -31,7 +32,7 @@ from .output import hooks, print_items, stdout_is_tty
 from .request import request_of, stdin_default
 from .root import app, guarded
 
-LABELS = "Labels"
+LABELS = N_("Labels")
 
 
 class LossName(str, Enum):
@@ -49,41 +50,83 @@ class EvalFormat(str, Enum):
 
 LabelsOpt = Annotated[
     str | None,
-    option("--labels", panel=LABELS, metavar="FILE",
-           help="True labels, one per line: a class index, a class name from --classes, a "
-           "one-hot row, or (mse/mae) the output's true numbers."),
-]  # fmt: skip
+    option(
+        "--labels",
+        panel=LABELS,
+        metavar="FILE",
+        help=help_text(
+            "True labels, one per line: a class index, a class name from --classes, a "
+            "one-hot row, or (mse/mae) the output's true numbers."
+        ),
+    ),
+]
 LabelColumn = Annotated[
     str | None,
-    option("--label-column", panel=LABELS, metavar="COL",
-           help="Take the true labels from this column of X (name or position), as "
-           "--id-column takes ids."),
-]  # fmt: skip
+    option(
+        "--label-column",
+        panel=LABELS,
+        metavar="COL",
+        help=help_text(
+            "Take the true labels from this column of X (name or position), as "
+            "--id-column takes ids."
+        ),
+    ),
+]
 LossOpt = Annotated[
     LossName,
-    option("--loss", panel=LABELS,
-           help="auto (the default): softmax → cross_entropy, one sigmoid output → "
-           "binary_cross_entropy, else mse."),
-]  # fmt: skip
+    option(
+        "--loss",
+        panel=LABELS,
+        help=help_text(
+            "auto (the default): softmax → cross_entropy, one sigmoid output → "
+            "binary_cross_entropy, else mse."
+        ),
+    ),
+]
 ClassesOpt = Annotated[
     str | None,
-    option("--classes", panel=LABELS, metavar="NAMES",
-           help="Class names, in output order: setosa,versicolor,virginica, or a file with "
-           "one per line (labels may then be names)."),
-]  # fmt: skip
+    option(
+        "--classes",
+        panel=LABELS,
+        metavar="NAMES",
+        help=help_text(
+            "Class names, in output order: setosa,versicolor,virginica, or a file with "
+            "one per line (labels may then be names)."
+        ),
+    ),
+]
 EvalEngine = Annotated[
     EngineName,
-    option("--engine", panel=ENGINE,
-           help="local (this process, the default); dask is not offered for evaluate yet."),
-]  # fmt: skip
+    option(
+        "--engine",
+        panel=ENGINE,
+        help=help_text("local (this process, the default); dask is not offered for evaluate yet."),
+    ),
+]
 EvalFmt = Annotated[
     EvalFormat | None,
-    option("--format", "-f", panel=OUTPUT,
-           help="table (the default on a terminal) or json (the default when piped)."),
-]  # fmt: skip
+    option(
+        "--format",
+        "-f",
+        panel=OUTPUT,
+        help=help_text("table (the default on a terminal) or json (the default when piped)."),
+    ),
+]
 
 
-@app.command(cls=Command, short_help="Score a network on labelled rows: loss, accuracy, more.")
+@app.command(
+    cls=Command,
+    short_help=help_text("Score a network on labelled rows: loss, accuracy, more."),
+    help=help_text(
+        "Score a network on labelled rows: the loss, accuracy, a confusion matrix and "
+        "each class's precision, recall, F1 and support (the numbers of "
+        "sklearn.metrics).\n\nRows stream, so any number fit; piped (or with --format "
+        "json) it writes one JSON object.\n\nExample: nncalc evaluate "
+        "samples/real/iris.csv --skip-rows 1 --columns 1-4 --label-column 5 --model "
+        "samples/real/iris_mlp.npz --activation relu,softmax --classes "
+        "setosa,versicolor,virginica"
+    ),
+)
 @guarded
 @takes
 def evaluate(
@@ -103,16 +146,7 @@ def evaluate(
     engine: EvalEngine = EngineName.local,
     general: GeneralFlags,
 ) -> None:
-    """Score a network on labelled rows: the loss, accuracy, a confusion matrix and each
-    class's precision, recall, F1 and support (the numbers of sklearn.metrics).
-
-    Rows stream, so any number fit; piped (or with --format json) it writes one JSON
-    object.
-
-    Example: nncalc evaluate samples/real/iris.csv --skip-rows 1 --columns 1-4
-    --label-column 5 --model samples/real/iris_mlp.npz --activation relu,softmax
-    --classes setosa,versicolor,virginica
-    """
+    """The ``evaluate`` command (its help is the ``help=`` text above)."""
     del general  # --max-memory acts as it is parsed
     if labels is None and label_column is None:
         raise UsageError("evaluate needs the true labels: --labels FILE or --label-column COL")
@@ -122,16 +156,20 @@ def evaluate(
         raise UsageError("evaluate runs on the local engine for now: drop --engine dask")
     if label_column is not None:
         if read.id_column is not None:
-            raise UsageError("--label-column and --id-column both take a column out of X: "
-                             "give one")  # fmt: skip
+            raise UsageError("--label-column and --id-column both take a column out of X: give one")
         read = dataclasses.replace(read, id_column=label_column)  # kept out of X, as ids are
     names = stdin_default([inputs] if inputs else None, net.params)
     if labels == "-" and names == ["-"]:
         raise UsageError("X and --labels cannot both be stdin")
     req = request_of(net, read, names[0] if names else None)
-    job = Job(req=req, dtype=net.dtype.value if net.dtype else None, verbose=read.verbose,
-              force=force, classes=class_names(classes),
-              reads=(*class_file(classes), *(() if labels is None else (labels,))))  # fmt: skip
+    job = Job(
+        req=req,
+        dtype=net.dtype.value if net.dtype else None,
+        verbose=read.verbose,
+        force=force,
+        classes=class_names(classes),
+        reads=(*class_file(classes), *(() if labels is None else (labels,))),
+    )
     mode = fmt.value if fmt else ("table" if stdout_is_tty() and output is None else "json")
     try:
         done = run_evaluate(job, Truth(labels, label_column), loss.value, threshold, hooks())

@@ -546,10 +546,16 @@ Force = Annotated[
 ]
 Threshold = Annotated[
     float | None,
-    option("--threshold", panel=OUTPUT, metavar="T",
-           help="With --argmax, one probability output (sigmoid) is class 1 above T "
-           "(default 0.5, scikit-learn's predict)."),
-]  # fmt: skip
+    option(
+        "--threshold",
+        panel=OUTPUT,
+        metavar="T",
+        help=help_text(
+            "With --argmax, one probability output (sigmoid) is class 1 above T "
+            "(default 0.5, scikit-learn's predict)."
+        ),
+    ),
+]
 Precision = Annotated[
     int,
     option(

@@ -10,20 +10,27 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from nncalc.i18n import N_, _
+
 from .basics import num
 
 
 def evaluation_tables(doc: dict[str, Any], precision: int = 4) -> list[RenderableType]:
     """Tables for an evaluation given as its JSON object (runner.evaluate.as_json)."""
-    t = Table(title="Evaluation", title_justify="left", show_header=False)
+    t = Table(title=_("Evaluation"), title_justify="left", show_header=False)
     t.add_column(style="bold")
     t.add_column()
-    t.add_row("samples", str(doc["samples"]))
-    t.add_row(f"loss ({doc['loss_name']})", num(doc["loss"], precision))
+    t.add_row(_("samples"), str(doc["samples"]))
+    t.add_row(_("loss ({name})").format(name=doc["loss_name"]), num(doc["loss"], precision))
     t.add_row("", Text(doc["loss_formula"], style="dim"))
     if "accuracy" in doc:
         right = round(doc["accuracy"] * doc["samples"])
-        t.add_row("accuracy", f"{num(doc['accuracy'], precision)} ({right} of {doc['samples']})")
+        t.add_row(
+            _("accuracy"),
+            _("{value} ({right} of {total})").format(
+                value=num(doc["accuracy"], precision), right=right, total=doc["samples"]
+            ),
+        )
     items: list[RenderableType] = [t]
     if "confusion" in doc:
         items += [confusion_table(doc["classes"], doc["confusion"]),
@@ -32,8 +39,8 @@ def evaluation_tables(doc: dict[str, Any], precision: int = 4) -> list[Renderabl
 
 
 def confusion_table(classes: Sequence[Any], confusion: Sequence[Sequence[int]]) -> Table:
-    t = Table(title="Confusion matrix", title_justify="left", header_style="bold")
-    t.add_column("true \\ predicted", style="bold")
+    t = Table(title=_("Confusion matrix"), title_justify="left", header_style="bold")
+    t.add_column(_("true \\ predicted"), style="bold")
     for c in classes:
         t.add_column(str(c), justify="right")
     for i, (c, row) in enumerate(zip(classes, confusion, strict=True)):
@@ -43,9 +50,9 @@ def confusion_table(classes: Sequence[Any], confusion: Sequence[Sequence[int]]) 
 
 
 def per_class_table(rows: Sequence[dict[str, Any]], precision: int = 4) -> Table:
-    t = Table(title="Per class", title_justify="left", header_style="bold")
-    for col in ("class", "precision", "recall", "F1", "support"):
-        t.add_column(col, justify="left" if col == "class" else "right")
+    t = Table(title=_("Per class"), title_justify="left", header_style="bold")
+    for col in (N_("class"), N_("precision"), N_("recall"), "F1", N_("support")):
+        t.add_column(_(col), justify="left" if col == "class" else "right")
     for r in rows:
         t.add_row(str(r["class"]), num(r["precision"], precision), num(r["recall"], precision),
                   num(r["f1"], precision), str(r["support"]))  # fmt: skip

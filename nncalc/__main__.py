@@ -34,7 +34,7 @@ def _sane_environment() -> None:
     """COLUMNS/LINES that are not a positive number (COLUMNS=0 drew nothing) are ignored."""
     for var in ("COLUMNS", "LINES"):
         value = os.environ.get(var)
-        if value is not None and not (value.strip().isdigit() and int(value) > 0):
+        if value is not None and not (value.strip().isdecimal() and int(value) > 0):
             del os.environ[var]
 
 

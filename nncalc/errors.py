@@ -73,14 +73,30 @@ def speak_flags(flags: bool = True) -> None:
     _STYLE[0] = "flags" if flags else "python"
 
 
+def printable(text: str) -> str:
+    """``text`` with every control character escaped as Python writes it (``\\x1b``), so
+    a file name holding an ANSI escape sequence cannot recolour, move or clear the
+    terminal an error line is printed on; cell contents are shown with ``repr`` already.
+
+    >>> printable("a\\x1b[2Jb.csv")
+    'a\\\\x1b[2Jb.csv'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 class NncalcError(Exception):
-    """Base class: a problem we can explain in one line.
+    """Base class: a problem we can explain in one line (control characters escaped).
 
     ``hint`` is the structured fix, when there is one (its words are in the message).
     """
 
     exit_status: ExitStatus = ExitStatus.DATA
     hint: Hint | None = None
+
+    def __str__(self) -> str:
+        return printable(super().__str__())
 
 
 class InputError(NncalcError):
@@ -110,8 +126,10 @@ class InputError(NncalcError):
         where = [str(p) for p in (self.source, self.line, self.col) if p is not None]
         text = self.message if not where else f"{':'.join(where)}: {self.message}"
         if not self.expected:
-            return text
-        return _("{text} (expected {expected})").format(text=text, expected=self.expected)
+            return printable(text)
+        return printable(
+            _("{text} (expected {expected})").format(text=text, expected=self.expected)
+        )
 
     def located(self, source: str) -> InputError:
         """The same error attributed to ``source`` when the reader did not know it."""

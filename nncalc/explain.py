@@ -7,6 +7,7 @@ shown as ``z`` is the one :func:`nncalc.core.forward` computed, not a re-summati
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 
 def _g(v: float) -> str:
     return f"{v:.6g}"
+
+
+def _p(v: float) -> str:
+    # a probability near 1 needs its digits: −log(0.9999999) is not −log(1)
+    return f"{v:.10g}"
 
 
 def worked(layer: Layer, z: float) -> str | None:
@@ -255,3 +261,38 @@ def explanation(
     found = terms(inputs, lay, res, i, chosen)
     more = lay.p - len(chosen) if neuron is None else 0
     return Explanation(title=title, terms=tuple(found), more=more, precision=precision)
+
+
+def loss_line(
+    loss_name: str,
+    a_row: np.ndarray,
+    y: np.ndarray,
+    sample: int,
+    classes: Sequence[str] | None = None,
+) -> str:
+    """One sample's loss with its numbers put in: its true class, that class's
+    probability p and −log p (p clipped to [eps, 1 − eps], as scikit-learn clips), or
+    for mse/mae the differences from the true values."""
+    a = np.atleast_1d(a_row).astype(np.float64)
+    eps = float(np.finfo(np.asarray(a_row).dtype).eps)
+    if loss_name in ("cross_entropy", "binary_cross_entropy"):
+        c = int(y)
+        name = f"{classes[c]} ({c})" if classes else str(c)
+        if loss_name == "cross_entropy":
+            p, where = float(a[c]), f"A[{sample},{c}]"
+        else:  # one output, the probability of class 1
+            p, where = (float(a[0]), f"A[{sample},0]") if c == 1 else (
+                1 - float(a[0]), f"1 − A[{sample},0] = 1 − {_g(float(a[0]))}")  # fmt: skip
+        clipped = min(max(p, eps), 1 - eps)
+        note = f", clipped to {_p(clipped)}" if clipped != p else ""
+        return (f"loss of sample {sample}: true class {name}; p = {where} = {_p(p)}{note}; "
+                f"−log({_p(clipped)}) = {_g(-np.log(clipped))}")  # fmt: skip
+    t = np.atleast_1d(y).astype(np.float64)
+    if loss_name == "mse":
+        parts = " + ".join(f"({_g(v)} − {_g(w)})²" for v, w in zip(t, a, strict=True))
+        value = float(np.mean((t - a) ** 2))
+    else:
+        parts = " + ".join(f"|{_g(v)} − {_g(w)}|" for v, w in zip(t, a, strict=True))
+        value = float(np.mean(np.abs(t - a)))
+    over = f"({parts}) / {len(a)}" if len(a) > 1 else parts
+    return f"loss of sample {sample} ({loss_name}): {over} = {_g(value)}"

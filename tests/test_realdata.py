@@ -334,7 +334,11 @@ def test_species_carried_through_the_pipe(tmp_path: Path) -> None:
     assert proc.stdout.decode() == "species,n0,n1\nsetosa,5.1,0.2\nvirginica,6.3,2.5\n"
     proc = run_nncalc(*args, "-f", "tsv")
     assert proc.stdout.decode().splitlines()[1] == "setosa\t5.1\t0.2"
-    assert_one_error_line(run_nncalc(*args, "-f", "json"), 2, "--id-column labels rows in CSV")
+    proc = run_nncalc(*args, "-f", "json")
+    assert json.loads(proc.stdout) == [{"id": "setosa", "a": [5.1, 0.2]},
+                                       {"id": "virginica", "a": [6.3, 2.5]}]  # fmt: skip
+    assert_one_error_line(run_nncalc(*args, "-f", "parquet", "-o", str(tmp_path / "a.parquet")),
+                          2, "--id-column labels rows in CSV, TSV, JSON or NDJSON")  # fmt: skip
     # through stdin as well
     proc = run_nncalc(*args[:1], "-", *args[2:], stdin=(tmp_path / "iris.csv").read_bytes())
     assert proc.stdout.decode().splitlines()[2] == "virginica,6.3,2.5"

@@ -23,9 +23,9 @@ from tests.conftest import ROOT, SAMPLES, assert_one_error_line, run_nncalc
 runner = CliRunner()
 ENV = {"NO_COLOR": "1", "COLUMNS": "100"}
 
-TAKES_X = {"forward", "shapes", "explain", "draw"}
-TAKES_NETWORK = {"forward", "shapes", "explain", "draw", "inspect"}
-COMMANDS = {"forward", "shapes", "explain", "draw", "inspect", "random", "demo"}
+TAKES_X = {"forward", "shapes", "explain", "draw", "evaluate"}
+TAKES_NETWORK = {"forward", "shapes", "explain", "draw", "inspect", "evaluate"}
+COMMANDS = {"forward", "shapes", "explain", "draw", "inspect", "random", "demo", "evaluate"}
 
 
 def params_of(name: str) -> set[str]:
@@ -326,3 +326,31 @@ def test_the_classes_file_is_an_input(tmp_path: Path) -> None:
                    "--classes", str(classes), "-o", str(classes))  # fmt: skip
     assert_one_error_line(r, 2, "refusing to overwrite")
     assert classes.read_text() == "a\nb\n"
+
+
+# -- the run's outputs commit together (issue 23 items 4, 5) ------------------------------
+def test_a_report_that_fails_leaves_the_old_output(tmp_path: Path) -> None:
+    out, report = tmp_path / "a.csv", tmp_path / "r.html"
+    out.write_text("old\n")
+    report.symlink_to("/dev/full")  # a device is written in place: the write fails, ENOSPC
+    r = run_nncalc("forward", str(SAMPLES / "batch/inputs.csv"), "-w",
+                   str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+                   "-o", str(out), "--report", str(report), "--save-params",
+                   str(tmp_path / "p.json"))  # fmt: skip
+    assert_one_error_line(r, 1)
+    assert out.read_text() == "old\n"
+    assert not (tmp_path / "p.json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "r.html"]
+
+
+def test_out_dir_never_follows_a_planted_link(tmp_path: Path) -> None:
+    od, victim = tmp_path / "od", tmp_path / "victim.txt"
+    od.mkdir()
+    victim.write_text("keep me\n")
+    (od / "inputs.csv").symlink_to(victim)
+    r = run_nncalc("forward", str(SAMPLES / "batch/inputs.csv"), "-w",
+                   str(SAMPLES / "batch/weights.csv"), "-b", str(SAMPLES / "batch/biases.csv"),
+                   "--out-dir", str(od))  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert victim.read_text() == "keep me\n"
+    assert not (od / "inputs.csv").is_symlink()

@@ -11,6 +11,7 @@ from nncalc.i18n import help_text
 from nncalc.runner.forward import Target, run
 from nncalc.runner.job import Job
 from nncalc.runner.tables import View
+from nncalc.sink import Transaction
 
 from .help import Command
 from .options import (
@@ -24,6 +25,7 @@ from .options import (
     OutFmt,
     Output,
     Precision,
+    Threshold,
     option,
     takes,
 )
@@ -149,6 +151,7 @@ def forward(
     upto: Upto = None,
     argmax: Argmax = False,
     classes: Classes = None,
+    threshold: Threshold = None,
     precision: Precision = 4,
     report_file: Report = None,
     save_params: SaveParams = None,
@@ -182,6 +185,7 @@ def forward(
         argmax=argmax or names_of_classes is not None,
         classes=names_of_classes,
         reads=class_file(classes),
+        threshold=threshold,
     )
     view = View(stages=stages_of(show), layers=layer_list(layers), precision=precision)
     target = Target(
@@ -198,9 +202,13 @@ def forward(
         blocksize=engine.blocksize,
         storage_options=engine.storage_options,
     )
-    result = run(job, target, hooks())
-    if result.drawn is not None:
-        print_items(result.drawn.items, output, job.force, job.protect())
+    # -o, --report and --save-* of one run are put in place together, or none is; then
+    # nothing the user waits for is left, so a signal after the commit cannot turn a
+    # finished run into exit 130
+    with Transaction(final=True) as tx:
+        result = run(job, target, hooks(), tx)
+        if result.drawn is not None:
+            print_items(result.drawn.items, output, job.force, job.protect(), tx=tx)
     if result.outcomes is not None:
         show_outcomes(result.outcomes, parts=result.parts)
         if any(o.error for o in result.outcomes):
@@ -229,7 +237,7 @@ def class_names(value: str | None) -> tuple[str, ...] | None:
     if value is None:
         return None
     if os.path.isfile(value):
-        from nncalc.operands.sources import read_names
+        from nncalc.formats.names import read_names
 
         names = read_names(value)
     else:

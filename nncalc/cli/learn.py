@@ -1,5 +1,6 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
+import dataclasses
 from contextlib import nullcontext
 from typing import Annotated, Any
 
@@ -7,7 +8,7 @@ import numpy as np
 import typer
 
 from nncalc import examples, i18n
-from nncalc.core import prepare
+from nncalc.core import Network, prepare
 from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
@@ -176,6 +177,21 @@ Sample = Annotated[
         help=help_text("Which sample (row of X), from 0 (default 0)."),
     ),
 ]
+Labels_ = Annotated[
+    str | None,
+    option("--labels", panel=OUTPUT, metavar="FILE",
+           help="True labels, one per line (as evaluate reads them): adds the sample's loss."),
+]  # fmt: skip
+LabelColumn = Annotated[
+    str | None,
+    option("--label-column", panel=OUTPUT, metavar="COL",
+           help="True labels from this column of X (kept out of X, as --id-column is)."),
+]  # fmt: skip
+Classes = Annotated[
+    str | None,
+    option("--classes", panel=OUTPUT, metavar="NAMES",
+           help="Class names, in output order: setosa,versicolor,virginica or a file."),
+]  # fmt: skip
 Neuron = Annotated[
     int | None,
     option(
@@ -211,12 +227,20 @@ def explain(
     sample: Sample = None,
     neuron: Neuron = None,
     precision: Precision = 4,
+    labels: Labels_ = None,
+    label_column: LabelColumn = None,
+    classes: Classes = None,
     general: GeneralFlags,
 ) -> None:
     """The ``explain`` command (its help is the ``help=`` text above)."""
     from nncalc import render
 
     del general
+    if label_column is not None:
+        if read.id_column is not None:
+            raise UsageError("--label-column and --id-column both take a column out of X: "
+                             "give one")  # fmt: skip
+        read = dataclasses.replace(read, id_column=label_column)  # kept out of X, as ids are
     whole = load(inputs, network, read, need_x=True)
     x_matrix, ops = whole.x, whole.ops
     assert x_matrix is not None
@@ -254,8 +278,26 @@ def explain(
         )
     lines = terms(inputs_k, lay, res, i, chosen, plans[0].single_sample)
     hidden = 0 if neuron is not None else lay.p - len(chosen)  # chosen: no footer
-    items = [render.explanation(title, lines, precision, hidden)]
+    items: list[Any] = [render.explanation(title, lines, precision, hidden)]
+    if labels is not None or label_column is not None:
+        items.append(sample_loss(net, trace[-1].a, i, labels, label_column, classes, x_matrix))
     print_items(items, None, False, soft_wrap=True)
+
+
+def sample_loss(
+    net: Network, out: np.ndarray, i: int, labels: str | None, column: str | None,
+    classes: str | None, x: Matrix,
+) -> str:  # fmt: skip
+    """``explain --sample i`` with labels: that sample's loss, numbers put in."""
+    from nncalc.explain import loss_line
+    from nncalc.runner.evaluate import Truth, labels_whole
+
+    from .forward import class_names
+
+    names = class_names(classes)
+    a = np.atleast_2d(out)
+    loss, y = labels_whole(Truth(labels, column), net, names, len(a), (x.source, x.ids))
+    return loss_line(loss.name, a[i], y[i], i, names if loss.classes else None)
 
 
 def pick_layer(value: int | None, count: int) -> int:

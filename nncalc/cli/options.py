@@ -556,6 +556,18 @@ Force = Annotated[
     bool,
     option("--force", panel=OUTPUT, help=help_text("Let -o replace an input or a read-only file.")),
 ]
+Threshold = Annotated[
+    float | None,
+    option(
+        "--threshold",
+        panel=OUTPUT,
+        metavar="T",
+        help=help_text(
+            "With --argmax, one probability output (sigmoid) is class 1 above T "
+            "(default 0.5, scikit-learn's predict)."
+        ),
+    ),
+]
 Precision = Annotated[
     int,
     option(

@@ -11,7 +11,7 @@ from typing import Any
 from nncalc.operands import Generated
 from nncalc.runner.batch import Outcome
 from nncalc.runner.hooks import Hooks, Steps
-from nncalc.sink import Sink
+from nncalc.sink import Sink, Transaction
 
 
 def drawn_notice(gen: Generated | None, asked: bool) -> str | None:
@@ -41,6 +41,7 @@ def print_items(
     protect: tuple[str, ...] = (),
     *,
     soft_wrap: bool = False,
+    tx: Transaction | None = None,
 ) -> None:
     """Draw renderables on stdout, or into a file (atomically) as plain text.
 
@@ -59,6 +60,9 @@ def print_items(
     console = render.make_console(buf, width=120)
     for item in items:
         console.print(item, soft_wrap=soft_wrap)
+    if tx is not None:  # committed with the run's other outputs
+        tx.open(output, protect=protect, force=force).write(buf.getvalue().encode())
+        return
     with Sink(output, protect=protect, force=force) as sink:
         sink.write(buf.getvalue().encode())
 

@@ -105,7 +105,8 @@ def root(
 
 
 COMMANDS = {"forward": "forward", "demo": "learn", "shapes": "learn", "explain": "learn",
-            "random": "random", "draw": "draw", "inspect": "inspect"}  # fmt: skip
+            "random": "random", "draw": "draw", "inspect": "inspect",
+            "evaluate": "evaluate"}  # fmt: skip
 
 
 def load_commands(argv: list[str] | None) -> None:

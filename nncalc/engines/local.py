@@ -14,6 +14,7 @@ from contextlib import ExitStack
 import numpy as np
 
 from nncalc.core import Array, Network, Pass, regroup
+from nncalc.core.metrics import predicted
 from nncalc.errors import InputError
 
 SMALL_NETWORK = 128 * 128  # Σ n·p below which one BLAS thread computes a block as fast as two
@@ -105,7 +106,8 @@ def located(blocks: Iterator[Array], source: str) -> Iterator[Array]:
         raise e.located(source) from None
 
 
-def argmax(blocks: Iterable[Array]) -> Iterator[np.ndarray]:
-    """The index of each sample's largest output (the first on ties, as numpy's)."""
+def argmax(blocks: Iterable[Array], threshold: float = 0.5) -> Iterator[np.ndarray]:
+    """Each sample's class: the index of its largest output (the first on ties, as
+    numpy's), or for one output 1 where it is above ``threshold``."""
     for a in blocks:
-        yield np.argmax(np.atleast_2d(a), axis=1)
+        yield predicted(a, threshold)

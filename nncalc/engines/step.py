@@ -29,6 +29,7 @@ class Encoding:
     finite: bool = True  # refuse a Z that overflows
     ids: deque[list[str]] | None = None  # --id-column: each block's labels, in order
     id_name: str | None = None
+    threshold: float = 0.5  # --argmax on one probability output: class 1 above it
 
 
 def encode(
@@ -47,6 +48,8 @@ def encode(
     outputs = local.located(local.run(rows, network, stack, how.upto, finite=how.finite), source)
     if how.argmax:
         classes = None if how.classes is None else list(how.classes)
-        return LabelWriter(how.fmt, classes, how.header).encode(local.argmax(outputs))
+        return LabelWriter(how.fmt, classes, how.header, how.ids, how.id_name).encode(
+            local.argmax(outputs, how.threshold)
+        )
     return Writer(how.fmt, header=how.header, one_row=how.one_row, ids=how.ids,
                   id_name=how.id_name).encode(outputs)  # fmt: skip

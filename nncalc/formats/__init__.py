@@ -266,6 +266,10 @@ def open_rows(fp: Readable, name: str, options: ReadOptions = DEFAULTS) -> RowRe
         from .parquet import ParquetReader
 
         reader = ParquetReader(src, name, options.allow_nonfinite)
+    elif fmt is Format.NPY and options.role is None:  # X streams; W and b are held whole
+        from .npyio import NpyReader
+
+        reader = NpyReader(src, name, options.allow_nonfinite)
     else:
         whole = read_whole(src, name, fmt, options)
         reader = WholeReader(whole._replace(note=f"{kind}-compressed") if kind else whole)
@@ -291,7 +295,8 @@ def read_whole(src: Peekable, name: str, fmt: Format, options: ReadOptions) -> M
     from .npyio import checked_array, read_npy, read_npz
 
     if fmt is Format.NPY:
-        return Matrix(read_npy(src, name, options.allow_nonfinite), name, fmt)
+        what = {"w": "W", "b": "b"}.get(options.role or "", "")
+        return Matrix(read_npy(src, name, options.allow_nonfinite, what), name, fmt)
     if fmt is Format.NPZ:
         arrays = read_npz(src, name)
         if options.role and len(arrays) > 1:
@@ -359,10 +364,16 @@ class RowReader:
         memory budget, which X, Z, A and their drawing share; streaming has no such bound."""
         from nncalc import limits
 
-        room = limits.budget() // 4
+        role = getattr(getattr(self, "options", None), "role", None)
+        room = limits.budget() // (2 if role else 4)  # W: its blocks, then them joined
         parts, held = [], 0
         for block in self.blocks():
             held += block.nbytes
+            if held > room and role:
+                raise limits.refuse(
+                    f"{'W' if role == 'w' else 'b'} whole (more than {limits.human(room)})",
+                    source=self.source, why="the parameters are held whole",
+                )  # fmt: skip
             if held > room:
                 raise limits.refuse(
                     i18n._("X whole for tables (more than {size})").format(size=limits.human(room)),

@@ -67,9 +67,29 @@ def _count(k: int) -> str:
     return i18n.ngettext("{k} value", "{k} values", k).format(k=k)
 
 
+def _unquote(field: str) -> str:
+    """A space-delimited field without its quotes (a doubled quote inside is one), the
+    way the csv module reads a quoted field; a stray quote (1") stays: not a number."""
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        return field[1:-1].replace('""', '"')
+    return field
+
+
+def _unclosed(line: str, delimiter: str | None) -> bool:
+    """Whether a quoted field runs to the end of ``line`` without its closing quote."""
+    if delimiter is None:
+        return any(f.startswith('"') and (len(f) < 2 or not f.endswith('"'))
+                   for f in line.split())  # fmt: skip
+    try:
+        next(csv.reader([line], delimiter=delimiter, skipinitialspace=True, strict=True))
+    except csv.Error as e:
+        return "end of data" in str(e)
+    return False
+
+
 def _is_number(cell: str) -> bool:
     try:
-        float(cell.strip().strip('"'))
+        float(cell.strip())
     except ValueError:
         return False
     return "_" not in cell
@@ -120,11 +140,11 @@ class DelimitedReader(RowReader):
                 source=self.source,
                 expected=i18n._("--delimiter ';' or tab with --decimal ','"),
             )
-        fields = self._split(text)
+        fields = self._split(text, self.lineno)
         header = self.options.header
         if header is None:
             header = not any(_is_number(f) for f in fields)
-        names = [f.strip().strip('"') for f in fields] if header else None
+        names = [f.strip() for f in fields] if header else None
         self._header_names = names
         if header:
             self.header = names
@@ -156,8 +176,8 @@ class DelimitedReader(RowReader):
 
     def _suspect_header(self, fields: list[str]) -> None:
         """A first row 0,1,2… or 1,2,3… is more often column labels than data."""
-        cells = [f.strip().strip('"') for f in fields]
-        if len(cells) > 1 and all(c.isdigit() for c in cells):
+        cells = [f.strip() for f in fields]
+        if len(cells) > 1 and all(c.isdecimal() for c in cells):
             k = [int(c) for c in cells]
             if k in (list(range(len(k))), list(range(1, len(k) + 1))):
                 how = self.options.flag("header", "1")
@@ -170,11 +190,16 @@ class DelimitedReader(RowReader):
         return "; ".join([super().detected(), *self.notes])
 
     # -- line parser --------------------------------------------------------------------
-    def _split(self, line: str) -> list[str]:
+    def _split(self, line: str, lineno: int | None = None) -> list[str]:
         d = self.delimiter
         if '"' in line:
+            if line.count('"') % 2 and _unclosed(line, d):
+                raise InputError(
+                    "a quote is opened and never closed", source=self.source, line=lineno,
+                    col=line.rfind('"') + 1, expected='a closing " on the same line',
+                )  # fmt: skip
             if d is None:
-                fields = [f.strip('"') for f in line.split()]
+                fields = [_unquote(f) for f in line.split()]
             else:
                 fields = next(csv.reader([line], delimiter=d, skipinitialspace=True))
         else:
@@ -205,7 +230,7 @@ class DelimitedReader(RowReader):
         return pos + 1
 
     def _parse_line(self, line: str, lineno: int, ids: list[str] | None = None) -> list[float]:
-        fields = self._split(line)
+        fields = self._split(line, lineno)
         if self._data_line is None:
             self._data_line = lineno
         if self.ncols is None:
@@ -222,10 +247,10 @@ class DelimitedReader(RowReader):
         decimal = self.options.decimal
         values = []
         if ids is not None and self.id_index is not None:
-            ids.append(fields[self.id_index].strip().strip('"'))
+            ids.append(fields[self.id_index].strip())
         for i in range(len(fields)) if self.keep is None else self.keep:
             cell = fields[i]
-            c = cell.strip().strip('"')
+            c = cell.strip()  # quotes were read by _split: one left (1") is not a number
             if decimal != ".":
                 c = c.replace(decimal, ".")
             try:
@@ -261,14 +286,14 @@ class DelimitedReader(RowReader):
     def _why(self, cell: str, fields: list[str], lineno: int, i: int) -> str:
         """What most likely went wrong, in words that name the file and the option."""
         o = self.options
-        if DECIMAL_COMMA.match(cell.strip('"')) and o.decimal == "." and self.delimiter != ",":
+        if DECIMAL_COMMA.match(cell) and o.decimal == "." and self.delimiter != ",":
             seen = {";": i18n._("semicolons"), "\t": i18n._("tabs"), None: i18n._("spaces")}.get(
                 self.delimiter
             ) or i18n._("delimiter {delimiter}").format(delimiter=repr(self.delimiter))
             return " " + i18n._("({seen} detected: is it {flag}?)").format(
                 seen=seen, flag=o.flag("decimal", ",")
             )
-        cells = [f.strip().strip('"') for f in fields]
+        cells = [f.strip() for f in fields]
         numbers = sum(map(_is_number, cells))
         mostly_numbers = numbers > len(cells) - numbers and any(ch.isalpha() for ch in cell)
         column = self._header_names[i] if self._header_names else str(i + 1)
@@ -287,7 +312,7 @@ class DelimitedReader(RowReader):
                 "(if row {row} of {source} is a header, use --header; if {labels})"
             ).format(row=lineno, source=self.source, labels=labels)
         if numbers:
-            if len(cells) > 2 and all(c.isdigit() for c in cells[:2]):
+            if len(cells) > 2 and all(c.isdecimal() for c in cells[:2]):
                 return " " + i18n._(
                     "(row {row} of {source} is scikit-learn's preamble, {m} samples × {n} "
                     "features: use {flag})"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from nncalc import i18n, limits
 from nncalc.errors import InputError
 
-from . import Peekable
+from . import Peekable, RowReader
 
-MAX_NPY_BYTES = 4 << 30  # a .npy is read whole: refuse more than this up front
+BLOCK_BYTES = 8 << 20  # a streamed .npy is read this many bytes of rows at a time
 
 
 def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -> np.ndarray:
@@ -44,9 +46,9 @@ def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -
     return arr
 
 
-def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.ndarray:
-    """One array from a .npy file: never unpickled, its header checked before the data
-    is read (a number, vector or matrix of real numbers, of a size that fits)."""
+def npy_header(src: Peekable, source: str) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """A .npy's (shape, fortran order, dtype), checked: never unpickled, real numbers, at
+    most two dimensions.  ``src`` is left at the first byte of data."""
     fmt = np.lib.format
     try:
         version = fmt.read_magic(src)
@@ -73,25 +75,93 @@ def read_npy(src: Peekable, source: str, allow_nonfinite: bool = False) -> np.nd
             source=source,
             expected=i18n._("a number, a vector or a matrix"),
         )
+    return tuple(shape), bool(fortran), dtype
+
+
+def whole_bytes(count: int, itemsize: int) -> int:
+    """What holding an array of ``count`` values whole costs: its bytes as stored and
+    as float64 (the one the reader converts it to)."""
+    return count * (itemsize + 8)
+
+
+def read_npy(
+    src: Peekable, source: str, allow_nonfinite: bool = False, what: str = ""
+) -> np.ndarray:
+    """One array from a .npy file, whole: its header checked (a number, vector or matrix
+    of real numbers) and its size against the memory budget before the data is read.
+    ``what`` names the array for the refusal (W, b); X streams (:class:`NpyReader`)."""
+    shape, fortran, dtype = npy_header(src, source)
     count = int(np.prod(shape, dtype=np.int64))
-    if count * 8 > MAX_NPY_BYTES:
-        raise InputError(
-            i18n._("holds {count} values, too many to load at once").format(count=count),
-            source=source,
-            expected=i18n._("a smaller array; stream big inputs as CSV"),
-        )
-    data = src.read(count * dtype.itemsize)
-    if len(data) != count * dtype.itemsize:
-        raise InputError(
-            i18n._("ends early: {got} of {need} bytes").format(
-                got=len(data), need=count * dtype.itemsize
-            ),
-            source=source,
-            expected=i18n._("a complete .npy file"),
-        )
+    need = whole_bytes(count, dtype.itemsize)
+    if need > limits.budget():
+        raise limits.refuse(
+            f"{what or 'this array'} ({count} {dtype} values, held whole)", need, source,
+            why="an array read whole is held as stored and as float64",
+        )  # fmt: skip
+    data = _read_exactly(src, count * dtype.itemsize, source)
     arr = np.frombuffer(data, dtype=dtype)
     arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
     return checked_array(arr, source, allow_nonfinite)
+
+
+def _read_exactly(src: Peekable, n: int, source: str, have: int = 0, total: int = 0) -> bytes:
+    data = src.read(n)
+    if len(data) != n:
+        total = total or n
+        raise InputError(
+            i18n._("ends early: {got} of {need} bytes").format(got=have + len(data), need=total),
+            source=source,
+            expected=i18n._("a complete .npy file"),
+        )
+    return data
+
+
+class NpyReader(RowReader):
+    """Rows of a .npy matrix (C order) read a block at a time, so an input of any size is
+    held one block at a time (``np.load`` holds it whole, and a uint8 file eight times
+    over as float64).  A vector, a number or a Fortran-order matrix (whose rows are not
+    contiguous) is read whole, checked against the memory budget first."""
+
+    def __init__(self, src: Peekable, source: str, allow_nonfinite: bool = False) -> None:
+        from . import Format
+
+        self.src, self.source, self.format = src, source, Format.NPY
+        self.allow_nonfinite = allow_nonfinite
+        self.shape, self.fortran, self.dtype = npy_header(src, source)
+        self.notes = []
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        shape, dtype = self.shape, self.dtype
+        if len(shape) < 2 or self.fortran or not shape[0]:
+            count = int(np.prod(shape, dtype=np.int64))
+            need = whole_bytes(count, dtype.itemsize)
+            if need > limits.budget():
+                why = ("a Fortran-order matrix is read whole: save it with "
+                       "np.save(path, np.ascontiguousarray(x)) to stream it")  # fmt: skip
+                raise limits.refuse(f"this array ({count} values)", need, self.source, why=why)
+            data = _read_exactly(self.src, count * dtype.itemsize, self.source)
+            arr = np.frombuffer(data, dtype=dtype)
+            arr = arr.reshape(shape[::-1]).T if self.fortran else arr.reshape(shape)
+            yield checked_array(arr, self.source, self.allow_nonfinite)
+            return
+        m, n = shape
+        row = n * dtype.itemsize
+        if whole_bytes(n, dtype.itemsize) * 2 > limits.budget():
+            raise limits.refuse(f"one row of {n} values", whole_bytes(n, dtype.itemsize) * 2,
+                                self.source, why="a row is held whole")  # fmt: skip
+        per = max(1, BLOCK_BYTES // max(1, n * max(8, dtype.itemsize)))
+        total = m * row
+        for start in range(0, m, per):
+            k = min(per, m - start)
+            data = _read_exactly(self.src, k * row, self.source, start * row, total)
+            arr = np.frombuffer(data, dtype=dtype).reshape(k, n).astype(np.float64)
+            if not self.allow_nonfinite and not np.isfinite(arr).all():
+                i, j = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
+                raise InputError(
+                    f"element {[start + i, j]} is {arr[i, j]}, not a finite number",
+                    source=self.source, expected="a finite number",
+                )  # fmt: skip
+            yield arr
 
 
 NPZ_EXPECTED = i18n.N_("a file written by numpy.savez")  # shown through i18n._()

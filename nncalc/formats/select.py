@@ -20,7 +20,7 @@ from . import RowReader
 if TYPE_CHECKING:
     from . import Matrix, ReadOptions
 
-RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$")
+RANGE = re.compile(r"^\s*(\d*)\s*-\s*(\d*)\s*$", re.ASCII)
 
 
 def resolve(spec: str, header: list[str] | None, ncols: int, source: str, option: str) -> list[int]:
@@ -35,7 +35,7 @@ def resolve(spec: str, header: list[str] | None, ncols: int, source: str, option
     for token in (t.strip() for t in spec.split(",")):
         if not token:
             continue
-        if token.isdigit():
+        if token.isascii() and token.isdigit():
             picked = [_position(int(token), ncols, source, option)]
         elif (m := RANGE.match(token)) and (m.group(1) or m.group(2)):
             lo = _position(int(m.group(1) or 1), ncols, source, option)

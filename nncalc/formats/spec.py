@@ -15,10 +15,10 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from nncalc import i18n
+from nncalc import i18n, limits
 from nncalc.errors import UsageError
 
-from . import Format, Matrix, ReadOptions, read_matrix
+from . import Format, Matrix, ReadOptions, format_from_name, read_matrix
 
 DELIMITERS = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "space": "",
               "whitespace": "", " ": ""}  # fmt: skip
@@ -72,7 +72,7 @@ def split_options(name: str) -> tuple[str, dict[str, Any]]:
                 )
             out["decimal"] = value
         elif key == "skip_rows":
-            if not value.isdigit():
+            if not (value.isascii() and value.isdigit()):
                 raise UsageError(
                     i18n._("{name}: skip_rows={value} must be a whole number").format(
                         name=name, value=value
@@ -226,6 +226,34 @@ def read_param(
         if value is not None:
             return literal_matrix(name, value, {"w": "W", "b": "b"}.get(role, role))
     path, overrides = split_options(name)
+    check_size(path, role, overrides.get("format"))
     options = ReadOptions(allow_nonfinite=base.allow_nonfinite, role=role, origin=path)
     shown = "stdin" if path == "-" else path
     return read_matrix(opener(path), shown, options._replace(**overrides))
+
+
+TEXT_PARAM_FACTOR = 2  # a W as text, held as float64 blocks and then joined: ~2× its text
+# for values of 8 characters or more (12.5 % of the budget per value-byte beyond that is
+# caught while reading, block by block)
+
+
+def check_size(path: str, role: str, forced: Format | None) -> None:
+    """Refuse a W or b text file by its size before any of it is parsed: W is held whole,
+    so a 200 MB CSV must not be read into 500 MB before the budget says no.  Binary and
+    JSON files are bounded by their own readers (a .npy by its header)."""
+    if path == "-":
+        return
+    try:
+        size = os.stat(path).st_size if os.path.isfile(path) else 0
+    except OSError:
+        return
+    fmt = forced or format_from_name(path)
+    if fmt not in (None, Format.CSV, Format.TSV):
+        return
+    need = size * TEXT_PARAM_FACTOR
+    if need > limits.budget():
+        what = "W" if role == "w" else "b"
+        raise limits.refuse(
+            f"{what} from a {limits.human(size)} text file", need, path,
+            why=f"{what} is held whole (about {TEXT_PARAM_FACTOR}× its text)",
+        )  # fmt: skip

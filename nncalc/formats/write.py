@@ -3,8 +3,11 @@ same float64 bit for bit.
 
 orjson formats floats with the Ryu algorithm (shortest repr, like Python's ``repr`` but
 ``1e-7`` rather than ``1e-07``) about ten times faster than ``repr``; every path uses it,
-so small and streamed runs print the very same text.  JSON cannot carry nan/inf: orjson
-writes them as ``null`` (documented); CSV writes ``nan``, ``inf``, ``-inf``.
+so small and streamed runs print the very same text.  Its notation goes by the decimal
+exponent: plain for 1e-5 ≤ |x| < 1e16 (float32: 1e-6 ≤ |x| < 1e13), an exponent outside
+(``1.0188724520840059e-6``, ``1e+16``); the README states it and tests pin it.  JSON
+cannot carry nan/inf: orjson writes them as ``null`` (documented); CSV writes ``nan``,
+``inf``, ``-inf``.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import orjson
 
-from nncalc import i18n
 from nncalc.errors import UsageError
 
 from . import Format
@@ -107,11 +109,10 @@ class Writer:
     ):
         if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
-        if ids is not None and fmt not in (Format.CSV, Format.TSV):
+        if ids is not None and fmt is Format.PARQUET:
             raise UsageError(
-                i18n._("--id-column labels rows in CSV or TSV output, not {format}: use -f csv")
-                .format(format=fmt.value)
-            )  # fmt: skip
+                "--id-column labels rows in CSV, TSV, JSON or NDJSON output, not parquet"
+            )
         self.fmt = fmt
         self.header = header
         self.one_row = one_row
@@ -144,11 +145,26 @@ class Writer:
             return b"".join(
                 f"{i}{d}".encode() + ln + b"\n" for i, ln in zip(labels, lines, strict=True)
             )
+        if self.ids is not None:
+            return self._objects(a)
         if self.fmt is Format.NDJSON:
             return orjson.dumps(_plain(a), option=_OPT)[1:-1].replace(b"],[", b"]\n[") + b"\n"
         if self.one_row:
             return orjson.dumps(_plain(a[0]), option=_OPT) + b"\n"
         body = orjson.dumps(_plain(a), option=_OPT)[1:-1].replace(b"],[", b"],\n[")
+        sep = b"\n" if self._rows == 0 else b",\n"
+        self._rows += len(a)
+        return sep + body
+
+    def _objects(self, a: np.ndarray) -> bytes:
+        """JSON/NDJSON rows with ids: one object each, ``{"id": "r7", "a": [...]}``."""
+        assert self.ids is not None
+        rows = [
+            {"id": i, "a": row} for i, row in zip(self.ids.take(len(a)), _plain(a), strict=True)
+        ]
+        if self.fmt is Format.NDJSON:
+            return b"".join(orjson.dumps(r, option=_OPT | orjson.OPT_APPEND_NEWLINE) for r in rows)
+        body = orjson.dumps(rows, option=_OPT)[1:-1].replace(b'},{"id"', b'},\n{"id"')
         sep = b"\n" if self._rows == 0 else b",\n"
         self._rows += len(a)
         return sep + body
@@ -180,15 +196,27 @@ class Writer:
 
 
 class LabelWriter:
-    """One class per sample (``--argmax``): its 0-based index, or its name."""
+    """One class per sample (``--argmax``): its 0-based index, or its name; with ``ids``
+    (--id-column) each row's label first: ``r7,setosa`` or ``{"id": "r7", "class": …}``."""
 
     def __init__(
-        self, fmt: Format, classes: list[str] | None = None, header: list[str] | None = None
+        self,
+        fmt: Format,
+        classes: list[str] | None = None,
+        header: list[str] | None = None,
+        ids: deque[list[str]] | None = None,
+        id_name: str | None = None,
     ) -> None:
         if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
+        if ids is not None and fmt is Format.PARQUET:
+            raise UsageError("--id-column labels rows in CSV, TSV, JSON or NDJSON output, "
+                             "not parquet")  # fmt: skip
         self.fmt, self.classes, self.header = fmt, classes, header
         self.delimiter = "\t" if fmt is Format.TSV else ","
+        self.ids = Ids(ids) if ids is not None else None
+        if self.ids is not None and header:
+            self.header = [id_name or "id", *header]
 
     def _cell(self, label: str) -> str:
         if any(c in label for c in (self.delimiter, '"', "\n", "\r")):
@@ -212,6 +240,21 @@ class LabelWriter:
             values: list[int] | list[str] = (
                 idx.tolist() if self.classes is None else [self.classes[i] for i in idx]
             )
+            if self.ids is not None:
+                ids = self.ids.take(len(values))
+                if self.fmt in (Format.CSV, Format.TSV):
+                    d = self.delimiter
+                    yield "".join(f"{self._cell(i)}{d}{self._cell(str(v))}\n"
+                                  for i, v in zip(ids, values, strict=True)).encode()  # fmt: skip
+                    continue
+                objects = [{"id": i, "class": v} for i, v in zip(ids, values, strict=True)]
+                if self.fmt is Format.NDJSON:
+                    yield b"".join(orjson.dumps(o) + b"\n" for o in objects)
+                elif objects:
+                    body = orjson.dumps(objects)[1:-1].replace(b'},{"id"', b'},\n{"id"')
+                    yield (b"\n" if first else b",\n") + body
+                    first = False
+                continue
             if self.fmt in (Format.CSV, Format.TSV):
                 cells = (self._cell(v) if isinstance(v, str) else str(v) for v in values)
                 yield "".join(f"{c}\n" for c in cells).encode()
@@ -222,4 +265,4 @@ class LabelWriter:
                 yield (b"" if first else b",") + body
                 first = False
         if self.fmt is Format.JSON:
-            yield b"]\n"
+            yield b"\n]\n" if self.ids is not None and not first else b"]\n"

@@ -52,6 +52,9 @@ class Model(NamedTuple):
     # layers (from 0) whose activation is unknown; the network holds a linear placeholder
     # there, so such a Model is only for showing (LoadOptions.unknown_activations)
     unknown: tuple[int, ...] = ()
+    # every file read for it: the model file first, then what it names (W/b files of a
+    # JSON model, ONNX external data), so a run can refuse to write over any of them
+    files: tuple[str, ...] = ()
 
 
 def format_of(path: str, forced: str | None = None) -> str:
@@ -86,6 +89,7 @@ def read_model(path: str, options: LoadOptions | None = None) -> Model:
     fmt = format_of(path, options.format)
     module = importlib.import_module(f"{__name__}.{MODULES[fmt]}")
     model: Model = module.read(path, options)
+    model = model._replace(files=tuple(dict.fromkeys((path, *model.files))))
     if options.dtype is not None:
         model = model._replace(network=model.network.astype(options.dtype))
     return model

@@ -86,7 +86,7 @@ def numbers(arr: np.ndarray, source: str, what: str) -> np.ndarray:
 
 def natural_key(name: str) -> list[tuple[int, int | str]]:
     """Sort key putting ``fc2`` before ``fc10`` and ``encoder.2`` before ``encoder.10``."""
-    return [(0, int(t)) if t.isdigit() else (1, t) for t in re.split(r"(\d+)", name) if t]
+    return [(0, int(t)) if t.isdecimal() else (1, t) for t in re.split(r"(\d+)", name) if t]
 
 
 def pick_order(names: Sequence[str], order: Sequence[str] | None, source: str) -> list[str]:

@@ -6,15 +6,20 @@
     ]}
 
 Paths are relative to the model file's folder (not the working directory) and may name
-any matrix format nncalc reads.  ``biases`` defaults to zeros, ``activation`` to relu,
-``layout`` to in-out (``out-in`` for PyTorch's p×n weights).  A top-level ``"dtype"``
-(``float32`` or ``float64``, the default) says what the numbers are: JSON writes a
-float32's shortest form (0.22), which only reads back as the same float32.
+any matrix format nncalc reads, as long as it is a regular file inside that folder: a
+model is data someone else may have written, and must not make nncalc read (or echo in
+an error) ``/etc/shadow`` or ``~/.ssh/id_rsa``, nor hang on a FIFO.  ``biases``
+defaults to zeros, ``activation`` to relu, ``layout`` to in-out (``out-in`` for
+PyTorch's p×n weights).  A top-level ``"dtype"`` (``float32`` or ``float64``, the
+default) says what the numbers are: JSON writes a float32's shortest form (0.22), which
+only reads back as the same float32.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import stat
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import numpy as np
@@ -23,8 +28,9 @@ import orjson
 from nncalc import limits
 from nncalc.core import Layer, Network, activation
 from nncalc.errors import InputError, ShapeError, UsageError
-from nncalc.formats import read_matrix
+from nncalc.formats import ReadOptions, read_matrix
 from nncalc.formats.jsonio import loads, to_array
+from nncalc.formats.spec import check_size
 from nncalc.i18n import _
 
 from . import LoadOptions, Model, pick_activations
@@ -48,7 +54,8 @@ def read(path: str, options: LoadOptions) -> Model:
 
 
 def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOptions()) -> Model:
-    """A model from a parsed JSON object; paths inside are taken relative to ``folder``."""
+    """A model from a parsed JSON object; paths inside are taken relative to ``folder``
+    and must stay inside it.  ``Model.files`` lists the files read for it."""
     if not isinstance(obj, dict) or "layers" not in obj:
         raise InputError(
             _('has no "layers"') if isinstance(obj, dict) else _("is not a JSON object"),
@@ -70,6 +77,7 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
             expected=_("one object per layer"),
         )
     raw: list[tuple[np.ndarray, np.ndarray | None, str | None, str | None]] = []
+    files: list[str] = []
     for k, spec in enumerate(specs, 1):
         where = _("layer {k}").format(k=k)
         if not isinstance(spec, dict):
@@ -91,11 +99,11 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
                 source=source,
                 expected=_("inline numbers or a path to a matrix file"),
             )
-        w = _matrix(spec["weights"], source, folder, where, "weights", "w")
+        w = _matrix(spec["weights"], source, folder, where, "weights", files)
         b = (
             None
             if spec.get("biases") is None
-            else _matrix(spec["biases"], source, folder, where, "biases", "b")
+            else _matrix(spec["biases"], source, folder, where, "biases", files)
         )
         act = spec.get("activation", "relu")
         if not isinstance(act, str):
@@ -131,7 +139,8 @@ def parse(obj: Any, source: str, folder: Path, options: LoadOptions = LoadOption
         net = Network(layers)
     except ShapeError as e:
         raise InputError(str(e), source=source) from None
-    return Model(net, source, "json", tuple(r[3] or f"layer{k}" for k, r in enumerate(raw, 1)))
+    names = tuple(r[3] or f"layer{k}" for k, r in enumerate(raw, 1))
+    return Model(net, source, "json", names, files=tuple(dict.fromkeys(files)))
 
 
 DTYPES = ("float32", "float64")
@@ -145,29 +154,112 @@ def stored_dtype(obj: dict[str, Any], source: str) -> np.dtype[Any]:
     return np.dtype(str(name))
 
 
-def _matrix(value: Any, source: str, folder: Path, where: str, key: str, role: str) -> np.ndarray:
+def _matrix(
+    value: Any, source: str, folder: Path, where: str, key: str, files: list[str]
+) -> np.ndarray:
     if isinstance(value, str):
-        target = folder / value
+        target = _beside(value, source, folder, where, key)
+        files.append(str(target))
+        with _open_regular(target, value, source, where, key) as fp:
+            role = "w" if key == "weights" else "b"
+            check_size(str(target), role, None)  # held whole: refused by size, unread
+            try:
+                return read_matrix(fp, str(target), ReadOptions(role=role)).values
+            except InputError as e:
+                raise _unechoed(e) from None
+    try:
+        return to_array(value, source, prefix=key)
+    except InputError as e:
+        raise InputError(f"{where}: {e.message}", source=source, expected=e.expected) from None
+
+
+def _beside(value: str, source: str, folder: Path, where: str, key: str) -> Path:
+    """``value`` as a path inside the model's folder, or an error: no absolute path, no
+    ``..``, no symlink leading out (the folder and the target compared after symlinks)."""
+    parts = PurePosixPath(value.replace("\\", "/")).parts
+    outside = (
+        not value
+        or "\0" in value
+        or PurePosixPath(value).is_absolute()
+        or PureWindowsPath(value).is_absolute()
+        or bool(PureWindowsPath(value).drive)
+        or ".." in parts
+    )
+    target = folder / value
+    if not outside:
         try:
-            with open(target, "rb") as fp:
-                return read_matrix(fp, str(target)).values
+            home = Path(os.path.realpath(folder or "."))
+            real = Path(os.path.realpath(target))
+        except (OSError, ValueError):
+            outside = True
+        else:
+            outside = home not in real.parents
+    if outside:
+        raise InputError(
+            f'{where}: "{key}" names {value!r}, which is not a file in the model\'s folder',
+            source=source,
+            expected=f"a path inside {folder or '.'}, without .. (as ONNX external data)",
+        )
+    return target
+
+
+class _open_regular:
+    """A regular file opened for reading, without blocking on a FIFO (a FIFO, a device
+    or a socket is refused, never read)."""
+
+    def __init__(self, target: Path, value: str, source: str, where: str, key: str) -> None:
+        try:
+            fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             raise InputError(
                 _('{where}: "{key}" names {value}, which does not exist').format(
                     where=where, key=key, value=value
                 ),
                 source=source,
-                expected=_("a path relative to {folder}").format(folder=folder or "."),
+                expected=_("a path relative to {folder}").format(folder=target.parent),
             ) from None
         except IsADirectoryError:
             message = _('{where}: "{key}" names a folder, {value}')
             raise InputError(
                 message.format(where=where, key=key, value=value), source=source
             ) from None
-    try:
-        return to_array(value, source, prefix=key)
-    except InputError as e:
-        raise InputError(f"{where}: {e.message}", source=source, expected=e.expected) from None
+        except OSError as e:
+            raise InputError(
+                f'{where}: "{key}" names {value}, which cannot be opened ({e.strerror or e})',
+                source=source,
+            ) from None
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a FIFO or device)"
+            raise InputError(
+                f'{where}: "{key}" names {value}, which is {what}',
+                source=source,
+                expected="a regular file beside the model",
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        self.fp = os.fdopen(fd, "rb")
+
+    def __enter__(self) -> Any:
+        return self.fp
+
+    def __exit__(self, *exc: object) -> None:
+        self.fp.close()
+
+
+def _unechoed(e: InputError) -> InputError:
+    """A data file's error without its content: the model named that file, not the user,
+    so a cell (quoted in the message) may be a secret the model's author wanted shown."""
+    if "'" not in e.message and '"' not in e.message:
+        return e
+    return InputError(
+        "is not a matrix of numbers (its content is not shown: the model file named it)",
+        source=e.source,
+        line=e.line,
+        col=e.col,
+        expected="numbers, one row per line",
+    )
 
 
 def document(net: Network, meta: dict[str, str] | None = None) -> dict[str, Any]:

@@ -204,7 +204,7 @@ def read(path: str, options: LoadOptions) -> Model:
             expected=_("a file written by onnx.save"),
         ) from None
     graph = model.graph
-    _load_external(model, path)
+    external = _load_external(model, path)
     inits = {t.name: t for t in graph.initializer}
     inputs = [i for i in graph.input if i.name not in inits]
     if len(inputs) != 1 or len(graph.output) != 1:
@@ -237,7 +237,7 @@ def read(path: str, options: LoadOptions) -> Model:
     raw = chain.layers
     opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
     details = [f"onnx: opset {opset}, {len(graph.node)} nodes → {len(raw)} dense layers"]
-    return assemble(raw, path, "onnx", options, details)
+    return assemble(raw, path, "onnx", options, details)._replace(files=external)
 
 
 def _array(t: Any, source: str) -> np.ndarray:
@@ -282,15 +282,16 @@ def _array(t: Any, source: str) -> np.ndarray:
     return arr if arr.dtype != np.float16 else arr.astype(np.float32)
 
 
-def _load_external(model: Any, path: str) -> None:
+def _load_external(model: Any, path: str) -> tuple[str, ...]:
     """Read external tensor data, refusing a location outside the model's folder or a
-    span beyond its file's end, before any of it is read."""
+    span beyond its file's end, before any of it is read; the files it read."""
     import onnx
     import onnx.external_data_helper as ext
 
     folder = Path(path).resolve().parent
     tensors = [t for t in model.graph.initializer if ext.uses_external_data(t)]
     total = 0
+    files: list[str] = []
     for t in tensors:
         info = {e.key: e.value for e in t.external_data}
         loc = info.get("location", "")
@@ -313,6 +314,7 @@ def _load_external(model: Any, path: str) -> None:
             message = _("initializer {name}: its data file {location} is too short")
             raise InputError(message.format(name=repr(t.name), location=loc), source=path)
         total += int(length) if length is not None else size - offset
+        files.append(str(Path(path).parent / loc))
     most = limits.max_model()
     if total > most:
         why = _("reading it takes about {factor}× its size: at most {most}").format(
@@ -325,6 +327,7 @@ def _load_external(model: Any, path: str) -> None:
         except Exception as e:
             message = _("cannot read external data ({error})").format(error=e)
             raise InputError(message, source=path) from None
+    return tuple(dict.fromkeys(files))
 
 
 def write(net: Network, meta: dict[str, str]) -> bytes:

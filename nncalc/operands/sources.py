@@ -13,7 +13,7 @@ from typing import BinaryIO, NamedTuple, cast
 
 import numpy as np
 
-from nncalc.errors import InputError, UsageError, cannot_open
+from nncalc.errors import UsageError, cannot_open
 from nncalc.formats import Format, Matrix, ReadOptions, RowReader, format_from_name, open_rows
 from nncalc.formats.jsonio import WholeReader, read_params
 from nncalc.formats.spec import literal, literal_matrix, read_param
@@ -124,23 +124,6 @@ def load_optional(req: Request, stack: ExitStack) -> tuple[Matrix | None, dict[s
         return Matrix(from_file["x"], name, _params_format(req)), from_file
     loaded = load_all(req, stack)
     return loaded.x, loaded.from_file
-
-
-def read_names(path: str) -> list[str]:
-    """Names, one per line (``--classes FILE``), read within the memory budget: a file
-    larger than the budget allows is refused by its size before it is read."""
-    from nncalc import limits
-
-    try:
-        size = os.stat(path).st_size
-    except OSError as e:
-        raise cannot_open(e, path) from None
-    limits.require(size * 8, f"the names in {path}", source=path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            return [line.strip() for line in f if line.strip()]
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read names: {e}", source=path) from None
 
 
 class Shown(NamedTuple):

@@ -27,6 +27,7 @@ from .layer import (
     term_line,
     verdict,
 )
+from .metrics import evaluation_tables
 from .network import chain_table, chain_verdict, class_table, network_tables
 from .summaries import batch_table, model_summary, parts_table
 
@@ -41,6 +42,7 @@ __all__ = [
     "commands_panel",
     "chain_verdict",
     "class_table",
+    "evaluation_tables",
     "explanation",
     "forward_tables",
     "group",

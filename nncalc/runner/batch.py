@@ -77,7 +77,7 @@ def run_batch(
             started = time.perf_counter()
             one = job.replace(req=job.req.replace(inputs=name), batch=tuple(names))
             try:
-                streamed = run_stream(one, fmt, str(target), hooks)
+                streamed = run_stream(one, fmt, str(target), hooks, within=str(out_dir))
                 shape, error = f"{streamed.m}×{streamed.p}", None
             except NncalcError as e:
                 shape, error = "—", str(e)

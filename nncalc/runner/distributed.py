@@ -109,7 +109,7 @@ def run_dask(
             names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,
             force=job.force, upto=job.upto, argmax=job.argmax,
             classes=list(job.classes) if job.classes is not None else None,
-            progress=progress, expanded=inputs,
+            threshold=job.cut, progress=progress, expanded=inputs,
         )  # fmt: skip
     if built and not all(o.error for o in results):
         with saving(job, *next(iter(built.values()))):  # the first input's network

@@ -12,7 +12,7 @@ from typing import Any
 
 from nncalc.errors import UsageError
 from nncalc.formats import Format
-from nncalc.sink import Sink, output_mode
+from nncalc.sink import Sink, Transaction, output_mode
 
 from .batch import Outcome, run_batch
 from .hooks import Hooks
@@ -79,9 +79,11 @@ def check(target: Target) -> None:
         raise UsageError(f"--report writes one HTML file: name a .html file, not {target.report}")
 
 
-def run(job: Job, target: Target, hooks: Hooks) -> Result:
+def run(job: Job, target: Target, hooks: Hooks, tx: Transaction | None = None) -> Result:
     """Forward every input of ``target`` as ``job`` says; errors of a single run raise,
-    a batch's are in its outcomes."""
+    a batch's are in its outcomes.  A single run's outputs (-o, --report, --save-*) are
+    written into ``tx`` and put in place together when the caller's transaction ends
+    (without one, each as soon as it is complete)."""
     check(target)
     names = list(target.names)
     if target.engine == "dask":
@@ -102,20 +104,21 @@ def run(job: Job, target: Target, hooks: Hooks) -> Result:
         raise UsageError("Parquet is a binary file: name it with -o out.parquet")
     view = target.view
     if mode == "table":
-        drawn = run_tables(job, view, hooks)
+        drawn = run_tables(job, view, hooks, tx)
         if target.report is not None:
-            write_page(target.report, job, drawn)
+            write_page(target.report, job, drawn, tx)
         return Result(drawn=drawn)
     streamed = run_stream(job, Format(mode), target.output, hooks,
-                          keep_shown=target.report is not None, on_network=view.check)  # fmt: skip
+                          keep_shown=target.report is not None, on_network=view.check,
+                          tx=tx)  # fmt: skip
     if target.report is not None and streamed.shown is not None:
         # the tables a terminal would show, of the rows kept as they streamed by
         drawn = tables_of(job, streamed.net, streamed.ops, streamed.shown, view)
-        write_page(target.report, job, drawn)
+        write_page(target.report, job, drawn, tx)
     return Result()
 
 
-def write_page(path: str, job: Job, drawn: Drawn) -> None:
+def write_page(path: str, job: Job, drawn: Drawn, tx: Transaction | None = None) -> None:
     """The tables just drawn, the picture and the command line, as one HTML file."""
     from nncalc import render
     from nncalc.diagram.report import report_html
@@ -124,5 +127,8 @@ def write_page(path: str, job: Job, drawn: Drawn) -> None:
     items: list[Any] = drawn.report_items()
     page = report_html(command, drawn.net, drawn.x.reshape(-1, drawn.net.n),
                        render.tables_html(items))  # fmt: skip
+    if tx is not None:
+        tx.open(path, protect=job.protect(), force=job.force).write(page)
+        return
     with Sink(path, protect=job.protect(), force=job.force) as sink:
         sink.write(page)

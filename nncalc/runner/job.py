@@ -16,7 +16,7 @@ from nncalc.errors import ShapeError, UsageError
 from nncalc.formats.spec import split_options
 from nncalc.operands import Operands, Request
 from nncalc.shapes import Plan
-from nncalc.sink import PipeClosed, Sink
+from nncalc.sink import Sink, Transaction
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +35,7 @@ class Job:
     classes: tuple[str, ...] | None = None
     batch: tuple[str, ...] = ()  # every input of a batch, protected while any one runs
     reads: tuple[str, ...] = ()  # other files the run reads (--classes, --labels)
+    threshold: float | None = None  # --argmax on one probability: class 1 above it (0.5)
 
     def replace(self, **changes: object) -> Job:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
@@ -61,32 +62,52 @@ class Job:
         if self.upto is not None and not 1 <= self.upto <= len(net):
             raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
                              f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
+        p = self.width(net)
+        if self.argmax and p == 1:
+            binary_output(net, self.upto)
+        elif self.threshold is not None:
+            why = f"the output has {p} values per sample" if self.argmax else "add --argmax"
+            raise UsageError(f"--threshold is for --argmax on one probability output: {why}")
         if self.classes is not None:
-            p = self.width(net)
-            if len(self.classes) != p:
-                raise UsageError(f"--classes names {len(self.classes)} classes but the output "
-                                 f"has {p} values per sample")  # fmt: skip
+            k = 2 if p == 1 else p
+            if len(self.classes) != k:
+                has = "2 classes (one probability)" if p == 1 else f"{p} values per sample"
+                raise UsageError(
+                    f"--classes names {len(self.classes)} classes but the output has {has}"
+                )
         return net, plans
+
+    @property
+    def cut(self) -> float:
+        """Where one probability output becomes class 1 (scikit-learn's 0.5)."""
+        return 0.5 if self.threshold is None else self.threshold
+
+
+def binary_output(net: Network, upto: int | None = None) -> None:
+    """One output is a class only as a probability (class 1 above the threshold): a
+    sigmoid's, as scikit-learn's logistic output; any other single value is refused."""
+    layer = net.layers[(upto or len(net)) - 1]
+    if layer.act.name != "sigmoid":
+        raise UsageError(
+            f"--argmax on one output column needs a probability (a sigmoid output gives class 1 "
+            f"where p > 0.5), but the last layer's activation is {layer.act.name}"
+        )
 
 
 @contextmanager
-def saving(job: Job, net: Network, ops: Operands) -> Iterator[None]:
+def saving(job: Job, net: Network, ops: Operands, tx: Transaction | None = None) -> Iterator[None]:
     """Keep ``--save-params``/``--save-model`` for a run that succeeds: the files are
-    written to temporary names first and put in place only when the block ends without
-    an error (or because stdout's reader left, which ends a run normally), so a run that
-    fails at line 10,000 replaces no parameters file with those of a run that never
-    happened.  Problems with the paths themselves (a folder, an input) show at once."""
+    written to temporary names first and put in place only when the run's outputs are
+    all complete (``tx``, the run's transaction; else when this block ends without an
+    error, or because stdout's reader left), so a run that fails at line 10,000 replaces
+    no parameters file with those of a run that never happened.  Problems with the paths
+    themselves (a folder, an input) show at once."""
     files = _saved_files(job, net, ops)
-    closed: PipeClosed | None = None
-    with ExitStack() as sinks:
+    with ExitStack() as stack:
+        own = tx if tx is not None else stack.enter_context(Transaction())
         for path, data in files:
-            sinks.enter_context(Sink(path, protect=job.protect(ops), force=job.force)).write(data)
-        try:
-            yield
-        except PipeClosed as e:
-            closed = e
-    if closed is not None:
-        raise closed
+            own.open(path, protect=job.protect(ops), force=job.force).write(data)
+        yield
 
 
 def check_saves(job: Job) -> None:

@@ -15,7 +15,7 @@ from nncalc.formats import Format
 from nncalc.formats.shown import ShownRows
 from nncalc.operands import Operands, gather, stream_inputs
 from nncalc.operands.sources import Shown
-from nncalc.sink import Sink
+from nncalc.sink import Sink, Transaction
 
 from .hooks import Hooks
 from .job import Job, out_header, saving
@@ -40,9 +40,14 @@ def run_stream(
     *,
     keep_shown: bool = False,
     on_network: Callable[[Network], None] | None = None,
+    tx: Transaction | None = None,
+    within: str | None = None,
 ) -> Streamed:
     """Stream X through the network into ``output`` (stdout when None); ``on_network``
-    may still refuse the run once the network is known, before any output."""
+    may still refuse the run once the network is known, before any output.  With
+    ``tx``, the output and the saved parameters are committed with the run's other
+    outputs (--report), when the caller's transaction ends.  ``within`` is a folder nncalc
+    names the output in (--out-dir): no link there is followed."""
     from nncalc.engines.step import Encoding, encode
 
     rows_seen = 0
@@ -79,7 +84,7 @@ def run_stream(
         hooks.details(
             job.verbose, [reader.detected(), *ops.details], ops.generated, job.show_recipe
         )
-        stack.enter_context(saving(job, net, ops))  # kept only if the stream completes
+        stack.enter_context(saving(job, net, ops, tx))  # kept only if the stream completes
         p = job.width(net)
         header = out_header(job, reader.header, ops, p)
         collector = ShownRows(reader.source) if keep_shown else None
@@ -91,12 +96,18 @@ def run_stream(
         how = Encoding(fmt=fmt, header=header, one_row=single, upto=job.upto,
                        argmax=job.argmax, classes=job.classes,
                        finite=not job.req.read.allow_nonfinite, ids=reader.ids,
-                       id_name=reader.id_name)  # fmt: skip
+                       id_name=reader.id_name, threshold=job.cut)  # fmt: skip
         encoded = encode(rows, net, how, stack, reader.source)
-        with (
-            Sink(output, protect=job.protect(ops), force=job.force) as sink,
-            np.errstate(all="ignore"),
-        ):
+        with ExitStack() as out:
+            protect = job.protect(ops)
+            follow = within is None
+            if tx is not None:
+                sink = tx.open(output, protect=protect, force=job.force, follow_links=follow,
+                               within=within)  # fmt: skip
+            else:
+                sink = out.enter_context(Sink(output, protect=protect, force=job.force,
+                                              follow_links=follow, within=within))  # fmt: skip
+            out.enter_context(np.errstate(all="ignore"))
             for data in encoded:
                 sink.write(data)
     shown = None

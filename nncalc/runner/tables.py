@@ -7,11 +7,13 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nncalc.core import Network, Pass
+from nncalc.core.metrics import predicted
 from nncalc.errors import InputError, UsageError
 from nncalc.formats import Matrix
 from nncalc.operands import Operands, gather, load_shown
 from nncalc.operands.sources import Shown
 from nncalc.shapes import Plan
+from nncalc.sink import Transaction
 
 from .hooks import Hooks
 from .job import Job, saving
@@ -46,7 +48,7 @@ class View(NamedTuple):
             raise UsageError(f"--layers {max(self.layers)}: the network has {len(net)} layers")
 
 
-def run_tables(job: Job, view: View, hooks: Hooks) -> Drawn:
+def run_tables(job: Job, view: View, hooks: Hooks, tx: Transaction | None = None) -> Drawn:
     """Read X (its first and last row groups when long), compute, and draw."""
     with ExitStack() as stack:
         shown, from_file = load_shown(job.req, stack)
@@ -55,7 +57,7 @@ def run_tables(job: Job, view: View, hooks: Hooks) -> Drawn:
     net, plans = job.network(x_shape, ops)
     traced = _trace(job, net, shown)
     hooks.details(job.verbose, [shown.x.detected(), *ops.details], ops.generated, job.show_recipe)
-    with saving(job, net, ops):  # kept only if the tables can be drawn
+    with saving(job, net, ops, tx):  # kept only if the tables can be drawn
         return _draw(job, net, plans, ops, traced, view)
 
 
@@ -127,7 +129,7 @@ def _draw(
         )  # fmt: skip
     if job.argmax:
         out = trace[(job.upto or len(net)) - 1].a
-        picked = np.argmax(np.atleast_2d(out), axis=1)
+        picked = predicted(out, job.cut)
         names = [job.classes[i] if job.classes else str(i) for i in picked]
         items.append(render.class_table(names, job.upto or len(net), elided))
     shapes_at = (stages.index("shapes") if len(net) == 1 else 0) if "shapes" in stages else None

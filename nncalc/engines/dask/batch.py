@@ -77,6 +77,7 @@ def run(
     upto: int | None = None,
     argmax: bool = False,
     classes: list[str] | None = None,
+    threshold: float = 0.5,
     progress: Progress | None = None,
     expanded: list[tuple[str, Any, str]] | None = None,
 ) -> list[Outcome]:
@@ -126,7 +127,8 @@ def run(
             work.prepare()
             work.compute(TaskSpec(network=None, fmt=fmt, out_header=None, upto=upto,
                                   argmax=argmax, classes=classes,
-                                  finite=not options.allow_nonfinite))  # fmt: skip
+                                  finite=not options.allow_nonfinite,
+                                  threshold=threshold))  # fmt: skip
         except BaseException:  # Ctrl-C, the cluster lost, or a bug: stop its work first
             with contextlib.suppress(Exception):
                 client.cancel(list(work.futures.values()))

@@ -87,6 +87,7 @@ class TaskSpec:
     argmax: bool = False  # each sample's class instead of its outputs
     classes: list[str] | None = None
     finite: bool = True  # refuse a Z that overflows, as a local run does
+    threshold: float = 0.5  # --argmax on one probability output: class 1 above it
 
 
 @dataclass(frozen=True, kw_only=True)

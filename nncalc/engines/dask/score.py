@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nncalc.core import Network
+from nncalc.core.metrics import predicted
 from nncalc.engines.blocks import line_count
 from nncalc.engines.local import blas_cap, check_finite
 from nncalc.errors import InputError, NncalcError
@@ -154,7 +155,7 @@ def score_block(
             with np.errstate(all="ignore"):
                 a = network.apply_at(x, row, block.total_rows, job.upto, check)
             row += len(x)
-            yield np.argmax(a, axis=1) if job.argmax else a
+            yield predicted(a, job.threshold) if job.argmax else a
 
     path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
@@ -210,7 +211,7 @@ def score_whole(
             how = Encoding(fmt=Format(job.fmt), header=job.out_header, one_row=first.ndim < 2,
                            upto=job.upto, argmax=job.argmax,
                            classes=None if job.classes is None else tuple(job.classes),
-                           finite=job.finite)  # fmt: skip
+                           finite=job.finite, threshold=job.threshold)  # fmt: skip
             xs = counted(chain([np.atleast_2d(first)], blocks))
             for data in encode(xs, job.network, how, stack, name):
                 write(data)

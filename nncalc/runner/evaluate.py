@@ -1,0 +1,171 @@
+"""The evaluate runner: X streamed through the network as ``forward`` streams it, each
+output block scored against its labels as it goes by (running sums, never the rows), so
+any number of rows fit in bounded memory and the totals do not depend on the cut."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import ExitStack
+from itertools import chain
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from nncalc import limits
+from nncalc.core import Network
+from nncalc.core.metrics import LOSSES, Evaluation, Loss, Scores
+from nncalc.errors import UsageError
+from nncalc.formats.labels import Labels, Parser, column_labels, open_labels
+from nncalc.operands import gather, stream_inputs
+
+from .hooks import Hooks
+from .job import Job
+
+LOSS_NAMES = ("auto", *LOSSES)
+
+
+class Truth(NamedTuple):
+    """Where the true labels come from: a file (``--labels``) or a column of X
+    (``--label-column``, read by X's reader as its id column)."""
+
+    file: str | None = None
+    column: str | None = None
+
+
+class Evaluated(NamedTuple):
+    scores: Scores
+    classes: Sequence[str] | None  # the classes' names, or None (numbered from 0)
+    net: Network
+
+
+def loss_for(name: str, net: Network) -> Loss:
+    """The loss ``--loss`` names; ``auto`` picks it from the output layer: softmax →
+    categorical cross-entropy, one sigmoid output → binary cross-entropy, else mse.
+    A cross-entropy of outputs that are not probabilities is refused."""
+    act, p = net.layers[-1].act.name, net.p
+    if name == "auto":
+        if act == "softmax" and p > 1:
+            name = "cross_entropy"
+        elif act == "sigmoid" and p == 1:
+            name = "binary_cross_entropy"
+        else:
+            name = "mse"
+    if name not in LOSSES:
+        raise UsageError(f"--loss takes {', '.join(LOSS_NAMES)}, got {name!r}")
+    if name == "cross_entropy" and not (act == "softmax" and p > 1):
+        raise UsageError(f"--loss cross_entropy needs probabilities over 2+ classes (a softmax "
+                         f"output), but the last layer is {act} with {p} output"
+                         f"{'s' if p != 1 else ''}")  # fmt: skip
+    if name == "binary_cross_entropy" and not (act == "sigmoid" and p == 1):
+        raise UsageError(f"--loss binary_cross_entropy needs one probability (a sigmoid "
+                         f"output), but the last layer is {act} with {p} output"
+                         f"{'s' if p != 1 else ''}")  # fmt: skip
+    return LOSSES[name]
+
+
+def run_evaluate(
+    job: Job,
+    truth: Truth,
+    loss_name: str = "auto",
+    threshold: float | None = None,
+    hooks: Hooks | None = None,
+) -> Evaluated:
+    """Score the network on X's rows against their labels."""
+    from nncalc.engines import local
+
+    hooks = hooks or Hooks()
+    with ExitStack() as stack:
+        progress = hooks.on_read(job.req.inputs, stack)
+        reader, blocks, first, from_file = stream_inputs(job.req, stack, progress)
+        x_shape = (len(first), first.shape[1]) if first.ndim == 2 else first.shape
+        ops = gather(job.req, x_shape, reader.source, from_file, stack)
+        net, _ = job.network(x_shape, ops)
+        limits.require(limits.network_bytes([(la.n, la.p) for la in net]),
+                       f"the network's parameters ({net!r})")  # fmt: skip
+        hooks.details(job.verbose, [reader.detected(), *ops.details], ops.generated, False)
+        loss = loss_for(loss_name, net)
+        if threshold is not None and loss.name != "binary_cross_entropy":
+            raise UsageError("--threshold is for one probability output (a sigmoid): "
+                             f"the loss here is {loss.name}")  # fmt: skip
+        k = (2 if net.p == 1 else net.p) if loss.classes else None
+        names = list(job.classes) if loss.classes and job.classes is not None else None
+        if job.classes is not None and not loss.classes:
+            raise UsageError(f"--classes names classes, but --loss {loss.name} scores numbers")
+        if k is not None:
+            limits.require(16 * k * k, f"a confusion matrix of {k}×{k} classes")
+        parser = Parser(k, names, net.p)
+        labels = _labels(truth, parser, reader, stack)
+        ev = Evaluation(loss, k, 0.5 if threshold is None else threshold)
+        rows = chain([np.atleast_2d(first)], blocks)
+        m = 0
+        outputs = local.run(rows, net, stack, finite=not job.req.read.allow_nonfinite)
+        with np.errstate(all="ignore"):
+            for a in local.located(outputs, reader.source):
+                m += len(a)
+                y = labels.take(len(a))
+                if y is not None:
+                    ev.add(a, y)
+        labels.finish(m)
+    return Evaluated(ev.scores(), names, net)
+
+
+def _labels(truth: Truth, parser: Parser, reader: Any, stack: ExitStack) -> Labels:
+    if truth.column is not None:
+        assert reader.ids is not None, "--label-column is read as X's id column"
+        return column_labels(parser, reader.source, reader.ids)
+    assert truth.file is not None
+    labels, fp = open_labels(truth.file, parser)
+    stack.callback(fp.close)
+    return labels
+
+
+def as_json(ev: Evaluated) -> dict[str, Any]:
+    """The evaluation as one JSON object (``-f json``, or piped)."""
+    s = ev.scores
+    doc: dict[str, Any] = {
+        "samples": s.samples,
+        "loss": s.value,
+        "loss_name": s.loss.name,
+        "loss_formula": s.loss.formula,
+    }
+    if s.accuracy is None or s.confusion is None or s.per_class is None:
+        return doc
+    k = len(s.confusion)
+    names: list[Any] = list(ev.classes) if ev.classes is not None else list(range(k))
+    pc = s.per_class
+    doc.update(
+        accuracy=s.accuracy,
+        classes=names,
+        confusion=s.confusion.tolist(),
+        per_class=[
+            {"class": names[i], "precision": float(pc.precision[i]), "recall": float(pc.recall[i]),
+             "f1": float(pc.f1[i]), "support": int(pc.support[i])}
+            for i in range(k)
+        ],
+    )  # fmt: skip
+    return doc
+
+
+def labels_whole(
+    truth: Truth,
+    net: Network,
+    classes: Sequence[str] | None,
+    m: int,
+    column: tuple[str, list[str] | None] = ("", None),
+) -> tuple[Loss, np.ndarray]:
+    """Every row's label at once (``explain --sample i`` holds X whole already), with the
+    loss ``auto`` picks for this network; ``column`` is X's source and its label cells."""
+    loss = loss_for("auto", net)
+    k = (2 if net.p == 1 else net.p) if loss.classes else None
+    parser = Parser(k, list(classes) if loss.classes and classes else None, net.p)
+    with ExitStack() as stack:
+        if truth.column is not None:
+            from collections import deque
+
+            labels = column_labels(parser, column[0], deque([column[1] or []]))
+        else:
+            labels = _labels(truth, parser, None, stack)
+        y = labels.take(m)
+        labels.finish(m)
+    assert y is not None
+    return loss, y

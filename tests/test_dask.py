@@ -486,7 +486,7 @@ def test_ctrl_c_cancels_and_leaves_no_temporary_parts(
     tmp_path: Path, own_cluster: bool, request: pytest.FixtureRequest
 ) -> None:
     src = tmp_path / "x.csv"
-    write_input(src)
+    write_input(src, m=20_000)  # still scoring well after the first parts land
     where = ["--workers", "2"]
     if not own_cluster:
         where = ["--scheduler", request.getfixturevalue("cli_cluster")]

@@ -33,9 +33,9 @@ def parse_size(text: str | int) -> int:
     try:
         number = float(s[:i])
         unit = _UNITS[s[i:].lower()]
-    except (ValueError, KeyError):
+        return int(number * unit)  # inf or nan: OverflowError / ValueError
+    except (ValueError, KeyError, OverflowError):
         raise ValueError(f"{text!r} is not a size (e.g. 64MiB, 1MB, 500kB)") from None
-    return int(number * unit)
 
 
 _SPACE = b" \t\r\n\x0b\x0c"

@@ -58,13 +58,15 @@ def run(
     upto: int | None = None,
     *,
     finite: bool = True,
+    first_row: int = 0,
 ) -> Iterator[Array]:
     """The network's output (or layer ``upto``'s), block by block, bit-identical to a
     whole run however the blocks were cut.  With ``finite``, a Z that overflows (finite
     inputs, the readers see to that) stops the run with an :class:`InputError` naming
-    the sample and the neuron."""
+    the sample (counted from ``first_row``: a Dask block's place in its input) and the
+    neuron."""
     threads = Threads(network, stack, upto)
-    row = 0
+    row = first_row
     for group in regroup(blocks, network.step):
         threads.before(len(group))
         check = functools.partial(check_finite, network, row) if finite else None

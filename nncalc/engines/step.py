@@ -30,6 +30,7 @@ class Encoding:
     ids: deque[list[str]] | None = None  # --id-column: each block's labels, in order
     id_name: str | None = None
     threshold: float = 0.5  # --argmax on one probability output: class 1 above it
+    first_row: int = 0  # the rows' place in their input (a Dask block's), for errors
 
 
 def encode(
@@ -45,7 +46,10 @@ def encode(
 
     from . import local
 
-    outputs = local.located(local.run(rows, network, stack, how.upto, finite=how.finite), source)
+    outputs = local.located(
+        local.run(rows, network, stack, how.upto, finite=how.finite, first_row=how.first_row),
+        source,
+    )
     if how.argmax:
         classes = None if how.classes is None else list(how.classes)
         return LabelWriter(how.fmt, classes, how.header, how.ids, how.id_name).encode(

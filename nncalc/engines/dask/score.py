@@ -1,14 +1,14 @@
 """The score pass: each block is parsed by nncalc's own reader (delimiter, header and
-column count decided once, from the input's first line), forwarded with
-:meth:`Network.apply_at` — the row groups a local run would multiply, however the block
-was cut — and written to a temporary name, then moved to ``part-NNNNN``.  Tasks are pure
-and their writes idempotent, so Dask's retry after a lost worker gives the same parts."""
+column count decided once, from the input's first line), then run through the one step
+every engine runs (:func:`nncalc.engines.step.encode`: a row's bits depend only on the
+row, so a block cut anywhere gives a local run's bytes) and written as ``part-NNNNN``.
+Tasks are pure and their writes idempotent, so Dask's retry after a lost worker gives
+the same parts."""
 
 from __future__ import annotations
 
-import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from itertools import chain
 from typing import Any
@@ -16,9 +16,8 @@ from typing import Any
 import numpy as np
 
 from nncalc.core import Network
-from nncalc.core.metrics import predicted
 from nncalc.engines.blocks import line_count
-from nncalc.engines.local import blas_cap, check_finite
+from nncalc.engines.local import blas_cap
 from nncalc.errors import InputError, NncalcError
 from nncalc.formats import Format, Peekable
 
@@ -137,7 +136,7 @@ def score_block(
     (rows, None), or (0, the error's one line)."""
     from threadpoolctl import threadpool_limits
 
-    from nncalc.formats.write import LabelWriter, Writer
+    from nncalc.engines.step import Encoding, encode
 
     if block.whole:
         return score_whole(block, name, layout, job, out_fs, folder)
@@ -145,32 +144,34 @@ def score_block(
     assert network is not None, "score_input gives every block its input's network"
     fmt = Format(job.fmt)
     first = block.number == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
-    header = job.out_header if first else None
-    row = block.first_row
+    # a row's bits depend only on the row (core), so the block is the local engine's own
+    # step over its rows; only the rows' place in the input (for error lines) and a JSON
+    # part's share of the one document are the block's own
+    how = Encoding(fmt=fmt, header=job.out_header if first else None, one_row=layout.one_row,
+                   upto=job.upto, argmax=job.argmax,
+                   classes=None if job.classes is None else tuple(job.classes),
+                   finite=job.finite, threshold=job.threshold,
+                   first_row=block.first_row)  # fmt: skip
+    got = 0
 
-    def outputs() -> Iterator[np.ndarray]:
-        nonlocal row
-        for x in read_rows(block, name, layout) if xs is None else xs:
-            check = functools.partial(check_finite, network) if job.finite else None
-            with np.errstate(all="ignore"):
-                a = network.apply_at(x, row, block.total_rows, job.upto, check)
-            row += len(x)
-            yield predicted(a, job.threshold) if job.argmax else a
+    def counted(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        nonlocal got
+        for x in blocks:
+            got += len(x)
+            yield x
 
     path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
-        with part_file(out_fs, path) as write:
-            with threadpool_limits(limits=job.blas_threads, user_api="blas"):
-                encoded: Iterator[bytes | memoryview]
-                if job.argmax:
-                    encoded = LabelWriter(fmt, job.classes, header).encode(outputs())
-                else:
-                    encoded = Writer(fmt, header=header, one_row=layout.one_row).encode(outputs())
-                if fmt is Format.JSON:
-                    encoded = json_part(encoded, block, job.argmax)
-                for data in encoded:
-                    write(data)
-            got = row - block.first_row
+        with ExitStack() as stack:
+            write = stack.enter_context(part_file(out_fs, path))
+            stack.enter_context(threadpool_limits(limits=job.blas_threads, user_api="blas"))
+            stack.enter_context(np.errstate(all="ignore"))
+            rows = counted(read_rows(block, name, layout) if xs is None else xs)
+            encoded = encode(rows, network, how, stack, name)
+            if fmt is Format.JSON:
+                encoded = json_part(encoded, block, job.argmax)
+            for data in encoded:
+                write(data)
             if got != block.rows:  # pragma: no cover - the count pass and the reader disagree
                 raise RuntimeError(f"{name} block {block.number}: {got} rows, {block.rows} counted")
     except NncalcError as e:

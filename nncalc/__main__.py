@@ -79,8 +79,10 @@ def main(argv: list[str] | None = None) -> None:
         with _signals_held():
             # a KeyboardInterrupt inside a C extension's import (numpy) can leave it half
             # made and crash the interpreter's shutdown: hold signals until imports end
-            from .cli.root import load_commands
+            from .cli.root import console_script, load_commands
             from .cli.root import main as run
+
+            console_script()
 
             load_commands(sys.argv[1:] if argv is None else argv)
         try:

@@ -354,3 +354,17 @@ def test_out_dir_never_follows_a_planted_link(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert victim.read_text() == "keep me\n"
     assert not (od / "inputs.csv").is_symlink()
+
+
+def test_an_in_process_run_keeps_the_callers_signals(tmp_path: Path) -> None:
+    # the console script may ignore Ctrl-C once a run is committed; a test runner or a
+    # notebook calling the app must keep its own handlers (and pass them to children)
+    import signal
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    r = runner.invoke(app, ["forward", str(SAMPLES / "batch/inputs.csv"), "-w",
+                            str(SAMPLES / "batch/weights.csv"), "-b",
+                            str(SAMPLES / "batch/biases.csv"), "-o", str(tmp_path / "a.csv")],
+                      env=ENV)  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert {s: signal.getsignal(s) for s in before} == before

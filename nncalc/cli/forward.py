@@ -31,7 +31,7 @@ from .options import (
 )
 from .output import hooks, print_items, show_outcomes, stdout_is_tty
 from .request import request_of, stages_of, stdin_default
-from .root import app, guarded
+from .root import app, guarded, is_console
 
 SaveParams = Annotated[
     str | None,
@@ -205,7 +205,7 @@ def forward(
     # -o, --report and --save-* of one run are put in place together, or none is; then
     # nothing the user waits for is left, so a signal after the commit cannot turn a
     # finished run into exit 130
-    with Transaction(final=True) as tx:
+    with Transaction(final=is_console()) as tx:
         result = run(job, target, hooks(), tx)
         if result.drawn is not None:
             print_items(result.drawn.items, output, job.force, job.protect(), tx=tx)

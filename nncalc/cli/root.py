@@ -27,7 +27,21 @@ app = typer.Typer(
 
 
 F = TypeVar("F", bound=Callable[..., Any])
-_state = {"debug": False}
+# "console": this process is the console script (nncalc.__main__), which ends when the
+# command does; CliRunner and other in-process callers are not, and keep their signals
+_state = {"debug": False, "console": False}
+
+
+def console_script() -> None:
+    """Say this process is the ``nncalc`` command itself (nncalc.__main__ calls it)."""
+    _state["console"] = True
+
+
+def is_console() -> bool:
+    """Whether a command may ignore Ctrl-C once its outputs are committed: only the
+    console script, whose process ends with the command (a test runner or a notebook
+    calling the app in-process must keep its signals)."""
+    return _state["console"]
 
 
 def guarded(fn: F) -> F:

@@ -286,6 +286,9 @@ def test_ctrl_c_while_our_cluster_starts_is_one_line(tmp_path: Path, after: floa
     time.sleep(after)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # a quick machine finished the run before the signal came
+        assert (tmp_path / "out" / "x" / "_SUCCESS").exists() and b"error" not in err
+        return
     assert proc.returncode == 130, err
     lines = [ln for ln in err.decode().splitlines() if "warning:" not in ln]
     assert lines == ["nncalc: error: interrupted"], err.decode()

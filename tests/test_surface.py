@@ -368,3 +368,16 @@ def test_an_in_process_run_keeps_the_callers_signals(tmp_path: Path) -> None:
                       env=ENV)  # fmt: skip
     assert r.exit_code == 0, r.stderr
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_files_a_model_names_are_inputs(tmp_path: Path, fmt: str) -> None:
+    import shutil
+
+    net = tmp_path / "net"
+    shutil.copytree(SAMPLES / "network", net)
+    before = (net / "w2.csv").read_bytes()
+    r = run_nncalc("forward", str(SAMPLES / "batch/inputs.csv"), "--model",
+                   str(net / "net.json"), "-f", fmt, "-o", str(net / "w2.csv"))  # fmt: skip
+    assert_one_error_line(r, 2, "refusing to overwrite")
+    assert (net / "w2.csv").read_bytes() == before

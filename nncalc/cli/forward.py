@@ -208,7 +208,7 @@ def forward(
     with Transaction(final=is_console()) as tx:
         result = run(job, target, hooks(), tx)
         if result.drawn is not None:
-            print_items(result.drawn.items, output, job.force, job.protect(), tx=tx)
+            print_items(result.drawn.items, output, job.force, result.drawn.protect, tx=tx)
     if result.outcomes is not None:
         show_outcomes(result.outcomes, parts=result.parts)
         if any(o.error for o in result.outcomes):

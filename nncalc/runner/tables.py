@@ -26,6 +26,7 @@ class Drawn(NamedTuple):
     net: Network
     x: np.ndarray
     shapes_at: int | None = None  # which item is the shape table (a report has its own)
+    protect: tuple[str, ...] = ()  # every file the run read (the model's too): never -o
 
     def report_items(self) -> list[Any]:
         """The tables for --report, less the shape table: the page shows the chain."""
@@ -133,4 +134,4 @@ def _draw(
         names = [job.classes[i] if job.classes else str(i) for i in picked]
         items.append(render.class_table(names, job.upto or len(net), elided))
     shapes_at = (stages.index("shapes") if len(net) == 1 else 0) if "shapes" in stages else None
-    return Drawn(items, net, xm.values, shapes_at)
+    return Drawn(items, net, xm.values, shapes_at, job.protect(ops))

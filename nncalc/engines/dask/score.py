@@ -122,6 +122,18 @@ def json_part(
         yield held  # the closing bracket
 
 
+class Counted:
+    """The rows that went by: a task reports how many it wrote."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def of(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        for x in blocks:
+            self.n += len(x)
+            yield x
+
+
 def score_block(
     block: Block,
     name: str,
@@ -152,28 +164,23 @@ def score_block(
                    classes=None if job.classes is None else tuple(job.classes),
                    finite=job.finite, threshold=job.threshold,
                    first_row=block.first_row)  # fmt: skip
-    got = 0
-
-    def counted(blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
-        nonlocal got
-        for x in blocks:
-            got += len(x)
-            yield x
-
+    rows = Counted()
     path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
         with ExitStack() as stack:
             write = stack.enter_context(part_file(out_fs, path))
             stack.enter_context(threadpool_limits(limits=job.blas_threads, user_api="blas"))
             stack.enter_context(np.errstate(all="ignore"))
-            rows = counted(read_rows(block, name, layout) if xs is None else xs)
-            encoded = encode(rows, network, how, stack, name)
+            xs = rows.of(read_rows(block, name, layout) if xs is None else xs)
+            encoded = encode(xs, network, how, stack, name)
             if fmt is Format.JSON:
                 encoded = json_part(encoded, block, job.argmax)
             for data in encoded:
                 write(data)
-            if got != block.rows:  # pragma: no cover - the count pass and the reader disagree
-                raise RuntimeError(f"{name} block {block.number}: {got} rows, {block.rows} counted")
+            if rows.n != block.rows:  # pragma: no cover - the count pass and the reader disagree
+                raise RuntimeError(
+                    f"{name} block {block.number}: {rows.n} rows, {block.rows} counted"
+                )
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)
     return block.rows, None
@@ -191,14 +198,7 @@ def score_whole(
     from nncalc.formats import open_rows
 
     assert job.network is not None
-    rows = 0
-
-    def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-        nonlocal rows
-        for x in blocks:
-            rows += len(x)
-            yield x
-
+    rows = Counted()
     path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
     try:
         with ExitStack() as stack:
@@ -213,12 +213,12 @@ def score_whole(
                            upto=job.upto, argmax=job.argmax,
                            classes=None if job.classes is None else tuple(job.classes),
                            finite=job.finite, threshold=job.threshold)  # fmt: skip
-            xs = counted(chain([np.atleast_2d(first)], blocks))
+            xs = rows.of(chain([np.atleast_2d(first)], blocks))
             for data in encode(xs, job.network, how, stack, name):
                 write(data)
     except NncalcError as e:
         return 0, str(e.located(name) if isinstance(e, InputError) else e)
-    return rows, None
+    return rows.n, None
 
 
 def score(

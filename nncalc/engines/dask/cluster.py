@@ -138,7 +138,10 @@ def client_for(
             # the scheduler always serves HTTP (health, metrics; the dashboard too with
             # bokeh): ":0" puts it on a free port, as None would mean 8787, which warns
             # when another cluster holds it
-            dashboard_address=":0", silence_logs=logging.ERROR,
+            # our own scheduler runs in this process: its log lines (a worker removed
+            # while Ctrl-C stops the cluster) would break the one-line rule; whatever it
+            # meets reaches the user as a task's result or a ClusterError
+            dashboard_address=":0", silence_logs=logging.CRITICAL,
             env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share)},
         )  # fmt: skip
         client = Client(cluster)

@@ -11,13 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nncalc.errors import InputError
-from nncalc.formats.labels import Labels, Parser, column_labels, file_chunks
+from nncalc.formats.labels import Labels, Parser, column_labels, parsed_ahead
 
 NAMES = ["setosa", "versicolor", "virginica"]
 
 
 def labels_of(text: str, parser: Parser) -> Labels:
-    chunks = file_chunks(io.BytesIO(text.encode()), "y.txt")
+    chunks = parsed_ahead(io.BytesIO(text.encode()), "y.txt", parser)
     return Labels(parser, "y.txt", lambda: next(chunks, None))
 
 
@@ -79,6 +79,9 @@ def test_fewer_and_more_labels_say_both_counts() -> None:
         read("0\n1\n", Parser(3), 5)
     with pytest.raises(InputError, match=r"^y.txt:4: 5 labels for 3 rows"):
         read("0\n1\n2\n0\n1\n", Parser(3), 3)
+    # a bad label after the rows' last one: the counts are what is wrong
+    with pytest.raises(InputError, match=r"^y.txt:4: 6 labels for 3 rows"):
+        read("0\n1\n2\nrose\n1\n2\n", Parser(3, NAMES), 3)
 
 
 def test_a_label_column_names_the_row() -> None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
 
@@ -83,7 +84,8 @@ class Parser:
         return values.index(1.0)
 
     def many(self, texts: list[Any]) -> tuple[np.ndarray, int | None, str]:
-        """Labels for a list of texts: (values, index of the first bad one, why).
+        """Labels for a list of texts: (values, index of the first bad one, why); on a
+        bad one the values are those before it.
 
         Class labels are looked up in a table of the texts seen (a million ``setosa``
         cost one parse); numbers go through ``float`` (correctly rounded)."""
@@ -91,17 +93,27 @@ class Parser:
             return self._numbers(texts)
         cache = self.cache
         try:
-            found = [cache[t] for t in texts]
+            return _looked_up(cache, texts), None, ""
         except KeyError:
-            for i, t in enumerate(texts):
-                if t not in cache:
-                    try:
-                        value = self.one(t.decode() if isinstance(t, bytes) else t)
-                    except (ValueError, UnicodeDecodeError) as e:
-                        return np.empty(0, np.int64), i, str(e)
-                    if len(cache) < 1 << 14:
-                        cache[t] = value
-            found = [cache[t] if t in cache else self.one(_text(t)) for t in texts]
+            pass
+        new = set(texts).difference(cache)
+        if len(cache) + len(new) <= 1 << 14:
+            bad = {}
+            for t in new:
+                try:
+                    cache[t] = self.one(_text(t))
+                except (ValueError, UnicodeDecodeError) as e:
+                    bad[t] = str(e)
+            if not bad:
+                return _looked_up(cache, texts), None, ""
+            i = next(i for i, t in enumerate(texts) if t in bad)
+            return _looked_up(cache, texts[:i]), i, bad[texts[i]]
+        found: list[int] = []  # more distinct texts than a table should hold
+        for i, t in enumerate(texts):
+            try:
+                found.append(cache[t] if t in cache else self.one(_text(t)))
+            except (ValueError, UnicodeDecodeError) as e:
+                return np.array(found, dtype=np.int64), i, str(e)
         return np.array(found, dtype=np.int64), None, ""
 
     def _numbers(self, texts: list[Any]) -> tuple[np.ndarray, int | None, str]:
@@ -112,50 +124,78 @@ class Parser:
                 values = None
             if values is not None and np.isfinite(values).all():
                 return values, None, ""
-        rows = []
+        rows: list[Any] = []
         for i, t in enumerate(texts):
             try:
                 value = self.one(_text(t))
             except (ValueError, UnicodeDecodeError) as e:
-                return np.empty((0, self.width)), i, str(e)
+                return np.array(rows, dtype=np.float64).reshape(-1, self.width), i, str(e)
             rows.append(value)
         return np.array(rows, dtype=np.float64).reshape(-1, self.width), None, ""
+
+
+def _looked_up(cache: dict[bytes | str, Any], texts: list[Any]) -> np.ndarray:
+    return np.fromiter(map(cache.__getitem__, texts), np.int64, len(texts))
 
 
 def _text(t: bytes | str) -> str:
     return t.decode() if isinstance(t, bytes) else t
 
 
-Chunk = tuple[list[Any], np.ndarray]
-Chunks = Callable[[], "Chunk | None"]
+class Parsed(NamedTuple):
+    """One chunk of labels, parsed: the values before the first bad one (all of them
+    when none is bad), their line (or row) numbers, and the first bad one's."""
+
+    values: np.ndarray
+    where: np.ndarray
+    size: int  # labels in the chunk, the bad one and those after it included
+    bad: tuple[int, str] | None = None  # (its line, why)
+
+
+def parse(parser: Parser, texts: list[Any], where: np.ndarray) -> Parsed:
+    values, bad, why = parser.many(texts)
+    if bad is None:
+        return Parsed(values, where, len(texts))
+    return Parsed(values, where[:bad], len(texts), (int(where[bad]), why))
+
+
+Chunks = Callable[[], "Parsed | None"]
 
 
 class Labels:
     """Labels taken by count as the rows stream: ``take(m)`` gives the next m, and
-    ``finish(rows)`` checks that none are left over.  ``more()`` gives the next chunk,
-    ``(texts, their line numbers)`` — a file's non-blank lines, or a column's cells and
-    their row numbers (``what="row"``) — or None when there is none (yet)."""
+    ``finish(rows)`` checks that none are left over.  ``more()`` gives the next chunk
+    parsed — a file's non-blank lines, or a column's cells numbered by row
+    (``what="row"``) — or None when there is none (yet).
+
+    A bad label is said only when the rows reach it, so a file with too many labels
+    still says both counts, whatever follows the rows' last label."""
 
     def __init__(self, parser: Parser, source: str, more: Chunks, what: str = "line") -> None:
         self.parser, self.source, self.more, self.what = parser, source, more, what
-        self.texts: list[Any] = []  # pending texts from ``at`` on, and their line numbers
-        self.where = np.empty(0, dtype=np.int64)
+        self.values: np.ndarray = np.empty(0, dtype=np.int64)  # parsed, from ``at`` on
+        self.where = np.empty(0, dtype=np.int64)  # their line numbers
         self.at = 0
+        self.bad: tuple[int, str] | None = None  # after the values: (its line, why)
+        self.unread = 0  # labels of the bad one's chunk after it, itself included
         self.taken = 0
         self.short = False
 
     def pending(self) -> int:
-        return len(self.texts) - self.at
+        return len(self.values) - self.at
 
     def _fill(self, k: int) -> None:
-        while self.pending() < k:
+        while self.pending() < k and self.bad is None:
             nxt = self.more()
             if nxt is None:
                 return
-            texts, where = nxt
-            self.texts = [*self.texts[self.at :], *texts] if self.pending() else list(texts)
-            self.where = np.concatenate([self.where[self.at :], where])
-            self.at = 0
+            values, where = nxt.values, nxt.where
+            if nxt.bad is not None:
+                self.bad, self.unread = nxt.bad, nxt.size - len(values)
+            if self.pending():
+                values = np.concatenate([self.values[self.at :], values])
+                where = np.concatenate([self.where[self.at :], where])
+            self.values, self.where, self.at = values, where, 0
 
     def take(self, k: int) -> np.ndarray | None:
         """The next ``k`` labels parsed, or None once the labels have run out (the rows
@@ -164,22 +204,25 @@ class Labels:
             return None
         self._fill(k)
         if self.pending() < k:
-            k = self.pending()
-            self.short = True  # a bad label among the last ones is still said first
-        texts = self.texts[self.at : self.at + k]
-        where = self.where[self.at : self.at + k]
+            if self.bad is not None:  # a bad label among the last ones is said first
+                raise self._error(self.bad[1], self.bad[0], self.parser.expected())
+            self.taken += self.pending()
+            self.at = len(self.values)
+            self.short = True
+            return None
+        values = self.values[self.at : self.at + k]
         self.at += k
-        values, bad, why = self.parser.many(texts)
-        if bad is not None:
-            raise self._error(why, where[bad], self.parser.expected())
         self.taken += k
-        return None if self.short else values
+        return values
 
-    def _error(self, why: str, n: np.integer | None, expected: str) -> InputError:
+    def _bad_line(self) -> int:
+        assert self.bad is not None
+        return self.bad[0]
+
+    def _error(self, why: str, n: int | None, expected: str) -> InputError:
         if n is not None and self.what != "line":
-            why, n = f"{self.what} {int(n)}: {why}", None
-        line = None if n is None else int(n)
-        return InputError(why, source=self.source, line=line, expected=expected)
+            why, n = f"{self.what} {n}: {why}", None
+        return InputError(why, source=self.source, line=n, expected=expected)
 
     def finish(self, rows: int) -> None:
         """Refuse fewer or more labels than rows, saying both counts."""
@@ -187,16 +230,16 @@ class Labels:
         if self.short:
             raise self._error(f"{self.taken} labels for {rows} rows", None, expected)
         self._fill(1)
-        if self.pending():
-            first = self.where[self.at]
-            extra = self.pending()
+        if self.pending() or self.bad is not None:
+            first = int(self.where[self.at]) if self.pending() else self._bad_line()
+            extra = self.pending() + self.unread
             while (nxt := self.more()) is not None:
-                extra += len(nxt[0])
+                extra += nxt.size
             raise self._error(f"{rows + extra} labels for {rows} rows", first, expected)
 
 
-def file_chunks(fp: BinaryIO, source: str) -> Iterator[Chunk]:
-    """A labels file's non-blank lines, a chunk at a time: (texts, line numbers)."""
+def file_chunks(fp: BinaryIO, source: str) -> Iterator[tuple[bytes, int]]:
+    """A labels file's whole lines, a chunk at a time: (their bytes, the first's number)."""
     longest = limits.max_line()
     line = 1
     rest = b""
@@ -212,47 +255,68 @@ def file_chunks(fp: BinaryIO, source: str) -> Iterator[Chunk]:
             rest = data
             continue
         rest = data[cut:]
-        yield from _texts(data[: cut - 1], line)
+        yield data[: cut - 1], line
         line += data.count(b"\n", 0, cut)
     if rest:
-        yield from _texts(rest, line)
+        yield rest, line
 
 
-def _texts(data: bytes, first_line: int) -> Iterator[Chunk]:
+def lines_parsed(parser: Parser, data: bytes, first_line: int) -> Parsed:
+    """Lines of a labels file parsed, blank ones skipped."""
     if data.startswith(b"\xef\xbb\xbf") and first_line == 1:
         data = data[3:]
     if data and not any(c in data for c in _UNUSUAL) and b"\n" not in (data[:1], data[-1:]):
         # one label per line, no blank line, no space to strip: the lines as they are
         parts = data.split(b"\n")
-        yield parts, np.arange(first_line, first_line + len(parts))
-        return
+        return parse(parser, parts, np.arange(first_line, first_line + len(parts)))
     lines = [ln.strip() for ln in data.split(b"\n")]
     keep = [i for i, ln in enumerate(lines) if ln]
-    yield [lines[i] for i in keep], np.array(keep, dtype=np.int64) + first_line
+    return parse(parser, [lines[i] for i in keep], np.array(keep, dtype=np.int64) + first_line)
 
 
-def open_labels(path: str, parser: Parser) -> tuple[Labels, BinaryIO]:
-    """A labels file and its handle (for the caller to close)."""
+def parsed_ahead(fp: BinaryIO, source: str, parser: Parser) -> Generator[Parsed, None, None]:
+    """A labels file's chunks parsed, the next one in a worker thread while the caller
+    computes (the rows' network, mostly numpy, leaves the GIL free).  Reading stays on
+    this thread, so no thread is left blocked on a pipe when the process ends."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="nncalc-labels")
+    queued: deque[Future[Parsed]] = deque()
     try:
-        fp = open(path, "rb")  # noqa: SIM115 - the caller closes it
+        for data, line in file_chunks(fp, source):
+            queued.append(pool.submit(lines_parsed, parser, data, line))
+            if len(queued) > 1:
+                yield queued.popleft().result()
+        while queued:
+            yield queued.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def open_labels(path: str, parser: Parser, stack: ExitStack) -> Labels:
+    """A labels file's labels, the file closed when ``stack`` closes."""
+    try:
+        fp = open(path, "rb")  # noqa: SIM115 - the stack closes it
     except OSError as e:
         raise cannot_open(e, path, "labels file") from None
-    chunks = file_chunks(fp, path)
-    return Labels(parser, path, lambda: next(chunks, None)), fp
+    stack.callback(fp.close)
+    chunks = parsed_ahead(fp, path, parser)
+    stack.callback(chunks.close)
+    return Labels(parser, path, lambda: next(chunks, None))
 
 
 def column_labels(parser: Parser, source: str, cells: deque[list[str]]) -> Labels:
     """The labels of ``--label-column``: the cells a reader queues as it yields rows."""
     row = 1
 
-    def more() -> Chunk | None:
+    def more() -> Parsed | None:
         nonlocal row
         while cells:
             block = cells.popleft()
             if block:
                 texts = [c.strip() for c in block]
                 row += len(block)
-                return texts, np.arange(row - len(block), row)
+                return parse(parser, texts, np.arange(row - len(block), row))
         return None
 
     return Labels(parser, source, more, what="row")

@@ -114,9 +114,7 @@ def _labels(truth: Truth, parser: Parser, reader: Any, stack: ExitStack) -> Labe
         assert reader.ids is not None, "--label-column is read as X's id column"
         return column_labels(parser, reader.source, reader.ids)
     assert truth.file is not None
-    labels, fp = open_labels(truth.file, parser)
-    stack.callback(fp.close)
-    return labels
+    return open_labels(truth.file, parser, stack)
 
 
 def as_json(ev: Evaluated) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from nncalc import generate
-from nncalc.i18n import N_, help_text
+from nncalc.i18n import N_, _, help_text
 
 # help panels; N_: translated where the help is drawn
 INPUT, NETWORK, OUTPUT, ENGINE, GENERAL = (
@@ -387,7 +387,7 @@ def _size(value: str | None) -> int | None:
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     if size < 1:
-        raise typer.BadParameter(f"{value!r} is less than one byte")
+        raise typer.BadParameter(_("{value} is less than one byte").format(value=repr(value)))
     return size
 
 

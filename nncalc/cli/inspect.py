@@ -93,7 +93,7 @@ def _network(
         m = ops.model
         return m.network, m.names, m.source, m.format, m.details, m.unknown
     try:
-        net, _ = ops.network(None, None)
+        net = ops.network(None, None)[0]
     except ShapeError as e:
         raise InputError(str(e)) from None
     names = tuple(r.labels.w for r in ops.layers)

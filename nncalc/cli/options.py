@@ -72,7 +72,7 @@ def _complete_activation(incomplete: str) -> list[str]:
     """Tab completion for a comma list: complete the name after the last comma."""
     from nncalc.core.activations import ACTIVATIONS
 
-    head, _, last = incomplete.rpartition(",")
+    head, _sep, last = incomplete.rpartition(",")
     prefix = f"{head}," if head else ""
     return [prefix + name for name in ACTIVATIONS if name.startswith(last)]
 

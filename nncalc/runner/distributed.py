@@ -74,7 +74,7 @@ def run_dask(
                                storage_options=storage_options_of(storage_options))  # fmt: skip
     # every local input is protected from --save-params/--save-model, as in a local batch
     inputs = engine.expand(names, settings.storage_options)  # listed once, for both uses
-    local = [path for shown, _, path in inputs
+    local = [path for shown, _fs, path in inputs
              if "://" not in shown or shown.startswith("file://")]  # fmt: skip
     job = job.replace(batch=tuple(local))
     check_saves(job)
@@ -93,7 +93,7 @@ def run_dask(
             with ExitStack() as stack:
                 from_file = load_params_file(req, stack)
                 ops = gather(req, x_shape, name, from_file, stack)
-            net, _ = job.network(x_shape, ops)
+            net = job.network(x_shape, ops)[0]
             built[key] = net, ops
         net, ops = built[key]
         hooks.details(job.verbose, [layout.detected, *ops.details], ops.generated, job.show_recipe)

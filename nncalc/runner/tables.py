@@ -71,7 +71,7 @@ def run_tables(job: Job, view: View, hooks: Hooks, tx: Transaction | None = None
 
 def tables_of(job: Job, net: Network, ops: Operands, shown: Shown, view: View) -> Drawn:
     """The tables of rows kept while they streamed (``forward -f csv --report``)."""
-    _, plans = job.network(shown.shape, ops)
+    plans = job.network(shown.shape, ops)[1]
     return _draw(job, net, plans, ops, _trace(job, net, shown), view)
 
 

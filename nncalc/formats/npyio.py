@@ -37,7 +37,7 @@ def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -
     if not allow_nonfinite and not np.isfinite(arr).all():
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise InputError(
-            i18n._("element {index} is {value}, not a finite number").format(
+            i18n.i18n._("element {index} is {value}, not a finite number").format(
                 index=list(idx), value=arr[idx]
             ),
             source=source,
@@ -158,8 +158,9 @@ class NpyReader(RowReader):
             if not self.allow_nonfinite and not np.isfinite(arr).all():
                 i, j = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
                 raise InputError(
-                    f"element {[start + i, j]} is {arr[i, j]}, not a finite number",
-                    source=self.source, expected="a finite number",
+                    i18n._("element {index} is {value}, not a finite number").format(
+                        index=[start + i, j], value=arr[i, j]),
+                    source=self.source, expected=i18n._("a finite number"),
                 )  # fmt: skip
             yield arr
 

@@ -180,17 +180,20 @@ Sample = Annotated[
 Labels_ = Annotated[
     str | None,
     option("--labels", panel=OUTPUT, metavar="FILE",
-           help="True labels, one per line (as evaluate reads them): adds the sample's loss."),
+           help=help_text("True labels, one per line (as evaluate reads them): adds the "
+                          "sample's loss.")),
 ]  # fmt: skip
 LabelColumn = Annotated[
     str | None,
     option("--label-column", panel=OUTPUT, metavar="COL",
-           help="True labels from this column of X (kept out of X, as --id-column is)."),
+           help=help_text("True labels from this column of X (kept out of X, as --id-column "
+                          "is).")),
 ]  # fmt: skip
 Classes = Annotated[
     str | None,
     option("--classes", panel=OUTPUT, metavar="NAMES",
-           help="Class names, in output order: setosa,versicolor,virginica or a file."),
+           help=help_text("Class names, in output order: setosa,versicolor,virginica or a "
+                          "file.")),
 ]  # fmt: skip
 Neuron = Annotated[
     int | None,

@@ -113,8 +113,9 @@ def network_summary(net: Network) -> str:
     for k, layer in enumerate(net, start=1):
         params = layer.n * layer.p + layer.p
         total += params
+        name = escape(_("layer {k}").format(k=k))
         rows.append(
-            f'<tr><td style="{CELL};text-align:left">{escape(_("layer {k}").format(k=k))}</td>'
+            f'<tr><td style="{CELL};text-align:left">{name}</td>'
             f'<td style="{CELL}">{layer.n}×{layer.p}</td><td style="{CELL}">({layer.p},)</td>'
             f'<td style="{CELL};text-align:left">{escape(layer.act.label)}</td>'
             f'<td style="{CELL}">{params}</td></tr>'
@@ -124,10 +125,11 @@ def network_summary(net: Network) -> str:
         for h in ("", "W (n×p)", "b", _("activation"), _("parameters"))
     )
     sizes = "→".join([str(net.n), *(str(layer.p) for layer in net)])
+    title, all_ = escape(_("Network {sizes}").format(sizes=sizes)), escape(_("total"))
     return (
-        f'<div style="{TITLE}">{escape(_("Network {sizes}").format(sizes=sizes))}</div>'
+        f'<div style="{TITLE}">{title}</div>'
         f'<table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
-        f'<tr><td style="{CELL};text-align:left" colspan="4">{escape(_("total"))}</td>'
+        f'<tr><td style="{CELL};text-align:left" colspan="4">{all_}</td>'
         f'<td style="{CELL}">{total}</td></tr></tbody></table>'
     )
 

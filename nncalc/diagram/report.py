@@ -14,7 +14,7 @@ import numpy as np
 
 from nncalc import __version__
 from nncalc.core import Network
-from nncalc.i18n import _, current
+from nncalc.i18n import N_, _, current
 
 from .layout import sample_of
 from .svg import draw
@@ -48,6 +48,9 @@ footer { margin-top: 2.5rem; color: #6b7380; font-size: .85rem; }
 """
 
 
+CHAIN, TABLES = N_("Shape chain"), N_("Tables")  # the page's headings
+
+
 def _dims(*shape: int | str) -> str:
     return "×".join(str(d) for d in shape)
 
@@ -67,9 +70,10 @@ def shape_chain(net: Network, m: int | None = None) -> str:
         f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>"
         for a, b, c in lines
     )
+    what, shape = escape(_("what")), escape(_("shape"))
     return (
-        f'<table class="chain"><thead><tr><th></th><th>{escape(_("what"))}</th>'
-        f"<th>{escape(_('shape'))}</th></tr></thead><tbody>{body}</tbody></table>"
+        f'<table class="chain"><thead><tr><th></th><th>{what}</th><th>{shape}</th></tr>'
+        f"</thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -110,13 +114,13 @@ def report_html(
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f'<pre class="command"><code>{escape(command_line)}</code></pre>',
-        f"<h2>{escape(_('Shape chain'))}</h2>",
+        f"<h2>{escape(_(CHAIN))}</h2>",
         shape_chain(net, m),
         f"<h2>{escape(caption)}</h2>",
         f"<figure>{svg}</figure>",
     ]
     if tables_html:
-        parts += [f"<h2>{escape(_('Tables'))}</h2>", tables_html]
+        parts += [f"<h2>{escape(_(TABLES))}</h2>", tables_html]
     made = _("Made by nncalc {version}.").format(version=__version__)
     parts += [f"<footer>{escape(made)}</footer>", "</body></html>", ""]
     return "\n".join(parts).encode("utf-8")

@@ -37,7 +37,7 @@ def checked_array(arr: np.ndarray, source: str, allow_nonfinite: bool = False) -
     if not allow_nonfinite and not np.isfinite(arr).all():
         idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
         raise InputError(
-            i18n.i18n._("element {index} is {value}, not a finite number").format(
+            i18n._("element {index} is {value}, not a finite number").format(
                 index=list(idx), value=arr[idx]
             ),
             source=source,

@@ -58,7 +58,8 @@ def _stop(e: KeyboardInterrupt) -> int:
 
     code, message = interrupt_status(e)
     try:
-        sys.stderr.write(f"nncalc: {_('error: {message}').format(message=message)}\n")
+        text = _("error: {message}").format(message=message)
+        sys.stderr.write(f"nncalc: {text}\n")
         sys.stderr.flush()
     except (OSError, ValueError):
         pass

@@ -284,9 +284,11 @@ def loss_line(
             p, where = (float(a[0]), f"A[{sample},0]") if c == 1 else (
                 1 - float(a[0]), f"1 − A[{sample},0] = 1 − {_g(float(a[0]))}")  # fmt: skip
         clipped = min(max(p, eps), 1 - eps)
-        note = f", clipped to {_p(clipped)}" if clipped != p else ""
-        return (f"loss of sample {sample}: true class {name}; p = {where} = {_p(p)}{note}; "
-                f"−log({_p(clipped)}) = {_g(-np.log(clipped))}")  # fmt: skip
+        note = _(", clipped to {p}").format(p=_p(clipped)) if clipped != p else ""
+        return _("loss of sample {i}: true class {name}; p = {where} = {p}{note}; "
+                 "−log({clipped}) = {loss}").format(
+            i=sample, name=name, where=where, p=_p(p), note=note, clipped=_p(clipped),
+            loss=_g(-np.log(clipped)))  # fmt: skip
     t = np.atleast_1d(y).astype(np.float64)
     if loss_name == "mse":
         parts = " + ".join(f"({_g(v)} − {_g(w)})²" for v, w in zip(t, a, strict=True))
@@ -295,4 +297,6 @@ def loss_line(
         parts = " + ".join(f"|{_g(v)} − {_g(w)}|" for v, w in zip(t, a, strict=True))
         value = float(np.mean(np.abs(t - a)))
     over = f"({parts}) / {len(a)}" if len(a) > 1 else parts
-    return f"loss of sample {sample} ({loss_name}): {over} = {_g(value)}"
+    return _("loss of sample {i} ({loss}): {terms} = {value}").format(
+        i=sample, loss=loss_name, terms=over, value=_g(value)
+    )

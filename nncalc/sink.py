@@ -106,7 +106,7 @@ def _no_links_below(top: str, name: str, shown: str) -> None:
     if rel == os.curdir:
         return
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
-        raise UsageError(f"output {shown} is not inside {top}")
+        raise UsageError(_("output {name} is not inside {top}").format(name=shown, top=top))
     here = top_abs
     for part in rel.split(os.sep):
         here = os.path.join(here, part)
@@ -116,9 +116,9 @@ def _no_links_below(top: str, name: str, shown: str) -> None:
             return  # not made yet: whoever makes it makes a folder
         if link:
             raise OutputError(
-                f"{os.path.relpath(here, top_abs)} in {top} is a symlink nncalc did not make; "
-                "refusing to write through it",
-                source=shown, expected="a folder, or nothing there",
+                _("{part} in {top} is a symlink nncalc did not make; refusing to write through "
+                  "it").format(part=os.path.relpath(here, top_abs), top=top),
+                source=shown, expected=_("a folder, or nothing there"),
             )  # fmt: skip
 
 
@@ -195,8 +195,11 @@ class Sink:
                     st = lst  # replaced as a link: its target is none of our business
         except OSError:
             if self._fd is not None:
-                raise OutputError(f"descriptor {self._fd} is not open", source=self.name,
-                                  expected="an open descriptor to write to") from None  # fmt: skip
+                raise OutputError(
+                    _("descriptor {fd} is not open").format(fd=self._fd),
+                    source=self.name,
+                    expected=_("an open descriptor to write to"),
+                ) from None
             return  # a new file
         if stat.S_ISDIR(st.st_mode):
             raise UsageError(_("output {name} is a directory").format(name=self.name))
@@ -208,12 +211,13 @@ class Sink:
             return
         if not stat.S_ISREG(st.st_mode):
             if not follow_links:
-                raise OutputError("is not a regular file (a FIFO or device nncalc did not make)",
-                                  source=self.name, expected="a regular file or none")  # fmt: skip
+                raise OutputError(_("is not a regular file (a FIFO or device nncalc did not "
+                                    "make)"), source=self.name,
+                                  expected=_("a regular file or none"))  # fmt: skip
             self._in_place = True
             return
         if not force and (not st.st_mode & 0o222 or not os.access(self.path, os.W_OK)):
-            raise OutputError("is read-only; refusing to replace it (use --force to allow)",
+            raise OutputError(_("is read-only; refusing to replace it (use --force to allow)"),
                               source=self.name)  # fmt: skip
 
     def _check_protected(self, st: os.stat_result, protect: tuple[str, ...], force: bool) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from nncalc.errors import UsageError
 from nncalc.explain import pick_index
-from nncalc.i18n import help_text
+from nncalc.i18n import N_, _, help_text
 from nncalc.runner.job import Job
 from nncalc.sink import Sink
 
@@ -48,6 +48,9 @@ DrawPrecision = Annotated[
 ]
 
 
+NEEDS_X = N_("--sample needs inputs X: nncalc draw X.csv --sample 0 ...")
+
+
 @app.command(
     cls=Command,
     short_help=help_text("Draw the network as a picture: SVG, PNG or an HTML page."),
@@ -81,16 +84,16 @@ def draw(
     del general
     to_stdout = output in (None, "-")
     if to_stdout and stdout_is_tty():
-        raise UsageError("name the picture: -o net.svg (or .png, .html)")
+        raise UsageError(_("name the picture: -o net.svg (or .png, .html)"))
     kind = "svg" if to_stdout else picture_kind(output or "")
     if inputs is None and sample is not None and net.params is None:
-        raise UsageError("--sample needs inputs X: nncalc draw X.csv --sample 0 ...")
+        raise UsageError(_(NEEDS_X))
     req = request_of(net, read, inputs)
     whole = load_whole(req, hooks(), verbose=read.verbose)
-    network, _ = whole.ops.network(whole.x_shape)
+    network = whole.ops.network(whole.x_shape)[0]
     x = None if whole.x is None else whole.x.values.reshape(-1, network.n)
     if sample is not None and x is None:
-        raise UsageError("--sample needs inputs X: nncalc draw X.csv --sample 0 ...")
+        raise UsageError(_(NEEDS_X))
     row = None if x is None else pick_index(sample, x.shape[0], "sample", "--sample")
     command = shlex.join(["nncalc", *sys.argv[1:]])
     data = picture(network, kind, x, row, command, precision=precision)

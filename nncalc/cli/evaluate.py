@@ -7,7 +7,7 @@ from enum import Enum
 from typing import Annotated
 
 from nncalc.errors import UsageError
-from nncalc.i18n import N_, help_text
+from nncalc.i18n import N_, _, help_text
 from nncalc.runner.evaluate import Truth, as_json, run_evaluate
 from nncalc.runner.job import Job
 
@@ -149,18 +149,20 @@ def evaluate(
     """The ``evaluate`` command (its help is the ``help=`` text above)."""
     del general  # --max-memory acts as it is parsed
     if labels is None and label_column is None:
-        raise UsageError("evaluate needs the true labels: --labels FILE or --label-column COL")
+        raise UsageError(_("evaluate needs the true labels: --labels FILE or --label-column COL"))
     if labels is not None and label_column is not None:
-        raise UsageError("--labels and --label-column both give the true labels: give one")
+        raise UsageError(_("--labels and --label-column both give the true labels: give one"))
     if engine is EngineName.dask:
-        raise UsageError("evaluate runs on the local engine for now: drop --engine dask")
+        raise UsageError(_("evaluate runs on the local engine for now: drop --engine dask"))
     if label_column is not None:
         if read.id_column is not None:
-            raise UsageError("--label-column and --id-column both take a column out of X: give one")
+            raise UsageError(
+                _("--label-column and --id-column both take a column out of X: give one")
+            )
         read = dataclasses.replace(read, id_column=label_column)  # kept out of X, as ids are
     names = stdin_default([inputs] if inputs else None, net.params)
     if labels == "-" and names == ["-"]:
-        raise UsageError("X and --labels cannot both be stdin")
+        raise UsageError(_("X and --labels cannot both be stdin"))
     req = request_of(net, read, names[0] if names else None)
     job = Job(
         req=req,

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from nncalc.errors import ExitStatus, UsageError
-from nncalc.i18n import help_text
+from nncalc.i18n import N_, _, help_text
 from nncalc.runner.forward import Target, run
 from nncalc.runner.job import Job
 from nncalc.runner.tables import View
@@ -223,7 +223,11 @@ def distinct_outputs(named: dict[str, str | None]) -> None:
             continue
         key = os.path.realpath(path)
         if key in seen:
-            raise UsageError(f"{seen[key]} and {flag} both name {path}: give each its own file")
+            raise UsageError(
+                _("{first} and {second} both name {path}: give each its own file").format(
+                    first=seen[key], second=flag, path=path
+                )
+            )
         seen[key] = flag
 
 
@@ -243,8 +247,13 @@ def class_names(value: str | None) -> tuple[str, ...] | None:
     else:
         names = [v.strip() for v in value.split(",")]
     if not names or any(not n for n in names):
-        raise UsageError(f"--classes needs names separated by commas, got {value!r}")
+        raise UsageError(
+            _("--classes needs names separated by commas, got {value}").format(value=repr(value))
+        )
     return tuple(names)
+
+
+LAYERS_FROM_1 = N_("--layers takes layer numbers from 1, like 2,3; got {value}")
 
 
 def layer_list(value: str | None) -> list[int] | None:
@@ -255,7 +264,7 @@ def layer_list(value: str | None) -> list[int] | None:
         if len(picked) != len([v for v in value.split(",") if v.strip()]):
             raise ValueError(value)
     except ValueError:
-        raise UsageError(f"--layers takes layer numbers from 1, like 2,3; got {value!r}") from None
+        raise UsageError(_(LAYERS_FROM_1).format(value=repr(value))) from None
     if not picked or min(picked) < 1:
-        raise UsageError(f"--layers takes layer numbers from 1, like 2,3; got {value!r}")
+        raise UsageError(_(LAYERS_FROM_1).format(value=repr(value)))
     return picked

@@ -7,7 +7,7 @@ import typer
 
 from nncalc.core import Network
 from nncalc.errors import InputError, ShapeError, UsageError
-from nncalc.i18n import help_text
+from nncalc.i18n import _, help_text
 from nncalc.operands import Request
 
 from .help import Command
@@ -54,13 +54,13 @@ def inspect(
     del general
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
-        raise UsageError(f"inspect draws a table or writes json, not {mode}")
+        raise UsageError(_("inspect draws a table or writes json, not {mode}").format(mode=mode))
     if model_file is not None:
         if net.model is not None or net.weights or net.biases:
-            raise UsageError("inspect reads a MODEL file or -w/-b sets, not both")
+            raise UsageError(_("inspect reads a MODEL file or -w/-b sets, not both"))
         net = dataclasses.replace(net, model=model_file)
     if net.model is None and not net.weights and not net.neurons and net.params is None:
-        raise UsageError("inspect needs a MODEL file or -w/-b sets (see nncalc inspect --help)")
+        raise UsageError(_("inspect needs a MODEL file or -w/-b sets (see nncalc inspect --help)"))
     req = request_of(net)
     # a file without activations is still shown (they read as unknown); forward refuses it
     req = req.replace(model_options=req.model_options._replace(unknown_activations=True))
@@ -93,7 +93,7 @@ def _network(
         m = ops.model
         return m.network, m.names, m.source, m.format, m.details, m.unknown
     try:
-        net, _ = ops.network(None, None)
+        net = ops.network(None, None)[0]
     except ShapeError as e:
         raise InputError(str(e)) from None
     names = tuple(r.labels.w for r in ops.layers)

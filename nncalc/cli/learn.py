@@ -12,7 +12,7 @@ from nncalc.core import Network, prepare
 from nncalc.errors import ExitStatus, UsageError
 from nncalc.explain import pick_index, terms
 from nncalc.formats import Format, Matrix
-from nncalc.i18n import _, help_text
+from nncalc.i18n import _, help_text, ngettext
 from nncalc.runner.whole import Whole
 from nncalc.shapes import Labels, Plan, plural
 from nncalc.sink import Sink
@@ -102,7 +102,7 @@ def shapes(
     del general
     mode = fmt.value if fmt else ("table" if stdout_is_tty() else "json")
     if mode not in ("table", "json"):
-        raise UsageError(f"shapes draws a table or writes json, not {mode}")
+        raise UsageError(_("shapes draws a table or writes json, not {mode}").format(mode=mode))
     whole = load(inputs, net, read, need_x=False)
     ops = whole.ops
     with i18n.english() if mode == "json" else nullcontext():  # piped JSON is data
@@ -180,17 +180,20 @@ Sample = Annotated[
 Labels_ = Annotated[
     str | None,
     option("--labels", panel=OUTPUT, metavar="FILE",
-           help="True labels, one per line (as evaluate reads them): adds the sample's loss."),
+           help=help_text("True labels, one per line (as evaluate reads them): adds the "
+                          "sample's loss.")),
 ]  # fmt: skip
 LabelColumn = Annotated[
     str | None,
     option("--label-column", panel=OUTPUT, metavar="COL",
-           help="True labels from this column of X (kept out of X, as --id-column is)."),
+           help=help_text("True labels from this column of X (kept out of X, as --id-column "
+                          "is).")),
 ]  # fmt: skip
 Classes = Annotated[
     str | None,
     option("--classes", panel=OUTPUT, metavar="NAMES",
-           help="Class names, in output order: setosa,versicolor,virginica or a file."),
+           help=help_text("Class names, in output order: setosa,versicolor,virginica or a "
+                          "file.")),
 ]  # fmt: skip
 Neuron = Annotated[
     int | None,
@@ -238,8 +241,9 @@ def explain(
     del general
     if label_column is not None:
         if read.id_column is not None:
-            raise UsageError("--label-column and --id-column both take a column out of X: "
-                             "give one")  # fmt: skip
+            raise UsageError(
+                _("--label-column and --id-column both take a column out of X: give one")
+            )
         read = dataclasses.replace(read, id_column=label_column)  # kept out of X, as ids are
     whole = load(inputs, network, read, need_x=True)
     x_matrix, ops = whole.x, whole.ops
@@ -306,7 +310,10 @@ def pick_layer(value: int | None, count: int) -> int:
         return 1
     if not 1 <= value <= count:
         raise UsageError(
-            f"--layer {value} is out of range: the network has {count} "
-            f"layer{'s' if count != 1 else ''} (1 to {count})"
+            ngettext(
+                "--layer {k} is out of range: the network has {count} layer (1 to {count})",
+                "--layer {k} is out of range: the network has {count} layers (1 to {count})",
+                count,
+            ).format(k=value, count=count)
         )
     return value

@@ -19,7 +19,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from nncalc import generate
-from nncalc.i18n import N_, help_text
+from nncalc.i18n import N_, _, help_text
 
 # help panels; N_: translated where the help is drawn
 INPUT, NETWORK, OUTPUT, ENGINE, GENERAL = (
@@ -72,7 +72,7 @@ def _complete_activation(incomplete: str) -> list[str]:
     """Tab completion for a comma list: complete the name after the last comma."""
     from nncalc.core.activations import ACTIVATIONS
 
-    head, _, last = incomplete.rpartition(",")
+    head, _sep, last = incomplete.rpartition(",")
     prefix = f"{head}," if head else ""
     return [prefix + name for name in ACTIVATIONS if name.startswith(last)]
 
@@ -387,7 +387,7 @@ def _size(value: str | None) -> int | None:
     except ValueError as e:
         raise typer.BadParameter(str(e)) from None
     if size < 1:
-        raise typer.BadParameter(f"{value!r} is less than one byte")
+        raise typer.BadParameter(_("{value} is less than one byte").format(value=repr(value)))
     return size
 
 

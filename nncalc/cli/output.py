@@ -8,6 +8,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from nncalc.i18n import _
 from nncalc.operands import Generated
 from nncalc.runner.batch import Outcome
 from nncalc.runner.hooks import Hooks, Steps
@@ -23,7 +24,9 @@ def drawn_notice(gen: Generated | None, asked: bool) -> str | None:
     only_b = gen.made_b and not gen.made_w
     if not (asked or gen.fresh or only_b):
         return None
-    return ("no -b given: b drawn, " if only_b else "") + gen.caption()
+    if only_b:
+        return _("no -b given: b drawn, {caption}").format(caption=gen.caption())
+    return gen.caption()
 
 
 def stdout_is_tty() -> bool:

@@ -7,7 +7,7 @@ import typer
 from nncalc import generate
 from nncalc.errors import UsageError
 from nncalc.formats import Format
-from nncalc.i18n import help_text
+from nncalc.i18n import _, help_text
 from nncalc.limits import MemoryLimitError
 from nncalc.shapes import dims
 from nncalc.sink import Sink, output_mode
@@ -83,11 +83,12 @@ def random(
     if mode == "table":
         from nncalc import render
 
-        table = render.matrix_table(a, f"random {dims(shape)}", caption=line, precision=precision)
+        title = _("random {shape}").format(shape=dims(shape))
+        table = render.matrix_table(a, title, caption=line, precision=precision)
         print_items([table], output, False)
         return
     if seed is None:
-        note(f"seed {s}: {line}")
+        note(_("seed {seed}: {line}").format(seed=s, line=line))
     from nncalc.formats.write import Writer
 
     with Sink(output) as sink:

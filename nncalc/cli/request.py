@@ -6,6 +6,7 @@ import sys
 from nncalc import generate
 from nncalc.errors import UsageError
 from nncalc.formats import Format, ReadOptions
+from nncalc.i18n import _
 from nncalc.operands import Request
 from nncalc.shapes import LAYOUTS, Layout
 
@@ -27,14 +28,20 @@ def read_options(flags: InputFlags | None) -> ReadOptions:
     if flags is None:
         return ReadOptions()
     if flags.decimal not in (".", ","):
-        raise UsageError(f"--decimal must be '.' or ',', got {flags.decimal!r}")
+        raise UsageError(
+            _("--decimal must be '.' or ',', got {value}").format(value=repr(flags.decimal))
+        )
     delimiter = flags.delimiter
     if delimiter is not None:
         delimiter = DELIMITERS.get(delimiter.lower(), delimiter)
         if delimiter == " ":
             delimiter = ""
         elif len(delimiter) != 1:
-            raise UsageError(f"--delimiter must be one character or tab/space, got {delimiter!r}")
+            raise UsageError(
+                _("--delimiter must be one character or tab/space, got {value}").format(
+                    value=repr(delimiter)
+                )
+            )
     return ReadOptions(
         format=Format(flags.input_format.value) if flags.input_format else None,
         delimiter=delimiter,
@@ -58,9 +65,12 @@ def request_of(
     if net.weights and net.biases:
         given = [o for o, v in (("--neurons", net.neurons), ("--seed", net.seed)) if v is not None]
         if given:
+            both = _(" and ").join(given)
             raise UsageError(
-                f"{' and '.join(given)} draw missing parameters, but -w and -b are both "
-                f"given: drop {' and '.join(given)}"
+                _(
+                    "{options} draw missing parameters, but -w and -b are both given: "
+                    "drop {options}"
+                ).format(options=both)
             )
     acts = split_list(net.activation)
     for name in acts:
@@ -106,17 +116,23 @@ def neurons_of(value: str | None) -> tuple[int, ...]:
             raise ValueError(value)
     except ValueError:
         raise UsageError(
-            f"--neurons takes whole numbers, one per layer (4 or 4,3,2), got {value!r}"
+            _("--neurons takes whole numbers, one per layer (4 or 4,3,2), got {value}").format(
+                value=repr(value)
+            )
         ) from None
     bad = [p for p in sizes if p <= 0]
     if bad:
-        raise UsageError(f"--neurons must be positive, got {bad[0]}")
+        raise UsageError(_("--neurons must be positive, got {value}").format(value=bad[0]))
     return sizes
 
 
 def check_seed(seed: int | None) -> None:
     if seed is not None and not 0 <= seed <= generate.MAX_SEED:
-        raise UsageError(f"--seed must be from 0 to {generate.MAX_SEED}, got {seed}")
+        raise UsageError(
+            _("--seed must be from 0 to {most}, got {seed}").format(
+                most=generate.MAX_SEED, seed=seed
+            )
+        )
 
 
 def stdin_default(inputs: list[str] | None, params: str | None) -> list[str]:
@@ -128,9 +144,10 @@ def stdin_default(inputs: list[str] | None, params: str | None) -> list[str]:
     if sys.stdin is not None and not sys.stdin.isatty():
         return ["-"]
     raise UsageError(
-        "no inputs: name a file, or pipe numbers in and use '-' "
-        "(try: nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv"
-        " -b samples/batch/biases.csv)"
+        _("no inputs: name a file, or pipe numbers in and use '-' (try: {example})").format(
+            example="nncalc forward samples/batch/inputs.csv -w samples/batch/weights.csv"
+            " -b samples/batch/biases.csv"
+        )
     )
 
 
@@ -142,11 +159,19 @@ def stages_of(show: str) -> list[str]:
         return list(STAGES)
     unknown = [s for s in picked if s not in STAGES]
     if unknown:
-        raise UsageError(f"--show takes {', '.join(STAGES)} or all; got {', '.join(unknown)}")
+        raise UsageError(
+            _("--show takes {stages} or all; got {unknown}").format(
+                stages=", ".join(STAGES), unknown=", ".join(unknown)
+            )
+        )
     return picked
 
 
 def layout_of(value: str) -> Layout:
     if value not in LAYOUTS:  # pragma: no cover - the option's choices are the layouts
-        raise UsageError(f"--layout must be one of {', '.join(LAYOUTS)}, got {value!r}")
+        raise UsageError(
+            _("--layout must be one of {layouts}, got {value}").format(
+                layouts=", ".join(LAYOUTS), value=repr(value)
+            )
+        )
     return value

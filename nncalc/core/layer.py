@@ -83,8 +83,10 @@ def cast(a: np.ndarray, dtype: DTypeLike, operand: str = "W") -> Array:
             value = float(a[lost].flat[0])
             hint = Hint("dtype", "float64")
             err = InputError(
-                f"{operand} holds {value!r}, beyond {dt.name}'s range (±{np.finfo(dt).max!s})",
-                expected=f"values {dt.name} can hold, or {hint}",
+                _("{operand} holds {value}, beyond {dtype}'s range (±{most})").format(
+                    operand=operand, value=repr(value), dtype=dt.name, most=str(np.finfo(dt).max)
+                ),
+                expected=_("values {dtype} can hold, or {hint}").format(dtype=dt.name, hint=hint),
             )
             err.hint = hint
             raise err

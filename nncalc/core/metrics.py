@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from nncalc.i18n import _
+
 BLOCK = 4096  # rows per partial sum
 
 Floats = NDArray[np.float64]
@@ -202,7 +204,7 @@ class Evaluation:
     def scores(self) -> Scores:
         m = self.sum.count
         if m == 0:
-            raise ValueError("no rows to evaluate")
+            raise ValueError(_("no rows to evaluate"))
         per = m * (self.width if not self.loss.classes else 1)
         value = self.sum.value() / per
         if self.k is None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from nncalc.core import Network
 from nncalc.errors import UsageError
+from nncalc.i18n import _
 
 from .layout import Sample, sample_of
 from .svg import draw
@@ -32,7 +33,9 @@ def picture_kind(path: str) -> str:
         suffix = ".html"
     if suffix not in KINDS:
         raise UsageError(
-            f"cannot draw to {path}: name a {', '.join(KINDS[:-1])} or {KINDS[-1]} file"
+            _("cannot draw to {path}: name a {kinds} or {last} file").format(
+                path=path, kinds=", ".join(KINDS[:-1]), last=KINDS[-1]
+            )
         )
     return suffix[1:]
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from nncalc.explain import Explanation, elide, num, numbers_line
+from nncalc.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -81,8 +82,11 @@ def clipped_note(z: np.ndarray, a: np.ndarray) -> str | None:
     clipped = int(((z < 0) & (a == 0)).sum())
     if not clipped:
         return None
-    return (f"ReLU clipped {clipped} of {z.size} values to 0 (greyed); "
-            'activation="linear" shows Z itself')  # fmt: skip
+    return ngettext(
+        'ReLU clipped {clipped} of {size} value to 0 (greyed); activation="linear" shows Z itself',
+        'ReLU clipped {clipped} of {size} values to 0 (greyed); activation="linear" shows Z itself',
+        z.size,
+    ).format(clipped=clipped, size=z.size)
 
 
 def pass_html(res: Pass, precision: int = 4) -> str:
@@ -109,20 +113,23 @@ def network_summary(net: Network) -> str:
     for k, layer in enumerate(net, start=1):
         params = layer.n * layer.p + layer.p
         total += params
+        name = escape(_("layer {k}").format(k=k))
         rows.append(
-            f'<tr><td style="{CELL};text-align:left">layer {k}</td>'
+            f'<tr><td style="{CELL};text-align:left">{name}</td>'
             f'<td style="{CELL}">{layer.n}×{layer.p}</td><td style="{CELL}">({layer.p},)</td>'
             f'<td style="{CELL};text-align:left">{escape(layer.act.label)}</td>'
             f'<td style="{CELL}">{params}</td></tr>'
         )
     head = "".join(
-        f'<th style="{HEAD}">{h}</th>' for h in ("", "W (n×p)", "b", "activation", "parameters")
+        f'<th style="{HEAD}">{escape(h)}</th>'
+        for h in ("", "W (n×p)", "b", _("activation"), _("parameters"))
     )
     sizes = "→".join([str(net.n), *(str(layer.p) for layer in net)])
+    title, all_ = escape(_("Network {sizes}").format(sizes=sizes)), escape(_("total"))
     return (
-        f'<div style="{TITLE}">Network {sizes}</div>'
+        f'<div style="{TITLE}">{title}</div>'
         f'<table style="{TABLE}"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}'
-        f'<tr><td style="{CELL};text-align:left" colspan="4">total</td>'
+        f'<tr><td style="{CELL};text-align:left" colspan="4">{all_}</td>'
         f'<td style="{CELL}">{total}</td></tr></tbody></table>'
     )
 
@@ -195,5 +202,10 @@ def explanation_html(ex: Explanation) -> str:
         )
     lines.append(f'<div style="{pre}">{chr(10).join(body)}</div>')
     if ex.more:
-        lines.append(f'<div style="{NOTE}">… {ex.more} more: pick one with neuron=</div>')
+        more = ngettext(
+            "… {more} more neuron: pick one with neuron=",
+            "… {more} more neurons: pick one with neuron=",
+            ex.more,
+        ).format(more=ex.more)
+        lines.append(f'<div style="{NOTE}">{escape(more)}</div>')
     return "".join(lines)

@@ -14,6 +14,7 @@ import numpy as np
 
 from nncalc import __version__
 from nncalc.core import Network
+from nncalc.i18n import N_, _, current
 
 from .layout import sample_of
 from .svg import draw
@@ -47,6 +48,9 @@ footer { margin-top: 2.5rem; color: #6b7380; font-size: .85rem; }
 """
 
 
+CHAIN, TABLES = N_("Shape chain"), N_("Tables")  # the page's headings
+
+
 def _dims(*shape: int | str) -> str:
     return "×".join(str(d) for d in shape)
 
@@ -54,11 +58,11 @@ def _dims(*shape: int | str) -> str:
 def shape_chain(net: Network, m: int | None = None) -> str:
     """The chain X → Z_k, A_k as an HTML table, one row per operand."""
     rows = "m" if m is None else m
-    lines = [("X", "inputs", _dims(rows, net.n))]
+    lines = [("X", _("inputs"), _dims(rows, net.n))]
     for k, layer in enumerate(net, start=1):
         lines += [
-            (f"W{k}", f"weights of layer {k}", _dims(layer.n, layer.p)),
-            (f"b{k}", f"biases of layer {k}", f"({layer.p},)"),
+            (f"W{k}", _("weights of layer {k}").format(k=k), _dims(layer.n, layer.p)),
+            (f"b{k}", _("biases of layer {k}").format(k=k), f"({layer.p},)"),
             (f"Z{k}", f"A{k - 1}·W{k} + b{k}" if k > 1 else "X·W1 + b1", _dims(rows, layer.p)),
             (f"A{k}", f"{layer.act.label}(Z{k})", _dims(rows, layer.p)),
         ]
@@ -66,9 +70,10 @@ def shape_chain(net: Network, m: int | None = None) -> str:
         f"<tr><td>{escape(a)}</td><td>{escape(b)}</td><td>{escape(c)}</td></tr>"
         for a, b, c in lines
     )
+    what, shape = escape(_("what")), escape(_("shape"))
     return (
-        '<table class="chain"><thead><tr><th></th><th>what</th><th>shape</th></tr></thead>'
-        f"<tbody>{body}</tbody></table>"
+        f'<table class="chain"><thead><tr><th></th><th>{what}</th><th>{shape}</th></tr>'
+        f"</thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -96,21 +101,26 @@ def report_html(
         if sample is not None and 0 <= sample < m:
             picked = sample_of(net, xa, sample)
     svg = draw(net, picked, precision=precision)
-    caption = "The network" + (f", with sample s{picked.row}'s numbers" if picked else "")
+    caption = (
+        _("The network, with sample s{row}'s numbers").format(row=picked.row)
+        if picked
+        else _("The network")
+    )
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
+        f'<html lang="{"zh-CN" if current() == "zh" else "en"}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(title)}</title>",
         f"<style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f'<pre class="command"><code>{escape(command_line)}</code></pre>',
-        "<h2>Shape chain</h2>",
+        f"<h2>{escape(_(CHAIN))}</h2>",
         shape_chain(net, m),
         f"<h2>{escape(caption)}</h2>",
         f"<figure>{svg}</figure>",
     ]
     if tables_html:
-        parts += ["<h2>Tables</h2>", tables_html]
-    parts += [f"<footer>Made by nncalc {escape(__version__)}.</footer>", "</body></html>", ""]
+        parts += [f"<h2>{escape(_(TABLES))}</h2>", tables_html]
+    made = _("Made by nncalc {version}.").format(version=__version__)
+    parts += [f"<footer>{escape(made)}</footer>", "</body></html>", ""]
     return "\n".join(parts).encode("utf-8")

@@ -9,6 +9,7 @@ families and nothing is referenced from outside, so the file opens anywhere.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from xml.sax.saxutils import escape, quoteattr
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from nncalc.core import Layer, Network
 from nncalc.explain import weight_name
+from nncalc.i18n import _
 
 from .layout import KEEP, Box, Geometry, Sample, columns, geometry, plan_labels
 
@@ -42,6 +44,11 @@ def num(v: float, precision: int = 3) -> str:
     if v == 0:
         return "0"
     return f"{v:.{precision}g}"
+
+
+def cells(text: str) -> int:
+    """Columns ``text`` takes: a Chinese character is as wide as two Latin letters."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _attr(**kv: object) -> str:
@@ -109,9 +116,9 @@ def draw(
         f'fill="{INK}" role="img">'
     )
     sizes = "→".join(str(c.size) for c in cols)
-    heading = title or f"Network {sizes}"
+    heading = title or _("Network {sizes}").format(sizes=sizes)
     if sample is not None:
-        heading += f" — sample s{sample.row}"
+        heading = _("{title} — sample s{row}").format(title=heading, row=sample.row)
     add(f"<title>{escape(heading)}</title>")
     add(f'<rect width="{_f(width)}" height="{_f(height)}" fill="#ffffff"/>')
     add(_text(24, 30, heading, font_size=17, font_weight="bold"))
@@ -153,9 +160,9 @@ def draw(
     for c, col in enumerate(cols):
         here: Layer | None = net[c - 1] if c else None
         if here is None:
-            head, sub, foot = "inputs", f"n = {col.size}", ""
+            head, sub, foot = _("inputs"), f"n = {col.size}", ""
         else:
-            head = f"layer {c}"
+            head = _("layer {k}").format(k=c)
             if here.name and here.name != f"layer{c}" and not here.name.isdigit():
                 head += f" · {here.name}"  # a name of its own (fc1), not Sequential's 0, 2, …
             sub = f"(n, p) = ({here.n}, {here.p})"
@@ -190,7 +197,7 @@ def draw(
                     + _text(
                         col.x,
                         y + 16,
-                        f"{hidden} more",
+                        _("{count} more").format(count=hidden),
                         text_anchor="middle",
                         font_size=12,
                         fill=MUTED,
@@ -304,23 +311,23 @@ def _legend(x: float, y: float, dead: bool, room: float) -> tuple[str, float]:
     """The key to colours, widths and marks, wrapped to ``room``; and its height."""
     items: Sequence[tuple[str, str]] = [
         (f'<line x1="0" y1="0" x2="34" y2="0" stroke="{POSITIVE}" stroke-width="3"/>',
-         "positive weight"),
+         _("positive weight")),
         (f'<line x1="0" y1="0" x2="34" y2="0" stroke="{NEGATIVE}" stroke-width="3"/>',
-         "negative weight"),
+         _("negative weight")),
         (f'<line x1="0" y1="-3" x2="34" y2="-3" stroke="{MUTED}" stroke-width="0.8"/>'
          f'<line x1="0" y1="4" x2="34" y2="4" stroke="{MUTED}" stroke-width="4.6"/>',
-         "line width ∝ |weight| (within its layer)"),
+         _("line width ∝ |weight| (within its layer)")),
         (f'<text x="0" y="4" font-size="11" font-family="{MONO}" fill="{MUTED}">b1 = 0.5</text>',
-         "the neuron's bias"),
+         _("the neuron's bias")),
     ]  # fmt: skip
     if dead:
         items = [*items, (f'<circle cx="17" cy="0" r="9" fill="{DEAD_FILL}" stroke="{MUTED}"/>',
-                          "greyed: ReLU made it 0 for this sample (z ≤ 0)")]  # fmt: skip
+                          _("greyed: ReLU made it 0 for this sample (z ≤ 0)"))]  # fmt: skip
     parts = [f'<g class="legend" transform="translate({_f(x)},{_f(y)})" font-size="12">']
     cx = cy = 0.0
     for mark, words in items:
         indent = 66 if "b1 = " in mark else 42  # the bias mark is text, wider than a line
-        wide = indent + 6.8 * len(words) + 28  # a generous estimate of the text's width
+        wide = indent + 6.8 * cells(words) + 28  # a generous estimate of the text's width
         if cx and cx + wide > room:
             cx, cy = 0.0, cy + 26
         parts.append(f'<g transform="translate({_f(cx)},{_f(cy)})">{mark}')

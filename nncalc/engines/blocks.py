@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from nncalc.i18n import _
+
 _UNITS = {
     "": 1, "b": 1,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
@@ -35,7 +37,9 @@ def parse_size(text: str | int) -> int:
         unit = _UNITS[s[i:].lower()]
         return int(number * unit)  # inf or nan: OverflowError / ValueError
     except (ValueError, KeyError, OverflowError):
-        raise ValueError(f"{text!r} is not a size (e.g. 64MiB, 1MB, 500kB)") from None
+        raise ValueError(
+            _("{text} is not a size (e.g. 64MiB, 1MB, 500kB)").format(text=repr(text))
+        ) from None
 
 
 _SPACE = b" \t\r\n\x0b\x0c"

@@ -16,6 +16,7 @@ import numpy as np
 from nncalc.core import Array, Network, Pass, regroup
 from nncalc.core.metrics import predicted
 from nncalc.errors import InputError
+from nncalc.i18n import _
 
 SMALL_NETWORK = 128 * 128  # Σ n·p below which one BLAS thread computes a block as fast as two
 # OpenBLAS runs a matmul of fewer than m·n·p = 262,144 multiply-adds on one thread whatever
@@ -80,10 +81,12 @@ def check_finite(network: Network, row: int, k: int, values: np.ndarray, stage: 
     if np.isfinite(values).all():
         return
     i, j = (int(v) for v in np.argwhere(~np.isfinite(np.atleast_2d(values)))[0])
-    where = stage if len(network) == 1 else f"layer {k}: {stage}{k}"
+    where = stage if len(network) == 1 else _("layer {k}: {stage}{k}").format(k=k, stage=stage)
     raise InputError(
-        f"{where} overflows {values.dtype} at sample {row + i}, neuron {j}",
-        expected="values whose products and sums stay finite; --allow-nonfinite writes inf/nan",
+        _("{where} overflows {dtype} at sample {i}, neuron {j}").format(
+            where=where, dtype=values.dtype, i=row + i, j=j
+        ),
+        expected=_("values whose products and sums stay finite; --allow-nonfinite writes inf/nan"),
     )
 
 

@@ -371,8 +371,9 @@ class RowReader:
             held += block.nbytes
             if held > room and role:
                 raise limits.refuse(
-                    f"{'W' if role == 'w' else 'b'} whole (more than {limits.human(room)})",
-                    source=self.source, why="the parameters are held whole",
+                    i18n._("{operand} whole (more than {most})").format(
+                        operand="W" if role == "w" else "b", most=limits.human(room)),
+                    source=self.source, why=i18n._("the parameters are held whole"),
                 )  # fmt: skip
             if held > room:
                 raise limits.refuse(

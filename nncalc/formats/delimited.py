@@ -195,8 +195,8 @@ class DelimitedReader(RowReader):
         if '"' in line:
             if line.count('"') % 2 and _unclosed(line, d):
                 raise InputError(
-                    "a quote is opened and never closed", source=self.source, line=lineno,
-                    col=line.rfind('"') + 1, expected='a closing " on the same line',
+                    i18n._("a quote is opened and never closed"), source=self.source, line=lineno,
+                    col=line.rfind('"') + 1, expected=i18n._('a closing " on the same line'),
                 )  # fmt: skip
             if d is None:
                 fields = [_unquote(f) for f in line.split()]

@@ -298,7 +298,8 @@ def read_params(
     if declared == "float32":  # as --save-params writes a float32 run's W and b
         out = {k: v.astype(np.float32) if k != "x" else v for k, v in out.items()}
     elif declared != "float64":
-        raise InputError(f'"dtype" is {declared!r}', source=source, expected="float32 or float64")
+        raise InputError(i18n._('"dtype" is {value}').format(value=repr(declared)), source=source,
+                         expected="float32 or float64")  # fmt: skip
     if not out:
         raise InputError(
             i18n._("holds none of inputs, weights, biases"),

@@ -19,6 +19,7 @@ import numpy as np
 
 from nncalc import limits
 from nncalc.errors import InputError, cannot_open
+from nncalc.i18n import N_, _
 
 CHUNK = 1 << 20
 _UNUSUAL = (b"\n\n", b" ", b"\t", b"\r", b"\x0b", b"\x0c")
@@ -36,23 +37,38 @@ class Parser:
 
     def expected(self) -> str:
         if self.k is None:
-            many = f"{self.width} numbers separated by commas" if self.width > 1 else "a number"
-            return f"{many} (the outputs' true values)"
-        names = f", a name ({', '.join(self.names)})" if self.names else ""
-        return f"a class index 0 to {self.k - 1}{names} or a one-hot row of {self.k} values"
+            many = (
+                _("{k} numbers separated by commas").format(k=self.width)
+                if self.width > 1
+                else _("a number")
+            )
+            return _("{what} (the outputs' true values)").format(what=many)
+        if self.names:
+            return _(
+                "a class index 0 to {last}, a name ({names}) or a one-hot row of {k} values"
+            ).format(last=self.k - 1, names=", ".join(self.names), k=self.k)
+        return _("a class index 0 to {last} or a one-hot row of {k} values").format(
+            last=self.k - 1, k=self.k
+        )
 
     def one(self, text: str) -> Any:
         """One label, or a ValueError saying what is wrong with it."""
         cells = [c for c in _SPLIT.split(text.strip()) if c]
         if self.k is None:
             if len(cells) != self.width:
-                raise ValueError(f"{len(cells)} values where the output has {self.width}")
+                raise ValueError(
+                    _("{given} values where the output has {width}").format(
+                        given=len(cells), width=self.width
+                    )
+                )
             try:
                 values = tuple(float(c) for c in cells)
             except ValueError:
-                raise ValueError(f"{text.strip()!r} is not a number") from None
+                raise ValueError(
+                    _("{text} is not a number").format(text=repr(text.strip()))
+                ) from None
             if not all(np.isfinite(values)):
-                raise ValueError(f"{text.strip()!r} is not a finite number")
+                raise ValueError(_("{text} is not a finite number").format(text=repr(text.strip())))
             return values
         if len(cells) > 1:
             return self._one_hot(cells, text)
@@ -63,24 +79,42 @@ class Parser:
             number = float(cell)
         except ValueError:
             if self.names:
-                raise ValueError(f"{cell!r} is not a class name in --classes") from None
-            raise ValueError(f"{cell!r} is not a class index (names need --classes)") from None
+                raise ValueError(
+                    _("{text} is not a class name in --classes").format(text=repr(cell))
+                ) from None
+            raise ValueError(
+                _("{text} is not a class index (names need --classes)").format(text=repr(cell))
+            ) from None
         if number != int(number) if np.isfinite(number) else True:
-            raise ValueError(f"{cell!r} is not a class index")
+            raise ValueError(_("{text} is not a class index").format(text=repr(cell)))
         if not 0 <= number < self.k:
-            raise ValueError(f"class index {int(number)} is out of range for {self.k} classes")
+            raise ValueError(
+                _("class index {index} is out of range for {k} classes").format(
+                    index=int(number), k=self.k
+                )
+            )
         return int(number)
 
     def _one_hot(self, cells: list[str], text: str) -> int:
         assert self.k is not None
         if len(cells) != self.k:
-            raise ValueError(f"a one-hot row of {len(cells)} values for {self.k} classes")
+            raise ValueError(
+                _("a one-hot row of {given} values for {k} classes").format(
+                    given=len(cells), k=self.k
+                )
+            )
         try:
             values = [float(c) for c in cells]
         except ValueError:
-            raise ValueError(f"{text.strip()!r} is not a one-hot row of numbers") from None
+            raise ValueError(
+                _("{text} is not a one-hot row of numbers").format(text=repr(text.strip()))
+            ) from None
         if sorted(values) != [0.0] * (self.k - 1) + [1.0]:
-            raise ValueError(f"{text.strip()!r} is not one-hot (one 1, every other value 0)")
+            raise ValueError(
+                _("{text} is not one-hot (one 1, every other value 0)").format(
+                    text=repr(text.strip())
+                )
+            )
         return values.index(1.0)
 
     def many(self, texts: list[Any]) -> tuple[np.ndarray, int | None, str]:
@@ -221,21 +255,26 @@ class Labels:
 
     def _error(self, why: str, n: int | None, expected: str) -> InputError:
         if n is not None and self.what != "line":
-            why, n = f"{self.what} {n}: {why}", None
+            why, n = _("row {row}: {message}").format(row=n, message=why), None
         return InputError(why, source=self.source, line=n, expected=expected)
 
     def finish(self, rows: int) -> None:
         """Refuse fewer or more labels than rows, saying both counts."""
-        expected = "one label per row of X"
+        expected = _("one label per row of X")
         if self.short:
-            raise self._error(f"{self.taken} labels for {rows} rows", None, expected)
+            raise self._error(_(LABELS_FOR_ROWS).format(labels=self.taken, rows=rows), None,
+                              expected)  # fmt: skip
         self._fill(1)
         if self.pending() or self.bad is not None:
             first = int(self.where[self.at]) if self.pending() else self._bad_line()
             extra = self.pending() + self.unread
             while (nxt := self.more()) is not None:
                 extra += nxt.size
-            raise self._error(f"{rows + extra} labels for {rows} rows", first, expected)
+            raise self._error(_(LABELS_FOR_ROWS).format(labels=rows + extra, rows=rows), first,
+                              expected)  # fmt: skip
+
+
+LABELS_FOR_ROWS = N_("{labels} labels for {rows} rows")
 
 
 def file_chunks(fp: BinaryIO, source: str) -> Iterator[tuple[bytes, int]]:
@@ -251,7 +290,7 @@ def file_chunks(fp: BinaryIO, source: str) -> Iterator[tuple[bytes, int]]:
         cut = data.rfind(b"\n") + 1
         if cut == 0:
             if len(data) > longest:
-                raise limits.refuse("one line of labels", len(data), source)
+                raise limits.refuse(_("one line of labels"), len(data), source)
             rest = data
             continue
         rest = data[cut:]
@@ -298,7 +337,7 @@ def open_labels(path: str, parser: Parser, stack: ExitStack) -> Labels:
     try:
         fp = open(path, "rb")  # noqa: SIM115 - the stack closes it
     except OSError as e:
-        raise cannot_open(e, path, "labels file") from None
+        raise cannot_open(e, path, N_("labels file")) from None
     stack.callback(fp.close)
     chunks = parsed_ahead(fp, path, parser)
     stack.callback(chunks.close)

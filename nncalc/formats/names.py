@@ -9,6 +9,7 @@ import stat
 
 from nncalc import limits
 from nncalc.errors import InputError, cannot_open
+from nncalc.i18n import N_, _
 
 # A name held as a Python str costs ~57 bytes beside its text (object header, list slot):
 # a file of 2-byte lines ("a\n") takes ~30× its size; 20M names of 13 bytes took 1.4 GB.
@@ -20,21 +21,23 @@ def max_names_bytes() -> int:
     return max(1 << 16, limits.budget() // NAMES_FACTOR)
 
 
-def read_names(path: str, what: str = "class names") -> list[str]:
+def read_names(path: str, what: str = N_("class names")) -> list[str]:
     """The non-blank lines of ``path``, stripped: refused before reading when the file
     (or, for a FIFO or pipe, what arrives) is larger than the budget allows; a FIFO is
     read, not waited on for ever by a size check."""
     room = max_names_bytes()
+    what = _(what)
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             if stat.S_ISDIR(st.st_mode):
-                raise InputError("is a directory", source=path, expected=f"a file of {what}")
+                raise InputError(_("is a directory"), source=path,
+                                 expected=_("a file of {what}").format(what=what))  # fmt: skip
             if stat.S_ISREG(st.st_mode) and st.st_size > room:
                 raise _too_big(path, st.st_size, what)
             data = f.read(room + 1)
     except OSError as e:
-        raise cannot_open(e, path, f"file of {what}") from None
+        raise cannot_open(e, path, _("file of {what}").format(what=what)) from None
     if len(data) > room:
         raise _too_big(path, None, what)
     names = []
@@ -42,8 +45,9 @@ def read_names(path: str, what: str = "class names") -> list[str]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise InputError("not UTF-8 text", source=path, line=lineno, col=e.start + 1,
-                             expected=f"{what}, one a line, as UTF-8 text") from None  # fmt: skip
+            raise InputError(_("not UTF-8 text"), source=path, line=lineno, col=e.start + 1,
+                             expected=_("{what}, one a line, as UTF-8 text").format(what=what)
+                             ) from None  # fmt: skip
         if lineno == 1:
             text = text.removeprefix("\ufeff")
         if text.strip():
@@ -53,7 +57,13 @@ def read_names(path: str, what: str = "class names") -> list[str]:
 
 def _too_big(path: str, size: int | None, what: str) -> limits.MemoryLimitError:
     most = limits.human(max_names_bytes())
+    whole = (
+        _("a file of {what}").format(what=what)
+        if size is not None
+        else _("a file of {what} of more than {most}").format(what=what, most=most)
+    )
     return limits.refuse(
-        f"a file of {what}" + ("" if size is not None else f" of more than {most}"), size, path,
-        why=f"names take ~{NAMES_FACTOR}× their text, so the largest that fits is {most}",
+        whole, size, path,
+        why=_("names take ~{factor}× their text, so the largest that fits is {most}").format(
+            factor=NAMES_FACTOR, most=most),
     )  # fmt: skip

@@ -158,8 +158,9 @@ class NpyReader(RowReader):
             if not self.allow_nonfinite and not np.isfinite(arr).all():
                 i, j = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
                 raise InputError(
-                    f"element {[start + i, j]} is {arr[i, j]}, not a finite number",
-                    source=self.source, expected="a finite number",
+                    i18n._("element {index} is {value}, not a finite number").format(
+                        index=[start + i, j], value=arr[i, j]),
+                    source=self.source, expected=i18n._("a finite number"),
                 )  # fmt: skip
             yield arr
 

@@ -254,6 +254,8 @@ def check_size(path: str, role: str, forced: Format | None) -> None:
     if need > limits.budget():
         what = "W" if role == "w" else "b"
         raise limits.refuse(
-            f"{what} from a {limits.human(size)} text file", need, path,
-            why=f"{what} is held whole (about {TEXT_PARAM_FACTOR}× its text)",
+            i18n._("{operand} from a {size} text file").format(
+                operand=what, size=limits.human(size)), need, path,
+            why=i18n._("{operand} is held whole (about {factor}× its text)").format(
+                operand=what, factor=TEXT_PARAM_FACTOR),
         )  # fmt: skip

@@ -19,8 +19,11 @@ import numpy as np
 import orjson
 
 from nncalc.errors import UsageError
+from nncalc.i18n import N_, _
 
 from . import Format
+
+ID_NOT_PARQUET = N_("--id-column labels rows in CSV, TSV, JSON or NDJSON output, not parquet")
 
 _OPT = orjson.OPT_SERIALIZE_NUMPY
 PIECE_VALUES = 1 << 18  # values formatted at once (bounds the text's scratch memory)
@@ -110,9 +113,7 @@ class Writer:
         if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
         if ids is not None and fmt is Format.PARQUET:
-            raise UsageError(
-                "--id-column labels rows in CSV, TSV, JSON or NDJSON output, not parquet"
-            )
+            raise UsageError(_(ID_NOT_PARQUET))
         self.fmt = fmt
         self.header = header
         self.one_row = one_row
@@ -210,8 +211,7 @@ class LabelWriter:
         if fmt not in (Format.CSV, Format.TSV, Format.JSON, Format.NDJSON, Format.PARQUET):
             raise ValueError(f"cannot write {fmt.value}")
         if ids is not None and fmt is Format.PARQUET:
-            raise UsageError("--id-column labels rows in CSV, TSV, JSON or NDJSON output, "
-                             "not parquet")  # fmt: skip
+            raise UsageError(_(ID_NOT_PARQUET))
         self.fmt, self.classes, self.header = fmt, classes, header
         self.delimiter = "\t" if fmt is Format.TSV else ","
         self.ids = Ids(ids) if ids is not None else None

@@ -150,7 +150,11 @@ def stored_dtype(obj: dict[str, Any], source: str) -> np.dtype[Any]:
     """The ``"dtype"`` a model or parameter file names (float64 when it names none)."""
     name: object = obj.get("dtype", "float64")
     if name not in DTYPES:
-        raise InputError(f'"dtype" is {name!r}', source=source, expected=" or ".join(DTYPES))
+        raise InputError(
+            _('"dtype" is {value}').format(value=repr(name)),
+            source=source,
+            expected=_(" or ").join(DTYPES),
+        )
     return np.dtype(str(name))
 
 
@@ -196,9 +200,13 @@ def _beside(value: str, source: str, folder: Path, where: str, key: str) -> Path
             outside = home not in real.parents
     if outside:
         raise InputError(
-            f'{where}: "{key}" names {value!r}, which is not a file in the model\'s folder',
+            _('{where}: "{key}" names {value}, which is not a file in the model\'s folder').format(
+                where=where, key=key, value=repr(value)
+            ),
             source=source,
-            expected=f"a path inside {folder or '.'}, without .. (as ONNX external data)",
+            expected=_("a path inside {folder}, without .. (as ONNX external data)").format(
+                folder=folder or "."
+            ),
         )
     return target
 
@@ -225,17 +233,23 @@ class _open_regular:
             ) from None
         except OSError as e:
             raise InputError(
-                f'{where}: "{key}" names {value}, which cannot be opened ({e.strerror or e})',
+                _('{where}: "{key}" names {value}, which cannot be opened ({reason})').format(
+                    where=where, key=key, value=value, reason=e.strerror or e
+                ),
                 source=source,
             ) from None
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             os.close(fd)
-            what = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a FIFO or device)"
+            what = (
+                _("a folder") if stat.S_ISDIR(mode) else _("not a regular file (a FIFO or device)")
+            )
             raise InputError(
-                f'{where}: "{key}" names {value}, which is {what}',
+                _('{where}: "{key}" names {value}, which is {what}').format(
+                    where=where, key=key, value=value, what=what
+                ),
                 source=source,
-                expected="a regular file beside the model",
+                expected=_("a regular file beside the model"),
             )
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
@@ -254,11 +268,11 @@ def _unechoed(e: InputError) -> InputError:
     if "'" not in e.message and '"' not in e.message:
         return e
     return InputError(
-        "is not a matrix of numbers (its content is not shown: the model file named it)",
+        _("is not a matrix of numbers (its content is not shown: the model file named it)"),
         source=e.source,
         line=e.line,
         col=e.col,
-        expected="numbers, one row per line",
+        expected=_("numbers, one row per line"),
     )
 
 

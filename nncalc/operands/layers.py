@@ -15,6 +15,7 @@ import numpy as np
 from nncalc import generate
 from nncalc.core import Network, layer_of
 from nncalc.errors import ShapeError, UsageError
+from nncalc.i18n import _, ngettext
 from nncalc.limits import MemoryLimitError
 from nncalc.models import Model, read_model
 from nncalc.shapes import Labels, LayerShapes, Layout, Plan, chain_message, plan, plan_chain
@@ -80,8 +81,10 @@ def width_without_x(
         return req.n_inputs
     if w is None:
         raise UsageError(
-            "without X, nothing says how many inputs each sample has: add --inputs N "
-            "(or give X, or W with -w)"
+            _(
+                "without X, nothing says how many inputs each sample has: add --inputs N "
+                "(or give X, or W with -w)"
+            )
         )
     if w.ndim < 2:
         return int(w.size)
@@ -91,9 +94,11 @@ def width_without_x(
             return 1
         shape = "×".join(map(str, w.shape))
         raise UsageError(
-            f"{labels.w} ({shape}) fits two networks: one neuron of {outs} inputs "
-            f"({outs}→1) or {outs} neurons of one input (1→{outs}); without X, choose "
-            f"with --inputs {outs} or --inputs 1"
+            _(
+                "{w} ({shape}) fits two networks: one neuron of {k} inputs ({k}→1) or {k} "
+                "neurons of one input (1→{k}); without X, choose with --inputs {k} or "
+                "--inputs 1"
+            ).format(w=labels.w, shape=shape, k=outs)
         )
     return int(ins)
 
@@ -113,8 +118,10 @@ def _neurons(
             return None
         if req.neurons and req.neurons[0] != pl.p:
             raise UsageError(
-                f"--neurons {req.neurons[0]} but {labels.w} has {pl.p} neurons; "
-                "drop --neurons or change the weights"
+                _(
+                    "--neurons {asked} but {w} has {p} neurons; drop --neurons or change "
+                    "the weights"
+                ).format(asked=req.neurons[0], w=labels.w, p=pl.p)
             )
         return pl.p
     if req.neurons:
@@ -122,7 +129,7 @@ def _neurons(
     if b is not None and b.size > 1:
         return int(b.size)
     raise UsageError(
-        "cannot tell how many neurons to generate: add --neurons P (or give weights with -w)"
+        _("cannot tell how many neurons to generate: add --neurons P (or give weights with -w)")
     )  # fmt: skip
 
 
@@ -161,7 +168,11 @@ def _draw_missing(
 
 def _check_init(req: Request) -> None:
     if req.init not in generate.RECIPES:
-        raise UsageError(f"unknown --init {req.init!r}; known: {', '.join(generate.RECIPES)}")
+        raise UsageError(
+            _("unknown --init {name}; known: {known}").format(
+                name=repr(req.init), known=", ".join(generate.RECIPES)
+            )
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,8 +235,13 @@ def activations_for(req: Request, count: int) -> list[str]:
         return list(acts) * count
     if len(acts) != count:
         raise UsageError(
-            f"--activation lists {len(acts)} activations but the network has {count} "
-            f"layer{'s' if count != 1 else ''}: give one for every layer or one per layer"
+            ngettext(
+                "--activation lists {given} activations but the network has {count} layer: "
+                "give one for every layer or one per layer",
+                "--activation lists {given} activations but the network has {count} layers: "
+                "give one for every layer or one per layer",
+                count,
+            ).format(given=len(acts), count=count)
         )
     return list(acts)
 
@@ -251,8 +267,12 @@ def gather(
     if x_shape is not None and req.n_inputs is not None:
         n = x_shape[-1] if x_shape else 1
         if n != req.n_inputs:
-            raise UsageError(f"--inputs {req.n_inputs}, but {x_label} has {n} values per "
-                             "sample: drop --inputs, or change X")  # fmt: skip
+            raise UsageError(
+                _(
+                    "--inputs {asked}, but {x} has {n} values per sample: drop --inputs, "
+                    "or change X"
+                ).format(asked=req.n_inputs, x=x_label, n=n)
+            )
     model = model or _model(req)
     if model is None and params_is_model(req):
         assert req.params is not None
@@ -281,9 +301,11 @@ def _model(req: Request) -> Model | None:
     given = [f for f, v in (("-w", req.weights), ("-b", req.biases), ("--params", req.params),
                             ("--neurons", req.neurons)) if v]  # fmt: skip
     if given:
-        raise UsageError(f"--model replaces {given[0]}: give one or the other")
+        raise UsageError(
+            _("--model replaces {option}: give one or the other").format(option=given[0])
+        )
     if req.model == "-":
-        raise UsageError("--model reads a file, not stdin")
+        raise UsageError(_("--model reads a file, not stdin"))
     options = req.model_options._replace(activations=req.activations or None)
     return read_model(req.model, options)
 
@@ -306,11 +328,13 @@ def _from_flags(
 ) -> Operands:
     if len(req.biases) != len(req.weights):
         raise UsageError(
-            f"{len(req.weights)} -w but {len(req.biases)} -b: the k-th -w pairs with the k-th "
-            "-b, so give one -b per -w (a layer without a bias: use a --model file)"
+            _(
+                "{w} -w but {b} -b: the k-th -w pairs with the k-th -b, so give one -b per "
+                "-w (a layer without a bias: use a --model file)"
+            ).format(w=len(req.weights), b=len(req.biases))
         )
     if req.neurons:
-        raise UsageError("--neurons draws a network; with -w/-b the weights say the sizes")
+        raise UsageError(_("--neurons draws a network; with -w/-b the weights say the sizes"))
     acts = activations_for(req, len(req.weights))
     raws, details = [], []
     w_header = None
@@ -332,10 +356,10 @@ def _from_flags(
 
 def _drawn(req: Request, x_shape: tuple[int, ...] | None, x_label: str) -> Operands:
     if req.biases:
-        raise UsageError("-b without -w: give each layer's weights, or draw them all")
+        raise UsageError(_("-b without -w: give each layer's weights, or draw them all"))
     _check_init(req)
     if req.layout != "in-out":
-        raise UsageError("--layout reads given weights; drawn ones are n×p already")
+        raise UsageError(_("--layout reads given weights; drawn ones are n×p already"))
     if x_shape is None:
         n = width_without_x(req, None, None, Labels(x_label))
     else:

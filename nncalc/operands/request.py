@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from nncalc.formats import ReadOptions
+from nncalc.i18n import _
 from nncalc.models import LoadOptions
 from nncalc.shapes import Layout
 
@@ -22,7 +23,9 @@ class Generated:
     fresh: bool = False  # the seed was drawn, not given: it must be shown
 
     def caption(self) -> str:
-        return f"init {self.recipe}, seed {self.seed}: {self.line}"
+        return _("init {recipe}, seed {seed}: {line}").format(
+            recipe=self.recipe, seed=self.seed, line=self.line
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

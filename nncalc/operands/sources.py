@@ -17,6 +17,7 @@ from nncalc.errors import UsageError, cannot_open
 from nncalc.formats import Format, Matrix, ReadOptions, RowReader, format_from_name, open_rows
 from nncalc.formats.jsonio import WholeReader, read_params
 from nncalc.formats.spec import literal, literal_matrix, read_param
+from nncalc.i18n import _
 
 from .request import Request
 
@@ -29,11 +30,13 @@ def open_source(name: str, stack: ExitStack) -> BinaryIO:
     """A binary stream for a path or ``-``; a terminal on stdin is refused, not waited on."""
     if name == "-":
         if sys.stdin is None:  # started with stdin closed (<&-)
-            raise UsageError("stdin is closed: pipe numbers in or name a file")
+            raise UsageError(_("stdin is closed: pipe numbers in or name a file"))
         if sys.stdin.isatty():
             raise UsageError(
-                "stdin is a terminal: pipe numbers in (cat x.csv | nncalc forward - ...) "
-                "or name a file"
+                _(
+                    "stdin is a terminal: pipe numbers in (cat x.csv | nncalc forward - ...) "
+                    "or name a file"
+                )
             )
         return sys.stdin.buffer
     try:
@@ -45,7 +48,7 @@ def open_source(name: str, stack: ExitStack) -> BinaryIO:
 def _check_stdin_once(req: Request) -> None:
     dashes = [n for n in req.names if n == "-"]
     if len(dashes) > 1:
-        raise UsageError("only one operand can come from stdin ('-')")
+        raise UsageError(_("only one operand can come from stdin ('-')"))
 
 
 def read_named(name: str, options: ReadOptions, stack: ExitStack, role: str) -> Matrix:
@@ -88,7 +91,7 @@ def input_reader(
 ) -> RowReader:
     name = req.inputs
     if name is None:
-        raise UsageError("no inputs: name a file, or '-' to read stdin")
+        raise UsageError(_("no inputs: name a file, or '-' to read stdin"))
     if name != "-" and not os.path.exists(name):
         value = literal(name)
         if value is not None:  # `nncalc forward 1,2,3 -w 0.2,0.8,-0.5 -b 2`: one sample

@@ -105,7 +105,7 @@ def matrix_table(
         t.add_column(name, justify="right")
     for i in rows:
         if i is None:
-            t.add_row("…", *["…" for _ in cols])
+            t.add_row("…", *["…" for _col in cols])
             continue
         cells: list[Text | str] = []
         for j in cols:

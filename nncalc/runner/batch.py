@@ -10,6 +10,7 @@ from pathlib import Path
 from nncalc import generate
 from nncalc.errors import InputError, NncalcError, UsageError
 from nncalc.formats import Format
+from nncalc.i18n import _
 
 from .hooks import Hooks
 from .job import Job
@@ -36,7 +37,11 @@ def batch_seed(job: Job, hooks: Hooks) -> Job:
     req = job.req
     if req.seed is None and req.model is None and (not req.weights or not req.biases):
         seed = generate.fresh_seed()
-        hooks.note(f"seed {seed} drawn for every input (--seed {seed} replays the batch)")
+        hooks.note(
+            _("seed {seed} drawn for every input (--seed {seed} replays the batch)").format(
+                seed=seed
+            )
+        )
         job = job.replace(req=req.replace(seed=seed))
     return job
 
@@ -58,21 +63,28 @@ def run_batch(
 ) -> list[Outcome]:
     """Many inputs, one process: a bad file is reported and the others still run."""
     if "-" in names:
-        raise UsageError("batch mode reads files, not stdin ('-')")
+        raise UsageError(_("batch mode reads files, not stdin ('-')"))
     targets: dict[Path, str] = {}
     for name in names:
         target = out_dir / f"{stem(name)}.{fmt.value}"
         if target in targets:
-            raise UsageError(f"{targets[target]} and {name} would both write {target}")
+            raise UsageError(
+                _("{first} and {second} would both write {target}").format(
+                    first=targets[target], second=name, target=target
+                )
+            )
         targets[target] = name
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise InputError(f"cannot create the output folder: {e.strerror}", source=str(out_dir),
-                         expected="a folder nncalc may write in") from None  # fmt: skip
+        raise InputError(
+            _("cannot create the output folder: {reason}").format(reason=e.strerror),
+            source=str(out_dir),
+            expected=_("a folder nncalc may write in"),
+        ) from None
     job = batch_seed(job, hooks)
     outcomes: list[Outcome] = []
-    with hooks.bar("forward", len(names)) as bar:
+    with hooks.bar(_("forward"), len(names)) as bar:
         for target, name in targets.items():
             started = time.perf_counter()
             one = job.replace(req=job.req.replace(inputs=name), batch=tuple(names))

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 from nncalc.errors import UsageError
+from nncalc.i18n import N_, _
 from nncalc.operands import gather, load_params_file
 
 from .batch import Outcome, batch_seed
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
     from nncalc.engines.dask import InputLayout
     from nncalc.operands import Operands
 
-INSTALL = "--engine dask needs Dask: pip install 'nncalc[dask]'"
+INSTALL = N_("--engine dask needs Dask: pip install 'nncalc[dask]'")
 
 
 def require_dask() -> None:
     """One line naming the command that installs Dask, before anything is read."""
     for module in ("dask", "distributed", "fsspec"):
         if importlib.util.find_spec(module) is None:
-            raise UsageError(INSTALL)
+            raise UsageError(_(INSTALL))
 
 
 def storage_options_of(text: str | None) -> dict[str, Any] | None:
@@ -38,9 +39,13 @@ def storage_options_of(text: str | None) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
     except ValueError as e:
-        raise UsageError(f"--storage-options is not JSON: {e}") from None
+        raise UsageError(_("--storage-options is not JSON: {reason}").format(reason=e)) from None
     if not isinstance(value, dict):
-        raise UsageError("--storage-options must be a JSON object, e.g. '{\"anon\": true}'")
+        raise UsageError(
+            _("--storage-options must be a JSON object, e.g. {example}").format(
+                example="'{\"anon\": true}'"
+            )
+        )
     return value
 
 
@@ -63,13 +68,13 @@ def run_dask(
     from nncalc.engines import dask as engine
 
     if "-" in names:
-        raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
+        raise UsageError(_("--engine dask reads files and URLs, not stdin ('-')"))
     settings = engine.Settings(scheduler=scheduler, workers=workers,
                                blocksize=blocksize or engine.DEFAULT_BLOCKSIZE,
                                storage_options=storage_options_of(storage_options))  # fmt: skip
     # every local input is protected from --save-params/--save-model, as in a local batch
     inputs = engine.expand(names, settings.storage_options)  # listed once, for both uses
-    local = [path for shown, _, path in inputs
+    local = [path for shown, _fs, path in inputs
              if "://" not in shown or shown.startswith("file://")]  # fmt: skip
     job = job.replace(batch=tuple(local))
     check_saves(job)
@@ -88,7 +93,7 @@ def run_dask(
             with ExitStack() as stack:
                 from_file = load_params_file(req, stack)
                 ops = gather(req, x_shape, name, from_file, stack)
-            net, _ = job.network(x_shape, ops)
+            net = job.network(x_shape, ops)[0]
             built[key] = net, ops
         net, ops = built[key]
         hooks.details(job.verbose, [layout.detected, *ops.details], ops.generated, job.show_recipe)
@@ -99,11 +104,11 @@ def run_dask(
         net, ops = built[layout.ncols, layout.one_row]
         return out_header(job, layout.header, ops, job.width(net))
 
-    with hooks.bar("forward (dask)", None) as bar:
+    with hooks.bar(_("forward (dask)"), None) as bar:
         progress = engine.Progress(
             total=bar.total, step=bar.step,
             say=hooks.note if job.verbose else lambda line: None,
-            warn=lambda line: hooks.note(f"warning: {line}"),
+            warn=lambda line: hooks.note(_("warning: {message}").format(message=line)),
         )  # fmt: skip
         results = engine.run(
             names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,

@@ -16,6 +16,7 @@ from nncalc.core import Network
 from nncalc.core.metrics import LOSSES, Evaluation, Loss, Scores
 from nncalc.errors import UsageError
 from nncalc.formats.labels import Labels, Parser, column_labels, open_labels
+from nncalc.i18n import _, ngettext
 from nncalc.operands import gather, stream_inputs
 
 from .hooks import Hooks
@@ -51,15 +52,20 @@ def loss_for(name: str, net: Network) -> Loss:
         else:
             name = "mse"
     if name not in LOSSES:
-        raise UsageError(f"--loss takes {', '.join(LOSS_NAMES)}, got {name!r}")
+        raise UsageError(_("--loss takes {names}, got {name}").format(
+            names=", ".join(LOSS_NAMES), name=repr(name)))  # fmt: skip
     if name == "cross_entropy" and not (act == "softmax" and p > 1):
-        raise UsageError(f"--loss cross_entropy needs probabilities over 2+ classes (a softmax "
-                         f"output), but the last layer is {act} with {p} output"
-                         f"{'s' if p != 1 else ''}")  # fmt: skip
+        raise UsageError(ngettext(
+            "--loss cross_entropy needs probabilities over 2+ classes (a softmax output), "
+            "but the last layer is {act} with {p} output",
+            "--loss cross_entropy needs probabilities over 2+ classes (a softmax output), "
+            "but the last layer is {act} with {p} outputs", p).format(act=act, p=p))  # fmt: skip
     if name == "binary_cross_entropy" and not (act == "sigmoid" and p == 1):
-        raise UsageError(f"--loss binary_cross_entropy needs one probability (a sigmoid "
-                         f"output), but the last layer is {act} with {p} output"
-                         f"{'s' if p != 1 else ''}")  # fmt: skip
+        raise UsageError(ngettext(
+            "--loss binary_cross_entropy needs one probability (a sigmoid output), but the "
+            "last layer is {act} with {p} output",
+            "--loss binary_cross_entropy needs one probability (a sigmoid output), but the "
+            "last layer is {act} with {p} outputs", p).format(act=act, p=p))  # fmt: skip
     return LOSSES[name]
 
 
@@ -79,20 +85,21 @@ def run_evaluate(
         reader, blocks, first, from_file = stream_inputs(job.req, stack, progress)
         x_shape = (len(first), first.shape[1]) if first.ndim == 2 else first.shape
         ops = gather(job.req, x_shape, reader.source, from_file, stack)
-        net, _ = job.network(x_shape, ops)
-        limits.require(limits.network_bytes([(la.n, la.p) for la in net]),
-                       f"the network's parameters ({net!r})")  # fmt: skip
+        net = job.network(x_shape, ops)[0]
+        limits.require(limits.network_bytes([(la.n, la.p) for la in net]), _(
+            "the network's parameters ({network})").format(network=repr(net)))  # fmt: skip
         hooks.details(job.verbose, [reader.detected(), *ops.details], ops.generated, False)
         loss = loss_for(loss_name, net)
         if threshold is not None and loss.name != "binary_cross_entropy":
-            raise UsageError("--threshold is for one probability output (a sigmoid): "
-                             f"the loss here is {loss.name}")  # fmt: skip
+            raise UsageError(_("--threshold is for one probability output (a sigmoid): "
+                               "the loss here is {loss}").format(loss=loss.name))  # fmt: skip
         k = (2 if net.p == 1 else net.p) if loss.classes else None
         names = list(job.classes) if loss.classes and job.classes is not None else None
         if job.classes is not None and not loss.classes:
-            raise UsageError(f"--classes names classes, but --loss {loss.name} scores numbers")
+            raise UsageError(_("--classes names classes, but --loss {loss} scores numbers")
+                             .format(loss=loss.name))  # fmt: skip
         if k is not None:
-            limits.require(16 * k * k, f"a confusion matrix of {k}×{k} classes")
+            limits.require(16 * k * k, _("a confusion matrix of {k}×{k} classes").format(k=k))
         parser = Parser(k, names, net.p)
         labels = _labels(truth, parser, reader, stack)
         ev = Evaluation(loss, k, 0.5 if threshold is None else threshold)

@@ -12,6 +12,7 @@ from typing import Any
 
 from nncalc.errors import UsageError
 from nncalc.formats import Format
+from nncalc.i18n import _
 from nncalc.sink import Sink, Transaction, output_mode
 
 from .batch import Outcome, run_batch
@@ -53,30 +54,38 @@ def check(target: Target) -> None:
     batch = target.out_dir is not None or len(target.names) > 1
     if target.engine == "dask":
         if target.out_dir is None or target.output is not None or target.fmt == "table":
-            raise UsageError("--engine dask writes part files: name a folder with --out-dir")
+            raise UsageError(_("--engine dask writes part files: name a folder with --out-dir"))
         if target.report is not None:
-            raise UsageError("--report writes one run's page: not with --engine dask")
+            raise UsageError(_("--report writes one run's page: not with --engine dask"))
         return
     if target.engine == "local" and any(
         v is not None
         for v in (target.scheduler, target.workers, target.blocksize, target.storage_options)
     ):
         raise UsageError(
-            "--scheduler, --workers, --blocksize and --storage-options are for --engine dask"
+            _("--scheduler, --workers, --blocksize and --storage-options are for --engine dask")
         )
     if batch:
         if target.report is not None:
-            raise UsageError("--report writes one run's page: not with --out-dir")
+            raise UsageError(_("--report writes one run's page: not with --out-dir"))
         if target.out_dir is None:
             raise UsageError(
-                f"{len(target.names)} inputs need --out-dir DIR (one output file each)"
+                _("{count} inputs need --out-dir DIR (one output file each)").format(
+                    count=len(target.names)
+                )
             )
         if target.output is not None:
-            raise UsageError("--output and --out-dir cannot be combined")
+            raise UsageError(_("--output and --out-dir cannot be combined"))
         if target.fmt == "table":
-            raise UsageError("--out-dir writes data files: pick --format csv, tsv, json or ndjson")
+            raise UsageError(
+                _("--out-dir writes data files: pick --format csv, tsv, json or ndjson")
+            )
     if target.report is not None and not target.report.lower().endswith((".html", ".htm")):
-        raise UsageError(f"--report writes one HTML file: name a .html file, not {target.report}")
+        raise UsageError(
+            _("--report writes one HTML file: name a .html file, not {name}").format(
+                name=target.report
+            )
+        )
 
 
 def run(job: Job, target: Target, hooks: Hooks, tx: Transaction | None = None) -> Result:
@@ -101,7 +110,7 @@ def run(job: Job, target: Target, hooks: Hooks, tx: Transaction | None = None) -
     job = job.replace(req=job.req.replace(inputs=names[0] if names else None))
     mode = output_mode(target.fmt, target.stdout_tty, target.output)
     if mode == Format.PARQUET.value and target.output in (None, "-") and target.stdout_tty:
-        raise UsageError("Parquet is a binary file: name it with -o out.parquet")
+        raise UsageError(_("Parquet is a binary file: name it with -o out.parquet"))
     view = target.view
     if mode == "table":
         drawn = run_tables(job, view, hooks, tx)

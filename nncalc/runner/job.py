@@ -14,6 +14,7 @@ import numpy as np
 from nncalc.core import Network
 from nncalc.errors import ShapeError, UsageError
 from nncalc.formats.spec import split_options
+from nncalc.i18n import _, ngettext
 from nncalc.operands import Operands, Request
 from nncalc.shapes import Plan
 from nncalc.sink import Sink, Transaction
@@ -60,20 +61,37 @@ class Job:
                 raise
             raise ShapeError("; ".join([str(e), *ops.hints])) from None
         if self.upto is not None and not 1 <= self.upto <= len(net):
-            raise UsageError(f"--upto {self.upto}: the network has {len(net)} layer"
-                             f"{'s' if len(net) != 1 else ''} (1 to {len(net)})")  # fmt: skip
+            raise UsageError(
+                ngettext(
+                    "--upto {k}: the network has {count} layer (1 to {count})",
+                    "--upto {k}: the network has {count} layers (1 to {count})",
+                    len(net),
+                ).format(k=self.upto, count=len(net))
+            )
         p = self.width(net)
         if self.argmax and p == 1:
             binary_output(net, self.upto)
         elif self.threshold is not None:
-            why = f"the output has {p} values per sample" if self.argmax else "add --argmax"
-            raise UsageError(f"--threshold is for --argmax on one probability output: {why}")
+            why = (
+                _("the output has {p} values per sample").format(p=p)
+                if self.argmax
+                else _("add --argmax")
+            )
+            raise UsageError(
+                _("--threshold is for --argmax on one probability output: {why}").format(why=why)
+            )
         if self.classes is not None:
             k = 2 if p == 1 else p
             if len(self.classes) != k:
-                has = "2 classes (one probability)" if p == 1 else f"{p} values per sample"
+                has = (
+                    _("2 classes (one probability)")
+                    if p == 1
+                    else _("{p} values per sample").format(p=p)
+                )
                 raise UsageError(
-                    f"--classes names {len(self.classes)} classes but the output has {has}"
+                    _("--classes names {count} classes but the output has {has}").format(
+                        count=len(self.classes), has=has
+                    )
                 )
         return net, plans
 
@@ -89,8 +107,10 @@ def binary_output(net: Network, upto: int | None = None) -> None:
     layer = net.layers[(upto or len(net)) - 1]
     if layer.act.name != "sigmoid":
         raise UsageError(
-            f"--argmax on one output column needs a probability (a sigmoid output gives class 1 "
-            f"where p > 0.5), but the last layer's activation is {layer.act.name}"
+            _(
+                "--argmax on one output column needs a probability (a sigmoid output gives "
+                "class 1 where p > 0.5), but the last layer's activation is {activation}"
+            ).format(activation=layer.act.name)
         )
 
 

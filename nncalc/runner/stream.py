@@ -13,6 +13,7 @@ from nncalc.core import Network
 from nncalc.errors import ShapeError
 from nncalc.formats import Format
 from nncalc.formats.shown import ShownRows
+from nncalc.i18n import _
 from nncalc.operands import Operands, gather, stream_inputs
 from nncalc.operands.sources import Shown
 from nncalc.sink import Sink, Transaction
@@ -68,7 +69,7 @@ def run_stream(
         x_shape = first.shape if single else (len(first), first.shape[1])
         ops = gather(job.req, x_shape, reader.source, from_file, stack)
         try:
-            net, _ = job.network(x_shape, ops)
+            net = job.network(x_shape, ops)[0]
         except ShapeError:
             if single:
                 raise
@@ -80,7 +81,10 @@ def run_stream(
         if on_network is not None:
             on_network(net)
         sizes = [(layer.n, layer.p) for layer in net]
-        limits.require(limits.network_bytes(sizes), f"the network's parameters ({net!r})")
+        limits.require(
+            limits.network_bytes(sizes),
+            _("the network's parameters ({network})").format(network=repr(net)),
+        )
         hooks.details(
             job.verbose, [reader.detected(), *ops.details], ops.generated, job.show_recipe
         )

@@ -10,6 +10,7 @@ from nncalc.core import Network, Pass
 from nncalc.core.metrics import predicted
 from nncalc.errors import InputError, UsageError
 from nncalc.formats import Matrix
+from nncalc.i18n import _, ngettext
 from nncalc.operands import Operands, gather, load_shown
 from nncalc.operands.sources import Shown
 from nncalc.shapes import Plan
@@ -46,7 +47,13 @@ class View(NamedTuple):
     def check(self, net: Network) -> None:
         """--layers past the network's end: said as soon as the network is known."""
         if self.layers is not None and max(self.layers) > len(net):
-            raise UsageError(f"--layers {max(self.layers)}: the network has {len(net)} layers")
+            raise UsageError(
+                ngettext(
+                    "--layers {k}: the network has {count} layer",
+                    "--layers {k}: the network has {count} layers",
+                    len(net),
+                ).format(k=max(self.layers), count=len(net))
+            )
 
 
 def run_tables(job: Job, view: View, hooks: Hooks, tx: Transaction | None = None) -> Drawn:
@@ -64,7 +71,7 @@ def run_tables(job: Job, view: View, hooks: Hooks, tx: Transaction | None = None
 
 def tables_of(job: Job, net: Network, ops: Operands, shown: Shown, view: View) -> Drawn:
     """The tables of rows kept while they streamed (``forward -f csv --report``)."""
-    _, plans = job.network(shown.shape, ops)
+    plans = job.network(shown.shape, ops)[1]
     return _draw(job, net, plans, ops, _trace(job, net, shown), view)
 
 
@@ -117,7 +124,9 @@ def _draw(
         w_note = gen.caption() if gen and gen.made_w else None
         b_note = gen.caption() if gen and gen.made_b and not gen.made_w else None
         if w_note is None and pl.transpose_w:
-            w_note = f"given as {'×'.join(map(str, raw.w.shape))}, transposed to n×p"
+            w_note = _("given as {shape}, transposed to n×p").format(
+                shape="×".join(map(str, raw.w.shape))
+            )
         items = render.forward_tables(
             xm, layer, pl, trace[0], raw.labels, stages, precision, w_note, b_note, elided
         )

@@ -15,6 +15,7 @@ from typing import Any
 from nncalc.core import Network
 from nncalc.errors import InputError, NncalcError, UsageError, cannot_open
 from nncalc.formats import Format, ReadOptions
+from nncalc.i18n import _
 
 from .cluster import client_for, close, drain, quiet, scheduler_address, start_fork_server
 from .count import NetworkFor, count_block, empty, fixed, placed_blocks
@@ -41,15 +42,17 @@ from .storage import expand, is_local, join, listing, out_name, put, remove, res
 def check(settings: Settings, fmt: str) -> None:
     """What can be refused before anything is read."""
     if fmt not in OUTPUT_FORMATS:
-        raise UsageError(f"--engine dask writes csv, tsv, ndjson or parquet parts, not {fmt}")
+        raise UsageError(_("--engine dask writes csv, tsv, ndjson or parquet parts, not {format}")
+                         .format(format=fmt))  # fmt: skip
     if settings.blocksize < MIN_BLOCKSIZE:
-        raise UsageError(f"--blocksize {settings.blocksize} B is below {MIN_BLOCKSIZE} B: "
-                         "each block is one Dask task (the default, 64MiB, suits most "
-                         "inputs)")  # fmt: skip
+        raise UsageError(_("--blocksize {size} B is below {least} B: each block is one Dask "
+                           "task (the default, 64MiB, suits most inputs)")
+                         .format(size=settings.blocksize, least=MIN_BLOCKSIZE))  # fmt: skip
     cores = os.cpu_count() or 1
     if settings.workers is not None and settings.workers > WORKERS_PER_CORE * cores:
-        raise UsageError(f"--workers {settings.workers}: this machine has {cores} cores; at most "
-                         f"{WORKERS_PER_CORE * cores} worker processes")  # fmt: skip
+        raise UsageError(_("--workers {workers}: this machine has {cores} cores; at most "
+                           "{most} worker processes").format(
+            workers=settings.workers, cores=cores, most=WORKERS_PER_CORE * cores))  # fmt: skip
 
 
 def describe(e: BaseException, name: str) -> str:
@@ -60,7 +63,7 @@ def describe(e: BaseException, name: str) -> str:
     if isinstance(e, OSError) and not type(e).__module__.startswith(("botocore", "aiobotocore")):
         return str(cannot_open(e, name))
     why = " ".join(str(e).split())[:300] or type(e).__name__
-    return str(InputError(f"cannot read it: {why}", source=name))
+    return str(InputError(_("cannot read it: {reason}").format(reason=why), source=name))
 
 
 def run(
@@ -114,8 +117,9 @@ def run(
     if settings.blocksize < FAST_BLOCKSIZE and any(
         len(bl) > 1 and layouts[i].fmt in text for i, bl in blocks.items()
     ):
-        progress.warn(f"--blocksize below {FAST_BLOCKSIZE >> 20}MiB: blocks this small are "
-                      "parsed by the slow line parser (several times slower)")  # fmt: skip
+        progress.warn(_("--blocksize below {size}MiB: blocks this small are parsed by the "
+                        "slow line parser (several times slower)")
+                      .format(size=FAST_BLOCKSIZE >> 20))  # fmt: skip
     started = time.perf_counter()
     finished: dict[int, Outcome] = {}
     if blocks:
@@ -141,8 +145,8 @@ def run(
         close(client, cluster)
     return [
         finished.get(i)
-        or Outcome(name=shown, rows=0, parts=0, seconds=0.0, error=errors.get(i, "not run"))
-        for i, (shown, _, _) in enumerate(inputs)
+        or Outcome(name=shown, rows=0, parts=0, seconds=0.0, error=errors.get(i, _("not run")))
+        for i, (shown, _fs, _path) in enumerate(inputs)
     ]
 
 
@@ -154,22 +158,25 @@ def output_folders(
     held = listing(out_fs, root)
     seen: dict[str, str] = {}
     folders = []
-    for shown, _, path in inputs:
+    for shown, _fs, path in inputs:
         stem = stem_of(path)
         if stem in seen:
-            raise UsageError(f"{seen[stem]} and {shown} would both write {join(out, stem)}")
+            raise UsageError(_("{first} and {second} would both write {target}").format(
+                first=seen[stem], second=shown, target=join(out, stem)))  # fmt: skip
         seen[stem] = shown
         folder = join(root, stem)
         if is_local(out_fs) and os.path.islink(folder):
-            raise UsageError(f"{join(out, stem)} is a symbolic link: nncalc writes its parts "
-                             "only into folders it makes; remove the link")  # fmt: skip
+            raise UsageError(_("{folder} is a symbolic link: nncalc writes its parts only into "
+                               "folders it makes; remove the link")
+                             .format(folder=join(out, stem)))  # fmt: skip
         found = results(held.get(stem, []))
         if found and not force:
             if SUCCESS in found:
-                raise UsageError(f"{join(out, stem)} already holds results; refusing to replace "
-                                 "them (use --force)")  # fmt: skip
-            raise UsageError(f"{join(out, stem)} holds the parts of an earlier run that did not "
-                             "finish: --force to replace it")  # fmt: skip
+                raise UsageError(_("{folder} already holds results; refusing to replace them "
+                                   "(use --force)").format(folder=join(out, stem)))  # fmt: skip
+            raise UsageError(_("{folder} holds the parts of an earlier run that did not "
+                               "finish: --force to replace it")
+                             .format(folder=join(out, stem)))  # fmt: skip
         folders.append((folder, [join(folder, n) for n in found]))
     return folders
 
@@ -271,7 +278,8 @@ class Run:
         except Exception as e:
             if self.lost(e):
                 raise self.cluster_lost(e) from None
-            raise ClusterError(f"a worker cannot read the inputs: {describe(e, shown)}") from None
+            raise ClusterError(_("a worker cannot read the inputs: {reason}")
+                               .format(reason=describe(e, shown))) from None  # fmt: skip
 
     def prepare(self) -> None:
         """Results of an earlier run (``--force``) removed; local folders made (an object
@@ -340,7 +348,8 @@ class Run:
                 result = fut.result()
             except KilledWorker as e:  # workers died on this block again and again
                 name = self.inputs[i][0]
-                self.fail(i, k, f"{name}: block {k} lost its worker too often ({e})")
+                self.fail(i, k, _("{name}: block {k} lost its worker too often ({reason})")
+                          .format(name=name, k=k, reason=e))  # fmt: skip
             except Exception as e:
                 if self.lost(e):
                     raise self.cluster_lost(e) from None
@@ -433,7 +442,7 @@ class Run:
         on a local disk no temporary a lost worker left)."""
         seconds = time.perf_counter() - self.started
         name = self.inputs[i][0]
-        for _ in range(self.budget[i] - self.stepped[i]):  # tasks it no longer needs
+        for _step in range(self.budget[i] - self.stepped[i]):  # tasks it no longer needs
             self.progress.step()
         self.stepped[i] = self.budget[i]
         if i in self.errors:
@@ -473,7 +482,7 @@ class Run:
         )  # fmt: skip
 
     def cluster_lost(self, e: BaseException) -> ClusterError:
-        address = getattr(self.client.scheduler, "address", None) or "the scheduler"
+        address = getattr(self.client.scheduler, "address", None) or _("the scheduler")
         why = " ".join(str(e).split()) or type(e).__name__
-        return ClusterError(f"lost the scheduler {address}: {why}; inputs not complete were "
-                            "removed")  # fmt: skip
+        return ClusterError(_("lost the scheduler {address}: {reason}; inputs not complete "
+                              "were removed").format(address=address, reason=why))  # fmt: skip

@@ -9,6 +9,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from nncalc import i18n
+from nncalc.i18n import _
+
 from .records import ClusterError, Settings
 
 # what a worker needs before its first task: imported once, in the fork server
@@ -124,8 +127,16 @@ def client_for(
             remote = Client(address)
         except Exception as e:  # OSError (no answer), ValueError/TypeError (malformed)
             why = " ".join(str(e).split()) or type(e).__name__
-            raise ClusterError(f"cannot reach the scheduler {address}: {why}") from None
-        say(f"scheduler {address} (left running); dashboard {remote.dashboard_link}")
+            raise ClusterError(
+                _("cannot reach the scheduler {address}: {reason}").format(
+                    address=address, reason=why
+                )
+            ) from None
+        say(
+            _("scheduler {address} (left running); dashboard {link}").format(
+                address=address, link=remote.dashboard_link
+            )
+        )
         return remote, None
     workers = settings.workers or os.cpu_count() or 1
     # polars (the CSV fast path) would start a thread per core in every worker
@@ -142,7 +153,9 @@ def client_for(
             # while Ctrl-C stops the cluster) would break the one-line rule; whatever it
             # meets reaches the user as a task's result or a ClusterError
             dashboard_address=":0", silence_logs=logging.CRITICAL,
-            env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share)},
+            # the workers' messages (a bad row, an empty input) in the run's language
+            env={"POLARS_MAX_THREADS": os.environ.get("POLARS_MAX_THREADS", share),
+                 "NNCALC_LANG": i18n.current()},
         )  # fmt: skip
         client = Client(cluster)
     except BaseException:
@@ -155,8 +168,9 @@ def client_for(
 
         SpecCluster._instances.clear()
         raise
-    say(f"scheduler {cluster.scheduler_address} (a local cluster of {workers} workers, "
-        f"closed after the run); dashboard {client.dashboard_link}")  # fmt: skip
+    say(_("scheduler {address} (a local cluster of {workers} workers, closed after the "
+          "run); dashboard {link}").format(address=cluster.scheduler_address, workers=workers,
+                                           link=client.dashboard_link))  # fmt: skip
     return client, cluster
 
 

@@ -11,6 +11,7 @@ from nncalc.core import Network
 from nncalc.engines.blocks import line_count, row_count
 from nncalc.errors import InputError
 from nncalc.formats import Format
+from nncalc.i18n import _
 
 from .layout import shape_check
 from .records import Block, InputLayout, replace
@@ -28,8 +29,8 @@ NetworkFor = Callable[[str, InputLayout, int | None], Network]
 
 def empty(name: str, layout: InputLayout) -> str:
     """The error line for a text input with no data rows."""
-    what = "only a header" if layout.header else "no numbers"
-    error = InputError(f"{what} (empty input)", source=name, expected="at least one row of numbers")
+    what = _("only a header (empty input)") if layout.header else _("no numbers (empty input)")
+    error = InputError(what, source=name, expected=_("at least one row of numbers"))
     return str(error)
 
 

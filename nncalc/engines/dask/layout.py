@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from nncalc.core import Network
-from nncalc.errors import InputError, ShapeError, UsageError
+from nncalc.errors import InputError, ShapeError, UsageError, cannot_open
 from nncalc.formats import (
     Format,
     Peekable,
@@ -19,6 +19,7 @@ from nncalc.formats import (
     format_from_name,
     sniff,
 )
+from nncalc.i18n import _
 
 from .parquet import parquet_blocks, parquet_layout
 from .records import Block, InputLayout, replace
@@ -34,10 +35,8 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> InputLayou
         return parquet_layout(fs, path, name, options)
     try:
         f = open_input(fs, path)
-    except FileNotFoundError:
-        raise InputError("no such file", source=name, expected="an existing file") from None
-    except IsADirectoryError:
-        raise InputError("is a directory", source=name, expected="a file") from None
+    except (FileNotFoundError, IsADirectoryError) as e:
+        raise cannot_open(e, name) from None
     size = getattr(getattr(f, "raw", f), "size", None)  # an fsspec file knows it
     with f:
         src = Peekable(f)
@@ -46,15 +45,16 @@ def layout_of(fs: Any, path: str, name: str, options: ReadOptions) -> InputLayou
 
         kind = detect(src.head)
         if kind is not None:
-            raise UsageError(f"{name} is {kind}-compressed: --engine dask cuts inputs into "
-                             "blocks, which a compressed stream cannot be; decompress it, or "
-                             "use --engine local")  # fmt: skip
+            raise UsageError(_("{name} is {kind}-compressed: --engine dask cuts inputs into "
+                               "blocks, which a compressed stream cannot be; decompress it, "
+                               "or use --engine local").format(name=name, kind=kind))  # fmt: skip
         fmt = fmt or sniff(src.head)
         if fmt is Format.JSON:
             return replace(json_layout(src, name, options), size=size)
         if fmt not in (Format.CSV, Format.TSV, Format.NDJSON):
-            raise UsageError(f"{name} is {fmt.value}: --engine dask reads CSV, TSV, NDJSON, "
-                             "JSON and Parquet inputs")  # fmt: skip
+            raise UsageError(_("{name} is {format}: --engine dask reads CSV, TSV, NDJSON, "
+                               "JSON and Parquet inputs")
+                             .format(name=name, format=fmt.value))  # fmt: skip
         check_binary(src, name)
         if fmt is Format.NDJSON:
             return replace(ndjson_layout(src, name, options), size=size)
@@ -73,8 +73,8 @@ def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format
     elif (row := reader.first_row()) is not None:
         first, ncols = row
     else:
-        raise InputError("no numbers (empty input)", source=name,
-                         expected="at least one row of numbers")  # fmt: skip
+        raise InputError(_("no numbers (empty input)"), source=name,
+                         expected=_("at least one row of numbers"))  # fmt: skip
     return InputLayout(options=options, delimiter=reader.delimiter, ncols=ncols,
                        first_line=first, header=reader.header, fmt=fmt,
                        detected=reader.detected())  # fmt: skip
@@ -93,7 +93,7 @@ def line_start(fs: Any, path: str, head: bytes, line: int) -> int:
         return at
     with open_input(fs, path) as f:  # pragma: no cover - a preamble over 64 KiB
         at = 0
-        for _ in range(line - 1):
+        for _line in range(line - 1):
             at += len(f.readline())
         return at
 

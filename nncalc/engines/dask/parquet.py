@@ -13,8 +13,9 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from nncalc.errors import InputError
+from nncalc.errors import InputError, cannot_open
 from nncalc.formats import Format, ReadOptions, detection
+from nncalc.i18n import _
 
 from .records import Block, InputLayout
 from .storage import is_local
@@ -68,14 +69,14 @@ def parquet_layout(fs: Any, path: str, name: str, options: ReadOptions) -> Input
             frame = parquet_frame(fs, path)
             columns = list(frame.collect_schema().names())
             rows = int(frame.select(pl.len()).collect().item())
-    except FileNotFoundError:
-        raise InputError("no such file", source=name, expected="an existing file") from None
+    except FileNotFoundError as e:
+        raise cannot_open(e, name) from None
     except Exception as e:  # polars and pyarrow raise several kinds for a damaged file
-        raise InputError(f"not a readable Parquet file ({type(e).__name__})", source=name,
-                         expected="a Parquet file") from None  # fmt: skip
+        raise InputError(_("not a readable Parquet file ({error})").format(error=type(e).__name__),
+                         source=name, expected=_("a Parquet file")) from None  # fmt: skip
     if not columns or not rows:
-        raise InputError("no numbers (empty input)", source=name,
-                         expected="at least one row of numbers")  # fmt: skip
+        raise InputError(_("no numbers (empty input)"), source=name,
+                         expected=_("at least one row of numbers"))  # fmt: skip
     detected = detection(name, Format.PARQUET, None, columns)
     return InputLayout(options=options._replace(format=Format.PARQUET), delimiter=None,
                        ncols=len(columns), first_line=1, header=columns, rows=rows,
@@ -104,7 +105,7 @@ def parquet_blocks(i: int, fs: Any, path: str, blocksize: int, layout: InputLayo
         row += rows
     return [Block(input=i, number=k, fs=fs, path=path, offset=g, length=n, first_row=first,
                   rows=rows, total_rows=m)
-            for k, (g, n, first, rows, _) in enumerate(runs)]  # fmt: skip
+            for k, (g, n, first, rows, _rest) in enumerate(runs)]  # fmt: skip
 
 
 def block_frame(block: Block, layout: InputLayout) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from nncalc.errors import InputError
 from nncalc.formats import Format
+from nncalc.i18n import _
 
 from .records import SUCCESS, Block
 
@@ -38,14 +39,18 @@ def expand(
                 listed = sorted(fs.glob(path))
         except Exception as e:  # an unknown protocol, its package missing, no credentials
             why = " ".join(str(e).split())[:300] or type(e).__name__
-            raise InputError(f"cannot open: {why}", source=name) from None
+            raise InputError(_("cannot open: {reason}").format(reason=why), source=name) from None
         if is_glob(name):
             if local and "://" not in name:
                 matches = [(m, os.path.abspath(m)) for m in sorted(globlib.glob(name))]
             else:
                 matches = [(f"{proto}://{p}", p) for p in listed]
             if not matches:
-                raise InputError("matches no file", source=name, expected="an existing file")
+                raise InputError(
+                    _("matches no file"),
+                    source=name,
+                    expected=_("an existing {what}").format(what=_("file")),
+                )
             found += [(shown, fs, p) for shown, p in matches]
         else:
             found.append((name, fs, path))

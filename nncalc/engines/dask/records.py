@@ -70,6 +70,9 @@ class InputLayout:
     groups: tuple[tuple[int, int], ...] | None = None  # Parquet: (rows, bytes) per row group
     first_offset: int = 0  # CSV/TSV: the byte where line ``first_line`` starts
     size: int | None = None  # bytes, when opening the input told (no second request)
+    # CSV/TSV: the options of the blocks after the first, which have no header line to
+    # name columns by (None: the user's)
+    rest: ReadOptions | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +122,7 @@ class Parsed(NamedTuple):
     # the first error a whole read would meet in this block: (message, line within the
     # block, column, expected); the client makes the line whole-file once it is known
     error: tuple[str, int | None, int | None, str | None] | None = None
+    ids: list[list[str]] | None = None  # --id-column's cells, one list per chunk
 
     @property
     def rows(self) -> int:

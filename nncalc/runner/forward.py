@@ -15,6 +15,7 @@ from nncalc.formats import Format
 from nncalc.sink import Sink, Transaction, output_mode
 
 from .batch import Outcome, run_batch
+from .distributed import refuse_cluster_options
 from .hooks import Hooks
 from .job import Job
 from .stream import run_stream
@@ -57,13 +58,9 @@ def check(target: Target) -> None:
         if target.report is not None:
             raise UsageError("--report writes one run's page: not with --engine dask")
         return
-    if target.engine == "local" and any(
-        v is not None
-        for v in (target.scheduler, target.workers, target.blocksize, target.storage_options)
-    ):
-        raise UsageError(
-            "--scheduler, --workers, --blocksize and --storage-options are for --engine dask"
-        )
+    if target.engine == "local":
+        refuse_cluster_options(target.scheduler, target.workers, target.blocksize,
+                               target.storage_options)  # fmt: skip
     if batch:
         if target.report is not None:
             raise UsageError("--report writes one run's page: not with --out-dir")

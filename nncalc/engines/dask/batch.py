@@ -16,7 +16,16 @@ from nncalc.core import Network
 from nncalc.errors import InputError, NncalcError, UsageError, cannot_open
 from nncalc.formats import Format, ReadOptions
 
-from .cluster import client_for, close, drain, quiet, scheduler_address, start_fork_server
+from .cluster import (
+    client_for,
+    close,
+    cluster_lost,
+    drain,
+    lost,
+    quiet,
+    scheduler_address,
+    start_fork_server,
+)
 from .count import NetworkFor, count_block, empty, fixed, placed_blocks
 from .layout import cut, layout_of
 from .records import (
@@ -42,6 +51,11 @@ def check(settings: Settings, fmt: str) -> None:
     """What can be refused before anything is read."""
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(f"--engine dask writes csv, tsv, ndjson or parquet parts, not {fmt}")
+    check_settings(settings)
+
+
+def check_settings(settings: Settings) -> None:
+    """--blocksize and --workers that no run can use."""
     if settings.blocksize < MIN_BLOCKSIZE:
         raise UsageError(f"--blocksize {settings.blocksize} B is below {MIN_BLOCKSIZE} B: "
                          "each block is one Dask task (the default, 64MiB, suits most "
@@ -464,16 +478,7 @@ class Run:
 
     def lost(self, e: BaseException) -> bool:
         """Whether an exception is the cluster's (the scheduler gone), not a task's."""
-        from concurrent.futures import CancelledError
-
-        from distributed.comm.core import CommClosedError
-
-        return isinstance(e, CommClosedError | CancelledError) or self.client.status not in (
-            "running", "connecting",
-        )  # fmt: skip
+        return lost(self.client, e)
 
     def cluster_lost(self, e: BaseException) -> ClusterError:
-        address = getattr(self.client.scheduler, "address", None) or "the scheduler"
-        why = " ".join(str(e).split()) or type(e).__name__
-        return ClusterError(f"lost the scheduler {address}: {why}; inputs not complete were "
-                            "removed")  # fmt: skip
+        return cluster_lost(self.client, e, "; inputs not complete were removed")

@@ -160,6 +160,24 @@ def client_for(
     return client, cluster
 
 
+def lost(client: Any, e: BaseException) -> bool:
+    """Whether an exception is the cluster's (the scheduler gone), not a task's."""
+    from concurrent.futures import CancelledError
+
+    from distributed.comm.core import CommClosedError
+
+    return isinstance(e, CommClosedError | CancelledError) or client.status not in (
+        "running", "connecting",
+    )  # fmt: skip
+
+
+def cluster_lost(client: Any, e: BaseException, then: str = "") -> ClusterError:
+    """The one line for a scheduler lost mid-run (``then``: what became of the run)."""
+    address = getattr(client.scheduler, "address", None) or "the scheduler"
+    why = " ".join(str(e).split()) or type(e).__name__
+    return ClusterError(f"lost the scheduler {address}: {why}{then}")
+
+
 def quiet() -> None:
     """An interrupted cluster shuts down loudly (the scheduler logs every message it can
     no longer send, asyncio every task left unretrieved, "Task exception was never

@@ -241,9 +241,12 @@ def open_labels(path: str, parser: Parser) -> tuple[Labels, BinaryIO]:
     return Labels(parser, path, lambda: next(chunks, None)), fp
 
 
-def column_labels(parser: Parser, source: str, cells: deque[list[str]]) -> Labels:
-    """The labels of ``--label-column``: the cells a reader queues as it yields rows."""
-    row = 1
+def column_labels(
+    parser: Parser, source: str, cells: deque[list[str]], first_row: int = 0
+) -> Labels:
+    """The labels of ``--label-column``: the cells a reader queues as it yields rows
+    (rows counted from ``first_row``: a Dask block's place in its input)."""
+    row = first_row + 1
 
     def more() -> Chunk | None:
         nonlocal row

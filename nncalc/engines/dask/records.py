@@ -94,6 +94,21 @@ class TaskSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EvalSpec:
+    """What every evaluate task of one run shares (the network is sent apart): the loss
+    and how a label cell is read (``k`` classes, named ``names``; else ``width``
+    numbers)."""
+
+    loss: str  # a key of nncalc.core.metrics.LOSSES
+    k: int | None
+    names: list[str] | None
+    width: int
+    threshold: float = 0.5
+    finite: bool = True
+    blas_threads: int | None = None  # the client's, as in TaskSpec
+
+
+@dataclass(frozen=True, kw_only=True)
 class Block:
     """One block of one input, and (after the count pass) where it sits in the file."""
 
@@ -141,5 +156,5 @@ class Progress:
     warn: Callable[[str], object] = lambda line: None
 
 
-__all__ = ["Block", "InputLayout", "Outcome", "Parsed", "Progress", "Settings", "TaskSpec",
-           "replace"]  # fmt: skip
+__all__ = ["Block", "EvalSpec", "InputLayout", "Outcome", "Parsed", "Progress", "Settings",
+           "TaskSpec", "replace"]  # fmt: skip

@@ -136,13 +136,56 @@ def test_bad_labels_and_cells_are_the_local_error_line(tmp_path: Path, cluster: 
         assert str(at + 1 if case != "cell" else at + 2) in line, line
 
 
-def test_other_formats_and_label_files_are_refused_in_one_line(
-    tmp_path: Path, cluster: str
-) -> None:
-    (tmp_path / "x.ndjson").write_text('{"a": 1, "y": 0}\n')
-    proc = run_nncalc("evaluate", "x.ndjson", "-w", "1,0", "-b", "0", "--activation", "softmax",
-                      "--label-column", "y", "--engine", "dask", "--scheduler", cluster,
-                      cwd=tmp_path)  # fmt: skip
-    assert "--label-column reads CSV or TSV inputs; x.ndjson is ndjson" in assert_one_error_line(
-        proc, 2
+def test_a_labels_file_is_read_in_slices_by_the_blocks(tmp_path: Path, cluster: str) -> None:
+    """A labels file with a BOM, CRLF, blank lines and spaces, cut in as many blocks as
+    X: each block of X reads its own labels' lines, and the scores are the local bytes."""
+    x_csv, npz, (model, x, y) = labelled(tmp_path, "iris", 40)
+    lines = [f" {IRIS[t]} " if i % 7 else f"{t}" for i, t in enumerate(y.tolist())]
+    for i in range(0, len(lines), 250):
+        lines[i] += "\r\n"  # a blank line after it
+    (tmp_path / "y.txt").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
+    args = [x_csv, "--drop-columns", "target", "--model", npz, "--activation", "relu,softmax",
+            "--labels", tmp_path / "y.txt", "--classes", ",".join(IRIS)]  # fmt: skip
+    local = evaluate(*args)
+    for blocksize in ("3000", "100kB"):
+        dask = evaluate(*args, "--engine", "dask", "--scheduler", cluster, "--blocksize",
+                        blocksize)  # fmt: skip
+        assert dask == local, blocksize
+    assert json.loads(local)["accuracy"] == pytest.approx(
+        metrics.accuracy_score(y, model.predict(x)), rel=REL
     )
+
+
+def test_a_bad_labels_file_is_the_local_error_line(tmp_path: Path, cluster: str) -> None:
+    rs = np.random.RandomState(2)
+    x, y = rs.randn(5000, 2), rs.randint(0, 2, 5000)
+    (tmp_path / "x.csv").write_text("".join(f"{a!r},{b!r}\n" for a, b in x.tolist()))
+    good = [str(t) for t in y.tolist()]
+    cases = {
+        "range": good[:3999] + ["7"] + good[4000:],
+        "name": good[:1234] + ["", "rose"] + good[1235:],
+        "short": good[:4998],
+        "long": good + ["", "1", "0"],
+    }
+    for case, lines in cases.items():
+        (tmp_path / f"{case}.txt").write_text("\n".join(lines) + "\n")
+        args = ["x.csv", "-w", "1,0;0,1", "-b", "0", "--activation", "softmax", "--labels",
+                f"{case}.txt", "--classes", "no,yes"]  # fmt: skip
+        local = run_nncalc("evaluate", *args, cwd=tmp_path)
+        dask = run_nncalc("evaluate", *args, "--engine", "dask", "--scheduler", cluster,
+                          "--blocksize", "9kB", cwd=tmp_path)  # fmt: skip
+        line = assert_one_error_line(local, 1)
+        assert assert_one_error_line(dask, 1) == line, case
+        assert {"range": "range.txt:4000:", "name": "name.txt:1236:",
+                "short": "short.txt: 4998 labels for 5000 rows",
+                "long": "long.txt:5002: 5002 labels for 5000 rows"}[case] in line  # fmt: skip
+
+
+def test_other_formats_are_refused_in_one_line(tmp_path: Path, cluster: str) -> None:
+    (tmp_path / "x.ndjson").write_text('{"a": 1, "y": 0}\n')
+    (tmp_path / "y.txt").write_text("0\n")
+    proc = run_nncalc("evaluate", "x.ndjson", "-w", "1,0", "-b", "0", "--activation", "softmax",
+                      "--labels", "y.txt", "--engine", "dask", "--scheduler", cluster,
+                      cwd=tmp_path)  # fmt: skip
+    said = assert_one_error_line(proc, 2)
+    assert "evaluate --engine dask reads CSV or TSV inputs; x.ndjson is ndjson" in said

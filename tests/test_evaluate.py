@@ -153,10 +153,6 @@ def test_bad_labels_are_one_line_with_file_and_line(tmp_path: Path, text: str, s
         (["--labels", "y.txt", "--label-column", "1"], "both give the true labels: give one"),
         (["--labels", "y.txt", "--loss", "binary_cross_entropy"], "needs one probability"),
         (["--labels", "y.txt", "--threshold", "0.2"], "--threshold is for one probability"),
-        (
-            ["--labels", "y.txt", "--engine", "dask"],
-            "--labels FILE runs on the local engine; with --engine dask give --label-column",
-        ),
         (["--labels", "y.txt", "--workers", "2"], "are for --engine dask"),
     ],
 )

@@ -6,7 +6,7 @@ from enum import Enum
 from typing import Annotated
 
 from nncalc.errors import UsageError
-from nncalc.i18n import _, help_text
+from nncalc.i18n import help_text
 from nncalc.runner.distributed import refuse_cluster_options
 from nncalc.runner.evaluate import Cluster, Truth, as_json, run_evaluate
 from nncalc.runner.job import Job
@@ -77,8 +77,8 @@ EvalFmt = Annotated[
         "Score a network on labelled rows: the loss, accuracy, a confusion matrix and "
         "each class's precision, recall, F1 and support (the numbers of "
         "sklearn.metrics).\n\nRows stream, so any number fit; piped (or with --format "
-        "json) it writes one JSON object.\n\nWith --engine dask and --label-column, each "
-        "block of X is scored on a Dask cluster: the same numbers, to the last bit.\n\n"
+        "json) it writes one JSON object.\n\nWith --engine dask, each block of a CSV or "
+        "TSV X is scored on a Dask cluster: the same numbers, to the last bit.\n\n"
         "Example: nncalc evaluate "
         "samples/real/iris.csv --skip-rows 1 --columns 1-4 --label-column 5 --model "
         "samples/real/iris_mlp.npz --activation relu,softmax --classes "
@@ -112,9 +112,6 @@ def evaluate(
     cluster = Cluster(engine.scheduler, engine.workers, engine.blocksize, engine.storage_options)
     if engine.engine is EngineName.local:
         refuse_cluster_options(*cluster)
-    elif labels is not None:
-        raise UsageError(_("--labels FILE runs on the local engine; with --engine dask give "
-                           "--label-column"))  # fmt: skip
     read = label_read(read, truth)
     names = stdin_default([inputs] if inputs else None, net.params)
     if labels == "-" and names == ["-"]:

@@ -183,16 +183,21 @@ class Labels:
 
     def finish(self, rows: int) -> None:
         """Refuse fewer or more labels than rows, saying both counts."""
-        expected = "one label per row of X"
         if self.short:
-            raise self._error(f"{self.taken} labels for {rows} rows", None, expected)
+            raise miscount(self.source, self.taken, rows)
         self._fill(1)
         if self.pending():
             first = self.where[self.at]
             extra = self.pending()
             while (nxt := self.more()) is not None:
                 extra += len(nxt[0])
-            raise self._error(f"{rows + extra} labels for {rows} rows", first, expected)
+            raise miscount(self.source, rows + extra, rows, int(first))
+
+
+def miscount(source: str, labels: int, rows: int, line: int | None = None) -> InputError:
+    """Fewer or more labels than rows (``line``: where the first one too many is)."""
+    return InputError(f"{labels} labels for {rows} rows", source=source, line=line,
+                      expected="one label per row of X")  # fmt: skip
 
 
 def file_chunks(fp: BinaryIO, source: str) -> Iterator[Chunk]:
@@ -216,6 +221,12 @@ def file_chunks(fp: BinaryIO, source: str) -> Iterator[Chunk]:
         line += data.count(b"\n", 0, cut)
     if rest:
         yield from _texts(rest, line)
+
+
+def text_labels(data: bytes, first_line: int) -> Chunk:
+    """The labels in a piece of a labels file cut at line starts (a Dask block), its
+    first line being ``first_line``: (texts, line numbers)."""
+    return next(_texts(data[:-1] if data.endswith(b"\n") else data, first_line))
 
 
 def _texts(data: bytes, first_line: int) -> Iterator[Chunk]:

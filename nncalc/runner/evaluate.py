@@ -149,12 +149,10 @@ def run_on_cluster(
     cluster: Cluster,
 ) -> Evaluated:  # fmt: skip
     """``--engine dask``: X's blocks scored where they are parsed, against the label
-    column they carry; their findings merged in row order (the local engine's bits)."""
+    column they carry or their lines of the labels file; their findings merged in row
+    order (the local engine's bits)."""
     from .distributed import no_stdin, require_dask, settings_of
 
-    if truth.file is not None:
-        raise UsageError(_("--labels FILE runs on the local engine; with --engine dask give "
-                           "--label-column"))  # fmt: skip
     require_dask()
     from nncalc.engines import dask as engine
 
@@ -187,7 +185,7 @@ def run_on_cluster(
             say=hooks.note if job.verbose else lambda line: None,
             warn=lambda line: hooks.note(f"warning: {line}"),
         )  # fmt: skip
-        parts = engine.evaluate(name, req.read, settings, prepare, progress)
+        parts = engine.evaluate(name, req.read, settings, prepare, progress, truth.file)
     [(net, how)] = built
     ev = Evaluation(how.loss, how.k, how.threshold)
     for part in parts:

@@ -1,21 +1,26 @@
 """``evaluate --engine dask``: each block of X parsed where it lies (the count pass),
-then scored there against its label cells into a few numbers — its confusion counts,
-its loss's sums of whole 4,096-row blocks and the loss of each row at its two ends
+then scored there against its labels into a few numbers — its confusion counts, its
+loss's sums of whole 4,096-row blocks and the loss of each row at its two ends
 (:class:`nncalc.core.metrics.Part`) — which the client merges in row order into the
-local engine's very bits.  No row, output or label travels to the client."""
+local engine's very bits.  No row, output or label travels to the client.
+
+The labels are X's own cells (``--label-column``), or a labels file cut into as many
+blocks as X, counted on the cluster too: each block of X then reads the few blocks of
+the file that hold its rows' labels (:class:`LabelSlice`)."""
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from nncalc.core import Network
 from nncalc.core.metrics import Part
-from nncalc.errors import InputError, NncalcError, UsageError
+from nncalc.errors import InputError, NncalcError, UsageError, cannot_open
 from nncalc.formats import Format, ReadOptions
 from nncalc.i18n import _
 
@@ -32,28 +37,77 @@ from .cluster import (
 )
 from .count import empty
 from .layout import cut, layout_of
-from .records import Block, ClusterError, EvalSpec, Parsed, Progress, Settings, replace
+from .records import (
+    MIN_BLOCKSIZE,
+    Block,
+    ClusterError,
+    EvalSpec,
+    Parsed,
+    Progress,
+    Settings,
+    replace,
+)
 from .score import blas_threads, parse_block, summary
-from .storage import expand
+from .storage import block_bytes, expand
 
 # the input's name, layout and rows → its network and what its tasks share
 Prepare = Callable[[str, Any, int], tuple[Network, EvalSpec]]
 
 
+@dataclass(frozen=True, kw_only=True)
+class LabelSlice:
+    """Labels ``skip`` to ``skip + take`` (counted from 0) of one block of a labels file,
+    whose first line is ``first_line``."""
+
+    block: Block
+    first_line: int
+    skip: int
+    take: int
+
+
+def count_labels(block: Block) -> tuple[int, int]:
+    """(physical lines, labels) of one block of a labels file."""
+    from nncalc.engines.blocks import line_count
+    from nncalc.formats.labels import text_labels
+
+    data = block_bytes(block)
+    return line_count(data), len(text_labels(data, 1 if block.offset == 0 else 2)[0])
+
+
+def slice_labels(slices: list[LabelSlice]) -> Iterator[tuple[list[Any], np.ndarray]]:
+    """The labels the slices name, a block at a time: (texts, line numbers)."""
+    from nncalc.formats.labels import text_labels
+
+    for s in slices:
+        texts, lines = text_labels(block_bytes(s.block), s.first_line)
+        yield texts[s.skip : s.skip + s.take], lines[s.skip : s.skip + s.take]
+
+
 def score_labelled(
-    parsed: Parsed, block: Block, name: str, spec: EvalSpec, network: Network
+    parsed: Parsed,
+    block: Block,
+    name: str,
+    spec: EvalSpec,
+    network: Network,
+    label_file: tuple[str, list[LabelSlice]] | None = None,
 ) -> Part | str:
-    """One parsed block through the network, scored against its --label-column cells:
-    its :class:`Part`, or the error's one line (rows counted in the whole input)."""
+    """One parsed block through the network, scored against its labels — its
+    --label-column cells, or ``label_file``'s (its name, and the slices that hold this
+    block's labels): its :class:`Part`, or the error's one line (rows counted in the
+    whole input, labels by their line in the file)."""
     from threadpoolctl import threadpool_limits
 
     from nncalc.core.metrics import LOSSES, Evaluation
     from nncalc.engines import local
-    from nncalc.formats.labels import Parser, column_labels
+    from nncalc.formats.labels import Labels, Parser, column_labels
 
     ev = Evaluation(LOSSES[spec.loss], spec.k, spec.threshold, start=block.first_row)
-    labels = column_labels(Parser(spec.k, spec.names, spec.width), name,
-                           deque(parsed.ids or []), block.first_row)  # fmt: skip
+    parser = Parser(spec.k, spec.names, spec.width)
+    if label_file is None:
+        labels = column_labels(parser, name, deque(parsed.ids or []), block.first_row)
+    else:
+        chunks = slice_labels(label_file[1])
+        labels = Labels(parser, label_file[0], lambda: next(chunks, None))
     try:
         with ExitStack() as stack:
             stack.enter_context(threadpool_limits(limits=spec.blas_threads, user_api="blas"))
@@ -62,7 +116,7 @@ def score_labelled(
                                 first_row=block.first_row)  # fmt: skip
             for a in local.located(outputs, name):
                 y = labels.take(len(a))
-                assert y is not None, "a label cell for every row"
+                assert y is not None, "the count pass gave every row its label"
                 ev.add(a, y)
     except NncalcError as e:
         return str(e.located(name) if isinstance(e, InputError) else e)
@@ -75,13 +129,15 @@ def evaluate(
     settings: Settings,
     prepare: Prepare,
     progress: Progress | None = None,
+    labels: str | None = None,
 ) -> list[Part]:
     """Score one CSV/TSV input on the cluster; each block's :class:`Part`, in row order.
 
-    ``options.id_column`` is the label column.  ``prepare(name, layout, rows)`` builds
-    the network once the rows are counted (a local run's shape errors and --verbose
-    lines).  An error in the data is the first one a whole read would meet, as one
-    :class:`InputError`; the cluster's own failure a :class:`ClusterError`."""
+    The labels are the file ``labels``, else ``options.id_column`` is the label column.
+    ``prepare(name, layout, rows)`` builds the network once the rows are counted (a
+    local run's shape errors and --verbose lines).  An error in the data is the first
+    one a whole read would meet, as one :class:`InputError`; the cluster's own failure
+    a :class:`ClusterError`."""
     progress = progress or Progress()
     check_settings(settings)
     if scheduler_address(settings) is None:
@@ -93,15 +149,21 @@ def evaluate(
     shown, fs, path = inputs[0]
     try:
         layout = layout_of(fs, path, shown, options)
+        file = None if labels is None else label_file(labels, settings)
     except NncalcError:
         raise
     except Exception as e:
         raise InputError(describe(e, shown)) from None
     if layout.fmt not in (Format.CSV, Format.TSV):
-        raise UsageError(_("--id-column reads CSV or TSV inputs; {name} is {format}").format(
-            name=shown, format=layout.fmt.value))  # fmt: skip
+        raise UsageError(_("evaluate --engine dask reads CSV or TSV inputs; {name} is "
+                           "{format}").format(name=shown, format=layout.fmt.value))  # fmt: skip
     blocks = cut(0, fs, path, settings.blocksize, layout)
-    progress.total(2 * len(blocks))
+    if file is not None:  # as many blocks as X's, so each block of X reads one or two
+        size = file[1].size(file[2])
+        file_blocks = cut(1, file[1], file[2], max(MIN_BLOCKSIZE, -(-size // len(blocks))))
+    else:
+        file_blocks = []
+    progress.total(2 * len(blocks) + len(file_blocks))
     client, cluster = client_for(settings, progress.say)
     futures: list[Any] = []
     try:
@@ -118,6 +180,9 @@ def evaluate(
         futures += parsed
         counted = [client.submit(summary, p, pure=False) for p in parsed]
         futures += counted
+        in_file = [client.submit(count_labels, b, pure=False, retries=retries)
+                   for b in file_blocks]  # fmt: skip
+        futures += in_file
         placed = parsed_blocks(blocks, landed(client, counted, shown, progress), shown)
         if isinstance(placed, tuple):  # the first error a whole read meets
             raise InputError(placed[1])
@@ -125,16 +190,20 @@ def evaluate(
         if rows == 0:
             raise InputError(empty(shown, layout))
         network, spec = prepare(shown, layout, rows)
+        slices: list[tuple[str, list[LabelSlice]] | None] = [None] * len(placed)
+        if file is not None:
+            found = landed(client, in_file, file[0], progress)
+            slices = [(file[0], s) for s in label_slices(file[0], file_blocks, found, placed)]
         from nncalc.engines.local import blas_cap
 
         spec = replace(spec, blas_threads=blas_cap(network) or blas_threads())
         [sent] = client.scatter([network], broadcast=True)
-        scored = [client.submit(score_labelled, p, b, shown, spec, sent, pure=False,
+        scored = [client.submit(score_labelled, p, b, shown, spec, sent, s, pure=False,
                                 retries=retries)
-                  for p, b in zip(parsed, placed, strict=True)]  # fmt: skip
+                  for p, b, s in zip(parsed, placed, slices, strict=True)]  # fmt: skip
         # only the scores are held: a block's rows are released once it is scored
         futures = scored
-        del parsed, counted
+        del parsed, counted, in_file
         found = landed(client, scored, shown, progress)
     except BaseException:  # Ctrl-C, the cluster lost, a bad row: stop its work first
         client.cancel(futures)
@@ -148,6 +217,50 @@ def evaluate(
         if isinstance(part, str):  # the lowest block's: the first a local run meets
             raise InputError(part)
     return found
+
+
+def label_file(name: str, settings: Settings) -> tuple[str, Any, str]:
+    """The labels file as the workers will open it: (shown name, filesystem, path)."""
+    if name == "-":
+        raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
+    found = expand([name], settings.storage_options)
+    if len(found) != 1:
+        raise UsageError(_("--labels names one file; {name} names {count}").format(
+            name=name, count=len(found)))  # fmt: skip
+    shown, fs, path = found[0]
+    if not fs.isfile(path):
+        raise cannot_open(FileNotFoundError(path), shown, "labels file")
+    return shown, fs, path
+
+
+def label_slices(
+    name: str, blocks: list[Block], counts: list[tuple[int, int]], placed: list[Block]
+) -> list[list[LabelSlice]]:
+    """For each block of X, the slices of the labels file that hold its rows' labels;
+    as many labels as rows, or the local run's error line saying both counts."""
+    from nncalc.formats.labels import miscount, text_labels
+
+    starts, line, n = [], 1, 0  # each label block's first line and first label
+    for lines, labels in counts:
+        starts.append((line, n))
+        line, n = line + lines, n + labels
+    rows = placed[-1].total_rows
+    if n < rows:
+        raise miscount(name, n, rows)
+    if n > rows:  # the line of the first label too many
+        k = next(j for j, ((_, first), (_, count)) in enumerate(zip(starts, counts, strict=True))
+                 if first <= rows < first + count)  # fmt: skip
+        where = text_labels(block_bytes(blocks[k]), starts[k][0])[1][rows - starts[k][1]]
+        raise miscount(name, n, rows, int(where))
+    out = []
+    for b in placed:
+        lo, hi = b.first_row, b.first_row + b.rows
+        out.append([LabelSlice(block=lb, first_line=first_line, skip=max(0, lo - first),
+                               take=min(hi, first + count) - max(lo, first))
+                    for lb, (first_line, first), (_, count) in zip(blocks, starts, counts,
+                                                                   strict=True)
+                    if count and first < hi and lo < first + count])  # fmt: skip
+    return out
 
 
 def landed(client: Any, futures: list[Any], name: str, progress: Progress) -> list[Any]:

@@ -66,6 +66,11 @@ def check_settings(settings: Settings) -> None:
                          f"{WORKERS_PER_CORE * cores} worker processes")  # fmt: skip
 
 
+def slow_blocks() -> str:
+    return (f"--blocksize below {FAST_BLOCKSIZE >> 20}MiB: blocks this small are parsed by the "
+            "slow line parser (several times slower)")  # fmt: skip
+
+
 def describe(e: BaseException, name: str) -> str:
     """One line for what a task (or a read on the client) raised that is not nncalc's
     own error: a deleted input, missing credentials, a storage service's refusal."""
@@ -128,8 +133,7 @@ def run(
     if settings.blocksize < FAST_BLOCKSIZE and any(
         len(bl) > 1 and layouts[i].fmt in text for i, bl in blocks.items()
     ):
-        progress.warn(f"--blocksize below {FAST_BLOCKSIZE >> 20}MiB: blocks this small are "
-                      "parsed by the slow line parser (several times slower)")  # fmt: skip
+        progress.warn(slow_blocks())
     started = time.perf_counter()
     finished: dict[int, Outcome] = {}
     if blocks:

@@ -10,6 +10,7 @@ the file that hold its rows' labels (:class:`LabelSlice`)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -24,34 +25,35 @@ from nncalc.errors import InputError, NncalcError, UsageError, cannot_open
 from nncalc.formats import Format, ReadOptions
 from nncalc.i18n import _
 
-from .batch import can_read, check_settings, describe, parsed_blocks
+from .batch import can_read, check_settings, describe, parsed_blocks, slow_blocks
 from .cluster import (
     client_for,
     close,
     cluster_lost,
-    drain,
     lost,
     quiet,
     scheduler_address,
     start_fork_server,
 )
-from .count import empty
+from .count import count_block, empty, placed_blocks
 from .layout import cut, layout_of
 from .records import (
+    FAST_BLOCKSIZE,
     MIN_BLOCKSIZE,
     Block,
     ClusterError,
     EvalSpec,
+    InputLayout,
     Parsed,
     Progress,
     Settings,
     replace,
 )
-from .score import blas_threads, parse_block, summary
+from .score import blas_threads, parse_block, read_rows, summary
 from .storage import block_bytes, expand
 
 # the input's name, layout and rows → its network and what its tasks share
-Prepare = Callable[[str, Any, int], tuple[Network, EvalSpec]]
+Prepare = Callable[[str, InputLayout, int], tuple[Network, EvalSpec]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,17 +86,19 @@ def slice_labels(slices: list[LabelSlice]) -> Iterator[tuple[list[Any], np.ndarr
 
 
 def score_labelled(
-    parsed: Parsed,
+    parsed: Parsed | None,
     block: Block,
     name: str,
+    layout: InputLayout,
     spec: EvalSpec,
     network: Network,
     label_file: tuple[str, list[LabelSlice]] | None = None,
 ) -> Part | str:
-    """One parsed block through the network, scored against its labels — its
-    --label-column cells, or ``label_file``'s (its name, and the slices that hold this
-    block's labels): its :class:`Part`, or the error's one line (rows counted in the
-    whole input, labels by their line in the file)."""
+    """One block through the network (its rows ``parsed`` already, a CSV/TSV block's,
+    or read here), scored against its labels — its --label-column cells, or
+    ``label_file``'s (its name, and the slices that hold this block's labels): its
+    :class:`Part`, or the error's one line (rows counted in the whole input, labels by
+    their line in the file)."""
     from threadpoolctl import threadpool_limits
 
     from nncalc.core.metrics import LOSSES, Evaluation
@@ -104,6 +108,7 @@ def score_labelled(
     ev = Evaluation(LOSSES[spec.loss], spec.k, spec.threshold, start=block.first_row)
     parser = Parser(spec.k, spec.names, spec.width)
     if label_file is None:
+        assert parsed is not None, "a label column is read by the CSV/TSV parse"
         labels = column_labels(parser, name, deque(parsed.ids or []), block.first_row)
     else:
         chunks = slice_labels(label_file[1])
@@ -112,7 +117,8 @@ def score_labelled(
         with ExitStack() as stack:
             stack.enter_context(threadpool_limits(limits=spec.blas_threads, user_api="blas"))
             stack.enter_context(np.errstate(all="ignore"))
-            outputs = local.run(iter(parsed.chunks), network, stack, finite=spec.finite,
+            xs = read_rows(block, name, layout) if parsed is None else iter(parsed.chunks)
+            outputs = local.run(xs, network, stack, finite=spec.finite,
                                 first_row=block.first_row)  # fmt: skip
             for a in local.located(outputs, name):
                 y = labels.take(len(a))
@@ -131,9 +137,10 @@ def evaluate(
     progress: Progress | None = None,
     labels: str | None = None,
 ) -> list[Part]:
-    """Score one CSV/TSV input on the cluster; each block's :class:`Part`, in row order.
+    """Score one input on the cluster; each block's :class:`Part`, in row order.
 
-    The labels are the file ``labels``, else ``options.id_column`` is the label column.
+    The labels are the file ``labels``, else ``options.id_column`` is the label column
+    (of a CSV or TSV input).
     ``prepare(name, layout, rows)`` builds the network once the rows are counted (a
     local run's shape errors and --verbose lines).  An error in the data is the first
     one a whole read would meet, as one :class:`InputError`; the cluster's own failure
@@ -147,22 +154,21 @@ def evaluate(
         raise UsageError(_("evaluate scores one input; {name} names {count}").format(
             name=name, count=len(inputs)))  # fmt: skip
     shown, fs, path = inputs[0]
-    try:
-        layout = layout_of(fs, path, shown, options)
-        file = None if labels is None else label_file(labels, settings)
-    except NncalcError:
-        raise
-    except Exception as e:
-        raise InputError(describe(e, shown)) from None
-    if layout.fmt not in (Format.CSV, Format.TSV):
-        raise UsageError(_("evaluate --engine dask reads CSV or TSV inputs; {name} is "
-                           "{format}").format(name=shown, format=layout.fmt.value))  # fmt: skip
+    layout = read_layout(fs, path, shown, options)
+    file = None if labels is None else label_file(labels, settings)
+    text = layout.fmt in (Format.CSV, Format.TSV)
+    if file is None and not text:  # as a local run says it
+        raise UsageError(_("--id-column reads CSV or TSV inputs; {name} is {format}").format(
+            name=shown, format=layout.fmt.value))  # fmt: skip
     blocks = cut(0, fs, path, settings.blocksize, layout)
     if file is not None:  # as many blocks as X's, so each block of X reads one or two
         size = file[1].size(file[2])
         file_blocks = cut(1, file[1], file[2], max(MIN_BLOCKSIZE, -(-size // len(blocks))))
     else:
         file_blocks = []
+    slow = settings.blocksize < FAST_BLOCKSIZE and layout.fmt is not Format.PARQUET
+    if slow and len(blocks) > 1:
+        progress.warn(slow_blocks())
     progress.total(2 * len(blocks) + len(file_blocks))
     client, cluster = client_for(settings, progress.say)
     futures: list[Any] = []
@@ -175,41 +181,44 @@ def evaluate(
             raise ClusterError(_("a worker cannot read the inputs: {why}").format(
                 why=describe(e, shown))) from None  # fmt: skip
         retries = settings.retries
-        parsed = [client.submit(parse_block, b, shown, layout, pure=False, retries=retries)
-                  for b in blocks]  # fmt: skip
-        futures += parsed
-        counted = [client.submit(summary, p, pure=False) for p in parsed]
-        futures += counted
+        parsed: list[Any] = [None] * len(blocks)
+        if text:  # parsed once, its rows kept on the worker until scored
+            parsed = [client.submit(parse_block, b, shown, layout, pure=False, retries=retries)
+                      for b in blocks]  # fmt: skip
+            counted = [client.submit(summary, p, pure=False) for p in parsed]
+        elif layout.rows is None:  # NDJSON: its rows counted, then read again
+            counted = [client.submit(count_block, b, pure=False, retries=retries)
+                       for b in blocks]  # fmt: skip
+        else:  # Parquet, JSON: the rows are known
+            counted = []
+        futures += [*parsed, *counted]
         in_file = [client.submit(count_labels, b, pure=False, retries=retries)
                    for b in file_blocks]  # fmt: skip
         futures += in_file
-        placed = parsed_blocks(blocks, landed(client, counted, shown, progress), shown)
-        if isinstance(placed, tuple):  # the first error a whole read meets
-            raise InputError(placed[1])
+        placed = placed_rows(shown, layout, blocks, landed(client, counted, shown, progress))
         rows = placed[-1].total_rows
-        if rows == 0:
-            raise InputError(empty(shown, layout))
         network, spec = prepare(shown, layout, rows)
         slices: list[tuple[str, list[LabelSlice]] | None] = [None] * len(placed)
         if file is not None:
-            found = landed(client, in_file, file[0], progress)
-            slices = [(file[0], s) for s in label_slices(file[0], file_blocks, found, placed)]
+            counts = landed(client, in_file, file[0], progress)
+            slices = [(file[0], s) for s in label_slices(file[0], file_blocks, counts, placed)]
         from nncalc.engines.local import blas_cap
 
         spec = replace(spec, blas_threads=blas_cap(network) or blas_threads())
         [sent] = client.scatter([network], broadcast=True)
-        scored = [client.submit(score_labelled, p, b, shown, spec, sent, s, pure=False,
-                                retries=retries)
+        scored = [client.submit(score_labelled, p, b, shown, layout, spec, sent, s,
+                                pure=False, retries=retries)
                   for p, b, s in zip(parsed, placed, slices, strict=True)]  # fmt: skip
         # only the scores are held: a block's rows are released once it is scored
         futures = scored
         del parsed, counted, in_file
         found = landed(client, scored, shown, progress)
-    except BaseException:  # Ctrl-C, the cluster lost, a bad row: stop its work first
-        client.cancel(futures)
-        quiet()
-        if cluster is None:  # a cluster we leave running: its running tasks still finish
-            drain(client, {f.key for f in futures})
+    except BaseException as e:  # a bad row or label, the cluster lost, Ctrl-C
+        # the tasks write nothing: a running one may finish on a cluster left running
+        with contextlib.suppress(Exception):
+            client.cancel(futures)
+        if not isinstance(e, NncalcError):
+            quiet()  # an interrupted cluster shuts down loudly
         close(client, cluster)
         raise
     close(client, cluster)
@@ -217,6 +226,34 @@ def evaluate(
         if isinstance(part, str):  # the lowest block's: the first a local run meets
             raise InputError(part)
     return found
+
+
+def placed_rows(
+    name: str, layout: InputLayout, blocks: list[Block], counts: list[Any]
+) -> list[Block]:
+    """The blocks with their first rows (from the count pass: ``counts``, none when the
+    layout knew the rows); the first error a whole read meets, or no rows, raised."""
+    if layout.fmt in (Format.CSV, Format.TSV):
+        placed = parsed_blocks(blocks, counts, name)
+        if isinstance(placed, tuple):
+            raise InputError(placed[1])
+    elif counts:
+        placed = placed_blocks(blocks, counts, layout)[0]
+    else:
+        placed = blocks
+    if not placed or placed[-1].total_rows == 0:
+        raise InputError(empty(name, layout))
+    return placed
+
+
+def read_layout(fs: Any, path: str, name: str, options: ReadOptions) -> InputLayout:
+    """X's layout, or the one line for an input that cannot be read."""
+    try:
+        return layout_of(fs, path, name, options)
+    except NncalcError:
+        raise
+    except Exception as e:
+        raise InputError(describe(e, name)) from None
 
 
 def label_file(name: str, settings: Settings) -> tuple[str, Any, str]:
@@ -228,7 +265,11 @@ def label_file(name: str, settings: Settings) -> tuple[str, Any, str]:
         raise UsageError(_("--labels names one file; {name} names {count}").format(
             name=name, count=len(found)))  # fmt: skip
     shown, fs, path = found[0]
-    if not fs.isfile(path):
+    try:
+        there = fs.isfile(path)
+    except Exception as e:
+        raise InputError(describe(e, shown)) from None
+    if not there:
         raise cannot_open(FileNotFoundError(path), shown, "labels file")
     return shown, fs, path
 

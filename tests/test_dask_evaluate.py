@@ -216,3 +216,34 @@ def test_a_label_column_outside_csv_is_refused_in_one_line(tmp_path: Path, clust
                       cwd=tmp_path)  # fmt: skip
     said = assert_one_error_line(proc, 2)
     assert "--label-column reads CSV or TSV inputs; x.ndjson is ndjson" in said
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_run_in_one_line(iris: tuple[Path, Path, Any]) -> None:
+    """Ctrl-C while our own cluster scores (blocks of a few rows: ~2,000 tasks): exit
+    130, one line, and none of the cluster's processes left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    psutil = pytest.importorskip("psutil")
+    x_csv, npz, _ = iris
+    for _ in range(3):  # a quick machine may finish the run before the signal lands
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "nncalc", "evaluate", str(x_csv), "--model", str(npz),
+             "--activation", "relu,softmax", "--label-column", "target", "--engine", "dask",
+             "--workers", "2", "--blocksize", "1000"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        time.sleep(4)
+        helpers = psutil.Process(proc.pid).children(recursive=True)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if proc.returncode != 0:
+            break
+    assert proc.returncode == 130, err
+    said = [ln for ln in err.decode().splitlines() if "warning: --blocksize below" not in ln]
+    assert said == ["nncalc: error: interrupted"]
+    gone, alive = psutil.wait_procs(helpers, timeout=30)
+    assert not alive

@@ -15,8 +15,9 @@ so).  Find a behaviour by its file:
 - ``cluster``: the Client (Dask's own scheduler address and timeouts), our own
   LocalCluster, a clean stop on Ctrl-C;
 - ``batch``: one run, from the inputs to each input's ``_SUCCESS`` and outcome;
-- ``evaluate``: ``nncalc evaluate``'s run, each block scored where it was parsed and
-  only its findings (a few numbers) sent back.
+- ``evaluate``: ``nncalc evaluate``'s run, each block scored where it was read and only
+  its findings (a few numbers) sent back; ``labels``: a labels file's blocks, counted,
+  each block of X reading only the lines that hold its labels.
 
 An input's ``_SUCCESS`` is written as soon as its last part is in place.  Anything that
 fails in an input's tasks is that input's one line (a bad cell: input name and

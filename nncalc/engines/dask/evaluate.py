@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import contextlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from nncalc.core import Network
 from nncalc.core.metrics import Part
-from nncalc.errors import InputError, NncalcError, UsageError, cannot_open
+from nncalc.errors import InputError, NncalcError, UsageError
 from nncalc.formats import Format, ReadOptions
 from nncalc.i18n import _
 
@@ -36,6 +35,7 @@ from .cluster import (
     start_fork_server,
 )
 from .count import count_block, empty, placed_blocks
+from .labels import LabelSlice, count_labels, label_file, label_slices, slice_labels
 from .layout import cut, layout_of
 from .records import (
     FAST_BLOCKSIZE,
@@ -50,39 +50,10 @@ from .records import (
     replace,
 )
 from .score import blas_threads, parse_block, read_rows, summary
-from .storage import block_bytes, expand
+from .storage import expand
 
 # the input's name, layout and rows → its network and what its tasks share
 Prepare = Callable[[str, InputLayout, int], tuple[Network, EvalSpec]]
-
-
-@dataclass(frozen=True, kw_only=True)
-class LabelSlice:
-    """Labels ``skip`` to ``skip + take`` (counted from 0) of one block of a labels file,
-    whose first line is ``first_line``."""
-
-    block: Block
-    first_line: int
-    skip: int
-    take: int
-
-
-def count_labels(block: Block) -> tuple[int, int]:
-    """(physical lines, labels) of one block of a labels file."""
-    from nncalc.engines.blocks import line_count
-    from nncalc.formats.labels import text_labels
-
-    data = block_bytes(block)
-    return line_count(data), len(text_labels(data, 1 if block.offset == 0 else 2)[0])
-
-
-def slice_labels(slices: list[LabelSlice]) -> Iterator[tuple[list[Any], np.ndarray]]:
-    """The labels the slices name, a block at a time: (texts, line numbers)."""
-    from nncalc.formats.labels import text_labels
-
-    for s in slices:
-        texts, lines = text_labels(block_bytes(s.block), s.first_line)
-        yield texts[s.skip : s.skip + s.take], lines[s.skip : s.skip + s.take]
 
 
 def score_labelled(
@@ -254,54 +225,6 @@ def read_layout(fs: Any, path: str, name: str, options: ReadOptions) -> InputLay
         raise
     except Exception as e:
         raise InputError(describe(e, name)) from None
-
-
-def label_file(name: str, settings: Settings) -> tuple[str, Any, str]:
-    """The labels file as the workers will open it: (shown name, filesystem, path)."""
-    if name == "-":
-        raise UsageError("--engine dask reads files and URLs, not stdin ('-')")
-    found = expand([name], settings.storage_options)
-    if len(found) != 1:
-        raise UsageError(_("--labels names one file; {name} names {count}").format(
-            name=name, count=len(found)))  # fmt: skip
-    shown, fs, path = found[0]
-    try:
-        there = fs.isfile(path)
-    except Exception as e:
-        raise InputError(describe(e, shown)) from None
-    if not there:
-        raise cannot_open(FileNotFoundError(path), shown, "labels file")
-    return shown, fs, path
-
-
-def label_slices(
-    name: str, blocks: list[Block], counts: list[tuple[int, int]], placed: list[Block]
-) -> list[list[LabelSlice]]:
-    """For each block of X, the slices of the labels file that hold its rows' labels;
-    as many labels as rows, or the local run's error line saying both counts."""
-    from nncalc.formats.labels import miscount, text_labels
-
-    starts, line, n = [], 1, 0  # each label block's first line and first label
-    for lines, labels in counts:
-        starts.append((line, n))
-        line, n = line + lines, n + labels
-    rows = placed[-1].total_rows
-    if n < rows:
-        raise miscount(name, n, rows)
-    if n > rows:  # the line of the first label too many
-        k = next(j for j, ((_, first), (_, count)) in enumerate(zip(starts, counts, strict=True))
-                 if first <= rows < first + count)  # fmt: skip
-        where = text_labels(block_bytes(blocks[k]), starts[k][0])[1][rows - starts[k][1]]
-        raise miscount(name, n, rows, int(where))
-    out = []
-    for b in placed:
-        lo, hi = b.first_row, b.first_row + b.rows
-        out.append([LabelSlice(block=lb, first_line=first_line, skip=max(0, lo - first),
-                               take=min(hi, first + count) - max(lo, first))
-                    for lb, (first_line, first), (_, count) in zip(blocks, starts, counts,
-                                                                   strict=True)
-                    if count and first < hi and lo < first + count])  # fmt: skip
-    return out
 
 
 def landed(client: Any, futures: list[Any], name: str, progress: Progress) -> list[Any]:

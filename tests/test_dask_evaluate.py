@@ -153,13 +153,15 @@ def test_a_labels_file_is_read_in_slices_by_the_blocks(tmp_path: Path, cluster: 
     for i in range(0, len(lines), 250):
         lines[i] += "\r\n"  # a blank line after it
     (tmp_path / "y.txt").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(lines).encode() + b"\r\n")
-    args = [x_csv, "--drop-columns", "target", "--model", npz, "--activation", "relu,softmax",
-            "--labels", tmp_path / "y.txt", "--classes", ",".join(IRIS)]  # fmt: skip
-    local = evaluate(*args)
-    for blocksize in ("3000", "100kB"):
-        dask = evaluate(*args, "--engine", "dask", "--scheduler", cluster, "--blocksize",
-                        blocksize)  # fmt: skip
+    args = [x_csv, "--model", npz, "--activation", "relu,softmax", "--labels",
+            tmp_path / "y.txt", "--classes", ",".join(IRIS)]  # fmt: skip
+    local = evaluate(*args, "--drop-columns", "target")
+    # --id-column keeps a column out of X as --drop-columns does (nothing writes it here)
+    for blocksize, out in (("3000", "--drop-columns"), ("100kB", "--id-column")):
+        dask = evaluate(*args, out, "target", "--engine", "dask", "--scheduler", cluster,
+                        "--blocksize", blocksize)  # fmt: skip
         assert dask == local, blocksize
+    assert evaluate(*args, "--id-column", "target") == local
     assert json.loads(local)["accuracy"] == pytest.approx(
         metrics.accuracy_score(y, model.predict(x)), rel=REL
     )

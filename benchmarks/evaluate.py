@@ -2,11 +2,15 @@
 
     python benchmarks/evaluate.py                 # 1M rows × 4 features, median of 3
     python benchmarks/evaluate.py --rows 200000 --repeat 5
+    python benchmarks/evaluate.py --dask 2        # and on a local cluster of 2 workers
 
 A 4→16→3 softmax network (npz) scores X (CSV, piped in) against labels given three ways:
 a file of class indices, a file of class names, and a label column in X. ``forward``
 writes A as CSV to /dev/null; ``evaluate`` writes its one JSON object. Runs alternate, so
-both see the same load. Target (issue 20): evaluate ≤ 1.1× forward, peak RSS ≤ 300 MB."""
+both see the same load. Target (issue 20): evaluate ≤ 1.1× forward, peak RSS ≤ 300 MB.
+With ``--dask N``, evaluate --engine dask reads the same files (not stdin) on a local
+cluster of N workers started for each run (its start-up included); CPU and RSS are then
+the client's alone: the workers are not its children."""
 
 from __future__ import annotations
 
@@ -49,6 +53,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dask", type=int, default=0, metavar="N", help="add dask rows, N workers")
     ap.add_argument("--make-data", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.make_data:
@@ -80,6 +85,17 @@ def main() -> None:
             p["xy"],
         ),  # fmt: skip
     }
+    if args.dask:
+        cluster = ["--engine", "dask", "--workers", str(args.dask)]
+        cases["evaluate --engine dask --labels indices"] = (
+            [*NNCALC, "evaluate", str(p["x"]), *net, "--labels", str(p["idx"]), *cluster],
+            p["x"],
+        )  # fmt: skip
+        cases["evaluate --engine dask --label-column"] = (
+            [*NNCALC, "evaluate", str(p["xy"]), *net, "--label-column", "species", *names,
+             *cluster],
+            p["xy"],
+        )  # fmt: skip
     times: dict[str, list[float]] = {k: [] for k in cases}
     cpu: dict[str, list[float]] = {k: [] for k in cases}
     rss: dict[str, int] = dict.fromkeys(cases, 0)

@@ -157,3 +157,29 @@ def test_class_names_as_json_parts_join_to_the_local_document(tmp_path: Path, cl
         joined = b"".join(p.read_bytes() for p in got)
         assert joined == (local / f"{stem}.json").read_bytes()
         assert set(json.loads(joined)) <= {"cat", "dog"}
+
+
+def test_columns_chosen_by_name_or_without_a_header_reach_every_block(
+    tmp_path: Path, cluster: str
+) -> None:
+    """Only the first block holds the header line: the columns it chose by name (or an
+    index column it left out) are the later blocks' too, and a header-less input's
+    --columns give X its width."""
+    (tmp_path / "in").mkdir()
+    x = rows(11)
+    body = "".join(",".join(map(repr, r)) + f",{i % 3}\n" for i, r in enumerate(x))
+    (tmp_path / "in" / "named.csv").write_text("a,b,c,y\n" + body)
+    (tmp_path / "in" / "plain.csv").write_text(body)
+    index = "".join(f"{i}," + ",".join(map(repr, r)) + "\n" for i, r in enumerate(x))
+    (tmp_path / "in" / "index.csv").write_text(",a,b,c\n" + index)
+    for names, picked in ((["in/named.csv"], ["--columns", "a,b,c"]),
+                          (["in/named.csv"], ["--drop-columns", "y"]),
+                          (["in/plain.csv"], ["--columns", "1-3"]),
+                          (["in/index.csv"], [])):  # fmt: skip
+        local, dask, _, err = both(tmp_path, cluster, names, *picked, "--neurons", "2",
+                                   "--seed", "1", "--force")  # fmt: skip
+        assert "error" not in err, (picked, err)
+        stem = Path(names[0]).stem
+        assert len(parts(dask / stem)) > 3
+        joined = b"".join(p.read_bytes() for p in parts(dask / stem))
+        assert joined == (local / f"{stem}.csv").read_bytes(), picked

@@ -153,7 +153,7 @@ def test_bad_labels_are_one_line_with_file_and_line(tmp_path: Path, text: str, s
         (["--labels", "y.txt", "--label-column", "1"], "both give the true labels: give one"),
         (["--labels", "y.txt", "--loss", "binary_cross_entropy"], "needs one probability"),
         (["--labels", "y.txt", "--threshold", "0.2"], "--threshold is for one probability"),
-        (["--labels", "y.txt", "--engine", "dask"], "drop --engine dask"),
+        (["--labels", "y.txt", "--workers", "2"], "are for --engine dask"),
     ],
 )
 def test_usage_mistakes_are_one_line(tmp_path: Path, args: list[str], says: str) -> None:
@@ -161,6 +161,13 @@ def test_usage_mistakes_are_one_line(tmp_path: Path, args: list[str], says: str)
     proc = run_nncalc("evaluate", "0,1;1,0", "-w", "1,0;0,1", "-b", "0", "--activation",
                       "softmax", *args, cwd=tmp_path)  # fmt: skip
     assert says in assert_one_error_line(proc, 2)
+
+
+def test_dask_reads_x_from_a_file_not_stdin() -> None:
+    proc = run_nncalc("evaluate", "-", "-w", "1,0;0,1", "-b", "0", "--activation", "softmax",
+                      "--label-column", "3", "--engine", "dask",
+                      stdin=b"0,1,0\n1,0,1\n")  # fmt: skip
+    assert "not stdin" in assert_one_error_line(proc, 2)
 
 
 def test_cross_entropy_of_a_relu_output_is_refused(tmp_path: Path) -> None:

@@ -147,3 +147,60 @@ def test_evaluation_is_cut_invariant(m: int, cuts: list[int], seed: int) -> None
     assert np.float64(whole.value).tobytes() == np.float64(cut.value).tobytes()
     assert whole.confusion is not None and cut.confusion is not None
     np.testing.assert_array_equal(whole.confusion, cut.confusion)
+
+
+@given(
+    values=arrays(np.float64, st.integers(0, 300), elements=st.floats(-1e6, 1e6)),
+    cuts=st.lists(st.integers(0, 300), max_size=8),
+    block=st.sampled_from([1, 2, 7, 16, 64]),
+)
+def test_slices_merged_in_order_are_the_whole_sums_bits(
+    values: np.ndarray, cuts: list[int], block: int
+) -> None:
+    """Each slice summed on its own from its first row (a Dask task's block), then
+    merged in row order: the bits of one sum over every row."""
+    whole = BlockSum(block)
+    whole.add(values)
+    edges = sorted({0, len(values), *(c for c in cuts if c <= len(values))})
+    merged = BlockSum(block)
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        part = BlockSum(block, start=lo)
+        for piece in np.array_split(values[lo:hi], 3):  # a task's rows come in chunks too
+            part.add(piece)
+        merged.merge(part.part())
+    assert merged.count == whole.count == len(values)
+    assert merged.value().hex() == whole.value().hex()
+
+
+def test_a_slice_merged_out_of_order_is_refused() -> None:
+    part = BlockSum(4, start=8)
+    part.add(np.ones(3))
+    with pytest.raises(ValueError, match="from row 8 merged after 0 rows"):
+        BlockSum(4).merge(part.part())
+
+
+@pytest.mark.parametrize(("loss", "k"), [("cross_entropy", 3), ("binary_cross_entropy", 2),
+                                         ("mse", None), ("mae", None)])  # fmt: skip
+def test_evaluations_of_slices_merge_into_the_whole_ones_bits(loss: str, k: int | None) -> None:
+    rs = np.random.RandomState(3)
+    m = 3 * 4096 + 1234
+    if loss == "cross_entropy":
+        z = rs.randn(m, 3)
+        a, y = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), rs.randint(0, 3, m)
+    elif loss == "binary_cross_entropy":
+        a, y = rs.uniform(0, 1, (m, 1)), rs.randint(0, 2, m)
+    else:
+        a, y = rs.randn(m, 2), rs.randn(m, 2)
+    whole = Evaluation(LOSSES[loss], k)
+    whole.add(a, y)
+    merged = Evaluation(LOSSES[loss], k)
+    edges = [0, 1, 4095, 4096, 5000, 9000, 12288, 12300, m]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        part = Evaluation(LOSSES[loss], k, start=lo)
+        part.add(a[lo:hi], y[lo:hi])
+        merged.merge(part.part())
+    got, want = merged.scores(), whole.scores()
+    assert got.value.hex() == want.value.hex() and got.samples == want.samples == m
+    if k is not None:
+        assert got.confusion is not None and want.confusion is not None
+        np.testing.assert_array_equal(got.confusion, want.confusion)

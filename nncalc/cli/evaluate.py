@@ -2,25 +2,27 @@
 confusion matrix, per-class precision/recall/F1 — parsed here, computed by
 :mod:`nncalc.runner.evaluate`, drawn by :mod:`nncalc.render.metrics`."""
 
-import dataclasses
 from enum import Enum
 from typing import Annotated
 
 from nncalc.errors import UsageError
-from nncalc.i18n import N_, _, help_text
-from nncalc.runner.evaluate import Truth, as_json, run_evaluate
+from nncalc.i18n import _, help_text
+from nncalc.runner.distributed import refuse_cluster_options
+from nncalc.runner.evaluate import Cluster, Truth, as_json, run_evaluate
 from nncalc.runner.job import Job
 
 from .forward import class_file, class_names
 from .help import Command
 from .options import (
-    ENGINE,
+    LABELS,
     OUTPUT,
+    EngineFlags,
     EngineName,
     Force,
     GeneralFlags,
     InputArg,
     InputFlags,
+    LabelFlags,
     NetworkFlags,
     Output,
     Precision,
@@ -29,10 +31,8 @@ from .options import (
     takes,
 )
 from .output import hooks, print_items, stdout_is_tty
-from .request import request_of, stdin_default
+from .request import label_read, request_of, stdin_default
 from .root import app, guarded
-
-LABELS = N_("Labels")
 
 
 class LossName(str, Enum):
@@ -48,30 +48,6 @@ class EvalFormat(str, Enum):
     json = "json"
 
 
-LabelsOpt = Annotated[
-    str | None,
-    option(
-        "--labels",
-        panel=LABELS,
-        metavar="FILE",
-        help=help_text(
-            "True labels, one per line: a class index, a class name from --classes, a "
-            "one-hot row, or (mse/mae) the output's true numbers."
-        ),
-    ),
-]
-LabelColumn = Annotated[
-    str | None,
-    option(
-        "--label-column",
-        panel=LABELS,
-        metavar="COL",
-        help=help_text(
-            "Take the true labels from this column of X (name or position), as "
-            "--id-column takes ids."
-        ),
-    ),
-]
 LossOpt = Annotated[
     LossName,
     option(
@@ -81,26 +57,6 @@ LossOpt = Annotated[
             "auto (the default): softmax → cross_entropy, one sigmoid output → "
             "binary_cross_entropy, else mse."
         ),
-    ),
-]
-ClassesOpt = Annotated[
-    str | None,
-    option(
-        "--classes",
-        panel=LABELS,
-        metavar="NAMES",
-        help=help_text(
-            "Class names, in output order: setosa,versicolor,virginica, or a file with "
-            "one per line (labels may then be names)."
-        ),
-    ),
-]
-EvalEngine = Annotated[
-    EngineName,
-    option(
-        "--engine",
-        panel=ENGINE,
-        help=help_text("local (this process, the default); dask is not offered for evaluate yet."),
     ),
 ]
 EvalFmt = Annotated[
@@ -121,7 +77,9 @@ EvalFmt = Annotated[
         "Score a network on labelled rows: the loss, accuracy, a confusion matrix and "
         "each class's precision, recall, F1 and support (the numbers of "
         "sklearn.metrics).\n\nRows stream, so any number fit; piped (or with --format "
-        "json) it writes one JSON object.\n\nExample: nncalc evaluate "
+        "json) it writes one JSON object.\n\nWith --engine dask, each block of X is "
+        "scored on a Dask cluster: the same numbers, to the last bit.\n\n"
+        "Example: nncalc evaluate "
         "samples/real/iris.csv --skip-rows 1 --columns 1-4 --label-column 5 --model "
         "samples/real/iris_mlp.npz --activation relu,softmax --classes "
         "setosa,versicolor,virginica"
@@ -134,32 +92,27 @@ def evaluate(
     *,
     read: InputFlags,
     net: NetworkFlags,
-    labels: LabelsOpt = None,
-    label_column: LabelColumn = None,
+    truth: LabelFlags,
     loss: LossOpt = LossName.auto,
-    classes: ClassesOpt = None,
     threshold: Threshold = None,
     fmt: EvalFmt = None,
     output: Output = None,
     force: Force = False,
     precision: Precision = 4,
-    engine: EvalEngine = EngineName.local,
+    engine: EngineFlags,
     general: GeneralFlags,
 ) -> None:
     """The ``evaluate`` command (its help is the ``help=`` text above)."""
     del general  # --max-memory acts as it is parsed
+    labels, label_column, classes = truth.labels, truth.label_column, truth.classes
     if labels is None and label_column is None:
         raise UsageError(_("evaluate needs the true labels: --labels FILE or --label-column COL"))
     if labels is not None and label_column is not None:
         raise UsageError(_("--labels and --label-column both give the true labels: give one"))
-    if engine is EngineName.dask:
-        raise UsageError(_("evaluate runs on the local engine for now: drop --engine dask"))
-    if label_column is not None:
-        if read.id_column is not None:
-            raise UsageError(
-                _("--label-column and --id-column both take a column out of X: give one")
-            )
-        read = dataclasses.replace(read, id_column=label_column)  # kept out of X, as ids are
+    cluster = Cluster(engine.scheduler, engine.workers, engine.blocksize, engine.storage_options)
+    if engine.engine is EngineName.local:
+        refuse_cluster_options(*cluster)
+    read = label_read(read, truth)
     names = stdin_default([inputs] if inputs else None, net.params)
     if labels == "-" and names == ["-"]:
         raise UsageError(_("X and --labels cannot both be stdin"))
@@ -174,7 +127,14 @@ def evaluate(
     )
     mode = fmt.value if fmt else ("table" if stdout_is_tty() and output is None else "json")
     try:
-        done = run_evaluate(job, Truth(labels, label_column), loss.value, threshold, hooks())
+        done = run_evaluate(
+            job,
+            Truth(labels, label_column),
+            loss.value,
+            threshold,
+            hooks(),
+            cluster if engine.engine is EngineName.dask else None,
+        )
     except UsageError as e:  # X's reader takes the label column as its id column
         if label_column is None or not str(e).startswith("--id-column"):
             raise

@@ -1,6 +1,5 @@
 """Commands for learners: ``demo``, ``shapes`` and ``explain``."""
 
-import dataclasses
 from contextlib import nullcontext
 from typing import Annotated, Any
 
@@ -23,6 +22,7 @@ from .options import (
     GeneralFlags,
     InputArg,
     InputFlags,
+    LabelFlags,
     NetworkFlags,
     Precision,
     ReportFmt,
@@ -30,7 +30,7 @@ from .options import (
     takes,
 )
 from .output import hooks, print_items, stdout_is_tty
-from .request import request_of, stages_of, stdin_default
+from .request import label_read, request_of, stages_of, stdin_default
 from .root import app, guarded
 
 
@@ -177,24 +177,6 @@ Sample = Annotated[
         help=help_text("Which sample (row of X), from 0 (default 0)."),
     ),
 ]
-Labels_ = Annotated[
-    str | None,
-    option("--labels", panel=OUTPUT, metavar="FILE",
-           help=help_text("True labels, one per line (as evaluate reads them): adds the "
-                          "sample's loss.")),
-]  # fmt: skip
-LabelColumn = Annotated[
-    str | None,
-    option("--label-column", panel=OUTPUT, metavar="COL",
-           help=help_text("True labels from this column of X (kept out of X, as --id-column "
-                          "is).")),
-]  # fmt: skip
-Classes = Annotated[
-    str | None,
-    option("--classes", panel=OUTPUT, metavar="NAMES",
-           help=help_text("Class names, in output order: setosa,versicolor,virginica or a "
-                          "file.")),
-]  # fmt: skip
 Neuron = Annotated[
     int | None,
     option(
@@ -230,21 +212,15 @@ def explain(
     sample: Sample = None,
     neuron: Neuron = None,
     precision: Precision = 4,
-    labels: Labels_ = None,
-    label_column: LabelColumn = None,
-    classes: Classes = None,
+    truth: LabelFlags,
     general: GeneralFlags,
 ) -> None:
     """The ``explain`` command (its help is the ``help=`` text above)."""
     from nncalc import render
 
     del general
-    if label_column is not None:
-        if read.id_column is not None:
-            raise UsageError(
-                _("--label-column and --id-column both take a column out of X: give one")
-            )
-        read = dataclasses.replace(read, id_column=label_column)  # kept out of X, as ids are
+    read = label_read(read, truth)
+    labels, label_column, classes = truth.labels, truth.label_column, truth.classes
     whole = load(inputs, network, read, need_x=True)
     x_matrix, ops = whole.x, whole.ops
     assert x_matrix is not None

@@ -22,9 +22,10 @@ from nncalc import generate
 from nncalc.i18n import N_, _, help_text
 
 # help panels; N_: translated where the help is drawn
-INPUT, NETWORK, OUTPUT, ENGINE, GENERAL = (
+INPUT, NETWORK, LABELS, OUTPUT, ENGINE, GENERAL = (
     N_("Input"),
     N_("Network"),
+    N_("Labels"),
     N_("Output"),
     N_("Engine"),
     N_("General"),
@@ -159,7 +160,9 @@ class InputFlags:
             "--id-column",
             panel=INPUT,
             metavar="COL",
-            help=help_text("A label column kept out of X and written before each output row."),
+            help=help_text(
+                "A column of row names kept out of X; forward writes it before each output row."
+            ),
         ),
     ] = None
     allow_nonfinite: Annotated[
@@ -325,6 +328,48 @@ class NetworkFlags:
     ] = None
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LabelFlags:
+    """The true labels: what evaluate scores against, and explain's sample loss."""
+
+    labels: Annotated[
+        str | None,
+        option(
+            "--labels",
+            panel=LABELS,
+            metavar="FILE",
+            help=help_text(
+                "True labels, one per line: a class index, a class name from --classes, a "
+                "one-hot row, or (mse/mae) the output's true numbers."
+            ),
+        ),
+    ] = None
+    label_column: Annotated[
+        str | None,
+        option(
+            "--label-column",
+            panel=LABELS,
+            metavar="COL",
+            help=help_text(
+                "Take the true labels from this column of X (name or position), as "
+                "--id-column takes ids."
+            ),
+        ),
+    ] = None
+    classes: Annotated[
+        str | None,
+        option(
+            "--classes",
+            panel=LABELS,
+            metavar="NAMES",
+            help=help_text(
+                "Class names, in output order: setosa,versicolor,virginica, or a file with "
+                "one per line (labels may then be names)."
+            ),
+        ),
+    ] = None
+
+
 def _max_memory(ctx: typer.Context, value: str | None) -> str | None:
     """Set the budget as the option is parsed: ``nncalc --max-memory 1G forward`` and
     ``nncalc forward --max-memory 1G`` both work.  NNCALC_MAX_MEMORY is read by
@@ -402,7 +447,7 @@ class EngineFlags:
             panel=ENGINE,
             help=help_text(
                 "local (this process, the default) or dask (a Dask cluster: pip install "
-                "'nncalc\\[dask]'; needs --out-dir)."
+                "'nncalc[dask]'; forward then needs --out-dir)."
             ),
         ),
     ] = EngineName.local
@@ -451,7 +496,7 @@ class EngineFlags:
     ] = None
 
 
-GROUPS = (InputFlags, NetworkFlags, GeneralFlags, EngineFlags)
+GROUPS = (InputFlags, NetworkFlags, LabelFlags, GeneralFlags, EngineFlags)
 F = TypeVar("F", bound=Callable[..., Any])
 
 

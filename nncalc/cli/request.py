@@ -1,6 +1,7 @@
 """From option records to a Request: what the Input and Network groups mean, checked
 (the options themselves are declared once in :mod:`.options`)."""
 
+import dataclasses
 import sys
 
 from nncalc import generate
@@ -10,7 +11,7 @@ from nncalc.i18n import _
 from nncalc.operands import Request
 from nncalc.shapes import LAYOUTS, Layout
 
-from .options import InputFlags, NetworkFlags
+from .options import InputFlags, LabelFlags, NetworkFlags
 
 DELIMITERS = {
     "tab": "\t",
@@ -53,6 +54,16 @@ def read_options(flags: InputFlags | None) -> ReadOptions:
         skip_rows=flags.skip_rows,
         id_column=flags.id_column,
     )
+
+
+def label_read(read: InputFlags, labels: LabelFlags) -> InputFlags:
+    """X's read options with --label-column's column kept out of X (read as an id
+    column is: its cells are the labels)."""
+    if labels.label_column is None:
+        return read
+    if read.id_column is not None:
+        raise UsageError(_("--label-column and --id-column both take a column out of X: give one"))
+    return dataclasses.replace(read, id_column=labels.label_column)
 
 
 def request_of(

@@ -31,17 +31,32 @@ Ints = NDArray[np.int64]
 
 class BlockSum:
     """Σ of one value per row, summed in fixed blocks of ``block`` rows from row 0 and the
-    block sums added in order, so the total never depends on how the rows were cut."""
+    block sums added in order, so the total never depends on how the rows were cut.
 
-    def __init__(self, block: int = BLOCK) -> None:
+    ``start``: the sum of a slice of a longer stream, from row ``start`` (a Dask task's
+    block): its rows before the first block border and after the last are kept as
+    values and each whole block's sum is listed (:meth:`part`), for the caller to
+    :meth:`merge` into the stream's sum in row order.
+    """
+
+    def __init__(self, block: int = BLOCK, start: int | None = None) -> None:
         self.buf = np.empty(block, dtype=np.float64)
         self.fill = 0
         self.total = 0.0
         self.count = 0
+        self.start = start
+        self.room = -(start or 0) % block  # a slice's rows before its first block border
+        self.head: list[Floats] = []
+        self.sums: list[float] | None = None if start is None else []
 
     def add(self, values: Floats) -> None:
         v = np.asarray(values, dtype=np.float64).ravel()
         self.count += len(v)
+        if self.room:
+            k = min(self.room, len(v))
+            self.head.append(v[:k].copy())
+            self.room -= k
+            v = v[k:]
         size = len(self.buf)
         while len(v):
             k = min(size - self.fill, len(v))
@@ -49,12 +64,53 @@ class BlockSum:
             self.fill += k
             v = v[k:]
             if self.fill == size:
-                self.total += float(self.buf.sum())
+                if self.sums is None:
+                    self.total += float(self.buf.sum())
+                else:
+                    self.sums.append(float(self.buf.sum()))
                 self.fill = 0
 
     def value(self) -> float:
         """The sum of every value added so far."""
+        assert self.start is None, "a slice's sum is merged, never read"
         return self.total + float(self.buf[: self.fill].sum()) if self.fill else self.total
+
+    def part(self) -> PartSum:
+        """What this sum holds, to merge into the sum of the whole stream."""
+        assert self.start is not None and self.sums is not None, "BlockSum(start=…)"
+        return PartSum(
+            start=self.start,
+            count=self.count,
+            head=np.concatenate([np.empty(0), *self.head]),
+            sums=np.array(self.sums, dtype=np.float64),
+            tail=self.buf[: self.fill].copy(),
+        )
+
+    def merge(self, part: PartSum) -> None:
+        """Add the rows of a slice that starts where this sum ends: the same bits as if
+        its values had been added here one by one."""
+        if part.start != self.count:
+            raise ValueError(f"a slice from row {part.start} merged after {self.count} rows")
+        self.add(part.head)
+        if len(part.sums):
+            assert self.fill == 0 and self.sums is None
+            for s in part.sums.tolist():  # whole blocks, in order
+                self.total += s
+            self.count += len(part.sums) * len(self.buf)
+        self.add(part.tail)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartSum:
+    """The sum of the rows ``[start, start + count)`` of a stream, in :class:`BlockSum`'s
+    pieces: ``head`` the values before the first block border, ``sums`` each whole
+    block's sum, ``tail`` the values after the last border (at most a block each)."""
+
+    start: int
+    count: int
+    head: Floats
+    sums: Floats
+    tail: Floats
 
 
 def eps_of(a: np.ndarray) -> float:
@@ -175,21 +231,34 @@ class Scores:
     per_class: PerClass | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Part:
+    """What :class:`Evaluation` found in one slice of the rows: its loss sum's pieces,
+    its confusion counts (k² of them, flat; none for a regression) and outputs per row."""
+
+    sum: PartSum
+    counts: Ints
+    width: int
+
+
 class Evaluation:
     """Running sums of a loss (and, for classes, the confusion matrix) over row blocks.
 
     ``k`` is the number of classes (2 for one probability output); ``add`` takes each
-    block's outputs (m×p) and labels (m class indices, or m×p numbers).
+    block's outputs (m×p) and labels (m class indices, or m×p numbers).  With ``start``
+    it scores the slice of a longer stream from row ``start`` (one Dask task's rows):
+    :meth:`part` is then what it found, for the whole run's evaluation to :meth:`merge`
+    in row order, giving the bits of one evaluation over every row.
     """
 
     def __init__(self, loss: Loss, k: int | None = None, threshold: float = 0.5,
-                 block: int = BLOCK) -> None:  # fmt: skip
+                 block: int = BLOCK, start: int | None = None) -> None:  # fmt: skip
         if loss.classes and not k:
             raise ValueError(f"{loss.name} needs the number of classes")
         self.loss = loss
         self.k = k if loss.classes else None
         self.threshold = threshold
-        self.sum = BlockSum(block)
+        self.sum = BlockSum(block, start)
         self.width = 0  # outputs per row, for the mean of mse/mae
         self.counts = np.zeros((self.k or 0) ** 2, dtype=np.int64)
 
@@ -200,6 +269,19 @@ class Evaluation:
         if self.k is not None:
             pred = predicted(a2, self.threshold)
             self.counts += np.bincount(np.asarray(y) * self.k + pred, minlength=self.k**2)
+
+    def part(self) -> Part:
+        """A slice's findings (``Evaluation(…, start=row)``): a few numbers per block of
+        rows, never one per row but at its two ends."""
+        return Part(sum=self.sum.part(), counts=self.counts.copy(), width=self.width)
+
+    def merge(self, part: Part) -> None:
+        """Add a slice's findings; slices are merged in row order, each starting where
+        the rows so far end."""
+        self.sum.merge(part.sum)
+        if part.sum.count:
+            self.width = part.width
+        self.counts += part.counts
 
     def scores(self) -> Scores:
         m = self.sum.count

@@ -260,18 +260,21 @@ class Labels:
 
     def finish(self, rows: int) -> None:
         """Refuse fewer or more labels than rows, saying both counts."""
-        expected = _("one label per row of X")
         if self.short:
-            raise self._error(_(LABELS_FOR_ROWS).format(labels=self.taken, rows=rows), None,
-                              expected)  # fmt: skip
+            raise miscount(self.source, self.taken, rows)
         self._fill(1)
         if self.pending() or self.bad is not None:
             first = int(self.where[self.at]) if self.pending() else self._bad_line()
             extra = self.pending() + self.unread
             while (nxt := self.more()) is not None:
                 extra += nxt.size
-            raise self._error(_(LABELS_FOR_ROWS).format(labels=rows + extra, rows=rows), first,
-                              expected)  # fmt: skip
+            raise miscount(self.source, rows + extra, rows, first)
+
+
+def miscount(source: str, labels: int, rows: int, line: int | None = None) -> InputError:
+    """Fewer or more labels than rows (``line``: where the first one too many is)."""
+    return InputError(_(LABELS_FOR_ROWS).format(labels=labels, rows=rows), source=source,
+                      line=line, expected=_("one label per row of X"))  # fmt: skip
 
 
 LABELS_FOR_ROWS = N_("{labels} labels for {rows} rows")
@@ -300,17 +303,28 @@ def file_chunks(fp: BinaryIO, source: str) -> Iterator[tuple[bytes, int]]:
         yield rest, line
 
 
+def text_labels(data: bytes, first_line: int) -> tuple[list[Any], np.ndarray]:
+    """The labels in a piece of a labels file cut at line starts (a Dask block), its
+    first line being ``first_line``: (texts, line numbers)."""
+    return _texts(data[:-1] if data.endswith(b"\n") else data, first_line)
+
+
 def lines_parsed(parser: Parser, data: bytes, first_line: int) -> Parsed:
-    """Lines of a labels file parsed, blank ones skipped."""
+    """Lines of a labels file (the last without its newline) parsed."""
+    return parse(parser, *_texts(data, first_line))
+
+
+def _texts(data: bytes, first_line: int) -> tuple[list[Any], np.ndarray]:
+    """Non-blank lines, stripped, and their numbers."""
     if data.startswith(b"\xef\xbb\xbf") and first_line == 1:
         data = data[3:]
     if data and not any(c in data for c in _UNUSUAL) and b"\n" not in (data[:1], data[-1:]):
         # one label per line, no blank line, no space to strip: the lines as they are
         parts = data.split(b"\n")
-        return parse(parser, parts, np.arange(first_line, first_line + len(parts)))
+        return parts, np.arange(first_line, first_line + len(parts))
     lines = [ln.strip() for ln in data.split(b"\n")]
     keep = [i for i, ln in enumerate(lines) if ln]
-    return parse(parser, [lines[i] for i in keep], np.array(keep, dtype=np.int64) + first_line)
+    return [lines[i] for i in keep], np.array(keep, dtype=np.int64) + first_line
 
 
 def parsed_ahead(fp: BinaryIO, source: str, parser: Parser) -> Generator[Parsed, None, None]:
@@ -344,9 +358,12 @@ def open_labels(path: str, parser: Parser, stack: ExitStack) -> Labels:
     return Labels(parser, path, lambda: next(chunks, None))
 
 
-def column_labels(parser: Parser, source: str, cells: deque[list[str]]) -> Labels:
-    """The labels of ``--label-column``: the cells a reader queues as it yields rows."""
-    row = 1
+def column_labels(
+    parser: Parser, source: str, cells: deque[list[str]], first_row: int = 0
+) -> Labels:
+    """The labels of ``--label-column``: the cells a reader queues as it yields rows
+    (rows counted from ``first_row``: a Dask block's place in its input)."""
+    row = first_row + 1
 
     def more() -> Parsed | None:
         nonlocal row

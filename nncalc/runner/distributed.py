@@ -19,7 +19,7 @@ from .job import Job, check_saves, out_header, saving
 
 if TYPE_CHECKING:
     from nncalc.core import Network
-    from nncalc.engines.dask import InputLayout
+    from nncalc.engines.dask import InputLayout, Settings
     from nncalc.operands import Operands
 
 INSTALL = N_("--engine dask needs Dask: pip install 'nncalc[dask]'")
@@ -30,6 +30,11 @@ def require_dask() -> None:
     for module in ("dask", "distributed", "fsspec"):
         if importlib.util.find_spec(module) is None:
             raise UsageError(_(INSTALL))
+
+
+def no_stdin(names: list[str]) -> None:
+    if "-" in names:
+        raise UsageError(_("--engine dask reads files and URLs, not stdin ('-')"))
 
 
 def storage_options_of(text: str | None) -> dict[str, Any] | None:
@@ -47,6 +52,27 @@ def storage_options_of(text: str | None) -> dict[str, Any] | None:
             )
         )
     return value
+
+
+def refuse_cluster_options(
+    scheduler: str | None, workers: int | None, blocksize: int | None, storage: str | None
+) -> None:
+    """The Engine group's cluster options on the local engine."""
+    if any(v is not None for v in (scheduler, workers, blocksize, storage)):
+        raise UsageError(
+            _("--scheduler, --workers, --blocksize and --storage-options are for --engine dask")
+        )
+
+
+def settings_of(
+    scheduler: str | None, workers: int | None, blocksize: int | None, storage: str | None
+) -> Settings:
+    """The Engine group's options as the Dask engine's settings."""
+    from nncalc.engines import dask as engine
+
+    return engine.Settings(scheduler=scheduler, workers=workers,
+                           blocksize=blocksize or engine.DEFAULT_BLOCKSIZE,
+                           storage_options=storage_options_of(storage))  # fmt: skip
 
 
 def run_dask(
@@ -67,11 +93,8 @@ def run_dask(
     require_dask()
     from nncalc.engines import dask as engine
 
-    if "-" in names:
-        raise UsageError(_("--engine dask reads files and URLs, not stdin ('-')"))
-    settings = engine.Settings(scheduler=scheduler, workers=workers,
-                               blocksize=blocksize or engine.DEFAULT_BLOCKSIZE,
-                               storage_options=storage_options_of(storage_options))  # fmt: skip
+    no_stdin(names)
+    settings = settings_of(scheduler, workers, blocksize, storage_options)
     # every local input is protected from --save-params/--save-model, as in a local batch
     inputs = engine.expand(names, settings.storage_options)  # listed once, for both uses
     local = [path for shown, _fs, path in inputs

@@ -1,13 +1,15 @@
 """The evaluate runner: X streamed through the network as ``forward`` streams it, each
 output block scored against its labels as it goes by (running sums, never the rows), so
-any number of rows fit in bounded memory and the totals do not depend on the cut."""
+any number of rows fit in bounded memory and the totals do not depend on the cut; or,
+with a :class:`Cluster`, each block of X scored on a Dask cluster and the blocks'
+findings merged into the same bits."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import ExitStack
 from itertools import chain
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -17,10 +19,13 @@ from nncalc.core.metrics import LOSSES, Evaluation, Loss, Scores
 from nncalc.errors import UsageError
 from nncalc.formats.labels import Labels, Parser, column_labels, open_labels
 from nncalc.i18n import _, ngettext
-from nncalc.operands import gather, stream_inputs
+from nncalc.operands import gather, load_params_file, stream_inputs
 
 from .hooks import Hooks
 from .job import Job
+
+if TYPE_CHECKING:
+    from nncalc.engines.dask import EvalSpec, InputLayout
 
 LOSS_NAMES = ("auto", *LOSSES)
 
@@ -31,6 +36,25 @@ class Truth(NamedTuple):
 
     file: str | None = None
     column: str | None = None
+
+
+class Cluster(NamedTuple):
+    """``--engine dask``'s options, as given (None: Dask's or nncalc's default)."""
+
+    scheduler: str | None = None
+    workers: int | None = None
+    blocksize: int | None = None
+    storage_options: str | None = None
+
+
+class Scoring(NamedTuple):
+    """How a network's outputs are scored: its loss, its classes (``k``, None for a
+    regression) and their names, and the cut of one probability output."""
+
+    loss: Loss
+    k: int | None
+    names: list[str] | None
+    threshold: float
 
 
 class Evaluated(NamedTuple):
@@ -69,17 +93,37 @@ def loss_for(name: str, net: Network) -> Loss:
     return LOSSES[name]
 
 
+def scoring(job: Job, net: Network, loss_name: str, threshold: float | None) -> Scoring:
+    """The loss ``--loss`` names for this network, and what its labels must be."""
+    loss = loss_for(loss_name, net)
+    if threshold is not None and loss.name != "binary_cross_entropy":
+        raise UsageError(_("--threshold is for one probability output (a sigmoid): "
+                           "the loss here is {loss}").format(loss=loss.name))  # fmt: skip
+    k = (2 if net.p == 1 else net.p) if loss.classes else None
+    names = list(job.classes) if loss.classes and job.classes is not None else None
+    if job.classes is not None and not loss.classes:
+        raise UsageError(_("--classes names classes, but --loss {loss} scores numbers")
+                         .format(loss=loss.name))  # fmt: skip
+    if k is not None:
+        limits.require(16 * k * k, _("a confusion matrix of {k}×{k} classes").format(k=k))
+    return Scoring(loss, k, names, 0.5 if threshold is None else threshold)
+
+
 def run_evaluate(
     job: Job,
     truth: Truth,
     loss_name: str = "auto",
     threshold: float | None = None,
     hooks: Hooks | None = None,
+    cluster: Cluster | None = None,
 ) -> Evaluated:
-    """Score the network on X's rows against their labels."""
+    """Score the network on X's rows against their labels (on a Dask cluster when
+    ``cluster`` is given)."""
     from nncalc.engines import local
 
     hooks = hooks or Hooks()
+    if cluster is not None:
+        return run_on_cluster(job, truth, loss_name, threshold, hooks, cluster)
     with ExitStack() as stack:
         progress = hooks.on_read(job.req.inputs, stack)
         reader, blocks, first, from_file = stream_inputs(job.req, stack, progress)
@@ -89,20 +133,10 @@ def run_evaluate(
         limits.require(limits.network_bytes([(la.n, la.p) for la in net]), _(
             "the network's parameters ({network})").format(network=repr(net)))  # fmt: skip
         hooks.details(job.verbose, [reader.detected(), *ops.details], ops.generated, False)
-        loss = loss_for(loss_name, net)
-        if threshold is not None and loss.name != "binary_cross_entropy":
-            raise UsageError(_("--threshold is for one probability output (a sigmoid): "
-                               "the loss here is {loss}").format(loss=loss.name))  # fmt: skip
-        k = (2 if net.p == 1 else net.p) if loss.classes else None
-        names = list(job.classes) if loss.classes and job.classes is not None else None
-        if job.classes is not None and not loss.classes:
-            raise UsageError(_("--classes names classes, but --loss {loss} scores numbers")
-                             .format(loss=loss.name))  # fmt: skip
-        if k is not None:
-            limits.require(16 * k * k, _("a confusion matrix of {k}×{k} classes").format(k=k))
-        parser = Parser(k, names, net.p)
+        how = scoring(job, net, loss_name, threshold)
+        parser = Parser(how.k, how.names, net.p)
         labels = _labels(truth, parser, reader, stack)
-        ev = Evaluation(loss, k, 0.5 if threshold is None else threshold)
+        ev = Evaluation(how.loss, how.k, how.threshold)
         rows = chain([np.atleast_2d(first)], blocks)
         m = 0
         outputs = local.run(rows, net, stack, finite=not job.req.read.allow_nonfinite)
@@ -113,7 +147,56 @@ def run_evaluate(
                 if y is not None:
                     ev.add(a, y)
         labels.finish(m)
-    return Evaluated(ev.scores(), names, net)
+    return Evaluated(ev.scores(), how.names, net)
+
+
+def run_on_cluster(
+    job: Job, truth: Truth, loss_name: str, threshold: float | None, hooks: Hooks,
+    cluster: Cluster,
+) -> Evaluated:  # fmt: skip
+    """``--engine dask``: X's blocks scored where they are parsed, against the label
+    column they carry or their lines of the labels file; their findings merged in row
+    order (the local engine's bits)."""
+    from .distributed import no_stdin, require_dask, settings_of
+
+    require_dask()
+    from nncalc.engines import dask as engine
+
+    name = job.req.inputs
+    if name is None:
+        raise UsageError(_("evaluate --engine dask needs X: a file or a URL"))
+    no_stdin([name])
+    settings = settings_of(*cluster)
+    req = job.req
+    built: list[tuple[Network, Scoring]] = []
+
+    def prepare(shown: str, layout: InputLayout, rows: int) -> tuple[Network, EvalSpec]:
+        x_shape = (rows, layout.ncols)
+        with ExitStack() as stack:
+            from_file = load_params_file(req, stack)
+            ops = gather(req, x_shape, shown, from_file, stack)
+        net = job.network(x_shape, ops)[0]
+        limits.require(limits.network_bytes([(la.n, la.p) for la in net]), _(
+            "the network's parameters ({network})").format(network=repr(net)))  # fmt: skip
+        hooks.details(job.verbose, [layout.detected, *ops.details], ops.generated, False)
+        how = scoring(job, net, loss_name, threshold)
+        built.append((net, how))
+        return net, engine.EvalSpec(loss=how.loss.name, k=how.k, names=how.names, width=net.p,
+                                    threshold=how.threshold,
+                                    finite=not req.read.allow_nonfinite)  # fmt: skip
+
+    with hooks.bar(_("evaluate (dask)"), None) as bar:
+        progress = engine.Progress(
+            total=bar.total, step=bar.step,
+            say=hooks.note if job.verbose else lambda line: None,
+            warn=lambda line: hooks.note(_("warning: {message}").format(message=line)),
+        )  # fmt: skip
+        parts = engine.evaluate(name, req.read, settings, prepare, progress, truth.file)
+    [(net, how)] = built
+    ev = Evaluation(how.loss, how.k, how.threshold)
+    for part in parts:
+        ev.merge(part)
+    return Evaluated(ev.scores(), how.names, net)
 
 
 def _labels(truth: Truth, parser: Parser, reader: Any, stack: ExitStack) -> Labels:

@@ -16,6 +16,7 @@ from nncalc.i18n import _
 from nncalc.sink import Sink, Transaction, output_mode
 
 from .batch import Outcome, run_batch
+from .distributed import refuse_cluster_options
 from .hooks import Hooks
 from .job import Job
 from .stream import run_stream
@@ -58,13 +59,9 @@ def check(target: Target) -> None:
         if target.report is not None:
             raise UsageError(_("--report writes one run's page: not with --engine dask"))
         return
-    if target.engine == "local" and any(
-        v is not None
-        for v in (target.scheduler, target.workers, target.blocksize, target.storage_options)
-    ):
-        raise UsageError(
-            _("--scheduler, --workers, --blocksize and --storage-options are for --engine dask")
-        )
+    if target.engine == "local":
+        refuse_cluster_options(target.scheduler, target.workers, target.blocksize,
+                               target.storage_options)  # fmt: skip
     if batch:
         if target.report is not None:
             raise UsageError(_("--report writes one run's page: not with --out-dir"))

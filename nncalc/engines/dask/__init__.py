@@ -14,7 +14,10 @@ so).  Find a behaviour by its file:
   every block forwarded and written as one part;
 - ``cluster``: the Client (Dask's own scheduler address and timeouts), our own
   LocalCluster, a clean stop on Ctrl-C;
-- ``batch``: one run, from the inputs to each input's ``_SUCCESS`` and outcome.
+- ``batch``: one run, from the inputs to each input's ``_SUCCESS`` and outcome;
+- ``evaluate``: ``nncalc evaluate``'s run, each block scored where it was read and only
+  its findings (a few numbers) sent back; ``labels``: a labels file's blocks, counted,
+  each block of X reading only the lines that hold its labels.
 
 An input's ``_SUCCESS`` is written as soon as its last part is in place.  Anything that
 fails in an input's tasks is that input's one line (a bad cell: input name and
@@ -25,11 +28,20 @@ after a lost worker, or of a task that raised, gives the same parts.
 """
 
 from .batch import run
+from .evaluate import evaluate
 from .layout import layout_of
-from .records import DEFAULT_BLOCKSIZE, ClusterError, InputLayout, Outcome, Progress, Settings
+from .records import (
+    DEFAULT_BLOCKSIZE,
+    ClusterError,
+    EvalSpec,
+    InputLayout,
+    Outcome,
+    Progress,
+    Settings,
+)
 from .storage import expand
 
 __all__ = [
-    "DEFAULT_BLOCKSIZE", "ClusterError", "InputLayout", "Outcome", "Progress", "Settings", "expand",
-    "layout_of", "run",
+    "DEFAULT_BLOCKSIZE", "ClusterError", "EvalSpec", "InputLayout", "Outcome", "Progress",
+    "Settings", "evaluate", "expand", "layout_of", "run",
 ]  # fmt: skip

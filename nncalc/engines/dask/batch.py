@@ -17,7 +17,16 @@ from nncalc.errors import InputError, NncalcError, UsageError, cannot_open
 from nncalc.formats import Format, ReadOptions
 from nncalc.i18n import _
 
-from .cluster import client_for, close, drain, quiet, scheduler_address, start_fork_server
+from .cluster import (
+    client_for,
+    close,
+    cluster_lost,
+    drain,
+    lost,
+    quiet,
+    scheduler_address,
+    start_fork_server,
+)
 from .count import NetworkFor, count_block, empty, fixed, placed_blocks
 from .layout import cut, layout_of
 from .records import (
@@ -44,6 +53,11 @@ def check(settings: Settings, fmt: str) -> None:
     if fmt not in OUTPUT_FORMATS:
         raise UsageError(_("--engine dask writes csv, tsv, ndjson or parquet parts, not {format}")
                          .format(format=fmt))  # fmt: skip
+    check_settings(settings)
+
+
+def check_settings(settings: Settings) -> None:
+    """--blocksize and --workers that no run can use."""
     if settings.blocksize < MIN_BLOCKSIZE:
         raise UsageError(_("--blocksize {size} B is below {least} B: each block is one Dask "
                            "task (the default, 64MiB, suits most inputs)")
@@ -53,6 +67,13 @@ def check(settings: Settings, fmt: str) -> None:
         raise UsageError(_("--workers {workers}: this machine has {cores} cores; at most "
                            "{most} worker processes").format(
             workers=settings.workers, cores=cores, most=WORKERS_PER_CORE * cores))  # fmt: skip
+
+
+def slow_blocks() -> str:
+    return _(
+        "--blocksize below {size}MiB: blocks this small are parsed by the slow line "
+        "parser (several times slower)"
+    ).format(size=FAST_BLOCKSIZE >> 20)
 
 
 def describe(e: BaseException, name: str) -> str:
@@ -117,9 +138,7 @@ def run(
     if settings.blocksize < FAST_BLOCKSIZE and any(
         len(bl) > 1 and layouts[i].fmt in text for i, bl in blocks.items()
     ):
-        progress.warn(_("--blocksize below {size}MiB: blocks this small are parsed by the "
-                        "slow line parser (several times slower)")
-                      .format(size=FAST_BLOCKSIZE >> 20))  # fmt: skip
+        progress.warn(slow_blocks())
     started = time.perf_counter()
     finished: dict[int, Outcome] = {}
     if blocks:
@@ -473,16 +492,7 @@ class Run:
 
     def lost(self, e: BaseException) -> bool:
         """Whether an exception is the cluster's (the scheduler gone), not a task's."""
-        from concurrent.futures import CancelledError
-
-        from distributed.comm.core import CommClosedError
-
-        return isinstance(e, CommClosedError | CancelledError) or self.client.status not in (
-            "running", "connecting",
-        )  # fmt: skip
+        return lost(self.client, e)
 
     def cluster_lost(self, e: BaseException) -> ClusterError:
-        address = getattr(self.client.scheduler, "address", None) or _("the scheduler")
-        why = " ".join(str(e).split()) or type(e).__name__
-        return ClusterError(_("lost the scheduler {address}: {reason}; inputs not complete "
-                              "were removed").format(address=address, reason=why))  # fmt: skip
+        return cluster_lost(self.client, e, removed=True)

@@ -174,6 +174,29 @@ def client_for(
     return client, cluster
 
 
+def lost(client: Any, e: BaseException) -> bool:
+    """Whether an exception is the cluster's (the scheduler gone), not a task's."""
+    from concurrent.futures import CancelledError
+
+    from distributed.comm.core import CommClosedError
+
+    return isinstance(e, CommClosedError | CancelledError) or client.status not in (
+        "running", "connecting",
+    )  # fmt: skip
+
+
+def cluster_lost(client: Any, e: BaseException, removed: bool = False) -> ClusterError:
+    """The one line for a scheduler lost mid-run (``removed``: the run's incomplete
+    outputs were removed)."""
+    address = getattr(client.scheduler, "address", None) or _("the scheduler")
+    why = " ".join(str(e).split()) or type(e).__name__
+    if removed:
+        return ClusterError(_("lost the scheduler {address}: {reason}; inputs not complete "
+                              "were removed").format(address=address, reason=why))  # fmt: skip
+    return ClusterError(_("lost the scheduler {address}: {reason}").format(
+        address=address, reason=why))  # fmt: skip
+
+
 def quiet() -> None:
     """An interrupted cluster shuts down loudly (the scheduler logs every message it can
     no longer send, asyncio every task left unretrieved, "Task exception was never

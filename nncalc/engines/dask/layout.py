@@ -69,15 +69,27 @@ def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format
         options = options._replace(delimiter="\t")
     reader = DelimitedReader(src, name, options, fmt)
     if reader.header is not None:
-        ncols, first = len(reader.header), reader.lineno
+        first = reader.lineno
     elif (row := reader.first_row()) is not None:
-        first, ncols = row
+        first = row[0]
     else:
         raise InputError(_("no numbers (empty input)"), source=name,
                          expected=_("at least one row of numbers"))  # fmt: skip
+    rest = options
+    if reader.keep is not None or reader.id_index is not None:
+        # the blocks after the first have no header line: the columns the first line
+        # chose (by name, or an index column left out) are given them by position
+        assert reader.ncols is not None
+        keep = reader.keep if reader.keep is not None else range(reader.ncols)
+        ident = reader.id_index
+        rest = options._replace(columns=",".join(str(i + 1) for i in keep if i != ident),
+                                drop_columns=None,
+                                id_column=None if ident is None else str(ident + 1))  # fmt: skip
+    ncols = len(reader.keep) if reader.keep is not None else reader.ncols
+    assert ncols is not None
     return InputLayout(options=options, delimiter=reader.delimiter, ncols=ncols,
                        first_line=first, header=reader.header, fmt=fmt,
-                       detected=reader.detected())  # fmt: skip
+                       detected=reader.detected(), rest=rest)  # fmt: skip
 
 
 def line_start(fs: Any, path: str, head: bytes, line: int) -> int:

@@ -70,6 +70,9 @@ class InputLayout:
     groups: tuple[tuple[int, int], ...] | None = None  # Parquet: (rows, bytes) per row group
     first_offset: int = 0  # CSV/TSV: the byte where line ``first_line`` starts
     size: int | None = None  # bytes, when opening the input told (no second request)
+    # CSV/TSV: the options of the blocks after the first, which have no header line to
+    # name columns by (None: the user's)
+    rest: ReadOptions | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +91,21 @@ class TaskSpec:
     classes: list[str] | None = None
     finite: bool = True  # refuse a Z that overflows, as a local run does
     threshold: float = 0.5  # --argmax on one probability output: class 1 above it
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvalSpec:
+    """What every evaluate task of one run shares (the network is sent apart): the loss
+    and how a label cell is read (``k`` classes, named ``names``; else ``width``
+    numbers)."""
+
+    loss: str  # a key of nncalc.core.metrics.LOSSES
+    k: int | None
+    names: list[str] | None
+    width: int
+    threshold: float = 0.5
+    finite: bool = True
+    blas_threads: int | None = None  # the client's, as in TaskSpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +137,7 @@ class Parsed(NamedTuple):
     # the first error a whole read would meet in this block: (message, line within the
     # block, column, expected); the client makes the line whole-file once it is known
     error: tuple[str, int | None, int | None, str | None] | None = None
+    ids: list[list[str]] | None = None  # --id-column's cells, one list per chunk
 
     @property
     def rows(self) -> int:
@@ -137,5 +156,5 @@ class Progress:
     warn: Callable[[str], object] = lambda line: None
 
 
-__all__ = ["Block", "InputLayout", "Outcome", "Parsed", "Progress", "Settings", "TaskSpec",
-           "replace"]  # fmt: skip
+__all__ = ["Block", "EvalSpec", "InputLayout", "Outcome", "Parsed", "Progress", "Settings",
+           "TaskSpec", "replace"]  # fmt: skip

@@ -46,7 +46,8 @@ def parse_block(block: Block, name: str, layout: InputLayout) -> Parsed:
     else:
         before = 0
         delimiter = "" if layout.delimiter is None else layout.delimiter
-        opts = layout.options._replace(delimiter=delimiter, header=False, skip_rows=0)
+        rest = layout.options if layout.rest is None else layout.rest
+        opts = rest._replace(delimiter=delimiter, header=False, skip_rows=0)
     fmt = Format.TSV if layout.delimiter == "\t" else Format.CSV
     chunks: list[np.ndarray] = []
     try:
@@ -61,7 +62,7 @@ def parse_block(block: Block, name: str, layout: InputLayout) -> Parsed:
         return Parsed([], lines, (e.message, line, e.col, e.expected))
     except NncalcError as e:
         return Parsed([], lines, (str(e), None, None, None))
-    return Parsed(chunks, lines)
+    return Parsed(chunks, lines, ids=None if reader.ids is None else list(reader.ids))
 
 
 def summary(parsed: Parsed) -> tuple[int, int, Any]:

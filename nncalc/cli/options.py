@@ -6,6 +6,9 @@ A group is a keyword-only frozen dataclass whose fields carry their ``typer.Opti
 hands the command one record per group, so values arrive typed and named, never picked
 out of ``locals()``.  Options that only one or two commands take are single aliases
 below the groups.  What the values mean is :mod:`.request`'s business.
+
+The groups have no generated ``__eq__``/``__repr__``: nothing compares or prints them,
+and each generated method is compiled at import, on every command's start.
 """
 
 import dataclasses
@@ -85,7 +88,7 @@ def option(*decls: str, panel: str, help: str, metavar: str | None = None, **kw:
 
 
 # -- the groups -------------------------------------------------------------------------
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class InputFlags:
     """How X is read: every command that takes X."""
 
@@ -184,7 +187,7 @@ class InputFlags:
     ] = False
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class NetworkFlags:
     """Where the layers come from: every command that takes a network."""
 
@@ -328,7 +331,7 @@ class NetworkFlags:
     ] = None
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class LabelFlags:
     """The true labels: what evaluate scores against, and explain's sample loss."""
 
@@ -414,7 +417,7 @@ LangOpt = Annotated[
 ]
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class GeneralFlags:
     """What every command takes."""
 
@@ -436,7 +439,7 @@ def _size(value: str | None) -> int | None:
     return size
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@dataclasses.dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class EngineFlags:
     """Where a run computes: this process, or a Dask cluster."""
 

@@ -23,6 +23,8 @@ from numpy.typing import NDArray
 
 from nncalc.i18n import _
 
+from .predict import predicted
+
 BLOCK = 4096  # rows per partial sum
 
 Floats = NDArray[np.float64]
@@ -181,16 +183,6 @@ LOSSES: dict[str, Loss] = {
              absolute_error_rows),
     )
 }  # fmt: skip
-
-
-def predicted(a: np.ndarray, threshold: float = 0.5) -> Ints:
-    """Each row's class: the index of its largest output (the first on ties), or for
-    one output (a probability of class 1) 1 where it is greater than ``threshold`` —
-    scikit-learn's ``predict`` for a logistic output."""
-    a2 = np.atleast_2d(a)
-    if a2.shape[1] == 1:
-        return np.asarray(a2[:, 0] > threshold, dtype=np.int64)
-    return np.asarray(np.argmax(a2, axis=1), dtype=np.int64)
 
 
 @dataclass(frozen=True)

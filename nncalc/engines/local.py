@@ -14,7 +14,7 @@ from contextlib import ExitStack
 import numpy as np
 
 from nncalc.core import Array, Network, Pass, regroup
-from nncalc.core.metrics import predicted
+from nncalc.core.predict import predicted
 from nncalc.errors import InputError
 from nncalc.i18n import _
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from nncalc.core import Network, Pass
-from nncalc.core.metrics import predicted
+from nncalc.core.predict import predicted
 from nncalc.errors import InputError, UsageError
 from nncalc.formats import Matrix
 from nncalc.i18n import _, ngettext

@@ -89,7 +89,8 @@ def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format
     assert ncols is not None
     return InputLayout(options=options, delimiter=reader.delimiter, ncols=ncols,
                        first_line=first, header=reader.header, fmt=fmt,
-                       detected=reader.detected(), rest=rest)  # fmt: skip
+                       detected=reader.detected(), rest=rest,
+                       id_name=reader.id_name)  # fmt: skip
 
 
 def line_start(fs: Any, path: str, head: bytes, line: int) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.conftest import run_nncalc
+from tests.conftest import assert_one_error_line, run_nncalc
 
 ROWS = 2500  # several 20 kB blocks per input
 
@@ -248,6 +248,31 @@ def test_ids_reach_every_part_as_a_local_run_writes_them(
                    else [json.loads(ln) for ln in first.splitlines()])  # fmt: skip
             assert [r["id"] for r in doc[:6]] == ["r0", "r1", "r2", "r3", "r4", "r,5"]
             assert set(doc[0]) == ({"id", "class"} if shown else {"id", "a"})
+
+
+def test_an_input_or_output_that_cannot_hold_ids_is_refused_not_dropped(
+    tmp_path: Path, cluster: str
+) -> None:
+    """Only the CSV/TSV reader takes an id column: another input is that input's error
+    line, as in a local batch (the others still run); Parquet output cannot hold the ids,
+    which is one usage line before anything runs."""
+    names = [n for n in write_inputs(tmp_path / "in") if Path(n).stem in ("x", "arr", "m")]
+    (tmp_path / "in" / "x.csv").write_text(
+        "id,a,b\n"
+        + "".join(f"r{i}," + ",".join(map(repr, r[:2])) + "\n" for i, r in enumerate(rows(0)))
+    )
+    local, dask, local_err, dask_err = both(tmp_path, cluster, names, "--id-column", "id",
+                                            "--neurons", "2", "--seed", "0")  # fmt: skip
+    assert errors(dask_err) == errors(local_err)
+    assert len(errors(dask_err)) == 2 and "arr.ndjson is ndjson" in dask_err
+    assert "m.json is json" in dask_err
+    joined = b"".join(p.read_bytes() for p in parts(dask / "x"))
+    assert joined == (local / "x.csv").read_bytes() and joined.startswith(b"id,n0,n1\nr0,")
+    proc = run_nncalc("forward", "in/x.csv", "--id-column", "id", "--neurons", "2", "--seed",
+                      "0", "-f", "parquet", "--out-dir", "pq", "--engine", "dask",
+                      "--scheduler", cluster, cwd=tmp_path)  # fmt: skip
+    assert_one_error_line(proc, 2, "--id-column labels rows in CSV, TSV, JSON or NDJSON output")
+    assert not (tmp_path / "pq").exists()
 
 
 @pytest.mark.parametrize("labels", [False, True])

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from tests.conftest import run_nncalc
+from tests.conftest import assert_one_error_line, run_nncalc
 
 ROWS = 2500  # several 20 kB blocks per input
 
@@ -38,12 +39,14 @@ def write_inputs(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder.parent)) for p in folder.iterdir())
 
 
-def both(tmp_path: Path, cluster: str, names: list[str], *args: str) -> tuple[Path, Path, str, str]:
+def both(
+    tmp_path: Path, cluster: str, names: list[str], *args: str, blocksize: str = "20kB"
+) -> tuple[Path, Path, str, str]:
     """The local batch run and the dask run of one command line: (local out, dask out,
     local stderr, dask stderr)."""
     local = run_nncalc("forward", *names, *args, "--out-dir", "local", cwd=tmp_path)
     dask = run_nncalc("forward", *names, *args, "--out-dir", "dask", "--engine", "dask",
-                      "--scheduler", cluster, "--blocksize", "20kB", cwd=tmp_path)  # fmt: skip
+                      "--scheduler", cluster, "--blocksize", blocksize, cwd=tmp_path)  # fmt: skip
     assert local.returncode == dask.returncode, (local.stderr, dask.stderr)
     for proc in (local, dask):
         assert b"Traceback" not in proc.stderr
@@ -183,3 +186,126 @@ def test_columns_chosen_by_name_or_without_a_header_reach_every_block(
         assert len(parts(dask / stem)) > 3
         joined = b"".join(p.read_bytes() for p in parts(dask / stem))
         assert joined == (local / f"{stem}.csv").read_bytes(), picked
+
+
+def write_labelled(folder: Path) -> list[str]:
+    """CSV/TSV inputs whose first column is each row's id: with a header line (some ids
+    quoted, holding the delimiter or a quote), without one, one that fits in one block,
+    and one whose comment preamble fills the first 7 kB block (its part has no row but
+    must still name the id column)."""
+    folder.mkdir()
+    x = rows(12)
+    ids = [f"r{i}" for i in range(ROWS)]
+    ids[5], ids[1234], ids[2400] = "r,5", 'say "hi"', "r\t2400"
+
+    def cell(label: str) -> str:
+        return '"' + label.replace('"', '""') + '"' if "," in label or '"' in label else label
+
+    body = "".join(
+        cell(i) + "," + ",".join(map(repr, r)) + "\n" for i, r in zip(ids, x, strict=True)
+    )
+    (folder / "named.csv").write_text("id,a,b,c\n" + body)
+    (folder / "plain.tsv").write_text(
+        "".join(f"s{k}\t" + "\t".join(map(repr, r)) + "\n" for k, r in enumerate(rows(13)))
+    )
+    (folder / "small.csv").write_text("key,a,b,c\nk1,1,2,3\nk2,-4,5,0.5\n")
+    (folder / "late.csv").write_text(
+        "# a long preamble\n" * 500 + "id,a,b,c\n" + "".join(body.splitlines(keepends=True)[:1000])
+    )
+    return sorted(str(p.relative_to(folder.parent)) for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "ndjson"])
+def test_ids_reach_every_part_as_a_local_run_writes_them(
+    tmp_path: Path, cluster: str, fmt: str
+) -> None:
+    """--id-column on the cluster: every part carries its rows' ids (the first part the
+    id column's name), beside A or beside --argmax's class, and the parts joined are the
+    local file byte for byte, however small the blocks."""
+    names = write_labelled(tmp_path / "in")
+    for shown, blocksize in (([], "7kB"), ([], "20kB"), (["--argmax"], "5kB"),
+                             (["--classes", "cat,dog"], "11kB")):  # fmt: skip
+        local, dask, _, err = both(tmp_path, cluster, names, "--id-column", "1", "--neurons",
+                                   "4,2", "--seed", "3", "-f", fmt, *shown, "--force",
+                                   blocksize=blocksize)  # fmt: skip
+        assert "error" not in err, err
+        for name in names:
+            stem = Path(name).stem
+            got = parts(dask / stem)
+            want = (local / f"{stem}.{fmt}").read_bytes()
+            assert b"".join(p.read_bytes() for p in got) == want, (name, shown, blocksize)
+            if stem != "small":
+                assert len(got) > 3, (name, blocksize)
+        first = (local / f"named.{fmt}").read_bytes()
+        if fmt in ("csv", "tsv"):
+            d = "," if fmt == "csv" else "\t"
+            assert first.startswith(f"id{d}".encode())
+            if blocksize == "7kB":  # the first block is all preamble: a header, no row
+                late = parts(dask / "late")[0].read_bytes()
+                assert late == first.split(b"\n")[0] + b"\n"
+        else:
+            doc = (json.loads(first) if fmt == "json"
+                   else [json.loads(ln) for ln in first.splitlines()])  # fmt: skip
+            assert [r["id"] for r in doc[:6]] == ["r0", "r1", "r2", "r3", "r4", "r,5"]
+            assert set(doc[0]) == ({"id", "class"} if shown else {"id", "a"})
+
+
+def test_an_input_or_output_that_cannot_hold_ids_is_refused_not_dropped(
+    tmp_path: Path, cluster: str
+) -> None:
+    """Only the CSV/TSV reader takes an id column: another input is that input's error
+    line, as in a local batch (the others still run); Parquet output cannot hold the ids,
+    which is one usage line before anything runs."""
+    names = [n for n in write_inputs(tmp_path / "in") if Path(n).stem in ("x", "arr", "m")]
+    (tmp_path / "in" / "x.csv").write_text(
+        "id,a,b\n"
+        + "".join(f"r{i}," + ",".join(map(repr, r[:2])) + "\n" for i, r in enumerate(rows(0)))
+    )
+    local, dask, local_err, dask_err = both(tmp_path, cluster, names, "--id-column", "id",
+                                            "--neurons", "2", "--seed", "0")  # fmt: skip
+    assert errors(dask_err) == errors(local_err)
+    assert len(errors(dask_err)) == 2 and "arr.ndjson is ndjson" in dask_err
+    assert "m.json is json" in dask_err
+    joined = b"".join(p.read_bytes() for p in parts(dask / "x"))
+    assert joined == (local / "x.csv").read_bytes() and joined.startswith(b"id,n0,n1\nr0,")
+    proc = run_nncalc("forward", "in/x.csv", "--id-column", "id", "--neurons", "2", "--seed",
+                      "0", "-f", "parquet", "--out-dir", "pq", "--engine", "dask",
+                      "--scheduler", cluster, cwd=tmp_path)  # fmt: skip
+    assert_one_error_line(proc, 2, "--id-column labels rows in CSV, TSV, JSON or NDJSON output")
+    assert not (tmp_path / "pq").exists()
+
+
+@pytest.mark.parametrize("labels", [False, True])
+@pytest.mark.parametrize("with_ids", [False, True])
+def test_json_parts_keep_the_writers_separators(labels: bool, with_ids: bool) -> None:
+    """json_part's assumption about the writer's pieces (a row after the first starts
+    with ",\\n", or "," for --argmax's bare classes), for rows of A and for classes, with
+    and without ids (objects): blocks cut anywhere join to the one local document."""
+    from collections import deque
+
+    from nncalc.engines.dask.records import Block
+    from nncalc.engines.dask.score import json_part
+    from nncalc.formats import Format
+    from nncalc.formats.write import LabelWriter, Writer
+
+    a = np.random.default_rng(4).standard_normal((23, 2))
+    names = [f"r{i}" for i in range(23)]
+
+    def pieces(lo: int, hi: int) -> Any:
+        ids = deque([names[lo:hi]]) if with_ids else None
+        if labels:
+            w = LabelWriter(Format.JSON, ["x", "y"], None, ids, "id")
+            return w.encode([np.argmax(a[lo:hi], axis=1)] if hi > lo else [])
+        return Writer(Format.JSON, ids=ids, id_name="id").encode([a[lo:hi]] if hi > lo else [])
+
+    whole = b"".join(pieces(0, 23))
+    for cuts in ([0, 23], [0, 1, 23], [0, 5, 6, 17, 23], [0, 0, 9, 9, 23]):
+        got = b""
+        for k, (lo, hi) in enumerate(zip(cuts, cuts[1:], strict=False)):
+            block = Block(input=0, number=k, fs=None, path="", offset=0, length=0,
+                          first_row=lo, rows=hi - lo, total_rows=23)  # fmt: skip
+            got += b"".join(json_part(iter(pieces(lo, hi)), block, labels and not with_ids))
+        assert got == whole, cuts
+    if with_ids:
+        row = json.loads(whole)[3]
+        assert row["id"] == "r3" and set(row) == ({"id", "class"} if labels else {"id", "a"})

@@ -120,6 +120,12 @@ def run(
     settings = settings or Settings()
     progress = progress or Progress()
     check(settings, fmt)
+    if options.id_column and fmt == Format.PARQUET.value:
+        # a local run refuses it for every input (its writer cannot carry the labels):
+        # said once, before a cluster starts, rather than parts written without them
+        from nncalc.formats.write import ID_NOT_PARQUET
+
+        raise UsageError(_(ID_NOT_PARQUET))
     if scheduler_address(settings) is None:
         start_fork_server()  # our workers' imports run while the inputs are looked at
     if network_for is None:
@@ -209,9 +215,15 @@ def read_layouts(
     def one(i: int) -> InputLayout | BaseException:
         shown, fs, path = inputs[i]
         try:
-            return layout_of(fs, path, shown, options)
+            lay = layout_of(fs, path, shown, options)
         except Exception as e:
             return e
+        if options.id_column and lay.fmt not in (Format.CSV, Format.TSV):
+            # only the CSV/TSV reader takes an id column: that input's error, as in a
+            # local batch, rather than its rows scored without their labels
+            return NncalcError(_("--id-column reads CSV or TSV inputs; {name} is {format}")
+                               .format(name=shown, format=lay.fmt.value))  # fmt: skip
+        return lay
 
     with ThreadPoolExecutor(min(16, max(1, len(inputs)))) as pool:
         got = list(pool.map(one, range(len(inputs))))

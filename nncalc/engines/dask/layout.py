@@ -89,7 +89,8 @@ def delimited_layout(src: Peekable, name: str, options: ReadOptions, fmt: Format
     assert ncols is not None
     return InputLayout(options=options, delimiter=reader.delimiter, ncols=ncols,
                        first_line=first, header=reader.header, fmt=fmt,
-                       detected=reader.detected(), rest=rest)  # fmt: skip
+                       detected=reader.detected(), rest=rest,
+                       id_name=reader.id_name)  # fmt: skip
 
 
 def line_start(fs: Any, path: str, head: bytes, line: int) -> int:
@@ -135,7 +136,9 @@ def json_layout(src: Peekable, name: str, options: ReadOptions) -> InputLayout:
     the JSON memory budget); its rows are one block."""
     from nncalc.formats import open_rows
 
-    reader = open_rows(src, name, options._replace(format=Format.JSON))
+    # --id-column on a JSON input is refused by the caller (forward: that input's error,
+    # as a local batch says it; evaluate: its own usage line), not by the reader here
+    reader = open_rows(src, name, options._replace(format=Format.JSON, id_column=None))
     values = reader.read_all().values
     x = np.atleast_2d(values)
     return InputLayout(options=options._replace(format=Format.JSON), delimiter=None,

@@ -73,6 +73,8 @@ class InputLayout:
     # CSV/TSV: the options of the blocks after the first, which have no header line to
     # name columns by (None: the user's)
     rest: ReadOptions | None = None
+    # CSV/TSV with --id-column: the id column's header name (the output's first column)
+    id_name: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,7 @@ the same parts."""
 from __future__ import annotations
 
 import io
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from itertools import chain
@@ -100,7 +101,8 @@ def json_part(
     """A block's share of the one JSON document a local run writes: the opening bracket
     only in the first part, the closing one only in the part with the last row, and a
     comma before the first row of every part that follows rows.  The parts, joined in
-    name order, are that document byte for byte."""
+    name order, are that document byte for byte.  ``labels``: the rows are --argmax's
+    bare classes (without ids; with ids they are objects, separated as rows of A are)."""
     first, last = (
         block.number == 0,
         block.rows > 0 and block.first_row + block.rows == block.total_rows,
@@ -143,10 +145,12 @@ def score_block(
     out_fs: Any,
     folder: str,
     xs: Iterator[np.ndarray] | None = None,
+    ids: list[list[str]] | None = None,
 ) -> tuple[int, str | None]:
     """Forward and write one block, chunk by chunk (for a format read here, parsing,
-    computing and writing overlap as in a local run; ``xs``: its rows parsed already):
-    (rows, None), or (0, the error's one line)."""
+    computing and writing overlap as in a local run; ``xs``: its rows parsed already,
+    ``ids``: their --id-column labels, one list per chunk): (rows, None), or (0, the
+    error's one line)."""
     from threadpoolctl import threadpool_limits
 
     from nncalc.engines.step import Encoding, encode
@@ -159,11 +163,15 @@ def score_block(
     first = block.number == 0 or fmt is Format.PARQUET  # Parquet names every part's columns
     # a row's bits depend only on the row (core), so the block is the local engine's own
     # step over its rows; only the rows' place in the input (for error lines) and a JSON
-    # part's share of the one document are the block's own
+    # part's share of the one document are the block's own.  With --id-column every part
+    # writes its rows' labels, and the first part the id column's name, even when its
+    # block holds no row (a preamble longer than a block)
+    labelled = layout.options.id_column is not None
     how = Encoding(fmt=fmt, header=job.out_header if first else None, one_row=layout.one_row,
                    upto=job.upto, argmax=job.argmax,
                    classes=None if job.classes is None else tuple(job.classes),
                    finite=job.finite, threshold=job.threshold,
+                   ids=deque(ids or []) if labelled else None, id_name=layout.id_name,
                    first_row=block.first_row)  # fmt: skip
     rows = Counted()
     path = join(folder, f"part-{block.number:05d}.{out_name(job.fmt)}")
@@ -175,7 +183,7 @@ def score_block(
             xs = rows.of(read_rows(block, name, layout) if xs is None else xs)
             encoded = encode(xs, network, how, stack, name)
             if fmt is Format.JSON:
-                encoded = json_part(encoded, block, job.argmax)
+                encoded = json_part(encoded, block, job.argmax and not labelled)
             for data in encoded:
                 write(data)
             if rows.n != block.rows:  # pragma: no cover - the count pass and the reader disagree
@@ -213,7 +221,8 @@ def score_whole(
             how = Encoding(fmt=Format(job.fmt), header=job.out_header, one_row=first.ndim < 2,
                            upto=job.upto, argmax=job.argmax,
                            classes=None if job.classes is None else tuple(job.classes),
-                           finite=job.finite, threshold=job.threshold)  # fmt: skip
+                           finite=job.finite, threshold=job.threshold, ids=reader.ids,
+                           id_name=reader.id_name)  # fmt: skip
             xs = rows.of(chain([np.atleast_2d(first)], blocks))
             for data in encode(xs, job.network, how, stack, name):
                 write(data)
@@ -247,7 +256,8 @@ def score_parsed(
 ) -> tuple[int, str | None]:
     """:func:`score_block` of a block :func:`parse_block` read, now placed in its file."""
     job = replace(job, network=network)
-    return score_block(block, name, layout, job, out_fs, folder, iter(parsed.chunks))
+    return score_block(block, name, layout, job, out_fs, folder, iter(parsed.chunks),
+                       parsed.ids)  # fmt: skip
 
 
 def blas_threads() -> int | None:

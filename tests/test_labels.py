@@ -11,7 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nncalc.errors import InputError
-from nncalc.formats.labels import Labels, Parser, column_labels, parsed_ahead
+from nncalc.formats.labels import (
+    Labels,
+    Parser,
+    _texts,
+    column_labels,
+    lines_parsed,
+    parse,
+    parsed_ahead,
+)
 
 NAMES = ["setosa", "versicolor", "virginica"]
 
@@ -96,3 +104,40 @@ def test_a_label_column_names_the_row() -> None:
 def test_any_take_size_gives_the_same_labels(y: list[int], step: int) -> None:
     text = "".join(f"{NAMES[i] if i % 2 else i}\n" for i in y)
     np.testing.assert_array_equal(read(text, Parser(3, NAMES), len(y), step), y)
+
+
+LABEL_TEXTS = st.sampled_from(
+    ["0", "1", "2", "01", "1.0", "setosa", "versicolor", "virginica", "virgin", "3", "", " 1",
+     "0,0,1", "ünï", "-1", "1e0"]
+)  # fmt: skip
+
+
+@given(st.lists(LABEL_TEXTS, min_size=1, max_size=40), st.booleans())
+def test_a_chunk_looked_up_at_once_reads_as_line_by_line(texts: list[str], named: bool) -> None:
+    """The vectorised lookup of plain indices and names gives what parsing each line gives,
+    and steps aside (None) for anything else, which the line parser then reads."""
+    parser = Parser(3, [*NAMES[:2], "ünï"] if named else None)
+    data = "\n".join(texts).encode()
+    fast = lines_parsed(parser, data, 1)
+    slow = parse(Parser(3, parser.names), *_texts(data, 1))
+    np.testing.assert_array_equal(fast.values, slow.values)
+    np.testing.assert_array_equal(fast.where, slow.where)
+    assert (fast.bad, fast.size) == (slow.bad, slow.size)
+
+
+@pytest.mark.parametrize(
+    ("text", "names", "classes"),
+    [
+        ("0\n2\n1\n1", None, [0, 2, 1, 1]),  # one digit each: the 2-D view
+        ("setosa\nvirginica\n1\nversicolor", NAMES, [0, 2, 1, 1]),  # lengths differ
+        ("10\n2\n11", None, [10, 2, 11]),
+        ("2\n0", ["x", "2", "y"], [1, 0]),  # a name before an index, as a line's parse does
+    ],
+)
+def test_plain_labels_are_looked_up_at_once(text: str, names: list[str] | None,
+                                            classes: list[int]) -> None:  # fmt: skip
+    k = 12 if names is None else len(names)
+    found = Parser(k, names).vocabulary().lookup(text.encode())
+    assert found is not None
+    np.testing.assert_array_equal(found, classes)
+    assert Parser(3, NAMES).vocabulary().lookup(b"setosa\nrose") is None

@@ -209,6 +209,24 @@ def test_a_label_column_outside_csv_names_the_option(tmp_path: Path) -> None:
     assert res.stderr.startswith("nncalc: error: --label-column reads CSV or TSV inputs")
 
 
+@pytest.mark.parametrize("command", ["evaluate", "explain"])
+@pytest.mark.parametrize(("column", "says"), [
+    ("species", "--label-column names column 'species' but the file has no header"),
+    ("9", "--label-column"),
+])  # fmt: skip
+def test_a_bad_label_column_is_named_as_given(
+    tmp_path: Path, command: str, column: str, says: str
+) -> None:
+    """X's reader takes the label column as its id column; its errors still name
+    --label-column, the option the user gave."""
+    (tmp_path / "x.csv").write_text("1,2,0\n3,4,1\n")
+    res = invoke(command, tmp_path / "x.csv", "-w", "1,0;0,1", "-b", "0", "--activation",
+                 "softmax", "--label-column", column)  # fmt: skip
+    assert res.exit_code == 1, res.output
+    assert says in res.stderr and "--id-column" not in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+
+
 def test_float32_outputs_clip_at_float32_eps(tmp_path: Path) -> None:
     (tmp_path / "y.txt").write_text("0\n1\n")
     doc = scores("0,40;40,0", "-w", "1,0;0,1", "-b", "0", "--activation", "softmax",

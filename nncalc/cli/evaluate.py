@@ -31,7 +31,7 @@ from .options import (
     takes,
 )
 from .output import hooks, print_items, stdout_is_tty
-from .request import label_read, request_of, stdin_default
+from .request import label_column_named, label_read, request_of, stdin_default
 from .root import app, guarded
 
 
@@ -126,7 +126,7 @@ def evaluate(
         reads=(*class_file(classes), *(() if labels is None else (labels,))),
     )
     mode = fmt.value if fmt else ("table" if stdout_is_tty() and output is None else "json")
-    try:
+    with label_column_named(truth):  # X's reader takes the label column as its id column
         done = run_evaluate(
             job,
             Truth(labels, label_column),
@@ -135,10 +135,6 @@ def evaluate(
             hooks(),
             cluster if engine.engine is EngineName.dask else None,
         )
-    except UsageError as e:  # X's reader takes the label column as its id column
-        if label_column is None or not str(e).startswith("--id-column"):
-            raise
-        raise UsageError("--label-column" + str(e).removeprefix("--id-column")) from None
     doc = as_json(done)
     if mode == "table":
         from nncalc import render

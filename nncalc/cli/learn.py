@@ -30,7 +30,7 @@ from .options import (
     takes,
 )
 from .output import hooks, print_items, stdout_is_tty
-from .request import label_read, request_of, stages_of, stdin_default
+from .request import label_column_named, label_read, request_of, stages_of, stdin_default
 from .root import app, guarded
 
 
@@ -221,7 +221,8 @@ def explain(
     del general
     read = label_read(read, truth)
     labels, label_column, classes = truth.labels, truth.label_column, truth.classes
-    whole = load(inputs, network, read, need_x=True)
+    with label_column_named(truth):
+        whole = load(inputs, network, read, need_x=True)
     x_matrix, ops = whole.x, whole.ops
     assert x_matrix is not None
     x = x_matrix.values

@@ -3,9 +3,11 @@
 
 import dataclasses
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from nncalc import generate
-from nncalc.errors import UsageError
+from nncalc.errors import InputError, UsageError
 from nncalc.formats import Format, ReadOptions
 from nncalc.i18n import _
 from nncalc.operands import Request
@@ -64,6 +66,23 @@ def label_read(read: InputFlags, labels: LabelFlags) -> InputFlags:
     if read.id_column is not None:
         raise UsageError(_("--label-column and --id-column both take a column out of X: give one"))
     return dataclasses.replace(read, id_column=labels.label_column)
+
+
+@contextmanager
+def label_column_named(labels: LabelFlags) -> Iterator[None]:
+    """X's reader takes --label-column as its id column (:func:`label_read`): its errors
+    name the option the user gave, not --id-column."""
+    if labels.label_column is None:
+        yield
+        return
+    try:
+        yield
+    except InputError as e:
+        e.message = e.message.replace("--id-column", "--label-column")
+        e.args = (str(e),)
+        raise
+    except UsageError as e:
+        raise UsageError(str(e).replace("--id-column", "--label-column")) from None
 
 
 def request_of(

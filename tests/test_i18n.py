@@ -482,8 +482,33 @@ def test_a_dask_workers_error_speaks_the_language(tmp_path: Path) -> None:
         ["shapes", "samples/batch/inputs.csv", "--neurons", "4,2", "--seed", "1", "-f", "json"],
         ["random", "2", "3", "--seed", "1", "-f", "csv"],
         ["forward", "samples/batch/inputs.csv", "--neurons", "2", "--seed", "1", "-f", "csv"],
+        # evaluate's JSON: its loss_formula is data; a screen shows it translated
+        [
+            "evaluate",
+            "samples/real/iris.csv",
+            "--skip-rows",
+            "1",
+            "--columns",
+            "1-4",
+            "--label-column",
+            "5",
+            "--model",
+            "samples/real/iris_mlp.npz",
+            "--activation",
+            "relu,softmax",
+            "-f",
+            "json",
+        ],
     ],
-    ids=["inspect-drawn", "inspect-model", "inspect-flags", "shapes-network", "random", "drawn"],
+    ids=[
+        "inspect-drawn",
+        "inspect-model",
+        "inspect-flags",
+        "shapes-network",
+        "random",
+        "drawn",
+        "evaluate",
+    ],
 )
 def test_more_data_is_the_same_bytes_in_every_language(command: list[str]) -> None:
     """inspect's JSON (its layer names and details included), a network's shapes, a
@@ -494,3 +519,15 @@ def test_more_data_is_the_same_bytes_in_every_language(command: list[str]) -> No
     for env, extra in CHINESE:
         other = nncalc(*command, *extra, env=env)
         assert (other.returncode, other.stdout) == (0, english.stdout), extra
+
+
+def test_evaluate_screen_shows_the_loss_formula_translated() -> None:
+    command = ["evaluate", "samples/real/iris.csv", "--skip-rows", "1", "--columns", "1-4",
+               "--label-column", "5", "--model", "samples/real/iris_mlp.npz", "--activation",
+               "relu,softmax", "-f", "table"]  # fmt: skip
+    zh = nncalc(*command, "--lang", "zh", env=ENGLISH[0])
+    assert zh.returncode == 0, zh.stderr.decode()
+    screen = zh.stdout.decode()
+    assert "（p 截断到 [eps, 1−eps]）" in screen and "clipped" not in screen
+    en = nncalc(*command, env=ENGLISH[0]).stdout.decode()
+    assert "(p clipped to [eps, 1−eps])" in en

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from nncalc.i18n import _
+from nncalc.i18n import N_, _
 
 from .predict import predicted
 
@@ -160,7 +160,8 @@ def absolute_error_rows(a: np.ndarray, y: Floats) -> Floats:
 @dataclass(frozen=True)
 class Loss:
     """A loss as evaluate needs it: its name, the formula shown, the per-row terms, and
-    whether its labels are classes (else numbers, one per output)."""
+    whether its labels are classes (else numbers, one per output).  The formula is data
+    (evaluate's JSON), in English; a screen shows its translation."""
 
     name: str
     label: str
@@ -173,9 +174,10 @@ LOSSES: dict[str, Loss] = {
     loss.name: loss
     for loss in (
         Loss("cross_entropy", "categorical cross-entropy",
-             "−(1/m) Σ_i log p_i,y_i  (p clipped to [eps, 1−eps])", True, cross_entropy_rows),
+             N_("−(1/m) Σ_i log p_i,y_i  (p clipped to [eps, 1−eps])"), True,
+             cross_entropy_rows),
         Loss("binary_cross_entropy", "binary cross-entropy",
-             "−(1/m) Σ_i [y_i log p_i + (1−y_i) log(1−p_i)]  (p clipped to [eps, 1−eps])",
+             N_("−(1/m) Σ_i [y_i log p_i + (1−y_i) log(1−p_i)]  (p clipped to [eps, 1−eps])"),
              True, binary_cross_entropy_rows),
         Loss("mse", "mean squared error", "(1/(m·p)) Σ_i Σ_j (y_ij − a_ij)²", False,
              squared_error_rows),

@@ -22,7 +22,7 @@ def evaluation_tables(doc: dict[str, Any], precision: int = 4) -> list[Renderabl
     t.add_column()
     t.add_row(_("samples"), str(doc["samples"]))
     t.add_row(_("loss ({name})").format(name=doc["loss_name"]), num(doc["loss"], precision))
-    t.add_row("", Text(doc["loss_formula"], style="dim"))
+    t.add_row("", Text(_(doc["loss_formula"]), style="dim"))  # JSON holds the English
     if "accuracy" in doc:
         right = round(doc["accuracy"] * doc["samples"])
         t.add_row(

@@ -353,6 +353,26 @@ def test_cli_on_a_scheduler_and_two_workers_equals_local_forward(
     assert joined(tmp_path / "drawn" / "x") == again.stdout
 
 
+def test_workers_of_a_named_scheduler_speak_the_runs_language(
+    tmp_path: Path, cli_cluster: str
+) -> None:
+    """The `dask worker` processes were started in English (NNCALC_LANG=en, as every test
+    runs); a bad cell their task finds is said in the run's language, then in the next
+    run's."""
+    src = tmp_path / "x.csv"
+    write_input(src, bad_row=4000)
+    net = write_network(tmp_path)
+    said = {}
+    for lang in ("zh", "en", "zh"):
+        proc = run_nncalc("forward", str(src), *net, "--engine", "dask", "--scheduler",
+                          cli_cluster, "--blocksize", "20kB", "--lang", lang, "--out-dir",
+                          str(tmp_path / lang), "--force")  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        said.setdefault(lang, []).append(proc.stderr.decode())
+    assert all("'oops' 不是数" in e and "is not a number" not in e for e in said["zh"])
+    assert "'oops' is not a number" in said["en"][0] and "不是数" not in said["en"][0]
+
+
 @pytest.mark.slow
 def test_cli_own_local_cluster_globs_and_a_bad_input(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()

@@ -137,6 +137,12 @@ def client_for(
                 address=address, link=remote.dashboard_link
             )
         )
+        from .language import Language
+
+        # the words of a task's error line only: a worker that cannot take the plugin
+        # (no nncalc there) fails the run's first task with its own one line
+        with contextlib.suppress(Exception):
+            remote.register_plugin(Language(i18n.current()), name=Language.name)
         return remote, None
     workers = settings.workers or os.cpu_count() or 1
     # polars (the CSV fast path) would start a thread per core in every worker

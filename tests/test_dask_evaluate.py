@@ -6,6 +6,7 @@ numbers on models it trained; bad data gives the local run's one error line."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,19 @@ def test_a_label_column_outside_csv_is_refused_in_one_line(tmp_path: Path, clust
     assert "--label-column reads CSV or TSV inputs; x.ndjson is ndjson" in said
 
 
+def cluster_started(proc: Any, psutil: Any, timeout: float = 60) -> list[Any]:
+    """The processes of the cluster ``proc`` starts (the fork server, its resource
+    tracker, two workers), once they all exist: nncalc starts them after its imports and
+    signal handlers, and scores from then on."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        helpers = psutil.Process(proc.pid).children(recursive=True)
+        if len(helpers) >= 4:
+            return list(helpers)
+        time.sleep(0.05)
+    raise AssertionError(f"no cluster started: {proc.poll()}")
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_the_run_in_one_line(iris: tuple[Path, Path, Any]) -> None:
     """Ctrl-C while our own cluster scores (blocks of a few rows: ~2,000 tasks): exit
@@ -227,7 +241,6 @@ def test_ctrl_c_stops_the_run_in_one_line(iris: tuple[Path, Path, Any]) -> None:
     import signal
     import subprocess
     import sys
-    import time
 
     psutil = pytest.importorskip("psutil")
     x_csv, npz, _ = iris
@@ -238,8 +251,7 @@ def test_ctrl_c_stops_the_run_in_one_line(iris: tuple[Path, Path, Any]) -> None:
              "--workers", "2", "--blocksize", "1000"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )  # fmt: skip
-        time.sleep(4)
-        helpers = psutil.Process(proc.pid).children(recursive=True)
+        helpers = cluster_started(proc, psutil)  # the run is under way, its handlers set
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
         if proc.returncode != 0:

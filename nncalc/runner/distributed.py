@@ -14,12 +14,12 @@ from nncalc.i18n import N_, _
 from nncalc.operands import gather, load_params_file
 
 from .batch import Outcome, batch_seed
-from .hooks import Hooks
+from .hooks import Hooks, Steps
 from .job import Job, check_saves, out_header, saving
 
 if TYPE_CHECKING:
     from nncalc.core import Network
-    from nncalc.engines.dask import InputLayout, Settings
+    from nncalc.engines.dask import InputLayout, Progress, Settings
     from nncalc.operands import Operands
 
 INSTALL = N_("--engine dask needs Dask: pip install 'nncalc[dask]'")
@@ -35,6 +35,18 @@ def require_dask() -> None:
 def no_stdin(names: list[str]) -> None:
     if "-" in names:
         raise UsageError(_("--engine dask reads files and URLs, not stdin ('-')"))
+
+
+def dask_progress(hooks: Hooks, bar: Steps, verbose: bool) -> Progress:
+    """What a Dask run says as it goes: its bar's steps, the cluster's notes (with
+    --verbose) and its warnings."""
+    from nncalc.engines import dask as engine
+
+    return engine.Progress(
+        total=bar.total, step=bar.step,
+        say=hooks.note if verbose else lambda line: None,
+        warn=lambda line: hooks.note(_("warning: {message}").format(message=line)),
+    )  # fmt: skip
 
 
 def storage_options_of(text: str | None) -> dict[str, Any] | None:
@@ -128,11 +140,7 @@ def run_dask(
         return out_header(job, layout.header, ops, job.width(net))
 
     with hooks.bar(_("forward (dask)"), None) as bar:
-        progress = engine.Progress(
-            total=bar.total, step=bar.step,
-            say=hooks.note if job.verbose else lambda line: None,
-            warn=lambda line: hooks.note(_("warning: {message}").format(message=line)),
-        )  # fmt: skip
+        progress = dask_progress(hooks, bar, job.verbose)
         results = engine.run(
             names, out_dir, None, req.read, fmt, header, settings, network_for=network_for,
             force=job.force, upto=job.upto, argmax=job.argmax,

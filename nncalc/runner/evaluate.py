@@ -22,7 +22,7 @@ from nncalc.i18n import _, ngettext
 from nncalc.operands import gather, load_params_file, stream_inputs
 
 from .hooks import Hooks
-from .job import Job
+from .job import Job, fits
 
 if TYPE_CHECKING:
     from nncalc.engines.dask import EvalSpec, InputLayout
@@ -130,8 +130,7 @@ def run_evaluate(
         x_shape = (len(first), first.shape[1]) if first.ndim == 2 else first.shape
         ops = gather(job.req, x_shape, reader.source, from_file, stack)
         net = job.network(x_shape, ops)[0]
-        limits.require(limits.network_bytes([(la.n, la.p) for la in net]), _(
-            "the network's parameters ({network})").format(network=repr(net)))  # fmt: skip
+        fits(net)
         hooks.details(job.verbose, [reader.detected(), *ops.details], ops.generated, False)
         how = scoring(job, net, loss_name, threshold)
         parser = Parser(how.k, how.names, net.p)
@@ -157,7 +156,7 @@ def run_on_cluster(
     """``--engine dask``: X's blocks scored where they are parsed, against the label
     column they carry or their lines of the labels file; their findings merged in row
     order (the local engine's bits)."""
-    from .distributed import no_stdin, require_dask, settings_of
+    from .distributed import dask_progress, no_stdin, require_dask, settings_of
 
     require_dask()
     from nncalc.engines import dask as engine
@@ -176,8 +175,7 @@ def run_on_cluster(
             from_file = load_params_file(req, stack)
             ops = gather(req, x_shape, shown, from_file, stack)
         net = job.network(x_shape, ops)[0]
-        limits.require(limits.network_bytes([(la.n, la.p) for la in net]), _(
-            "the network's parameters ({network})").format(network=repr(net)))  # fmt: skip
+        fits(net)
         hooks.details(job.verbose, [layout.detected, *ops.details], ops.generated, False)
         how = scoring(job, net, loss_name, threshold)
         built.append((net, how))
@@ -186,11 +184,7 @@ def run_on_cluster(
                                     finite=not req.read.allow_nonfinite)  # fmt: skip
 
     with hooks.bar(_("evaluate (dask)"), None) as bar:
-        progress = engine.Progress(
-            total=bar.total, step=bar.step,
-            say=hooks.note if job.verbose else lambda line: None,
-            warn=lambda line: hooks.note(_("warning: {message}").format(message=line)),
-        )  # fmt: skip
+        progress = dask_progress(hooks, bar, job.verbose)
         parts = engine.evaluate(name, req.read, settings, prepare, progress, truth.file)
     [(net, how)] = built
     ev = Evaluation(how.loss, how.k, how.threshold)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nncalc import limits
 from nncalc.core import Network
 from nncalc.errors import ShapeError, UsageError
 from nncalc.formats.spec import split_options
@@ -99,6 +100,14 @@ class Job:
     def cut(self) -> float:
         """Where one probability output becomes class 1 (scikit-learn's 0.5)."""
         return 0.5 if self.threshold is None else self.threshold
+
+
+def fits(net: Network) -> None:
+    """Refuse a network whose parameters alone would not fit --max-memory."""
+    limits.require(
+        limits.network_bytes([(layer.n, layer.p) for layer in net]),
+        _("the network's parameters ({network})").format(network=repr(net)),
+    )
 
 
 def binary_output(net: Network, upto: int | None = None) -> None:

@@ -8,18 +8,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nncalc import limits
 from nncalc.core import Network
 from nncalc.errors import ShapeError
 from nncalc.formats import Format
 from nncalc.formats.shown import ShownRows
-from nncalc.i18n import _
 from nncalc.operands import Operands, gather, stream_inputs
 from nncalc.operands.sources import Shown
 from nncalc.sink import Sink, Transaction
 
 from .hooks import Hooks
-from .job import Job, out_header, saving
+from .job import Job, fits, out_header, saving
 
 
 class Streamed(NamedTuple):
@@ -80,11 +78,7 @@ def run_stream(
             raise
         if on_network is not None:
             on_network(net)
-        sizes = [(layer.n, layer.p) for layer in net]
-        limits.require(
-            limits.network_bytes(sizes),
-            _("the network's parameters ({network})").format(network=repr(net)),
-        )
+        fits(net)
         hooks.details(
             job.verbose, [reader.detected(), *ops.details], ops.generated, job.show_recipe
         )
